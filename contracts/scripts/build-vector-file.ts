@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { ClaimsSchema } from '../src/claims.js';
 import {
   CLAIM_NAMES,
   CLOCK_SKEW_SECONDS,
@@ -28,6 +29,8 @@ function isSignerOutput(s: NonNullable<Built['signed']>): boolean {
   const scopes = typeof c.scope === 'string' ? c.scope.split(' ') : [];
   return (
     headerOk &&
+    // A signer validates its issuer, subject and jti, so claims of the wrong type never come out of one.
+    ClaimsSchema.safeParse(c).success &&
     (s.alg === 'RS256' || s.alg === 'ES256') &&
     h.alg === s.alg &&
     sameJson(Object.keys(c), CLAIM_NAMES) &&
