@@ -9,7 +9,8 @@ const root = resolve(import.meta.dirname, '..');
 const packages = ['contracts', 'packages/signer', 'packages/verifier'];
 const work = mkdtempSync(join(tmpdir(), 'hyper-s2s-consumer-'));
 const tarballs = join(work, 'tarballs');
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
   for (const dir of packages) {
@@ -23,7 +24,10 @@ try {
 
   const app = join(work, 'app');
   run('mkdir', ['-p', app]);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], app);
 
   writeFileSync(

@@ -1,1 +1,47 @@
-export const VERSION = '0.0.0';
+export { crc32c } from './crc32c.js';
+export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
+export {
+  KmsError,
+  type KmsIntegrityCheck,
+  KmsIntegrityError,
+  KmsKeyMismatchError,
+  KmsResourceExhaustedError,
+  KmsUnavailableError,
+  ScopeError,
+  SignerClosedError,
+  SignerConfigError,
+  SignerError,
+  type SignerErrorCode,
+  SignRequestError,
+} from './errors.js';
+export {
+  createJwksHandler,
+  DEFAULT_JWKS_MAX_AGE_SECONDS,
+  JWKS_PATH,
+  type JwksHandler,
+  type JwksHandlerOptions,
+} from './jwks-handler.js';
+export { checkKeyset, type KeysetProblem } from './keyset-check.js';
+export type { KmsKeyOptions } from './kms.js';
+export { KMS_ALGORITHMS } from './kms-algorithm.js';
+export { DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './kms-call.js';
+export type {
+  KmsAsymmetricSignRequest,
+  KmsAsymmetricSignResponse,
+  KmsCallOptions,
+  KmsClient,
+  KmsInt64Value,
+  KmsPublicKey,
+} from './kms-client.js';
+export type { Logger } from './logger.js';
+export type { PrefetchOptions } from './prefetch-pool.js';
+export type { Jwks, PublicJwk } from './public-jwk.js';
+export type { SignedFetchOptions } from './signed-fetch.js';
+export {
+  createSigner,
+  type KmsKeyConfig,
+  type PemKeyConfig,
+  type Signer,
+  type SignerOptions,
+  type SignRequest,
+} from './signer.js';

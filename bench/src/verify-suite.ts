@@ -1,0 +1,110 @@
+import { verify as cryptoVerify } from 'node:crypto';
+import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
+import { importSPKI, jwtVerify } from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
+import { type Candidate, type Measurement, measure } from './harness.js';
+
+export interface VerifySuiteResult {
+  concurrency: number;
+  results: Measurement[];
+}
+
+export async function verifySuite(concurrencies: number[], opsPerRound: number, rounds: number) {
+  const fixture = createFixture();
+  const jwks = await fixture.signer.jwks();
+  const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
+  const fastJwt = createFastJwtVerifier({
+    key: fixture.publicKeyPem,
+    algorithms: ['RS256'],
+    cache: false,
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+    clockTolerance: 60_000,
+  });
+  const aws = JwtRsaVerifier.create({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwksUri: 'https://jwks.invalid/.well-known/jwks.json',
+  });
+  aws.cacheJwks(jwks as never);
+
+  const out: VerifySuiteResult[] = [];
+  for (const concurrency of concurrencies) {
+    // Fresh tokens per suite: every peer checks exp against the real clock.
+    const tokens = await mintTokens(fixture, opsPerRound);
+    let i = 0;
+    const nextToken = () => tokens[i++ % tokens.length]!;
+    let verifier = createVerifier({
+      keys: { jwks },
+      audience: AUDIENCE,
+      issuers: [ISSUER],
+      replayStore: memoryReplayStore(),
+    });
+    const check = (ok: boolean, name: string) => {
+      if (!ok) throw new Error(`${name} rejected a valid token`);
+    };
+    const candidates: Candidate[] = [
+      {
+        name: '@hyper/s2s-verifier (full policy)',
+        setup: () => {
+          // A fresh replay store per round: the same tokens are first presentations again.
+          verifier = createVerifier({
+            keys: { jwks },
+            audience: AUDIENCE,
+            issuers: [ISSUER],
+            replayStore: memoryReplayStore(),
+          });
+          i = 0;
+        },
+        op: async () =>
+          check((await verifier.verify(nextToken(), { scope: SCOPE, path: '/bench' })).ok, 'verifier'),
+      },
+      {
+        name: 'jose jwtVerify',
+        setup: () => {
+          i = 0;
+        },
+        op: async () =>
+          jwtVerify(nextToken(), joseKey, {
+            algorithms: ['RS256'],
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            clockTolerance: 60,
+          }),
+      },
+      { name: 'fast-jwt (cache off)', op: () => fastJwt(nextToken()) },
+      {
+        name: 'jsonwebtoken (KeyObject)',
+        op: () =>
+          jsonwebtoken.verify(nextToken(), fixture.publicKey, {
+            algorithms: ['RS256'],
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            clockTolerance: 60,
+          }),
+      },
+      { name: 'aws-jwt-verify (cacheJwks)', op: () => aws.verifySync(nextToken()) },
+      {
+        name: 'raw node:crypto verify',
+        op: () => {
+          const t = nextToken();
+          const dot = t.lastIndexOf('.');
+          check(
+            cryptoVerify(
+              'sha256',
+              Buffer.from(t.slice(0, dot)),
+              fixture.publicKey,
+              Buffer.from(t.slice(dot + 1), 'base64url'),
+            ),
+            'crypto',
+          );
+        },
+      },
+    ];
+    out.push({ concurrency, results: await measure(candidates, { concurrency, opsPerRound, rounds }) });
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import { ENV, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
+import { CliError, type CliIo, EXIT_USAGE, parseJson, readInput } from './io.js';
+
+export interface KeysetDocument {
+  keys: Record<string, unknown>[];
+}
+
+export const KEYSET_SOURCE_HELP = `The keyset is the ${ENV.publicKeysJson} document ({ "keys": [ ... ] }), read from
+--keyset FILE ("-" for stdin) or, without --keyset, from the ${ENV.publicKeysJson} variable.`;
+
+/** Loads the keyset from --keyset or the environment; only the { keys: [...] } shape gets through. */
+export function loadKeyset(path: string | undefined, io: CliIo, command: string): KeysetDocument {
+  let text: string;
+  let what: string;
+  if (path !== undefined) {
+    text = readInput(path, 'keyset');
+    what = `keyset ${path}`;
+  } else {
+    const fromEnv = io.env[ENV.publicKeysJson];
+    if (fromEnv === undefined || fromEnv.trim() === '') {
+      throw new CliError(
+        `${command}: no keyset: pass --keyset FILE or set ${ENV.publicKeysJson}`,
+        EXIT_USAGE,
+      );
+    }
+    text = fromEnv;
+    what = ENV.publicKeysJson;
+  }
+  const doc = parseJson(text, what) as { keys?: unknown } | null;
+  if (doc === null || typeof doc !== 'object' || !Array.isArray(doc.keys)) {
+    throw new CliError(`${command}: ${what} must be a JSON object { "keys": [ ... ] }`);
+  }
+  return doc as KeysetDocument;
+}
+
+/** add/remove rewrite the document: refuse one holding private members rather than echo them. */
+export function refusePrivateMembers(doc: KeysetDocument, command: string): void {
+  for (const key of doc.keys) {
+    if (key && typeof key === 'object' && PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
+      throw new CliError(
+        `${command}: the keyset carries private key members; it is not printed. Run "hyper-s2s-keys keyset check".`,
+      );
+    }
+  }
+}
+
+export function writeKeyset(doc: KeysetDocument, out: string | undefined, compact: boolean, io: CliIo): void {
+  const text = `${JSON.stringify(doc, null, compact ? undefined : 2)}\n`;
+  if (out === undefined || out === '-') {
+    io.stdout(text);
+    return;
+  }
+  try {
+    writeFileSync(out, text);
+  } catch (error) {
+    throw new CliError(
+      `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
+import { jwks } from './jwks.js';
+import { keygen } from './keygen.js';
+import { keyset } from './keyset.js';
+
+export const USAGE = `Usage: hyper-s2s-keys <command> [options]
+
+Key tooling for Hyper S2S JWT auth (the contract's rotation runbook).
+
+Commands:
+  keygen   generate a key pair: private PEM to a 0600 file, public JWK on stdout
+  jwks     print the public JWKS of a key PEM
+  keyset   add | remove | list | check on the HYPER_S2S_JWT_PUBLIC_KEYS_JSON document
+
+Run "hyper-s2s-keys <command> --help" for a command's options.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = { keygen, jwks, keyset };
+
+/** Runs one command line; returns the exit code. Errors the user can fix print one message, no stack. */
+export function runCli(argv: string[], io: CliIo): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) {
+      io.stderr(USAGE);
+      return EXIT_USAGE;
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!run) throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, EXIT_USAGE);
+    return run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`hyper-s2s-keys: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`hyper-s2s-keys: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  process.exitCode = runCli(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  });
+}

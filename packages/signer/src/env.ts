@@ -1,0 +1,161 @@
+import { ENV, FORBIDDEN_ENV, type SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { SignerConfigError } from './errors.js';
+import type { KmsClient } from './kms-client.js';
+import type { Logger } from './logger.js';
+import type { PrefetchOptions } from './prefetch-pool.js';
+import { scopeClaim } from './scope.js';
+import { createSigner, type Signer, type SignerOptions } from './signer.js';
+import { requireTtl } from './validate.js';
+
+/** Signer variables beyond the contract's ENV (which names the key PEM, kid and scope prefix). */
+export const SIGNER_ENV = {
+  kmsKeyVersion: 'HYPER_S2S_JWT_KMS_KEY_VERSION',
+  alg: 'HYPER_S2S_JWT_ALG',
+  issuer: 'HYPER_S2S_JWT_ISSUER',
+  subject: 'HYPER_S2S_JWT_SUBJECT',
+  audience: 'HYPER_S2S_JWT_AUDIENCE',
+  ttlSeconds: 'HYPER_S2S_JWT_TTL_SECONDS',
+} as const;
+
+export interface SignerFromEnvOptions {
+  /** Used with HYPER_S2S_JWT_KMS_KEY_VERSION instead of importing @google-cloud/kms. */
+  kmsClient?: KmsClient;
+  now?: () => number;
+  jti?: () => string;
+  prefetch?: PrefetchOptions;
+  logger?: Logger;
+}
+
+export interface EnvSigner extends Signer {
+  /** Per-operation scopes from HYPER_S2S_JWT_SCOPE_<OPERATION>, keyed by <OPERATION> (e.g. SPACES_CREATE). */
+  readonly scopes: Readonly<Record<string, string>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function required(env: Env, name: string): string {
+  const value = present(env, name);
+  if (value === undefined) throw new SignerConfigError(name, 'is required and must not be empty');
+  return value;
+}
+
+/** .env files often hold a PEM on one line with literal "\n"; restore the line breaks. */
+const unescapePem = (pem: string) => (pem.includes('\\n') ? pem.replaceAll('\\n', '\n') : pem);
+
+function parseTtl(env: Env): number | undefined {
+  const raw = present(env, SIGNER_ENV.ttlSeconds);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim()))
+    throw new SignerConfigError(SIGNER_ENV.ttlSeconds, 'must be a whole number of seconds');
+  return requireTtl(Number(raw.trim()), SIGNER_ENV.ttlSeconds);
+}
+
+function parseAlg(env: Env): SupportedAlgorithm | undefined {
+  const raw = present(env, SIGNER_ENV.alg);
+  if (raw === undefined) return undefined;
+  if (raw !== 'RS256' && raw !== 'ES256')
+    throw new SignerConfigError(SIGNER_ENV.alg, 'must be RS256 or ES256');
+  return raw;
+}
+
+function parseScopes(env: Env): Record<string, string> {
+  const scopes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV.scopePrefix) || value === undefined) continue;
+    const operation = name.slice(ENV.scopePrefix.length);
+    if (!/^[A-Z0-9_]+$/.test(operation)) {
+      throw new SignerConfigError(
+        name,
+        `the operation after ${ENV.scopePrefix} must be upper-case letters, digits and _`,
+      );
+    }
+    try {
+      scopes[operation] = scopeClaim(value);
+    } catch (error) {
+      throw new SignerConfigError(name, (error as Error).message.replace(/^scope: /, ''));
+    }
+  }
+  return scopes;
+}
+
+/** Maps a createSigner field to the variable that fed it, so errors name what the operator sets. */
+function renameField(error: unknown, fields: Record<string, string>): unknown {
+  if (!(error instanceof SignerConfigError)) return error;
+  const variable = Object.entries(fields).find(
+    ([field]) => error.field === field || error.field.startsWith(`${field}.`),
+  )?.[1];
+  if (!variable) return error;
+  return new SignerConfigError(variable, error.message.slice(error.field.length + 2), { cause: error });
+}
+
+/**
+ * A signer configured from the environment: HYPER_S2S_JWT_PRIVATE_KEY_PEM + HYPER_S2S_JWT_KID, or
+ * HYPER_S2S_JWT_KMS_KEY_VERSION + HYPER_S2S_JWT_KID; issuer, subject, audience, optional TTL and alg;
+ * per-operation scopes from HYPER_S2S_JWT_SCOPE_*. The legacy S2S_JWT_SECRET / S2S_OPEN are refused
+ * outright (ADR 0031), even when empty. Every error names the variable.
+ */
+export function signerFromEnv(env: Env = process.env, options: SignerFromEnvOptions = {}): EnvSigner {
+  for (const name of FORBIDDEN_ENV) {
+    if (name in env) {
+      throw new SignerConfigError(
+        name,
+        'is a removed legacy switch (ADR 0031: no shared secret, no open mode); unset it',
+      );
+    }
+  }
+  const pem = present(env, ENV.privateKeyPem);
+  const kmsKeyVersion = present(env, SIGNER_ENV.kmsKeyVersion);
+  if (pem !== undefined && kmsKeyVersion !== undefined) {
+    throw new SignerConfigError(ENV.privateKeyPem, `set either it or ${SIGNER_ENV.kmsKeyVersion}, not both`);
+  }
+  if (pem === undefined && kmsKeyVersion === undefined) {
+    throw new SignerConfigError(
+      ENV.privateKeyPem,
+      `is required (or ${SIGNER_ENV.kmsKeyVersion} for a Cloud KMS key)`,
+    );
+  }
+  const kid = required(env, ENV.kid);
+  const alg = parseAlg(env);
+  const algPart = alg === undefined ? {} : { alg };
+  const key: SignerOptions['key'] =
+    pem !== undefined
+      ? { privateKeyPem: unescapePem(pem), kid, ...algPart }
+      : {
+          kms: {
+            keyVersionName: kmsKeyVersion!,
+            ...(options.kmsClient ? { client: options.kmsClient } : {}),
+          },
+          kid,
+          ...algPart,
+        };
+  const ttlSeconds = parseTtl(env);
+  const signerOptions: SignerOptions = {
+    key,
+    issuer: required(env, SIGNER_ENV.issuer),
+    subject: required(env, SIGNER_ENV.subject),
+    audience: required(env, SIGNER_ENV.audience),
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.jti ? { jti: options.jti } : {}),
+    ...(options.prefetch ? { prefetch: options.prefetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+  const scopes = Object.freeze(parseScopes(env));
+  let signer: Signer;
+  try {
+    signer = createSigner(signerOptions);
+  } catch (error) {
+    throw renameField(error, {
+      'key.privateKeyPem': ENV.privateKeyPem,
+      'key.kid': ENV.kid,
+      'key.alg': SIGNER_ENV.alg,
+      'key.kms': SIGNER_ENV.kmsKeyVersion,
+    });
+  }
+  return Object.assign(signer, { scopes });
+}

@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LITE_AUTH_LOG_CATEGORY, type Reason } from '@hyper/s2s-contracts';
+import type { Logger } from './logger.js';
+import type { Jwks } from './public-jwk.js';
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** Verifiers re-fetch at most this often; bounds how long a removed key lingers in caches (ADR 0030). */
+export const DEFAULT_JWKS_MAX_AGE_SECONDS = 300;
+
+export interface JwksHandlerOptions {
+  maxAgeSeconds?: number;
+  path?: string;
+  logger?: Logger;
+}
+
+/** The contract's 503 reason for a key source that cannot answer (type-checked against the vocabulary). */
+const UNAVAILABLE: Reason = 'jwks_unavailable';
+
+export type JwksHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
+
+/**
+ * A node:http (and express-compatible) handler serving `GET|HEAD /.well-known/jwks.json`. Other paths go
+ * to `next` when given, else 404. When the key cannot be read (KMS down) it answers 503 with no-store,
+ * never an empty 200 that a verifier could cache.
+ */
+export function createJwksHandler(
+  source: { jwks(): Promise<Jwks> },
+  options: JwksHandlerOptions = {},
+): JwksHandler {
+  const maxAge = options.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
+  if (!Number.isInteger(maxAge) || maxAge < 0)
+    throw new RangeError('maxAgeSeconds must be a non-negative integer');
+  const path = options.path ?? JWKS_PATH;
+
+  return (req, res, next) => {
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (pathname !== path) {
+      if (next) return next();
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('method not allowed\n');
+      return;
+    }
+    source.jwks().then(
+      (jwks) => {
+        const body = JSON.stringify(jwks);
+        res.writeHead(200, {
+          'content-type': 'application/jwk-set+json',
+          'cache-control': `public, max-age=${maxAge}`,
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        options.logger?.warn(
+          {
+            category: LITE_AUTH_LOG_CATEGORY,
+            event: UNAVAILABLE,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'could not read the signing public key for the JWKS endpoint',
+        );
+        res.writeHead(503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+          'retry-after': '5',
+        });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: UNAVAILABLE }));
+      },
+    );
+  };
+}

@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KmsError, KmsResourceExhaustedError, KmsUnavailableError } from './errors.js';
+import type { KmsCallOptions } from './kms-client.js';
+
+/** gRPC canonical status codes (grpc/status.proto) the retry policy distinguishes. */
+export const GRPC_STATUS = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+
+export interface KmsCallPolicy {
+  /** Deadline of each attempt. gax defaults to 60 s with 600 s of retries: far too long on a request path. */
+  deadlineMs: number;
+  /** Retries after the first attempt, on UNAVAILABLE and DEADLINE_EXCEEDED only. */
+  maxRetries: number;
+  /** Delay before retry n is `retryBackoffMs * 2^(n-1)`. */
+  retryBackoffMs: number;
+}
+
+export const DEFAULT_KMS_CALL_POLICY: KmsCallPolicy = { deadlineMs: 2000, maxRetries: 2, retryBackoffMs: 50 };
+
+function grpcCodeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+const transient = (code: number | undefined) =>
+  code === GRPC_STATUS.UNAVAILABLE || code === GRPC_STATUS.DEADLINE_EXCEEDED;
+
+/**
+ * Runs one KMS RPC with a per-attempt deadline and bounded retries, so the worst case is
+ * `(maxRetries + 1) * deadlineMs` plus the backoff. Anything but a transient failure surfaces at once.
+ */
+export async function callKms<T>(
+  method: string,
+  call: (options: KmsCallOptions) => Promise<T>,
+  policy: KmsCallPolicy,
+): Promise<T> {
+  const attempts = policy.maxRetries + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call({ timeout: policy.deadlineMs, retry: null });
+    } catch (cause) {
+      const grpcCode = grpcCodeOf(cause);
+      if (grpcCode === GRPC_STATUS.RESOURCE_EXHAUSTED) {
+        throw new KmsResourceExhaustedError(`${method}: Cloud KMS quota exhausted (RESOURCE_EXHAUSTED)`, {
+          cause,
+          grpcCode,
+        });
+      }
+      if (!transient(grpcCode)) {
+        throw new KmsError(`${method} failed: ${(cause as Error)?.message ?? String(cause)}`, {
+          cause,
+          grpcCode,
+        });
+      }
+      if (attempt >= attempts) {
+        throw new KmsUnavailableError(
+          `${method}: Cloud KMS unavailable after ${attempts} attempt(s) with a ${policy.deadlineMs} ms deadline`,
+          attempts,
+          { cause, grpcCode },
+        );
+      }
+      await sleep(policy.retryBackoffMs * 2 ** (attempt - 1));
+    }
+  }
+}

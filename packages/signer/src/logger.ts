@@ -1,0 +1,11 @@
+/** pino-shaped: pass a pino (child) logger, or anything with these two methods. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** Default: one JSON line per event on stderr, so auth rejections are never silently dropped. */
+export const stderrLogger: Logger = {
+  info: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'info', ...obj, msg })}\n`),
+  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'warn', ...obj, msg })}\n`),
+};

@@ -1,0 +1,163 @@
+import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import { SignerClosedError, SignerError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface PrefetchOptions {
+  /** Tokens kept signed ahead per (audience, scope). */
+  size: number;
+  /** A pooled token is handed out only while it is at most this old (at least `ttl - maxAgeSeconds` left). */
+  maxAgeSeconds: number;
+}
+
+export interface MintedToken {
+  token: string;
+  exp: number;
+}
+
+interface Waiter {
+  resolve(token: string): void;
+  reject(error: unknown): void;
+}
+
+interface Lane {
+  audience: string;
+  scope: string;
+  tokens: MintedToken[];
+  inflight: number;
+  waiters: Waiter[];
+  failures: number;
+  pausedUntil: number;
+}
+
+const MAX_REFILL_PAUSE_MS = 30_000;
+
+export interface PrefetchPoolDeps {
+  size: number;
+  minLifeSeconds: number;
+  mint(audience: string, scope: string): Promise<MintedToken>;
+  nowSeconds(): number;
+  logger: Logger;
+}
+
+/**
+ * Tokens signed ahead for a slow (remote) key. Each token leaves the pool exactly once (shift from the
+ * queue or hand-over to one waiter), so none is ever served twice; each carries its own jti from signing.
+ */
+export class PrefetchPool {
+  readonly #deps: PrefetchPoolDeps;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #pending = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(deps: PrefetchPoolDeps) {
+    this.#deps = deps;
+  }
+
+  /** A pooled or in-flight token for this (audience, scope), or undefined: the caller signs directly. */
+  take(audience: string, scope: string): Promise<string> | undefined {
+    const lane = this.#lane(audience, scope);
+    const now = this.#deps.nowSeconds();
+    let served = lane.tokens.shift();
+    // Too old to hand out: dropped, never returned to the queue.
+    while (served !== undefined && !this.#fresh(served, now)) served = lane.tokens.shift();
+    let result: Promise<string> | undefined;
+    if (served) {
+      result = Promise.resolve(served.token);
+    } else if (lane.inflight > lane.waiters.length) {
+      // A refill is already signing: wait for it rather than add a KMS call (calls ≈ tokens used).
+      result = new Promise<string>((resolve, reject) => lane.waiters.push({ resolve, reject }));
+    }
+    this.#refill(lane);
+    return result;
+  }
+
+  /** Tokens ready in the pool for this (audience, scope). */
+  available(audience: string, scope: string): number {
+    return this.#lanes.get(this.#key(audience, scope))?.tokens.length ?? 0;
+  }
+
+  /** Resolves when no refill is signing (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const lane of this.#lanes.values()) {
+      lane.tokens.length = 0;
+      for (const waiter of lane.waiters.splice(0)) waiter.reject(new SignerClosedError());
+    }
+    await this.settled();
+    this.#lanes.clear();
+  }
+
+  #key(audience: string, scope: string): string {
+    return `${audience.length}:${audience} ${scope}`;
+  }
+
+  #lane(audience: string, scope: string): Lane {
+    const key = this.#key(audience, scope);
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { audience, scope, tokens: [], inflight: 0, waiters: [], failures: 0, pausedUntil: 0 };
+      this.#lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  #fresh(token: MintedToken, now: number): boolean {
+    return token.exp - now >= this.#deps.minLifeSeconds;
+  }
+
+  #refill(lane: Lane): void {
+    if (this.#closed || Date.now() < lane.pausedUntil) return;
+    while (lane.tokens.length + lane.inflight < this.#deps.size + lane.waiters.length) {
+      lane.inflight++;
+      const pending = this.#deps
+        .mint(lane.audience, lane.scope)
+        .then(
+          (minted) => this.#delivered(lane, minted),
+          (error: unknown) => this.#failed(lane, error),
+        )
+        .finally(() => this.#pending.delete(pending));
+      this.#pending.add(pending);
+    }
+  }
+
+  #delivered(lane: Lane, minted: MintedToken): void {
+    lane.inflight--;
+    lane.failures = 0;
+    lane.pausedUntil = 0;
+    if (this.#closed) return;
+    if (this.#fresh(minted, this.#deps.nowSeconds())) {
+      const waiter = lane.waiters.shift();
+      if (waiter) waiter.resolve(minted.token);
+      else lane.tokens.push(minted);
+    }
+    this.#refill(lane);
+  }
+
+  #failed(lane: Lane, error: unknown): void {
+    lane.inflight--;
+    lane.failures++;
+    // Back off so a failing KMS is not hammered by refills on every sign().
+    lane.pausedUntil = Date.now() + Math.min(MAX_REFILL_PAUSE_MS, 250 * 2 ** (lane.failures - 1));
+    const waiter = lane.waiters.shift();
+    if (waiter) waiter.reject(error);
+    else {
+      this.#deps.logger.warn(
+        {
+          category: LITE_AUTH_LOG_CATEGORY,
+          event: 's2s_prefetch_failed',
+          scope: lane.scope,
+          audience: lane.audience,
+          code: error instanceof SignerError ? error.code : 'UNKNOWN',
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'pre-signing an S2S token failed',
+      );
+    }
+    // Waiters beyond what is still in flight would wait on a paused lane: fail them now.
+    while (lane.waiters.length > lane.inflight) lane.waiters.shift()!.reject(error);
+  }
+}

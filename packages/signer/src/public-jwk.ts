@@ -1,0 +1,29 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+
+/** A public signing key as published in a JWKS; never carries private members. */
+export interface PublicJwk {
+  kty: 'RSA' | 'EC';
+  kid: string;
+  alg: SupportedAlgorithm;
+  use: 'sig';
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+export interface Jwks {
+  keys: PublicJwk[];
+}
+
+/**
+ * The public JWK of `key` (private or public KeyObject). Only the public members are copied by name, so
+ * a private key can never leak through here whatever Node's export adds.
+ */
+export function toPublicJwk(key: KeyObject, kid: string, alg: SupportedAlgorithm): PublicJwk {
+  const material = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
+  if (material.kty === 'RSA') return { kty: 'RSA', kid, alg, use: 'sig', n: material.n!, e: material.e! };
+  return { kty: 'EC', kid, alg, use: 'sig', crv: material.crv!, x: material.x!, y: material.y! };
+}

@@ -1,0 +1,116 @@
+import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import { nanoid } from 'nanoid';
+import { SignRequestError } from './errors.js';
+import type { Logger } from './logger.js';
+import { rejectionReason } from './rejection-reason.js';
+
+export interface SignedFetchOptions {
+  scope: string | readonly string[];
+  audience?: string;
+  /**
+   * Extra attempts after a network error or a 503 (Core failing closed). Default 0: integration calls
+   * such as spaces:create are not idempotent, so retrying is the caller's decision. Each attempt gets a
+   * fresh token (Core would refuse a replayed jti).
+   */
+  retries?: number;
+  /** Hypervideo request id for correlation; sent as `x-request-id` and logged. Generated when absent. */
+  requestId?: string;
+  /** Actor context added to the rejection log (never put credentials here). */
+  logContext?: Record<string, string | number | boolean>;
+}
+
+const REQUEST_ID_HEADER = 'x-request-id';
+const MAX_RETRIES = 5;
+const RETRY_BASE_DELAY_MS = 100;
+
+interface SignedFetchDeps {
+  sign(request: { scope: string | readonly string[]; audience?: string }): Promise<string>;
+  logger: Logger;
+  kid: string;
+}
+
+/** Bodies that can be sent again unchanged; a stream is consumed by the first attempt. */
+function replayable(body: RequestInit['body']): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof URLSearchParams ||
+    body instanceof Blob
+  );
+}
+
+/** Logs the endpoint without the query string, which may carry identifiers that are not ours to log. */
+function endpointOf(url: string | URL): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export async function signedFetch(
+  deps: SignedFetchDeps,
+  url: string | URL,
+  init: RequestInit | undefined,
+  options: SignedFetchOptions,
+): Promise<Response> {
+  if (options === null || typeof options !== 'object') {
+    throw new SignRequestError('scope', 'fetch needs { scope } as its third argument');
+  }
+  const retries = options.retries ?? 0;
+  if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw new SignRequestError('retries', `must be an integer from 0 to ${MAX_RETRIES}`);
+  }
+  if (retries > 0 && !replayable(init?.body)) {
+    throw new SignRequestError('retries', 'a streamed body cannot be retried; buffer it or set retries: 0');
+  }
+  const headers = new Headers(init?.headers);
+  const requestId = options.requestId ?? headers.get(REQUEST_ID_HEADER) ?? nanoid();
+  headers.set(REQUEST_ID_HEADER, requestId);
+  const signRequest =
+    options.audience === undefined
+      ? { scope: options.scope }
+      : { scope: options.scope, audience: options.audience };
+
+  for (let attempt = 0; ; attempt++) {
+    // A fresh token per attempt: the previous one's jti may already be spent at Core.
+    headers.set('authorization', `Bearer ${await deps.sign(signRequest)}`);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers });
+    } catch (error) {
+      if (attempt >= retries) throw error;
+      await sleep(RETRY_BASE_DELAY_MS * 2 ** attempt);
+      continue;
+    }
+    if (response.status === 503 && attempt < retries) {
+      await response.body?.cancel();
+      await sleep(RETRY_BASE_DELAY_MS * 2 ** attempt);
+      continue;
+    }
+    if (response.status === 401 || response.status === 403) {
+      deps.logger.warn(
+        {
+          ...options.logContext,
+          category: LITE_AUTH_LOG_CATEGORY,
+          event: 's2s_auth_rejected',
+          endpoint: endpointOf(url),
+          method: (init?.method ?? 'GET').toUpperCase(),
+          scope: typeof options.scope === 'string' ? options.scope : options.scope.join(' '),
+          status: response.status,
+          reason: await rejectionReason(response),
+          requestId,
+          kid: deps.kid,
+        },
+        'Hyper Core rejected the S2S token',
+      );
+    }
+    return response;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

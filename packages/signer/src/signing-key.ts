@@ -1,0 +1,14 @@
+import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+import type { PublicJwk } from './public-jwk.js';
+
+/** One signing backend (PEM or Cloud KMS): turns a JWS signing input into a JOSE signature. */
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: SupportedAlgorithm;
+  /** Pre-signed pooling only pays off for remote keys. */
+  readonly remote: boolean;
+  /** JOSE signature bytes (ES256: 64-byte r||s) over the ASCII signing input. */
+  sign(input: Buffer): Buffer | Promise<Buffer>;
+  publicJwk(): Promise<PublicJwk>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+import { KID_PATTERN, MAX_KID_LENGTH, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import { SignerConfigError } from './errors.js';
+
+export function requireNonEmptyString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new SignerConfigError(field, 'a non-empty string is required');
+  }
+  return value;
+}
+
+/** Contract: `exp - iat <= 300`; whole seconds so `exp` stays an integer NumericDate. */
+export function requireTtl(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
+    throw new SignerConfigError(field, `must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
+  }
+  return value;
+}
+
+/**
+ * kid must follow the contract's `lite-YYYY-MM` convention. Refused, not warned: Core's keyset, the
+ * rotation runbook and the unknown_kid alert all key on it, and a typo found at startup is cheaper than
+ * a wave of 401 unknown_kid in production.
+ */
+export function requireKid(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length > MAX_KID_LENGTH || !KID_PATTERN.test(value)) {
+    throw new SignerConfigError(
+      field,
+      `must follow the contract's kid convention lite-YYYY-MM (e.g. lite-2026-03)`,
+    );
+  }
+  return value;
+}
+
+export function requireFunction<T>(value: unknown, field: string): T {
+  if (typeof value !== 'function') throw new SignerConfigError(field, 'must be a function');
+  return value as T;
+}
+
+export function requireInteger(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SignerConfigError(field, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}

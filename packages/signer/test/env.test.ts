@@ -1,0 +1,158 @@
+import { ENV, FORBIDDEN_ENV } from '@hyper/s2s-contracts';
+import * as jose from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNER_ENV, SignerConfigError, signerFromEnv } from '../src/index.js';
+import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { decodeToken } from './helpers/tokens.js';
+import { AUDIENCE, EC_KEY, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
+
+const pemEnv = {
+  [ENV.privateKeyPem]: RSA_KEY.pkcs8Pem,
+  [ENV.kid]: RSA_KEY.kid,
+  [SIGNER_ENV.issuer]: ISSUER,
+  [SIGNER_ENV.subject]: SUBJECT,
+  [SIGNER_ENV.audience]: AUDIENCE,
+  HYPER_S2S_JWT_SCOPE_SPACES_CREATE: 'spaces:create',
+  HYPER_S2S_JWT_SCOPE_JOIN_TOKENS_ISSUE: 'join_tokens:issue',
+  UNRELATED: 'ignored',
+};
+
+function configError(env: Record<string, string | undefined>): SignerConfigError {
+  try {
+    signerFromEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SignerConfigError);
+    return error as SignerConfigError;
+  }
+  throw new Error('signerFromEnv accepted the environment');
+}
+
+describe('signerFromEnv with a PEM key', () => {
+  it('signs with the key, kid, issuer, subject and audience from the environment', async () => {
+    const signer = signerFromEnv(pemEnv);
+    const token = await signer.sign({ scope: signer.scopes.SPACES_CREATE! });
+    const { payload, protectedHeader } = await jose.jwtVerify(
+      token,
+      jose.createLocalJWKSet(await signer.jwks()),
+      {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        subject: SUBJECT,
+      },
+    );
+    expect(protectedHeader.kid).toBe(RSA_KEY.kid);
+    expect(payload.scope).toBe('spaces:create');
+    expect(payload.exp! - payload.iat!).toBe(60);
+  });
+
+  it('exposes per-operation scopes from HYPER_S2S_JWT_SCOPE_*', () => {
+    expect(
+      signerFromEnv({ ...pemEnv, HYPER_S2S_JWT_SCOPE_BOTH: 'spaces:create join_tokens:issue' }).scopes,
+    ).toEqual({
+      SPACES_CREATE: 'spaces:create',
+      JOIN_TOKENS_ISSUE: 'join_tokens:issue',
+      BOTH: 'spaces:create join_tokens:issue',
+    });
+  });
+
+  it('reads the TTL and accepts a PEM written on one line with literal \\n', async () => {
+    const signer = signerFromEnv({
+      ...pemEnv,
+      [ENV.privateKeyPem]: RSA_KEY.pkcs8Pem.replaceAll('\n', '\\n'),
+      [SIGNER_ENV.ttlSeconds]: '120',
+    });
+    const { claims } = decodeToken(await signer.sign({ scope: 'spaces:create' }));
+    expect((claims.exp as number) - (claims.iat as number)).toBe(120);
+  });
+
+  it('takes ES256 from the key, or checks HYPER_S2S_JWT_ALG against it', () => {
+    const ecEnv = { ...pemEnv, [ENV.privateKeyPem]: EC_KEY.pkcs8Pem, [ENV.kid]: EC_KEY.kid };
+    expect(signerFromEnv(ecEnv).alg).toBe('ES256');
+    expect(signerFromEnv({ ...ecEnv, [SIGNER_ENV.alg]: 'ES256' }).alg).toBe('ES256');
+  });
+});
+
+describe('signerFromEnv refuses a bad environment, naming the variable', () => {
+  it.each(FORBIDDEN_ENV.flatMap((name) => [[name, '1'] as const, [name, ''] as const]))(
+    'refuses the legacy %s (even set to %j)',
+    (name, value) => {
+      const error = configError({ ...pemEnv, [name]: value });
+      expect(error.field).toBe(name);
+      expect(error.message).toMatch(/ADR 0031/);
+    },
+  );
+
+  const without = (name: string) => ({ ...pemEnv, [name]: undefined });
+  it.each([
+    ['no key at all', without(ENV.privateKeyPem), ENV.privateKeyPem],
+    ['an empty PEM variable', { ...pemEnv, [ENV.privateKeyPem]: '  ' }, ENV.privateKeyPem],
+    [
+      'both a PEM and a KMS key version',
+      {
+        ...pemEnv,
+        [SIGNER_ENV.kmsKeyVersion]: 'projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1',
+      },
+      ENV.privateKeyPem,
+    ],
+    ['a missing kid', without(ENV.kid), ENV.kid],
+    ['a kid outside lite-YYYY-MM', { ...pemEnv, [ENV.kid]: 'key-1' }, ENV.kid],
+    ['a missing issuer', without(SIGNER_ENV.issuer), SIGNER_ENV.issuer],
+    ['a missing subject', without(SIGNER_ENV.subject), SIGNER_ENV.subject],
+    ['a missing audience', without(SIGNER_ENV.audience), SIGNER_ENV.audience],
+    ['a non-numeric TTL', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '60s' }, SIGNER_ENV.ttlSeconds],
+    ['a TTL above 300', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '301' }, SIGNER_ENV.ttlSeconds],
+    ['a TTL of 0', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '0' }, SIGNER_ENV.ttlSeconds],
+    ['an HMAC secret as the key', { ...pemEnv, [ENV.privateKeyPem]: 'my-shared-secret' }, ENV.privateKeyPem],
+    ['an RSA key with HYPER_S2S_JWT_ALG=ES256', { ...pemEnv, [SIGNER_ENV.alg]: 'ES256' }, SIGNER_ENV.alg],
+    ['HYPER_S2S_JWT_ALG=HS256', { ...pemEnv, [SIGNER_ENV.alg]: 'HS256' }, SIGNER_ENV.alg],
+    ['an unknown scope', { ...pemEnv, HYPER_S2S_JWT_SCOPE_ADMIN: 'admin:all' }, 'HYPER_S2S_JWT_SCOPE_ADMIN'],
+    [
+      'a scope with a tab',
+      { ...pemEnv, HYPER_S2S_JWT_SCOPE_X: 'spaces:create\tjoin_tokens:issue' },
+      'HYPER_S2S_JWT_SCOPE_X',
+    ],
+    ['an empty scope', { ...pemEnv, HYPER_S2S_JWT_SCOPE_X: '' }, 'HYPER_S2S_JWT_SCOPE_X'],
+    [
+      'a scope variable with no operation',
+      { ...pemEnv, HYPER_S2S_JWT_SCOPE_: 'spaces:create' },
+      'HYPER_S2S_JWT_SCOPE_',
+    ],
+    [
+      'a bad KMS key version name',
+      { ...without(ENV.privateKeyPem), [SIGNER_ENV.kmsKeyVersion]: 'my-key' },
+      SIGNER_ENV.kmsKeyVersion,
+    ],
+  ])('refuses %s', (_name, env, variable) => {
+    const error = configError(env);
+    expect(error.field).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('never quotes the PEM in an error', () => {
+    const error = configError({ ...pemEnv, [SIGNER_ENV.alg]: 'ES256' });
+    expect(error.message).not.toContain(RSA_KEY.pkcs8Pem.split('\n')[1]!);
+  });
+});
+
+describe('signerFromEnv with a KMS key version', () => {
+  let server: KmsTestServer;
+  beforeAll(async () => {
+    server = await startKmsTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('signs through the given KMS client', async () => {
+    const name = keyVersionName();
+    server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    const signer = signerFromEnv(
+      { ...pemEnv, [ENV.privateKeyPem]: undefined, [SIGNER_ENV.kmsKeyVersion]: name },
+      { kmsClient: server.client() },
+    );
+    const token = await signer.sign({ scope: signer.scopes.JOIN_TOKENS_ISSUE! });
+    const { payload } = await jose.jwtVerify(token, jose.createLocalJWKSet(await signer.jwks()), {
+      issuer: ISSUER,
+    });
+    expect(payload.scope).toBe('join_tokens:issue');
+    await signer.close();
+  });
+});

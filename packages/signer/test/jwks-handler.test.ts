@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
+import * as jose from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createJwksHandler,
+  createSigner,
+  DEFAULT_JWKS_MAX_AGE_SECONDS,
+  JWKS_PATH,
+  type Signer,
+} from '../src/index.js';
+import { captureLogger } from './helpers/capture-logger.js';
+import { keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const pemSigner = (): Signer =>
+  createSigner({
+    key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
+    issuer: ISSUER,
+    subject: SUBJECT,
+    audience: AUDIENCE,
+  });
+
+describe('JWKS handler at /.well-known/jwks.json', () => {
+  it('serves the public JWKS with Cache-Control and a JWK Set media type', async () => {
+    const signer = pemSigner();
+    const base = await serve(createJwksHandler(signer));
+    const res = await fetch(`${base}${JWKS_PATH}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe(`public, max-age=${DEFAULT_JWKS_MAX_AGE_SECONDS}`);
+    expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
+    const body = (await res.json()) as { keys: Record<string, unknown>[] };
+    expect(body).toEqual(await signer.jwks());
+    for (const member of PRIVATE_JWK_MEMBERS) expect(body.keys[0]).not.toHaveProperty(member);
+  });
+
+  it('lets jose createRemoteJWKSet verify the signer tokens', async () => {
+    const signer = pemSigner();
+    const base = await serve(createJwksHandler(signer, { maxAgeSeconds: 60 }));
+    const token = await signer.sign({ scope: 'spaces:create' });
+    const { payload } = await jose.jwtVerify(token, jose.createRemoteJWKSet(new URL(`${base}${JWKS_PATH}`)), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    expect(payload.scope).toBe('spaces:create');
+  });
+
+  it('answers HEAD without a body, 405 for other methods, 404 elsewhere; ignores the query string', async () => {
+    const base = await serve(createJwksHandler(pemSigner()));
+    const head = await fetch(`${base}${JWKS_PATH}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const post = await fetch(`${base}${JWKS_PATH}`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect((await fetch(`${base}/jwks.json`)).status).toBe(404);
+    expect((await fetch(`${base}${JWKS_PATH}?v=2`)).status).toBe(200);
+  });
+
+  it('passes other paths to next() when mounted as middleware', async () => {
+    const handler = createJwksHandler(pemSigner());
+    const base = await serve((req, res) => handler(req, res, () => res.writeHead(418).end()));
+    expect((await fetch(`${base}/other`)).status).toBe(418);
+    expect((await fetch(`${base}${JWKS_PATH}`)).status).toBe(200);
+  });
+
+  it('fails closed with 503 and no-store when the KMS public key cannot be read', async () => {
+    const kms = await startKmsTestServer();
+    try {
+      const name = keyVersionName();
+      kms.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+      const signer = createSigner({
+        key: { kms: { keyVersionName: name, client: kms.client(), maxRetries: 0 }, kid: 'lite-2026-03' },
+        issuer: ISSUER,
+        subject: SUBJECT,
+        audience: AUDIENCE,
+      });
+      const log = captureLogger();
+      const base = await serve(createJwksHandler(signer, { logger: log.logger }));
+      kms.setFaults({ wrongPemCrc: true });
+      const res = await fetch(`${base}${JWKS_PATH}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
+      expect(log.entries[0]!.obj).toMatchObject({ event: 'jwks_unavailable' });
+      kms.resetFaults();
+      const recovered = await fetch(`${base}${JWKS_PATH}`);
+      expect(recovered.status).toBe(200);
+      expect(((await recovered.json()) as { keys: unknown[] }).keys).toHaveLength(1);
+      await signer.close();
+    } finally {
+      await kms.close();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSigner, type PrefetchOptions, type Signer, SignerClosedError } from '../src/index.js';
+import { captureLogger } from './helpers/capture-logger.js';
+import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { decodeToken } from './helpers/tokens.js';
+import { AUDIENCE, ISSUER, SUBJECT } from './helpers/vectors.js';
+
+let server: KmsTestServer;
+const signers: Signer[] = [];
+
+beforeAll(async () => {
+  server = await startKmsTestServer();
+});
+afterAll(async () => {
+  await Promise.all(signers.map((s) => s.close()));
+  await server?.close();
+});
+beforeEach(() => server.resetFaults());
+
+const TTL = 60;
+
+function poolSigner(prefetch: PrefetchOptions, now?: () => number) {
+  const name = keyVersionName();
+  server.addKey(name, { algorithm: 'EC_SIGN_P256_SHA256' });
+  const log = captureLogger();
+  const signer = createSigner({
+    key: {
+      kms: { keyVersionName: name, client: server.client(), maxRetries: 0 },
+      kid: 'lite-2026-03',
+      alg: 'ES256',
+    },
+    issuer: ISSUER,
+    subject: SUBJECT,
+    audience: AUDIENCE,
+    ttlSeconds: TTL,
+    prefetch,
+    logger: log.logger,
+    ...(now ? { now } : {}),
+  });
+  signers.push(signer);
+  return { signer, log };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const signCalls = () => server.calls.asymmetricSign;
+
+/** Waits until no AsymmetricSign has arrived for `quietMs` (background refills finished). */
+async function quiet(quietMs = 150): Promise<void> {
+  let last = signCalls();
+  for (;;) {
+    await sleep(quietMs);
+    const now = signCalls();
+    if (now === last) return;
+    last = now;
+  }
+}
+
+const claimsOf = (token: string) => decodeToken(token).claims;
+
+describe('KMS pre-signed pool', () => {
+  it('never serves a token twice and keeps KMS calls ≈ tokens used (at most size + 1 extra)', async () => {
+    const size = 4;
+    const { signer } = poolSigner({ size, maxAgeSeconds: 30 });
+    await signer.jwks();
+    server.setFaults({ latencyMs: 5 });
+    const before = signCalls();
+    const tokens: string[] = [];
+    for (let i = 0; i < 60; i++) tokens.push(await signer.sign({ scope: 'spaces:create' }));
+    // And a concurrent burst, which must not hand one token to two callers.
+    tokens.push(
+      ...(await Promise.all(Array.from({ length: 40 }, () => signer.sign({ scope: 'spaces:create' })))),
+    );
+    await quiet();
+    expect(new Set(tokens).size).toBe(100);
+    expect(new Set(tokens.map((t) => claimsOf(t).jti)).size).toBe(100);
+    const calls = signCalls() - before;
+    expect(calls).toBeGreaterThanOrEqual(100);
+    expect(calls).toBeLessThanOrEqual(100 + size + 1);
+  });
+
+  it('serves from the pool without waiting for KMS once refilled in the background', async () => {
+    const size = 3;
+    const { signer } = poolSigner({ size, maxAgeSeconds: 30 });
+    await signer.jwks();
+    server.setFaults({ latencyMs: 300 });
+    const before = signCalls();
+    await signer.sign({ scope: 'spaces:create' }); // cold: signed directly, refill of `size` starts
+    await sleep(600);
+    expect(signCalls() - before).toBe(1 + size);
+    for (let i = 0; i < size; i++) {
+      const started = performance.now();
+      await signer.sign({ scope: 'spaces:create' });
+      // A pooled token: far below the 300 ms a KMS round trip takes here.
+      expect(performance.now() - started).toBeLessThan(100);
+    }
+  });
+
+  it('hands out a pooled token only while it has at least ttl - maxAgeSeconds of life left', async () => {
+    let nowMs = 1_800_000_000_000;
+    const t0 = nowMs / 1000;
+    const { signer } = poolSigner({ size: 3, maxAgeSeconds: 10 }, () => nowMs);
+    await signer.jwks();
+    expect(claimsOf(await signer.sign({ scope: 'spaces:create' })).iat).toBe(t0);
+    await quiet();
+
+    nowMs += 10_000; // exactly maxAge old: still served
+    expect(claimsOf(await signer.sign({ scope: 'spaces:create' })).iat).toBe(t0);
+    await quiet();
+
+    nowMs += 1_000; // the t0 tokens are now 11 s old: dropped, never served
+    const served: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      served.push(claimsOf(await signer.sign({ scope: 'spaces:create' })).iat as number);
+      await quiet(50);
+    }
+    expect(served.every((iat) => iat >= t0 + 10)).toBe(true);
+    for (const iat of served) expect(t0 + 11 - iat).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps one pool per (audience, scope): every token carries what its caller asked for', async () => {
+    const { signer } = poolSigner({ size: 2, maxAgeSeconds: 30 });
+    const requests = [
+      { scope: 'spaces:create' },
+      { scope: 'join_tokens:issue' },
+      { scope: ['spaces:create', 'join_tokens:issue'] },
+      { scope: 'spaces:create', audience: 'hyper-analytics' },
+    ] as const;
+    for (let round = 0; round < 6; round++) {
+      for (const request of requests) {
+        const claims = claimsOf(await signer.sign(request));
+        const scope = typeof request.scope === 'string' ? request.scope : request.scope.join(' ');
+        expect(claims.scope).toBe(scope);
+        expect(claims.aud).toBe('audience' in request ? request.audience : AUDIENCE);
+      }
+    }
+  });
+
+  it('keeps serving already-signed tokens through a KMS outage, then fails typed; refill failures are logged', async () => {
+    const size = 3;
+    const { signer, log } = poolSigner({ size, maxAgeSeconds: 30 });
+    await signer.sign({ scope: 'spaces:create' });
+    await quiet();
+    server.setFaults({ unavailableTimes: 1_000 });
+    const tokens = [];
+    for (let i = 0; i < size; i++) tokens.push(await signer.sign({ scope: 'spaces:create' }));
+    expect(new Set(tokens).size).toBe(size);
+    await expect(signer.sign({ scope: 'spaces:create' })).rejects.toMatchObject({ code: 'KMS_UNAVAILABLE' });
+    await quiet();
+    const failures = log.entries.filter((e) => e.obj.event === 's2s_prefetch_failed');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]!.obj).toMatchObject({
+      category: LITE_AUTH_LOG_CATEGORY,
+      code: 'KMS_UNAVAILABLE',
+      scope: 'spaces:create',
+    });
+    server.resetFaults();
+  });
+
+  it('close() discards pooled tokens and refuses further signing', async () => {
+    const { signer } = poolSigner({ size: 3, maxAgeSeconds: 30 });
+    await signer.sign({ scope: 'spaces:create' });
+    await signer.close();
+    await expect(signer.sign({ scope: 'spaces:create' })).rejects.toBeInstanceOf(SignerClosedError);
+  });
+});

@@ -1,0 +1,227 @@
+import {
+  CLAIM_NAMES,
+  DEFAULT_SIGNER_TTL_SECONDS,
+  KNOWN_SCOPES,
+  MAX_JTI_LENGTH,
+  MAX_SCOPE_LENGTH,
+} from '@hyper/s2s-contracts';
+import * as jose from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  createSigner,
+  ScopeError,
+  SignerClosedError,
+  type SignerOptions,
+  SignRequestError,
+} from '../src/index.js';
+import { decodeToken } from './helpers/tokens.js';
+import { AUDIENCE, EC_KEY, ISSUER, RSA_KEY, SUBJECT, VECTOR_NOW_MS } from './helpers/vectors.js';
+
+const rsa = (overrides: Partial<SignerOptions> = {}) =>
+  createSigner({
+    key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
+    issuer: ISSUER,
+    subject: SUBJECT,
+    audience: AUDIENCE,
+    ...overrides,
+  });
+
+const ec = (overrides: Partial<SignerOptions> = {}) =>
+  createSigner({
+    key: { privateKeyPem: EC_KEY.pkcs8Pem, kid: EC_KEY.kid },
+    issuer: ISSUER,
+    subject: SUBJECT,
+    audience: AUDIENCE,
+    ...overrides,
+  });
+
+describe('sign(): token shape', () => {
+  it('writes the header exactly {alg, typ: "JWT", kid}, in that order', async () => {
+    expect(decodeToken(await rsa().sign({ scope: 'spaces:create' })).headerJson).toBe(
+      '{"alg":"RS256","typ":"JWT","kid":"lite-2026-03"}',
+    );
+    expect(decodeToken(await ec().sign({ scope: 'spaces:create' })).headerJson).toBe(
+      '{"alg":"ES256","typ":"JWT","kid":"lite-2026-05"}',
+    );
+  });
+
+  it('sets all eight claims: iat = nbf = now in seconds, exp = iat + ttl (default 60)', async () => {
+    const signer = rsa({ now: () => VECTOR_NOW_MS + 999 });
+    const { claims } = decodeToken(await signer.sign({ scope: 'spaces:create' }));
+    expect(Object.keys(claims)).toEqual([...CLAIM_NAMES]);
+    const iat = Math.floor((VECTOR_NOW_MS + 999) / 1000);
+    expect(claims).toMatchObject({
+      iss: ISSUER,
+      sub: SUBJECT,
+      aud: AUDIENCE,
+      iat,
+      nbf: iat,
+      scope: 'spaces:create',
+    });
+    expect(claims.exp).toBe(iat + DEFAULT_SIGNER_TTL_SECONDS);
+    expect(typeof claims.jti).toBe('string');
+  });
+
+  it('honours ttlSeconds up to the 300 s cap', async () => {
+    const { claims } = decodeToken(await rsa({ ttlSeconds: 300 }).sign({ scope: 'spaces:create' }));
+    expect((claims.exp as number) - (claims.iat as number)).toBe(300);
+  });
+
+  it('serialises claims exactly like JSON.stringify, even for issuers that need escaping', async () => {
+    const issuer = 'lite "gateway"\\ \u00e9\u2028\u{1F600}';
+    const signer = rsa({ issuer, subject: 'sub\n', now: () => VECTOR_NOW_MS, jti: () => 'j"1' });
+    const { payloadJson } = decodeToken(await signer.sign({ scope: 'spaces:create', audience: 'aud\t' }));
+    const iat = VECTOR_NOW_MS / 1000;
+    expect(payloadJson).toBe(
+      JSON.stringify({
+        iss: issuer,
+        sub: 'sub\n',
+        aud: 'aud\t',
+        exp: iat + 60,
+        iat,
+        nbf: iat,
+        scope: 'spaces:create',
+        jti: 'j"1',
+      }),
+    );
+  });
+
+  it('uses the per-call audience when given', async () => {
+    const { claims } = decodeToken(await rsa().sign({ scope: 'spaces:create', audience: 'hyper-analytics' }));
+    expect(claims.aud).toBe('hyper-analytics');
+  });
+});
+
+describe('sign(): verification round trips through jose', () => {
+  it.each([
+    ['RS256', rsa, RSA_KEY.kid],
+    ['ES256', ec, EC_KEY.kid],
+  ] as const)('a %s token verifies with the signer JWKS, issuer and audience', async (alg, make, kid) => {
+    const signer = make();
+    const token = await signer.sign({ scope: ['spaces:create', 'join_tokens:issue'] });
+    const { payload, protectedHeader } = await jose.jwtVerify(
+      token,
+      jose.createLocalJWKSet(await signer.jwks()),
+      {
+        algorithms: [alg],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        typ: 'JWT',
+        maxTokenAge: 300,
+      },
+    );
+    expect(protectedHeader).toEqual({ alg, typ: 'JWT', kid });
+    expect(payload.scope).toBe('spaces:create join_tokens:issue');
+  });
+
+  it('ES256 signatures are the 64-byte JOSE form', async () => {
+    const signer = ec();
+    for (let i = 0; i < 200; i++) {
+      expect(decodeToken(await signer.sign({ scope: 'spaces:create' })).signature.length).toBe(64);
+    }
+  });
+
+  it('jwks() publishes kid, alg and use: "sig" with no private members', async () => {
+    const { keys } = await rsa().jwks();
+    expect(keys).toHaveLength(1);
+    expect(Object.keys(keys[0]!).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    expect(keys[0]).toMatchObject({ kid: RSA_KEY.kid, alg: 'RS256', use: 'sig', kty: 'RSA' });
+  });
+});
+
+describe('sign(): a fresh jti per call, never a cached token', () => {
+  it('10,000 tokens carry 10,000 distinct jtis', async () => {
+    const signer = ec({ now: () => VECTOR_NOW_MS });
+    const jtis = new Set<string>();
+    const tokens = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const token = await signer.sign({ scope: 'spaces:create' });
+      tokens.add(token);
+      jtis.add(decodeToken(token).claims.jti as string);
+    }
+    expect(jtis.size).toBe(10_000);
+    expect(tokens.size).toBe(10_000);
+  });
+
+  it('returns a different token for identical requests at the same instant (RS256 is deterministic)', async () => {
+    const signer = rsa({ now: () => VECTOR_NOW_MS });
+    const a = await signer.sign({ scope: 'spaces:create' });
+    const b = await signer.sign({ scope: 'spaces:create' });
+    expect(a).not.toBe(b);
+  });
+
+  it.each([
+    ['an empty string', ''],
+    [`more than ${MAX_JTI_LENGTH} characters`, 'j'.repeat(MAX_JTI_LENGTH + 1)],
+    ['a number', 42 as unknown as string],
+  ])('refuses a jti source that returns %s', async (_name, value) => {
+    const error = await rsa({ jti: () => value })
+      .sign({ scope: 'spaces:create' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignRequestError);
+    expect(error).toMatchObject({ code: 'INVALID_SIGN_REQUEST', field: 'jti' });
+  });
+
+  it('refuses a clock that does not return epoch milliseconds', async () => {
+    await expect(rsa({ now: () => Number.NaN }).sign({ scope: 'spaces:create' })).rejects.toMatchObject({
+      field: 'now',
+    });
+  });
+});
+
+describe('sign(): scope', () => {
+  it.each([
+    ['spaces:create', 'spaces:create'],
+    ['join_tokens:issue', 'join_tokens:issue'],
+    ['spaces:create join_tokens:issue', 'spaces:create join_tokens:issue'],
+    [['join_tokens:issue', 'spaces:create'], 'join_tokens:issue spaces:create'],
+    [[...KNOWN_SCOPES], KNOWN_SCOPES.join(' ')],
+  ] as const)('writes %j as the space-delimited claim %j', async (scope, claim) => {
+    expect(decodeToken(await rsa().sign({ scope })).claims.scope).toBe(claim);
+  });
+
+  it.each([
+    ['an unknown scope', 'admin:all'],
+    ['an unknown scope next to a known one', 'spaces:create admin:all'],
+    ['a case variant', 'Spaces:Create'],
+    ['a double space', 'spaces:create  join_tokens:issue'],
+    ['a tab', 'spaces:create\tjoin_tokens:issue'],
+    ['a leading space', ' spaces:create'],
+    ['an empty string', ''],
+    ['a non-ASCII character', 'spaces:créate'],
+    ['a quote (outside scope-token syntax)', 'spaces:"create"'],
+    [`a scope longer than ${MAX_SCOPE_LENGTH}`, `spaces:create ${'x'.repeat(MAX_SCOPE_LENGTH)}`],
+    ['a duplicate', 'spaces:create spaces:create'],
+    ['an empty array', []],
+    ['an array element with a space', ['spaces:create join_tokens:issue']],
+    ['an array with a non-string', ['spaces:create', 7]],
+    ['a duplicate in an array', ['spaces:create', 'spaces:create']],
+    ['a missing scope', undefined],
+    ['a number', 1],
+  ])('refuses %s with a typed ScopeError', async (_name, scope) => {
+    const error = await rsa()
+      .sign({ scope: scope as string })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScopeError);
+    expect(error).toMatchObject({ code: 'INVALID_SCOPE', field: 'scope' });
+  });
+
+  it.each([
+    ['empty', ''],
+    ['not a string', 5],
+  ])('refuses a per-call audience that is %s', async (_name, audience) => {
+    await expect(rsa().sign({ scope: 'spaces:create', audience: audience as string })).rejects.toMatchObject({
+      code: 'INVALID_SIGN_REQUEST',
+      field: 'audience',
+    });
+  });
+});
+
+describe('close()', () => {
+  it('refuses to sign after close', async () => {
+    const signer = rsa();
+    await signer.close();
+    await expect(signer.sign({ scope: 'spaces:create' })).rejects.toBeInstanceOf(SignerClosedError);
+    await signer.close();
+  });
+});

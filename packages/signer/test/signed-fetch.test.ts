@@ -1,0 +1,222 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import * as jose from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSigner, SignRequestError } from '../src/index.js';
+import { captureLogger } from './helpers/capture-logger.js';
+import { decodeToken } from './helpers/tokens.js';
+import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
+
+interface Seen {
+  authorization: string | undefined;
+  requestId: string | undefined;
+  body: string;
+}
+
+type Reply = (req: IncomingMessage, res: ServerResponse) => void;
+
+let server: Server;
+let base: string;
+let seen: Seen[];
+let replies: Reply[];
+
+const ok: Reply = (_req, res) =>
+  res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      seen.push({
+        authorization: req.headers.authorization,
+        requestId: req.headers['x-request-id'] as string,
+        body,
+      });
+      (replies.shift() ?? ok)(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  seen = [];
+  replies = [];
+});
+
+function makeSigner() {
+  const log = captureLogger();
+  const signer = createSigner({
+    key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
+    issuer: ISSUER,
+    subject: SUBJECT,
+    audience: AUDIENCE,
+    logger: log.logger,
+  });
+  return { signer, log };
+}
+
+const bearer = (s: Seen) => s.authorization!.replace(/^Bearer /, '');
+
+describe('signer.fetch', () => {
+  it('sends a fresh, valid token with the requested scope on every request', async () => {
+    const { signer, log } = makeSigner();
+    const keys = jose.createLocalJWKSet(await signer.jwks());
+    for (let i = 0; i < 3; i++) {
+      const res = await signer.fetch(
+        `${base}/integrations/spaces`,
+        { method: 'POST', body: '{}' },
+        { scope: 'spaces:create' },
+      );
+      expect(res.status).toBe(200);
+    }
+    expect(seen).toHaveLength(3);
+    const tokens = seen.map(bearer);
+    expect(new Set(tokens).size).toBe(3);
+    for (const token of tokens) {
+      const { payload } = await jose.jwtVerify(token, keys, { issuer: ISSUER, audience: AUDIENCE });
+      expect(payload.scope).toBe('spaces:create');
+    }
+    expect(new Set(tokens.map((t) => decodeToken(t).claims.jti)).size).toBe(3);
+    expect(log.entries).toHaveLength(0);
+  });
+
+  it('signs a fresh token for each retry after a 503', async () => {
+    const { signer } = makeSigner();
+    replies = [
+      (_req, res) =>
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"reason":"replay_store_unavailable"}'),
+    ];
+    const res = await signer.fetch(
+      `${base}/integrations/spaces`,
+      { method: 'POST', body: 'payload' },
+      {
+        scope: 'spaces:create',
+        retries: 1,
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(2);
+    expect(bearer(seen[0]!)).not.toBe(bearer(seen[1]!));
+    expect(seen.map((s) => s.body)).toEqual(['payload', 'payload']);
+    // One request id across the retries, for correlation.
+    expect(seen[0]!.requestId).toBe(seen[1]!.requestId);
+  });
+
+  it('does not retry by default: a 503 is returned to the caller', async () => {
+    const { signer } = makeSigner();
+    replies = [(_req, res) => res.writeHead(503).end()];
+    const res = await signer.fetch(`${base}/x`, undefined, { scope: 'spaces:create' });
+    expect(res.status).toBe(503);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('logs a 401 under meetings.hypervideo.auth with endpoint, scope, status, reason and request id, never the token', async () => {
+    const { signer, log } = makeSigner();
+    replies = [
+      (_req, res) =>
+        res
+          .writeHead(401, {
+            'content-type': 'application/json',
+            'www-authenticate': 'Bearer error="invalid_token", error_description="replayed_token"',
+          })
+          .end('{"reason":"replayed_token"}'),
+    ];
+    const res = await signer.fetch(
+      `${base}/integrations/spaces?space=secret-id`,
+      { method: 'post' },
+      {
+        scope: 'spaces:create',
+        requestId: 'req-123',
+        logContext: { actor: 'user-42' },
+      },
+    );
+    expect(res.status).toBe(401);
+    // The caller still gets the body.
+    expect(await res.json()).toEqual({ reason: 'replayed_token' });
+    expect(log.entries).toHaveLength(1);
+    const [entry] = log.entries;
+    expect(entry!.level).toBe('warn');
+    expect(entry!.obj).toEqual({
+      actor: 'user-42',
+      category: LITE_AUTH_LOG_CATEGORY,
+      event: 's2s_auth_rejected',
+      endpoint: `${base}/integrations/spaces`,
+      method: 'POST',
+      scope: 'spaces:create',
+      status: 401,
+      reason: 'replayed_token',
+      requestId: 'req-123',
+      kid: RSA_KEY.kid,
+    });
+    expect(seen[0]!.requestId).toBe('req-123');
+    const logged = JSON.stringify(log.entries);
+    const token = bearer(seen[0]!);
+    for (const part of token.split('.')) expect(logged).not.toContain(part);
+    expect(logged).not.toMatch(/Bearer|eyJ|secret-id/);
+  });
+
+  it('takes the reason of a 403 from WWW-Authenticate when the body has none', async () => {
+    const { signer, log } = makeSigner();
+    replies = [
+      (_req, res) => res.writeHead(403, { 'www-authenticate': 'Bearer error="insufficient_scope"' }).end(),
+    ];
+    await signer.fetch(`${base}/integrations/join-tokens`, undefined, { scope: ['join_tokens:issue'] });
+    expect(log.entries[0]!.obj).toMatchObject({
+      status: 403,
+      reason: 'insufficient_scope',
+      scope: 'join_tokens:issue',
+    });
+    expect(typeof log.entries[0]!.obj.requestId).toBe('string');
+    expect(seen[0]!.requestId).toBe(log.entries[0]!.obj.requestId);
+  });
+
+  it('logs only contract reasons: server text outside the vocabulary becomes "unknown"', async () => {
+    const { signer, log } = makeSigner();
+    replies = [
+      (_req, res) =>
+        res
+          .writeHead(401, {
+            'content-type': 'application/json',
+            'www-authenticate': 'Bearer error="evil\\ninjected"',
+          })
+          .end('{"reason":"token eyJhbGciOi... was bad\\n level=error"}'),
+    ];
+    await signer.fetch(`${base}/x`, undefined, { scope: 'spaces:create' });
+    expect(log.entries[0]!.obj.reason).toBe('unknown');
+  });
+
+  it('keeps the caller request id header and overrides any caller Authorization', async () => {
+    const { signer } = makeSigner();
+    await signer.fetch(
+      `${base}/x`,
+      { headers: { 'x-request-id': 'from-caller', authorization: 'Bearer stale' } },
+      {
+        scope: 'spaces:create',
+      },
+    );
+    expect(seen[0]!.requestId).toBe('from-caller');
+    expect(seen[0]!.authorization).not.toBe('Bearer stale');
+  });
+
+  it('refuses retries for a streamed body and an invalid scope before sending anything', async () => {
+    const { signer } = makeSigner();
+    const stream = new ReadableStream({ start: (c) => c.close() });
+    await expect(
+      signer.fetch(`${base}/x`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit, {
+        scope: 'spaces:create',
+        retries: 1,
+      }),
+    ).rejects.toBeInstanceOf(SignRequestError);
+    await expect(signer.fetch(`${base}/x`, undefined, { scope: 'admin:all' })).rejects.toMatchObject({
+      code: 'INVALID_SCOPE',
+    });
+    expect(seen).toHaveLength(0);
+  });
+});

@@ -1,0 +1,74 @@
+import { CLAIM_NAMES } from '@hyper/s2s-contracts';
+import { describe, expect, it } from 'vitest';
+import { createSigner } from '../src/index.js';
+import { testKey, vectorFile } from './helpers/vectors.js';
+
+const reproducible = vectorFile.vectors.filter((v) => v.signed?.producedBySigner && v.signed.deterministic);
+
+describe('the signer reproduces the canonical vectors', () => {
+  it('has signer-produced deterministic vectors to reproduce', () => {
+    expect(reproducible.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(reproducible.map((v) => [v.id, v] as const))('reproduces %s byte for byte', async (_id, vector) => {
+    const { claims, signingKid } = vector.signed!;
+    const key = testKey(signingKid!);
+    const signer = createSigner({
+      key: { privateKeyPem: key.pkcs8Pem, kid: key.kid },
+      issuer: claims.iss as string,
+      subject: claims.sub as string,
+      audience: claims.aud as string,
+      ttlSeconds: (claims.exp as number) - (claims.iat as number),
+      now: () => (claims.iat as number) * 1000,
+      jti: () => claims.jti as string,
+    });
+    expect(await signer.sign({ scope: claims.scope as string })).toBe(vector.token);
+  });
+
+  it.each(
+    vectorFile.vectors
+      .filter((v) => v.signed?.producedBySigner && !v.signed.deterministic)
+      .map((v) => [v.id, v] as const),
+  )('emits the header and claims of %s exactly (ES256 signatures are randomised)', async (_id, vector) => {
+    const { claims, signingKid } = vector.signed!;
+    const key = testKey(signingKid!);
+    const signer = createSigner({
+      key: { privateKeyPem: key.pkcs8Pem, kid: key.kid },
+      issuer: claims.iss as string,
+      subject: claims.sub as string,
+      audience: claims.aud as string,
+      ttlSeconds: (claims.exp as number) - (claims.iat as number),
+      now: () => (claims.iat as number) * 1000,
+      jti: () => claims.jti as string,
+    });
+    const token = await signer.sign({ scope: claims.scope as string });
+    const [h, p] = token.split('.');
+    expect(`${h}.${p}`).toBe(vector.token.split('.').slice(0, 2).join('.'));
+  });
+
+  it('publishes exactly the vector file JWK for each test key', async () => {
+    for (const jwk of vectorFile.jwks.keys) {
+      const key = testKey(jwk.kid);
+      const signer = createSigner({
+        key: { privateKeyPem: key.pkcs8Pem, kid: key.kid },
+        issuer: 'i',
+        subject: 's',
+        audience: 'a',
+      });
+      expect(await signer.jwks()).toEqual({ keys: [jwk] });
+    }
+  });
+
+  it('emits claims in the contract order', async () => {
+    const key = testKey('lite-2026-03');
+    const signer = createSigner({
+      key: { privateKeyPem: key.pkcs8Pem, kid: key.kid },
+      issuer: 'i',
+      subject: 's',
+      audience: 'a',
+    });
+    const token = await signer.sign({ scope: 'spaces:create' });
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as object;
+    expect(Object.keys(claims)).toEqual([...CLAIM_NAMES]);
+  });
+});
