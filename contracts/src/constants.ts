@@ -78,6 +78,12 @@ export const ENV = {
   allowedIssuers: 'S2S_ALLOWED_ISSUERS',
   privateKeyPem: 'HYPER_S2S_JWT_PRIVATE_KEY_PEM',
   kid: 'HYPER_S2S_JWT_KID',
+  kmsKeyVersion: 'HYPER_S2S_JWT_KMS_KEY_VERSION',
+  signerAlgorithm: 'HYPER_S2S_JWT_ALG',
+  signerIssuer: 'HYPER_S2S_JWT_ISSUER',
+  signerSubject: 'HYPER_S2S_JWT_SUBJECT',
+  signerAudience: 'HYPER_S2S_JWT_AUDIENCE',
+  signerTtlSeconds: 'HYPER_S2S_JWT_TTL_SECONDS',
   scopePrefix: 'HYPER_S2S_JWT_SCOPE_',
 } as const;
 

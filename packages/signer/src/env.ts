@@ -7,14 +7,14 @@ import { scopeClaim } from './scope.js';
 import { createSigner, type Signer, type SignerOptions } from './signer.js';
 import { requireTtl } from './validate.js';
 
-/** Signer variables beyond the contract's ENV (which names the key PEM, kid and scope prefix). */
+/** The Lite-side variables beyond key PEM, kid and scope prefix; names come from the contract. */
 export const SIGNER_ENV = {
-  kmsKeyVersion: 'HYPER_S2S_JWT_KMS_KEY_VERSION',
-  alg: 'HYPER_S2S_JWT_ALG',
-  issuer: 'HYPER_S2S_JWT_ISSUER',
-  subject: 'HYPER_S2S_JWT_SUBJECT',
-  audience: 'HYPER_S2S_JWT_AUDIENCE',
-  ttlSeconds: 'HYPER_S2S_JWT_TTL_SECONDS',
+  kmsKeyVersion: ENV.kmsKeyVersion,
+  alg: ENV.signerAlgorithm,
+  issuer: ENV.signerIssuer,
+  subject: ENV.signerSubject,
+  audience: ENV.signerAudience,
+  ttlSeconds: ENV.signerTtlSeconds,
 } as const;
 
 export interface SignerFromEnvOptions {
