@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { ENV, KNOWN_SCOPES } from '@hyper/s2s-contracts';
+import type { Jwks } from '@hyper/s2s-signer';
+import {
+  migrate,
+  pgReplayStore,
+  type ReplayDb,
+  type S2sAuthenticatedRequest,
+  s2sMiddleware,
+  startPurger,
+  verifierFromEnv,
+} from '@hyper/s2s-verifier';
+import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { CORE_AUDIENCE, LITE_ISSUER } from './gateway.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+/** Core's integration endpoints and the scope each requires. */
+export const ROUTES = {
+  '/integrations/spaces': KNOWN_SCOPES[0],
+  '/integrations/join-tokens': KNOWN_SCOPES[1],
+} as const;
+
+export interface CoreServer {
+  readonly url: string;
+  readonly database: string;
+  readonly keyset: Jwks;
+  /** Rotation steps "add/remove the public key in Core's keyset, deploy Core": a new verifier, same store. */
+  deploy(keyset: Jwks): void;
+  metrics(): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function openDatabase(): Promise<{ db: ReplayDb; label: string; close(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    return { db: pool, label: 'PostgreSQL (DATABASE_URL)', close: () => pool.end() };
+  }
+  const lite = await PGlite.create();
+  return { db: lite, label: 'PGlite (embedded, in-process)', close: () => lite.close() };
+}
+
+export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServer> {
+  const database = await openDatabase();
+  await migrate(database.db);
+  const replayStore = pgReplayStore({ db: database.db });
+  const purger = startPurger(replayStore);
+  const registry = new Registry();
+  const metrics = prometheusMetrics({ registry });
+
+  let keyset = initialKeyset;
+  let guards = new Map<string, Handler>();
+  const deploy = (next: Jwks) => {
+    // Exactly what production reads: the contract's variables, through verifierFromEnv.
+    const verifier = verifierFromEnv({
+      replayStore,
+      metrics,
+      env: {
+        [ENV.publicKeysJson]: JSON.stringify(next),
+        [ENV.audience]: CORE_AUDIENCE,
+        [ENV.allowedIssuers]: LITE_ISSUER,
+      },
+    });
+    guards = new Map(
+      Object.entries(ROUTES).map(([path, scope]) => [path, s2sMiddleware(verifier, { scope, path })]),
+    );
+    keyset = next;
+  };
+  deploy(initialKeyset);
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && path === '/metrics') {
+      registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    const guard = guards.get(path);
+    if (!guard || req.method !== 'POST') {
+      res.writeHead(404).end();
+      return;
+    }
+    guard(req, res, () => {
+      const { claims } = (req as S2sAuthenticatedRequest).s2s;
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ created: path, for: claims.sub }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    database: database.label,
+    get keyset() {
+      return keyset;
+    },
+    deploy,
+    metrics: () => registry.metrics(),
+    async close() {
+      await purger.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Hyper Lite -> Hyper Core, end to end, in one process: `pnpm demo` (add `--serve` to keep it running).
+ * Exits 0 only when every step got exactly what the contract says.
+ */
+import { parseArgs } from 'node:util';
+import type { Jwks } from '@hyper/s2s-signer';
+import { startCore } from './core.js';
+import { liteAuthLog, startLiteGateway } from './gateway.js';
+import { generateLiteKey, kidForMonth } from './keys.js';
+import { runScenario } from './scenario.js';
+
+const { values } = parseArgs({ options: { serve: { type: 'boolean', default: false } } });
+const started = performance.now();
+
+const currentKey = generateLiteKey(kidForMonth(0));
+const lite = await startLiteGateway(currentKey, values.serve ? 8081 : 0);
+// Core's keyset starts as Lite's published JWKS (what an operator pastes into HYPER_S2S_JWT_PUBLIC_KEYS_JSON).
+const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
+const core = await startCore(published, values.serve ? 8080 : 0);
+
+console.log(`Lite gateway  ${lite.url}  (JWKS at /.well-known/jwks.json, kid ${currentKey.kid})`);
+console.log(`Core          ${core.url}  (replay store: ${core.database}, purger every 5 min)\n`);
+
+const results = await runScenario(core, lite, currentKey);
+const width = Math.max(...results.map((r) => r.step.length));
+console.log(`${'step'.padEnd(width)}  status  reason                 expected`);
+for (const r of results) {
+  const mark = r.pass ? 'ok ' : 'FAIL';
+  console.log(
+    `${r.step.padEnd(width)}  ${String(r.status).padEnd(6)}  ${r.reason.padEnd(21)}  ${r.expected.status} ${r.expected.reason}  ${mark}`,
+  );
+}
+
+const scrape = await core.metrics();
+console.log('\nCore /metrics (s2s_auth_*):');
+for (const line of scrape.split('\n')) if (/^s2s_auth_\w+\{/.test(line)) console.log(`  ${line}`);
+
+const leaked = liteAuthLog.entries.some((entry) => /eyJ[\w-]+\.[\w-]+\./.test(JSON.stringify(entry)));
+console.log(
+  `\nLite auth log: ${liteAuthLog.entries.length} rejection warnings, raw tokens in them: ${leaked ? 'YES' : 'none'}`,
+);
+
+const failed = results.filter((r) => !r.pass).length + (leaked ? 1 : 0);
+console.log(
+  `\n${results.length - failed} of ${results.length} steps as the contract says (${Math.round(performance.now() - started)} ms)`,
+);
+
+if (values.serve) {
+  console.log(`\nServing. Try: curl -i -X POST ${core.url}/integrations/spaces   (Ctrl-C to stop)`);
+} else {
+  await core.close();
+  await lite.close();
+  process.exitCode = failed === 0 ? 0 : 1;
+}

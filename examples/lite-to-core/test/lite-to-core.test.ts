@@ -1,0 +1,43 @@
+import type { Jwks } from '@hyper/s2s-signer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CoreServer, startCore } from '../src/core.js';
+import { type LiteGateway, liteAuthLog, startLiteGateway } from '../src/gateway.js';
+import { generateLiteKey, kidForMonth } from '../src/keys.js';
+import { runScenario, type StepResult } from '../src/scenario.js';
+
+describe('the lite-to-core example (the README main command)', () => {
+  let core: CoreServer;
+  let lite: LiteGateway;
+  let results: StepResult[];
+  const key = generateLiteKey(kidForMonth(0));
+
+  beforeAll(async () => {
+    lite = await startLiteGateway(key);
+    const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
+    core = await startCore(published);
+    results = await runScenario(core, lite, key);
+  });
+  afterAll(async () => {
+    await core?.close();
+    await lite?.close();
+  });
+
+  it('walks every contract step and the rotation runbook', () => {
+    expect(results.map((r) => r.step)).toHaveLength(13);
+    expect(results.filter((r) => !r.pass)).toEqual([]);
+  });
+
+  it('exports the contract counters on /metrics', async () => {
+    const scrape = await core.metrics();
+    expect(scrape).toMatch(
+      /s2s_auth_success\{reason="ok",path="\/integrations\/spaces",scope="spaces:create"\} \d+/,
+    );
+    expect(scrape).toMatch(/s2s_auth_401\{reason="replayed_token",path="\/integrations\/spaces"/);
+    expect(scrape).toMatch(/s2s_auth_403\{reason="insufficient_scope"/);
+  });
+
+  it('logs Lite-side rejections without the token', () => {
+    expect(liteAuthLog.entries.length).toBeGreaterThan(0);
+    expect(JSON.stringify(liteAuthLog.entries)).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+  });
+});
