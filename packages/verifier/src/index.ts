@@ -1,1 +1,63 @@
-export const VERSION = '0.0.0';
+export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
+export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
+export { VerifierConfigError, VerifierUsageError } from './errors.js';
+export { bearerCredential } from './http/authorization.js';
+export {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  type RejectionOptions,
+  rejectionBody,
+  rejectionHeaders,
+} from './http/challenge.js';
+export {
+  authenticateRequest,
+  type FetchAuthOptions,
+  type FetchAuthOutcome,
+  rejectionResponse,
+} from './http/fetch.js';
+export { type MiddlewareOptions, type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
+export { MAX_JWKS_BYTES } from './keys/remote.js';
+export {
+  type AuthMetricLabels,
+  type AuthMetricName,
+  JWKS_FETCH_OUTCOMES,
+  type JwksFetchOutcome,
+  type Logger,
+  type MetricsSink,
+  UNAVAILABLE_METRIC_NAME,
+} from './observe.js';
+export {
+  DEFAULTS,
+  type RemoteKeysOptions,
+  type StaticKeysOptions,
+  type VerifierOptions,
+} from './options.js';
+export {
+  DEFAULT_MEMORY_MAX_ENTRIES,
+  DEFAULT_REPLAY_TIMEOUT_MS,
+  type MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type MigrateOptions,
+  memoryReplayStore,
+  migrate,
+  type PgReplayStore,
+  type PgReplayStoreOptions,
+  type PurgeOutcome,
+  type PurgeRunOptions,
+  type PurgerLogger,
+  type PurgerOptions,
+  type PurgeSource,
+  pgReplayStore,
+  REPLAY_MIGRATION_FILE,
+  REPLAY_MIGRATION_SQL,
+  REPLAY_TABLE_NAME,
+  type ReplayDb,
+  type ReplayEntry,
+  type ReplayPurger,
+  type ReplayStore,
+  ReplayStoreError,
+  type ReplayStoreErrorCode,
+  type StartPurgerOptions,
+  startPurger,
+} from './replay/index.js';
+export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';
+export { createVerifier, type HealthReport, type Verifier, type WarmupReport } from './verifier.js';

@@ -1,0 +1,67 @@
+import { MAX_SCOPE_LENGTH, SCOPE_PATTERN } from '@hyper/s2s-contracts';
+import { VerifierUsageError } from './errors.js';
+
+/** What the endpoint requires, as the calling code states it. */
+export interface VerifyOptions {
+  /** One required scope, a space-separated list, or an array; every one must be granted. */
+  scope: string | readonly string[];
+  /** The route template (e.g. `/integrations/spaces`): a metric label, so never the raw URL. */
+  path: string;
+}
+
+export interface CallContext {
+  readonly scopes: readonly string[];
+  /** Bounded metric label values. */
+  readonly scopeLabel: string;
+  readonly path: string;
+}
+
+/** Longest route template accepted as a metric label. */
+export const MAX_PATH_LABEL_LENGTH = 256;
+
+// Endpoints state a handful of scope strings; remembering their parsed form keeps verify lean. The
+// bound only matters for code that builds scope strings dynamically.
+const MAX_CACHED_SCOPES = 256;
+const scopeCache = new Map<string, readonly string[]>();
+
+function scopeList(scope: unknown): readonly string[] | undefined {
+  if (typeof scope === 'string') {
+    const cached = scopeCache.get(scope);
+    if (cached !== undefined) return cached;
+  }
+  if (Array.isArray(scope) && !scope.every((item) => typeof item === 'string' && !item.includes(' '))) {
+    return undefined;
+  }
+  const joined = Array.isArray(scope) ? scope.join(' ') : scope;
+  if (typeof joined !== 'string' || joined.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(joined)) {
+    return undefined;
+  }
+  const cached = scopeCache.get(joined);
+  if (cached !== undefined) return cached;
+  const scopes = Object.freeze(joined.split(' '));
+  if (scopeCache.size < MAX_CACHED_SCOPES) scopeCache.set(joined, scopes);
+  return scopes;
+}
+
+/**
+ * Validates what the calling code passes to verify (programmer input, not client input): a missing
+ * scope must never read as "no scope required".
+ */
+export function callContext(options: unknown): CallContext {
+  const { scope, path } = (typeof options === 'object' && options !== null ? options : {}) as {
+    scope?: unknown;
+    path?: unknown;
+  };
+  const scopes = scopeList(scope);
+  if (scopes === undefined) {
+    throw new VerifierUsageError(
+      'verify options: scope must be a scope string or a non-empty list of scope tokens (RFC 6749 §3.3)',
+    );
+  }
+  if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH_LABEL_LENGTH) {
+    throw new VerifierUsageError(
+      `verify options: path must be the route template, a string of 1-${MAX_PATH_LABEL_LENGTH} characters`,
+    );
+  }
+  return { scopes, scopeLabel: typeof scope === 'string' ? scope : scopes.join(' '), path };
+}

@@ -1,0 +1,156 @@
+import { ENV, FORBIDDEN_ENV } from '@hyper/s2s-contracts';
+import { VerifierConfigError } from './errors.js';
+import type { VerifierOptions } from './options.js';
+import type { ReplayStore } from './replay/store.js';
+import { createVerifier, type Verifier } from './verifier.js';
+
+/** Optional tuning variables read by verifierFromEnv (beyond the contract's ENV names). */
+export const TUNING_ENV = {
+  algorithms: 'S2S_JWT_ALGORITHMS',
+  jwksTimeoutMs: 'S2S_JWKS_TIMEOUT_MS',
+  jwksCacheMaxAgeMs: 'S2S_JWKS_CACHE_MAX_AGE_MS',
+  jwksCooldownMs: 'S2S_JWKS_COOLDOWN_MS',
+  jwksFailureBackoffMs: 'S2S_JWKS_FAILURE_BACKOFF_MS',
+  replayTimeoutMs: 'S2S_REPLAY_TIMEOUT_MS',
+} as const;
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface VerifierFromEnvOptions extends Partial<Omit<VerifierOptions, 'replayStore'>> {
+  replayStore: ReplayStore;
+  /** Defaults to process.env. */
+  env?: Environment;
+}
+
+// Option path prefix -> the variable it came from, so a startup error names what the operator set.
+const SOURCES: ReadonlyArray<readonly [string, string]> = [
+  ['keys.jwksUrl', ENV.jwksUrl],
+  ['keys.jwks', ENV.publicKeysJson],
+  ['keys.timeoutMs', TUNING_ENV.jwksTimeoutMs],
+  ['keys.cacheMaxAgeMs', TUNING_ENV.jwksCacheMaxAgeMs],
+  ['keys.cooldownMs', TUNING_ENV.jwksCooldownMs],
+  ['keys.failureBackoffMs', TUNING_ENV.jwksFailureBackoffMs],
+  ['audience', ENV.audience],
+  ['issuers', ENV.allowedIssuers],
+  ['algorithms', TUNING_ENV.algorithms],
+  ['replayTimeoutMs', TUNING_ENV.replayTimeoutMs],
+];
+
+const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
+const HMAC_ALGORITHM = /^HS\d+$/i;
+
+function present(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new VerifierConfigError(name, 'is set but empty');
+  return value.trim();
+}
+
+function list(env: Environment, name: string): string[] | undefined {
+  const value = present(env, name);
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new VerifierConfigError(name, 'has an empty entry');
+  return items;
+}
+
+function milliseconds(env: Environment, name: string): number | undefined {
+  const value = present(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new VerifierConfigError(name, 'must be a whole number of milliseconds');
+  return Number(value);
+}
+
+/** ADR 0031: the open mode, the shared secret and HMAC are gone; any trace of them stops startup. */
+function refuseLegacy(env: Environment): void {
+  for (const name of FORBIDDEN_ENV) {
+    if (env[name] !== undefined) {
+      throw new VerifierConfigError(name, 'must not be set: ADR 0031 removed open mode and shared secrets');
+    }
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !S2S_VARIABLE.test(name)) continue;
+    if (value.split(',').some((item) => HMAC_ALGORITHM.test(item.trim()))) {
+      throw new VerifierConfigError(name, 'names an HMAC algorithm: ADR 0031 allows RS256/ES256 only');
+    }
+  }
+}
+
+function keysFromEnv(env: Environment): VerifierOptions['keys'] {
+  const url = present(env, ENV.jwksUrl);
+  const json = present(env, ENV.publicKeysJson);
+  if ((url === undefined) === (json === undefined)) {
+    throw new VerifierConfigError(ENV.jwksUrl, `set exactly one of ${ENV.jwksUrl} and ${ENV.publicKeysJson}`);
+  }
+  if (json !== undefined) {
+    try {
+      return { jwks: JSON.parse(json) };
+    } catch {
+      throw new VerifierConfigError(ENV.publicKeysJson, 'is not valid JSON');
+    }
+  }
+  const tuning = {
+    timeoutMs: milliseconds(env, TUNING_ENV.jwksTimeoutMs),
+    cacheMaxAgeMs: milliseconds(env, TUNING_ENV.jwksCacheMaxAgeMs),
+    cooldownMs: milliseconds(env, TUNING_ENV.jwksCooldownMs),
+    failureBackoffMs: milliseconds(env, TUNING_ENV.jwksFailureBackoffMs),
+  };
+  const keys: Record<string, unknown> = { jwksUrl: url };
+  for (const [name, value] of Object.entries(tuning)) if (value !== undefined) keys[name] = value;
+  return keys as unknown as VerifierOptions['keys'];
+}
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new VerifierConfigError(name, 'is required');
+  return value;
+}
+
+function renamed(error: VerifierConfigError): VerifierConfigError {
+  for (const [prefix, variable] of SOURCES) {
+    if (
+      error.field === prefix ||
+      error.field.startsWith(`${prefix}.`) ||
+      error.field.startsWith(`${prefix}[`)
+    ) {
+      const detail = error.message.slice(error.field.length + 2);
+      const inner = error.field.slice(prefix.length);
+      return new VerifierConfigError(variable, inner ? `${inner.replace(/^\./, '')}: ${detail}` : detail);
+    }
+  }
+  return error;
+}
+
+/**
+ * Builds a verifier from the environment (ADR 0031): exactly one of S2S_JWKS_URL and
+ * HYPER_S2S_JWT_PUBLIC_KEYS_JSON, S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS (comma-separated), optional
+ * TUNING_ENV variables. Explicit options override the environment. Throws VerifierConfigError naming
+ * the variable at fault.
+ */
+export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
+  const { env = process.env, ...overrides } = options;
+  refuseLegacy(env);
+  const fromEnv: Record<string, unknown> = {};
+  const algorithms = list(env, TUNING_ENV.algorithms);
+  const replayTimeoutMs = milliseconds(env, TUNING_ENV.replayTimeoutMs);
+  if (overrides.keys === undefined) fromEnv.keys = keysFromEnv(env);
+  if (overrides.audience === undefined) fromEnv.audience = required(present(env, ENV.audience), ENV.audience);
+  if (overrides.issuers === undefined) {
+    fromEnv.issuers = required(list(env, ENV.allowedIssuers), ENV.allowedIssuers);
+  }
+  if (algorithms !== undefined) fromEnv.algorithms = algorithms;
+  if (replayTimeoutMs !== undefined) fromEnv.replayTimeoutMs = replayTimeoutMs;
+  const merged: Record<string, unknown> = { ...fromEnv };
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) merged[name] = value;
+  try {
+    return createVerifier(merged as unknown as VerifierOptions);
+  } catch (error) {
+    throw error instanceof VerifierConfigError &&
+      merged[topLevel(error.field)] === fromEnv[topLevel(error.field)]
+      ? renamed(error)
+      : error;
+  }
+}
+
+function topLevel(field: string): string {
+  return field.split(/[.[]/)[0] ?? field;
+}

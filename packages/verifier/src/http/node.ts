@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { VerifyOptions } from '../call.js';
+import { callContext } from '../call.js';
+import type { VerifySuccess } from '../result.js';
+import type { Verifier } from '../verifier.js';
+import { bearerCredentialFrom } from './authorization.js';
+import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
+
+export interface MiddlewareOptions extends VerifyOptions {
+  /** Retry-After on 503, in seconds; default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** A request that passed: `req.s2s` holds the verification result and its claims. */
+export type S2sAuthenticatedRequest = IncomingMessage & { s2s: VerifySuccess };
+
+type Next = (error?: unknown) => void;
+
+/** Every Authorization header as sent: node keeps only the first in `req.headers`, so read rawHeaders. */
+function authorizationValues(req: IncomingMessage): string[] {
+  const values: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === 'authorization') values.push(raw[i + 1] ?? '');
+  }
+  return values;
+}
+
+/**
+ * Express/Connect middleware (also plain node:http: `middleware(req, res, () => handle(req, res))`).
+ * On success sets `req.s2s` (and `res.locals.s2s` under Express) and calls next(); otherwise answers
+ * 401/403/503 itself. Options are validated when the middleware is created.
+ */
+export function s2sMiddleware(
+  verifier: Verifier,
+  options: MiddlewareOptions,
+): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  callContext(options);
+  checkRetryAfter(options.retryAfterSeconds);
+  const verifyOptions: VerifyOptions = { scope: options.scope, path: options.path };
+  const rejection: RejectionOptions = {
+    scope: options.scope,
+    ...(options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds }),
+  };
+  return (req, res, next) => {
+    const credential = bearerCredentialFrom(authorizationValues(req));
+    verifier.verify(credential, verifyOptions).then((result) => {
+      if (result.ok) {
+        (req as S2sAuthenticatedRequest).s2s = result;
+        const { locals } = res as ServerResponse & { locals?: Record<string, unknown> };
+        if (typeof locals === 'object' && locals !== null) locals.s2s = result;
+        next();
+        return;
+      }
+      const body = rejectionBody(result);
+      res.writeHead(result.status, {
+        ...rejectionHeaders(result, rejection),
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    }, next);
+  };
+}

@@ -1,0 +1,59 @@
+const BACKSLASH = 92;
+
+/** Whether the quote at `at` is escaped: preceded by an odd run of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  for (let i = at - 1; text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+/**
+ * Number of object members written in a JSON text: every member has exactly one name separator `:`
+ * outside strings, and nothing else in JSON does. Only meaningful for text JSON.parse accepted.
+ * Jumps between quotes and colons with indexOf; both cursors only move forward, so the work is
+ * linear in the text whatever its shape.
+ */
+export function countMembers(text: string): number {
+  let count = 0;
+  let colon = text.indexOf(':');
+  let from = 0;
+  while (colon !== -1) {
+    const open = text.indexOf('"', from);
+    const stop = open === -1 ? text.length : open;
+    while (colon !== -1 && colon < stop) {
+      if (colon >= from) count++;
+      colon = text.indexOf(':', colon + 1);
+    }
+    if (open === -1) break;
+    let close = text.indexOf('"', open + 1);
+    while (close !== -1 && escaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close === -1) break;
+    from = close + 1;
+  }
+  return count;
+}
+
+/**
+ * Number of own members across every object nested in a parsed JSON value. Iterative (no deep
+ * recursion), and allocation-free for the usual flat claims set.
+ */
+export function parsedMemberCount(root: object): number {
+  let count = 0;
+  let pending: unknown[] | undefined;
+  let value: unknown = root;
+  while (value !== undefined) {
+    if (typeof value === 'object' && value !== null) {
+      const array = Array.isArray(value);
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (!array) count++;
+        const item = (value as Record<string, unknown>)[key];
+        if (typeof item !== 'object' || item === null) continue;
+        if (pending === undefined) pending = [item];
+        else pending.push(item);
+      }
+    }
+    value = pending?.pop();
+  }
+  return count;
+}

@@ -1,0 +1,156 @@
+import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
+import type { JwksFetchOutcome, Observer } from '../observe.js';
+import { importAll } from './import.js';
+import type { KeyInfo } from './jwk-policy.js';
+import { checkFetchedKeySet } from './keyset.js';
+import { type KeySource, KeysUnavailableError } from './source.js';
+
+export interface RemoteKeySettings {
+  readonly url: URL;
+  /** Abort a JWKS request after this long (jose timeoutDuration). */
+  readonly timeoutMs: number;
+  /** Refetch once the keyset is this old (jose cacheMaxAge). */
+  readonly cacheMaxAgeMs: number;
+  /** After a fetch, an unknown kid is answered from the cache for this long (jose cooldownDuration). */
+  readonly cooldownMs: number;
+  /** After a failed fetch, do not try again for this long: no fetch storm against a struggling endpoint. */
+  readonly failureBackoffMs: number;
+}
+
+/** A JWKS is a few kilobytes; a response larger than this is not one. */
+export const MAX_JWKS_BYTES = 256 * 1024;
+
+class FetchFailure extends Error {
+  readonly outcome: JwksFetchOutcome;
+
+  constructor(outcome: JwksFetchOutcome) {
+    super(outcome);
+    this.outcome = outcome;
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_JWKS_BYTES) {
+    await response.body?.cancel();
+    throw new FetchFailure('too_large');
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.byteLength;
+      if (size > MAX_JWKS_BYTES) {
+        await reader.cancel();
+        throw new FetchFailure('too_large');
+      }
+      chunks.push(read.value);
+    }
+  }
+  try {
+    return strictUtf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new FetchFailure('invalid_json');
+  }
+}
+
+function outcomeOf(error: unknown): JwksFetchOutcome {
+  if (error instanceof FetchFailure) return error.outcome;
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
+}
+
+/**
+ * Remote JWKS through jose's createRemoteJWKSet (shared in-flight fetches, cache max age, unknown-kid
+ * cooldown, timeout). Every response passes through `guardedFetch`, which enforces the keyset policy
+ * jose does not (public keys only, algorithm fit, size cap), counts fetches and backs off on failure.
+ */
+export function remoteKeySource(settings: RemoteKeySettings, observer: Observer): KeySource {
+  let index = new Map<string, KeyInfo>();
+  let retryAt = 0;
+  const where = `${settings.url.origin}${settings.url.pathname}`;
+
+  const guardedFetch: FetchImplementation = async (url, init) => {
+    // Within the backoff the previous failure stands: fail fast without touching the network.
+    if (Date.now() < retryAt) throw new KeysUnavailableError();
+    try {
+      const response = await fetch(url, init);
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new FetchFailure('http_status');
+      }
+      let json: unknown;
+      const text = await readCapped(response);
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new FetchFailure('invalid_json');
+      }
+      const checked = checkFetchedKeySet(json);
+      if (!checked.ok) {
+        observer.warn({ event: 's2s_jwks_refused', jwks: where, problem: checked.problem }, 'JWKS refused');
+        throw new FetchFailure('invalid_keyset');
+      }
+      for (const skipped of checked.skipped) {
+        observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
+      }
+      index = checked.index;
+      retryAt = 0;
+      observer.jwksFetch('ok');
+      observer.info({ event: 's2s_jwks_fetched', jwks: where, kids: [...index.keys()] }, 'JWKS fetched');
+      return new Response(JSON.stringify(checked.jwks), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      retryAt = Date.now() + settings.failureBackoffMs;
+      observer.jwksFetch(outcome);
+      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome }, 'JWKS fetch failed');
+      throw new KeysUnavailableError();
+    }
+  };
+
+  const remote = createRemoteJWKSet(settings.url, {
+    timeoutDuration: settings.timeoutMs,
+    cacheMaxAge: settings.cacheMaxAgeMs,
+    cooldownDuration: settings.cooldownMs,
+    [customFetch]: guardedFetch,
+  });
+
+  const refresh = async (): Promise<boolean> => {
+    try {
+      await remote.reload();
+    } catch {
+      return false;
+    }
+    return remote.fresh;
+  };
+
+  return {
+    refreshable: true,
+    // Only a fresh cache answers without I/O; a stale one must be refetched before it decides anything.
+    lookup: (kid) => (remote.fresh ? index.get(kid) : undefined),
+    resolve: async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (error instanceof errors.JWKSNoMatchingKey) throw error;
+        // Fetch failed, timed out, was refused, or no fetch allowed yet: no usable key (fail closed).
+        throw new KeysUnavailableError();
+      }
+    },
+    warmup: async () => {
+      if (!remote.fresh && !(await refresh())) return { keys: false, kids: [] };
+      const kids = await importAll(remote, index.values());
+      return { keys: kids.length > 0, kids };
+    },
+    healthy: async () => {
+      if (!remote.fresh && !(await refresh())) return false;
+      return index.size > 0;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { JWTVerifyGetKey } from 'jose';
+import type { KeyInfo } from './jwk-policy.js';
+
+/** Where verification gets keys: a static keyset or a remote JWKS, both resolved through jose. */
+export interface KeySource {
+  /** True when an unknown kid may still appear after a refetch (remote JWKS). */
+  readonly refreshable: boolean;
+  /** What is known now about a kid, without any I/O. */
+  lookup(kid: string): KeyInfo | undefined;
+  /** jose's key resolver (createLocalJWKSet / createRemoteJWKSet). */
+  readonly resolve: JWTVerifyGetKey;
+  /** Loads keys (fetching if remote) and imports them; never rejects. */
+  warmup(): Promise<KeysReport>;
+  /** Whether at least one usable key is available now; fetches if the cache is not fresh. */
+  healthy(): Promise<boolean>;
+}
+
+export interface KeysReport {
+  /** At least one usable key is loaded. */
+  readonly keys: boolean;
+  /** The kids available for verification. */
+  readonly kids: readonly string[];
+}
+
+/**
+ * Thrown by a refreshable source's resolver when keys cannot be had (fetch failed, timed out, was
+ * refused). Carries no detail from the token.
+ */
+export class KeysUnavailableError extends Error {
+  constructor() {
+    super('JWKS unavailable');
+    this.name = 'KeysUnavailableError';
+  }
+}

@@ -1,0 +1,120 @@
+import { METRIC_NAMES, type MetricName, type Reason } from '@hyper/s2s-contracts';
+
+/**
+ * 503 outcomes (fail closed on JWKS or replay store) are neither a 401 nor a 403; they get a counter of
+ * their own with the same labels so an outage is visible next to the contract's three counters.
+ */
+export const UNAVAILABLE_METRIC_NAME = 's2s_auth_503';
+
+export type AuthMetricName = MetricName | typeof UNAVAILABLE_METRIC_NAME;
+
+/** Bounded labels: reason from the closed vocabulary, path and scope as the calling code gave them. */
+export interface AuthMetricLabels {
+  readonly reason: Reason;
+  /** The route template the caller passed (e.g. `/integrations/spaces`), never the request URL. */
+  readonly path: string;
+  /** The scope(s) the endpoint requires, space-separated; never what the token claims. */
+  readonly scope: string;
+}
+
+/** Closed set of JWKS fetch outcomes (metric label values). */
+export const JWKS_FETCH_OUTCOMES = [
+  'ok',
+  'timeout',
+  'network',
+  'http_status',
+  'too_large',
+  'invalid_json',
+  'invalid_keyset',
+] as const;
+export type JwksFetchOutcome = (typeof JWKS_FETCH_OUTCOMES)[number];
+
+export interface MetricsSink {
+  /** One call per verification: `s2s_auth_success`, `s2s_auth_401`, `s2s_auth_403` or `s2s_auth_503`. */
+  increment(name: AuthMetricName, labels: AuthMetricLabels): void;
+  /** Optional: one call per JWKS request that went to the network, with how it ended. */
+  jwksFetch?(outcome: JwksFetchOutcome): void;
+}
+
+/** pino-shaped structured logger. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+const METRIC_FOR_STATUS: Readonly<Record<200 | 401 | 403 | 503, AuthMetricName>> = {
+  200: METRIC_NAMES.success,
+  401: METRIC_NAMES.unauthorized,
+  403: METRIC_NAMES.forbidden,
+  503: UNAVAILABLE_METRIC_NAME,
+};
+
+/** Token facts a rejection log may carry (never the token or any segment of it). */
+export interface RejectionFacts {
+  kid?: string;
+  iss?: string;
+  sub?: string;
+  jti?: string;
+}
+
+/**
+ * Fans verification events out to the optional sink and logger. A throwing sink or logger is
+ * contained: observability must not turn into an exception from `verify`.
+ */
+export class Observer {
+  readonly #metrics: MetricsSink | undefined;
+  readonly #logger: Logger | undefined;
+
+  constructor(metrics: MetricsSink | undefined, logger: Logger | undefined) {
+    this.#metrics = metrics;
+    this.#logger = logger;
+  }
+
+  /** Whether rejection facts are wanted (a logger is attached): spares building them otherwise. */
+  get logging(): boolean {
+    return this.#logger !== undefined;
+  }
+
+  authResult(
+    status: 200 | 401 | 403 | 503,
+    reason: Reason,
+    path: string,
+    scope: string,
+    facts: RejectionFacts | undefined,
+  ): void {
+    if (this.#metrics !== undefined) {
+      try {
+        this.#metrics.increment(METRIC_FOR_STATUS[status], { reason, path, scope });
+      } catch {
+        // contained, see class comment
+      }
+    }
+    if (status !== 200 && this.#logger !== undefined) {
+      this.warn({ event: 's2s_auth_rejected', status, reason, path, scope, ...facts }, 's2s auth rejected');
+    }
+  }
+
+  jwksFetch(outcome: JwksFetchOutcome): void {
+    try {
+      this.#metrics?.jwksFetch?.(outcome);
+    } catch {
+      // contained
+    }
+  }
+
+  info(obj: object, msg: string): void {
+    try {
+      this.#logger?.info(obj, msg);
+    } catch {
+      // contained
+    }
+  }
+
+  warn(obj: object, msg: string): void {
+    try {
+      this.#logger?.warn(obj, msg);
+    } catch {
+      // contained
+    }
+  }
+}

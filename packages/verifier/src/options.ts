@@ -1,0 +1,257 @@
+import {
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_ALGORITHMS,
+  MAX_TTL_SECONDS,
+  SUPPORTED_ALGORITHMS,
+  type SupportedAlgorithm,
+} from '@hyper/s2s-contracts';
+import type { JSONWebKeySet } from 'jose';
+import { VerifierConfigError } from './errors.js';
+import type { Logger, MetricsSink } from './observe.js';
+import type { ReplayStore } from './replay/store.js';
+
+/** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */
+export interface RemoteKeysOptions {
+  /** `https:`; plain `http:` only for loopback hosts. */
+  jwksUrl: string | URL;
+  /** Fetch timeout, default 2000 ms (1..60000). */
+  timeoutMs?: number;
+  /** Refetch after this age, default 600000 ms (1..86400000). */
+  cacheMaxAgeMs?: number;
+  /** Unknown kids answered from cache this long after a fetch, default 30000 ms (0..3600000). */
+  cooldownMs?: number;
+  /** No refetch this long after a failed fetch, default 1000 ms (0..60000). */
+  failureBackoffMs?: number;
+}
+
+/** Static public keyset (the contract's HYPER_S2S_JWT_PUBLIC_KEYS_JSON). */
+export interface StaticKeysOptions {
+  jwks: JSONWebKeySet;
+}
+
+export interface VerifierOptions {
+  keys: RemoteKeysOptions | StaticKeysOptions;
+  /** The `aud` this service accepts. */
+  audience: string;
+  /** Accepted `iss` values, compared exactly. */
+  issuers: readonly string[];
+  /** pgReplayStore({ db }) or memoryReplayStore(). */
+  replayStore: ReplayStore;
+  /** Default ['RS256']; only RS256 and ES256 exist here (ADR 0031: no HS*, no none). */
+  algorithms?: readonly SupportedAlgorithm[];
+  /** Default 60; the contract's skew is the ceiling. */
+  clockToleranceSeconds?: number;
+  /** Default 300; the contract's maximum `exp - iat` is the ceiling. */
+  maxTtlSeconds?: number;
+  /** Bound on one replayStore.remember call, default 1000 ms (1..60000); beyond it: 503. */
+  replayTimeoutMs?: number;
+  /** Epoch milliseconds; default Date.now. */
+  now?: () => number;
+  metrics?: MetricsSink;
+  logger?: Logger;
+}
+
+export const DEFAULTS = {
+  jwksTimeoutMs: 2000,
+  jwksCacheMaxAgeMs: 600_000,
+  jwksCooldownMs: 30_000,
+  jwksFailureBackoffMs: 1000,
+  replayTimeoutMs: 1000,
+} as const;
+
+interface Bound {
+  readonly min: number;
+  readonly max: number;
+}
+
+const BOUNDS = {
+  timeoutMs: { min: 1, max: 60_000 },
+  cacheMaxAgeMs: { min: 1, max: 86_400_000 },
+  cooldownMs: { min: 0, max: 3_600_000 },
+  failureBackoffMs: { min: 0, max: 60_000 },
+  replayTimeoutMs: { min: 1, max: 60_000 },
+  clockToleranceSeconds: { min: 0, max: CLOCK_SKEW_SECONDS },
+  maxTtlSeconds: { min: 1, max: MAX_TTL_SECONDS },
+} as const satisfies Record<string, Bound>;
+
+export type RemoteSettings = {
+  readonly url: URL;
+  readonly timeoutMs: number;
+  readonly cacheMaxAgeMs: number;
+  readonly cooldownMs: number;
+  readonly failureBackoffMs: number;
+};
+
+export interface ResolvedOptions {
+  readonly keys: { readonly remote: RemoteSettings } | { readonly jwks: unknown };
+  readonly audience: string;
+  readonly issuers: ReadonlySet<string>;
+  readonly algorithms: readonly SupportedAlgorithm[];
+  readonly clockToleranceSeconds: number;
+  readonly maxTtlSeconds: number;
+  readonly replayTimeoutMs: number;
+  readonly replayStore: ReplayStore;
+  readonly now: () => number;
+  readonly metrics: MetricsSink | undefined;
+  readonly logger: Logger | undefined;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'keys',
+  'audience',
+  'issuers',
+  'replayStore',
+  'algorithms',
+  'clockToleranceSeconds',
+  'maxTtlSeconds',
+  'replayTimeoutMs',
+  'now',
+  'metrics',
+  'logger',
+]);
+const KNOWN_REMOTE = new Set(['jwksUrl', 'timeoutMs', 'cacheMaxAgeMs', 'cooldownMs', 'failureBackoffMs']);
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function integer(value: unknown, field: string, bound: Bound, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < bound.min || value > bound.max) {
+    throw new VerifierConfigError(field, `must be an integer from ${bound.min} to ${bound.max}`);
+  }
+  return value;
+}
+
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  return isObject(value) && methods.every((name) => typeof value[name] === 'function');
+}
+
+function rejectUnknown(value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    // An unknown option is most likely a typo of a security setting; refusing it beats ignoring it.
+    if (!known.has(key)) throw new VerifierConfigError(`${prefix}${key}`, 'is not a verifier option');
+  }
+}
+
+function jwksUrl(value: unknown): URL {
+  let url: URL;
+  try {
+    if (!(value instanceof URL) && typeof value !== 'string') throw new TypeError('not a URL');
+    url = new URL(value);
+  } catch {
+    throw new VerifierConfigError('keys.jwksUrl', 'must be an absolute URL');
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && LOOPBACK.test(url.hostname)) return url;
+  throw new VerifierConfigError('keys.jwksUrl', 'must use https: (plain http: only for loopback hosts)');
+}
+
+function keys(value: unknown): ResolvedOptions['keys'] {
+  if (!isObject(value)) throw new VerifierConfigError('keys', 'must be { jwksUrl } or { jwks }');
+  const remote = value.jwksUrl !== undefined;
+  if (remote === (value.jwks !== undefined)) {
+    throw new VerifierConfigError('keys', 'must set exactly one of jwksUrl and jwks');
+  }
+  if (!remote) {
+    rejectUnknown(value, new Set(['jwks']), 'keys.');
+    return { jwks: value.jwks };
+  }
+  rejectUnknown(value, KNOWN_REMOTE, 'keys.');
+  const cacheMaxAgeMs = integer(
+    value.cacheMaxAgeMs,
+    'keys.cacheMaxAgeMs',
+    BOUNDS.cacheMaxAgeMs,
+    DEFAULTS.jwksCacheMaxAgeMs,
+  );
+  return {
+    remote: {
+      url: jwksUrl(value.jwksUrl),
+      timeoutMs: integer(value.timeoutMs, 'keys.timeoutMs', BOUNDS.timeoutMs, DEFAULTS.jwksTimeoutMs),
+      cacheMaxAgeMs,
+      cooldownMs: integer(value.cooldownMs, 'keys.cooldownMs', BOUNDS.cooldownMs, DEFAULTS.jwksCooldownMs),
+      failureBackoffMs: integer(
+        value.failureBackoffMs,
+        'keys.failureBackoffMs',
+        BOUNDS.failureBackoffMs,
+        DEFAULTS.jwksFailureBackoffMs,
+      ),
+    },
+  };
+}
+
+function algorithms(value: unknown): readonly SupportedAlgorithm[] {
+  if (value === undefined) return DEFAULT_ALGORITHMS;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new VerifierConfigError('algorithms', 'must be a non-empty list');
+  }
+  for (const alg of value) {
+    if (typeof alg === 'string' && (/^HS/i.test(alg) || alg.toLowerCase() === 'none')) {
+      throw new VerifierConfigError('algorithms', `"${alg}" is refused (ADR 0031: no HMAC, no none)`);
+    }
+    if (!(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(alg)) {
+      throw new VerifierConfigError('algorithms', `must be a subset of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    }
+  }
+  return [...new Set(value as SupportedAlgorithm[])];
+}
+
+function issuers(value: unknown): ReadonlySet<string> {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new VerifierConfigError('issuers', 'must be a non-empty list of issuer strings');
+  }
+  for (const issuer of value) {
+    if (typeof issuer !== 'string' || issuer.length === 0) {
+      throw new VerifierConfigError('issuers', 'every issuer must be a non-empty string');
+    }
+  }
+  return new Set(value as string[]);
+}
+
+/** Validates createVerifier options; throws VerifierConfigError naming the first field at fault. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) throw new VerifierConfigError('options', 'must be an object');
+  rejectUnknown(options, KNOWN_OPTIONS, '');
+  const { audience, replayStore, now, metrics, logger } = options;
+  const resolvedKeys = keys(options.keys);
+  if (typeof audience !== 'string' || audience.length === 0) {
+    throw new VerifierConfigError('audience', 'must be a non-empty string');
+  }
+  const resolvedIssuers = issuers(options.issuers);
+  if (!hasMethods(replayStore, ['remember', 'purge'])) {
+    throw new VerifierConfigError('replayStore', 'is required: pgReplayStore({ db }) or memoryReplayStore()');
+  }
+  if (now !== undefined && typeof now !== 'function')
+    throw new VerifierConfigError('now', 'must be a function');
+  if (metrics !== undefined && !hasMethods(metrics, ['increment'])) {
+    throw new VerifierConfigError('metrics', 'must have increment(name, labels)');
+  }
+  if (logger !== undefined && !hasMethods(logger, ['info', 'warn'])) {
+    throw new VerifierConfigError('logger', 'must have info(obj, msg) and warn(obj, msg)');
+  }
+  return {
+    keys: resolvedKeys,
+    audience,
+    issuers: resolvedIssuers,
+    algorithms: algorithms(options.algorithms),
+    clockToleranceSeconds: integer(
+      options.clockToleranceSeconds,
+      'clockToleranceSeconds',
+      BOUNDS.clockToleranceSeconds,
+      CLOCK_SKEW_SECONDS,
+    ),
+    maxTtlSeconds: integer(options.maxTtlSeconds, 'maxTtlSeconds', BOUNDS.maxTtlSeconds, MAX_TTL_SECONDS),
+    replayTimeoutMs: integer(
+      options.replayTimeoutMs,
+      'replayTimeoutMs',
+      BOUNDS.replayTimeoutMs,
+      DEFAULTS.replayTimeoutMs,
+    ),
+    replayStore: replayStore as unknown as ReplayStore,
+    now: (now as (() => number) | undefined) ?? Date.now,
+    metrics: metrics as MetricsSink | undefined,
+    logger: logger as Logger | undefined,
+  };
+}

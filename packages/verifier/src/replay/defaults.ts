@@ -1,0 +1,28 @@
+/**
+ * Tuning defaults of the replay stores. Contract numbers (retention, purge interval, table name) live in
+ * @hyper/s2s-contracts; these are operational choices of this SDK.
+ */
+
+/** Longest a `remember` or `health` call waits before failing closed (503 `replay_store_unavailable`). */
+export const DEFAULT_REPLAY_TIMEOUT_MS = 500;
+
+/** Most presentations folded into one INSERT; bounds statement size and parameter array length. */
+export const DEFAULT_REPLAY_MAX_BATCH = 256;
+
+/** Coalesced INSERT statements allowed in flight at once (new calls queue behind them and coalesce). */
+export const DEFAULT_REPLAY_PIPELINE_DEPTH = 2;
+
+/** Rows deleted per purge statement: small enough that one batch holds its locks for milliseconds. */
+export const DEFAULT_PURGE_BATCH_SIZE = 5000;
+
+/** Longest one purge batch may run before the purge run is abandoned and reported. */
+export const DEFAULT_PURGE_TIMEOUT_MS = 30_000;
+
+/** Longest `migrate` waits (including for another replica's migration holding the lock). */
+export const DEFAULT_MIGRATE_TIMEOUT_MS = 30_000;
+
+/**
+ * Memory store capacity. At 24 h retention this is about 11 tokens per second sustained; past it the
+ * store refuses (503) rather than forget an unexpired jti, which would re-open replay.
+ */
+export const DEFAULT_MEMORY_MAX_ENTRIES = 1_000_000;

@@ -1,0 +1,23 @@
+/**
+ * Why a replay-store call was refused. Every one of these makes the verifier answer
+ * 503 `replay_store_unavailable` (fail closed): the jti was not confirmed as first use.
+ */
+export type ReplayStoreErrorCode =
+  /** No answer within the store's timeout (database slow, locked, stopped or unreachable). */
+  | 'ERR_S2S_REPLAY_TIMEOUT'
+  /** The statement failed (connection lost, table missing, permission, ...). */
+  | 'ERR_S2S_REPLAY_FAILED'
+  /** The in-memory store is at `maxEntries` with nothing past retention to evict. */
+  | 'ERR_S2S_REPLAY_FULL'
+  /** The entry cannot be stored (empty or oversized iss/jti, NUL character, exp out of range). */
+  | 'ERR_S2S_REPLAY_ENTRY';
+
+export class ReplayStoreError extends Error {
+  readonly code: ReplayStoreErrorCode;
+
+  constructor(code: ReplayStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReplayStoreError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,118 @@
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from './defaults.js';
+import { type NormalizedEntry, normalizeEntry } from './entry.js';
+import { ReplayStoreError } from './errors.js';
+import { clockOption, positiveInteger, readClock } from './options.js';
+import {
+  type PurgeOutcome,
+  type PurgeRunOptions,
+  type PurgerOptions,
+  type ReplayPurger,
+  schedulePurges,
+} from './purge-schedule.js';
+import type { ReplayEntry, ReplayStore } from './store.js';
+
+export interface MemoryReplayStoreOptions {
+  /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
+  readonly now?: () => number;
+  /** Most jtis held at once; when full and nothing has expired, `remember` rejects (fail closed). */
+  readonly maxEntries?: number;
+}
+
+export interface MemoryReplayStore extends ReplayStore {
+  health(): Promise<boolean>;
+  runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
+  /** `startPurger(this, options)`. */
+  startPurger(options?: PurgerOptions): ReplayPurger;
+  /** Entries currently held. */
+  readonly size: number;
+}
+
+/** Entries are filed by retain_until rounded down to this many seconds, so a purge visits buckets, not keys. */
+const BUCKET_SECONDS = 60;
+
+/**
+ * The replay store in process memory, with the Postgres store's semantics: (iss, jti) single use,
+ * kept until exp + 24 h, removed by `purge()`. NOT shared: each process (replica, worker) has its own,
+ * so a token replayed against another replica is accepted there. For tests and single-process services
+ * only. Memory is bounded by `maxEntries`: when full it purges what has expired and otherwise refuses
+ * new entries (503 upstream) rather than forget an unexpired jti and re-open replay.
+ */
+export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
+  const now = clockOption('now', options.now);
+  const maxEntries = positiveInteger('maxEntries', options.maxEntries, DEFAULT_MEMORY_MAX_ENTRIES);
+  /** key → retain_until, epoch seconds. */
+  const retainUntil = new Map<string, number>();
+  /** bucket → keys filed there (a purged key may linger in its array until the bucket goes). */
+  const buckets = new Map<number, string[]>();
+
+  function add(entry: NormalizedEntry): void {
+    const until = entry.exp + REPLAY_RETENTION_SECONDS;
+    retainUntil.set(entry.key, until);
+    const bucket = Math.floor(until / BUCKET_SECONDS);
+    const keys = buckets.get(bucket);
+    if (keys) keys.push(entry.key);
+    else buckets.set(bucket, [entry.key]);
+  }
+
+  /** Deletes every entry whose retain_until is before `nowMs`; returns how many. */
+  function purgeBefore(nowMs: number): number {
+    const nowSeconds = nowMs / 1000;
+    let deleted = 0;
+    for (const [bucket, keys] of buckets) {
+      if (bucket * BUCKET_SECONDS >= nowSeconds) continue;
+      const whole = (bucket + 1) * BUCKET_SECONDS <= nowSeconds;
+      const kept: string[] = [];
+      for (const key of keys) {
+        const until = retainUntil.get(key);
+        if (until === undefined || Math.floor(until / BUCKET_SECONDS) !== bucket) continue; // already gone
+        if (whole || until < nowSeconds) {
+          retainUntil.delete(key);
+          deleted++;
+        } else {
+          kept.push(key);
+        }
+      }
+      if (kept.length === 0) buckets.delete(bucket);
+      else buckets.set(bucket, kept);
+    }
+    return deleted;
+  }
+
+  async function runPurge(): Promise<PurgeOutcome> {
+    const deleted = purgeBefore(readClock(now));
+    return { deleted, batches: deleted > 0 ? 1 : 0, lockBusy: false };
+  }
+
+  const store: MemoryReplayStore = {
+    async remember(entry: ReplayEntry): Promise<boolean> {
+      const normalized = normalizeEntry(entry);
+      if (retainUntil.has(normalized.key)) return false;
+      if (retainUntil.size >= maxEntries) {
+        purgeBefore(readClock(now));
+        if (retainUntil.size >= maxEntries) {
+          throw new ReplayStoreError(
+            'ERR_S2S_REPLAY_FULL',
+            `memory replay store is full (${maxEntries} entries)`,
+          );
+        }
+      }
+      add(normalized);
+      return true;
+    },
+    async purge() {
+      return (await runPurge()).deleted;
+    },
+    runPurge,
+    async health() {
+      return true;
+    },
+    startPurger(purgerOptions?: PurgerOptions) {
+      return schedulePurges(store, purgerOptions);
+    },
+    get size() {
+      return retainUntil.size;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,124 @@
+import { REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
+import { positiveInteger } from './options.js';
+
+/** What one purge run did. */
+export interface PurgeOutcome {
+  /** Rows (or entries) deleted because their retain_until had passed. */
+  readonly deleted: number;
+  /** Batches (statements) that deleted under the lock. */
+  readonly batches: number;
+  /** The run stopped (or never started) because another replica held the purge lock. */
+  readonly lockBusy: boolean;
+}
+
+export interface PurgeRunOptions {
+  /** Stops a long run between batches (a purger being stopped). */
+  readonly signal?: AbortSignal;
+}
+
+/** Anything that can purge: both stores, or a custom ReplayStore (then only `purge()` is used). */
+export interface PurgeSource {
+  purge(): Promise<number>;
+  runPurge?(options?: PurgeRunOptions): Promise<PurgeOutcome>;
+}
+
+/** pino-shaped, the same shape as the verifier's Logger. */
+export interface PurgerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface PurgerOptions {
+  /** Default REPLAY_PURGE_INTERVAL_MS (contract: every 5 minutes). */
+  readonly intervalMs?: number;
+  /** Also purge once right away instead of waiting a full interval. Default false. */
+  readonly immediate?: boolean;
+  /** Failures are reported here (warn) and never thrown out of the timer; purges that deleted rows at info. */
+  readonly logger?: PurgerLogger;
+  /** Called after every completed run (metrics, tests). */
+  readonly onPurge?: (outcome: PurgeOutcome) => void;
+}
+
+export interface ReplayPurger {
+  /** Purges now (joining a run already in progress); rejects if that run fails. */
+  runNow(): Promise<PurgeOutcome>;
+  /** Cancels the timer, stops a run in progress between batches and waits for it. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Runs `source`'s purge every `intervalMs` on an unref'd timer: it never keeps the process alive. */
+export function schedulePurges(source: PurgeSource, options: PurgerOptions = {}): ReplayPurger {
+  const intervalMs = positiveInteger('intervalMs', options.intervalMs, REPLAY_PURGE_INTERVAL_MS);
+  const { logger, onPurge } = options;
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<PurgeOutcome> | undefined;
+  let stopped = false;
+
+  async function purgeOnce(): Promise<PurgeOutcome> {
+    if (source.runPurge) return source.runPurge({ signal: abort.signal });
+    const deleted = await source.purge();
+    return { deleted, batches: deleted > 0 ? 1 : 0, lockBusy: false };
+  }
+
+  function runNow(): Promise<PurgeOutcome> {
+    if (running) return running;
+    const startedAt = Date.now();
+    const run = purgeOnce().then((outcome) => {
+      if (outcome.deleted > 0) {
+        logger?.info({ ...outcome, durationMs: Date.now() - startedAt }, 'replay store purged');
+      }
+      onPurge?.(outcome);
+      return outcome;
+    });
+    running = run;
+    const clear = () => {
+      if (running === run) running = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  function tick(): void {
+    timer = undefined;
+    runNow()
+      .catch((error: unknown) => {
+        logger?.warn({ err: describe(error) }, 'replay store purge failed');
+      })
+      .finally(schedule);
+  }
+
+  function schedule(): void {
+    if (stopped || timer) return;
+    timer = setTimeout(tick, intervalMs);
+    timer.unref?.();
+  }
+
+  if (options.immediate) {
+    timer = setTimeout(tick, 0);
+    timer.unref?.();
+  } else {
+    schedule();
+  }
+
+  return {
+    runNow,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      abort.abort();
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/** Error summary for logs: no stack, no statement values. */
+function describe(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const summary: Record<string, unknown> = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') summary.code = code;
+  if (error.cause instanceof Error) summary.cause = error.cause.message;
+  return summary;
+}

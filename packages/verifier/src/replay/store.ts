@@ -1,0 +1,20 @@
+/** One presentation of a token whose signature and claims already passed. */
+export interface ReplayEntry {
+  readonly iss: string;
+  readonly jti: string;
+  /** The token's exp, seconds since the epoch; the record is kept until exp + 24 h. */
+  readonly exp: number;
+}
+
+/**
+ * Single-use jti memory keyed by (iss, jti). Atomic: of any number of concurrent `remember` calls with
+ * one (iss, jti) — across every verifier sharing the store — exactly one resolves `true`.
+ * A rejected promise (store down, timeout) makes the verifier answer 503 `replay_store_unavailable`.
+ */
+export interface ReplayStore {
+  remember(entry: ReplayEntry): Promise<boolean>;
+  /** Deletes records past retention; resolves how many were deleted. */
+  purge(): Promise<number>;
+  /** Readiness: resolves true when the store answers within its timeout. Never rejects. */
+  health?(): Promise<boolean>;
+}

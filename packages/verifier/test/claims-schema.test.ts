@@ -1,0 +1,82 @@
+import { ClaimsSchema } from '@hyper/s2s-contracts';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkClaimTypes } from '../src/claims.js';
+import { decodeCompact } from '../src/compact.js';
+import { file } from './harness/vectors.js';
+
+// The verifier checks claim types by hand (no zod on the hot path); contracts' ClaimsSchema is the
+// reference. Both must give the same verdict.
+function agree(claims: Record<string, unknown>): void {
+  expect(checkClaimTypes(claims) === undefined).toBe(ClaimsSchema.safeParse(claims).success);
+}
+
+const decodable = file.vectors.flatMap((vector) => {
+  const decoded = decodeCompact(vector.token);
+  return decoded === undefined ? [] : [[vector.id, decoded.payload] as const];
+});
+
+describe('hand-written claim checks agree with ClaimsSchema', () => {
+  it('has claims for most vectors', () => {
+    expect(decodable.length).toBeGreaterThan(file.vectors.length * 0.8);
+  });
+
+  it.each(decodable)('on the claims of %s', (_id, payload) => agree(payload));
+
+  it.each(
+    file.vectors
+      .filter((vector) => vector.signed)
+      .map((vector) => [vector.id, vector.signed!.claims] as const),
+  )('on the signed claims recorded for %s', (_id, claims) => agree(claims));
+
+  it('on generated claim sets', () => {
+    const value = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.boolean(),
+      fc.double(),
+      fc.constantFrom(Number.POSITIVE_INFINITY, Number.NaN, 0, 1773360000),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom('', ' ', 'spaces:create', 'a  b', 'a\tb', 'a b', 'x'.repeat(129), 'x'.repeat(1025)),
+      fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxLength: 3 }),
+    );
+    const claims = fc.record(
+      { iss: value, sub: value, aud: value, exp: value, iat: value, nbf: value, scope: value, jti: value },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(claims, (generated) => {
+        const present = Object.fromEntries(Object.entries(generated).filter(([, v]) => v !== undefined));
+        agree(present);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('on valid claim sets with one claim changed', () => {
+    const valid = {
+      iss: 'hyper-lite',
+      sub: 'gateway',
+      aud: ['hyper-core', 'other'],
+      exp: 1773360060.5,
+      iat: 1773360000,
+      nbf: 1773360000,
+      scope: 'spaces:create join_tokens:issue',
+      jti: 'V1StGXR8_Z5jdHi6B-myT',
+    };
+    agree(valid);
+    const mutation = fc.tuple(
+      fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])),
+      fc.oneof(
+        fc.anything(),
+        fc.string({ maxLength: 4 }),
+        fc.double(),
+        fc.array(fc.string({ maxLength: 2 })),
+      ),
+    );
+    fc.assert(
+      fc.property(mutation, ([name, replacement]) => agree({ ...valid, [name]: replacement })),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,110 @@
+import { MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
+import { describe, expect, it } from 'vitest';
+import { decodeCompact, isStrictBase64url } from '../src/compact.js';
+import { countMembers, parsedMemberCount } from '../src/json-members.js';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+const HEADER = b64('{"alg":"RS256","typ":"JWT","kid":"lite-2026-03"}');
+const token = (payload: string, header = HEADER) => `${header}.${b64(payload)}.c2ln`;
+
+describe('strict base64url (RFC 7515 §2)', () => {
+  it.each([
+    ['', true],
+    ['eyJ9', true],
+    ['QQ', true], // "A"
+    ['QR', false], // same bytes as QQ with non-zero unused bits: not canonical
+    ['QUE', true], // "AA"
+    ['QUF', false],
+    ['QUE=', false], // padding
+    ['Q', false], // 6 bits: no whole byte
+    ['a+b/', false], // base64, not base64url
+    ['ab c', false],
+    ['ab\n', false],
+  ])('%j -> %s', (segment, strict) => {
+    expect(isStrictBase64url(segment)).toBe(strict);
+  });
+});
+
+describe('decodeCompact', () => {
+  it('decodes a well-formed token', () => {
+    expect(decodeCompact(token('{"iss":"a","scope":"spaces:create"}'))).toEqual({
+      header: { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' },
+      payload: { iss: 'a', scope: 'spaces:create' },
+      headerSegment: HEADER,
+    });
+  });
+
+  it.each([
+    ['duplicate top-level claim', '{"iss":"a","iss":"b"}'],
+    ['duplicate written with an escape', '{"iss":"a","\\u0069ss":"b"}'],
+    ['duplicate inside a nested object', '{"iss":"a","x":{"k":1,"k":2}}'],
+    ['duplicate inside an object in an array', '{"aud":[{"k":1,"k":2}]}'],
+    ['duplicate __proto__', '{"__proto__":1,"__proto__":2}'],
+  ])('refuses a %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))).toBeUndefined();
+  });
+
+  it.each([
+    ['colons inside strings', '{"scope":"spaces:create join_tokens:issue","a:b":"c:d"}'],
+    ['escaped quotes before a colon', '{"a":"x\\":y","b\\"c:":1}'],
+    ['backslash runs', '{"a":"\\\\","b":"\\\\\\"","c":1}'],
+    ['whitespace around separators', '{ "a" : 1 , "b" : { "c" : [ 1 , { "d" : 2 } ] } }'],
+    ['the same name in different objects', '{"k":1,"x":{"k":2},"y":[{"k":3}]}'],
+  ])('accepts %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))?.payload).toEqual(JSON.parse(payload));
+  });
+
+  it.each([
+    ['a payload that is an array', '["a"]'],
+    ['a payload that is a string', '"a"'],
+    ['a payload that is null', 'null'],
+    ['a payload with a byte order mark', '\uFEFF{"a":1}'],
+    ['trailing garbage', '{"a":1}x'],
+  ])('refuses %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))).toBeUndefined();
+  });
+
+  it('refuses invalid UTF-8 rather than replacing it', () => {
+    const payload = Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url'); // {"\xff":1}
+    expect(decodeCompact(`${HEADER}.${payload}.c2ln`)).toBeUndefined();
+  });
+
+  it.each([
+    ['two segments', `${HEADER}.${b64('{}')}`],
+    ['four segments', `${HEADER}.${b64('{}')}.c2ln.c2ln`],
+    ['a padded signature', `${HEADER}.${b64('{}')}.c2lnbg==`],
+    ['a signature in base64', `${HEADER}.${b64('{}')}.a+b/`],
+    ['a space in the signature', `${HEADER}.${b64('{}')}.c2 ln`],
+  ])('refuses %s', (_name, compact) => {
+    expect(decodeCompact(compact)).toBeUndefined();
+  });
+
+  it(`refuses ${MAX_TOKEN_LENGTH + 1} characters and accepts ${MAX_TOKEN_LENGTH}`, () => {
+    // The signature segment carries no structure: fill it with "A" up to the exact length.
+    let prefix = `${HEADER}.${b64('{}')}.`;
+    for (let pad = 0; (MAX_TOKEN_LENGTH - prefix.length) % 4 === 1; pad++) {
+      prefix = `${HEADER}.${b64(`{"p":"${'x'.repeat(pad)}"}`)}.`;
+    }
+    const fits = `${prefix}${'A'.repeat(MAX_TOKEN_LENGTH - prefix.length)}`;
+    const over = `${prefix}${'A'.repeat(MAX_TOKEN_LENGTH - prefix.length + 4)}`;
+    expect(fits).toHaveLength(MAX_TOKEN_LENGTH);
+    expect(decodeCompact(fits)).toBeDefined();
+    expect(decodeCompact(over)).toBeUndefined();
+  });
+
+  it('survives deeply nested JSON without throwing', () => {
+    const deep = `{"a":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+    expect(() => decodeCompact(token(deep))).not.toThrow();
+  });
+});
+
+describe('member counting agrees with JSON.parse on duplicate-free text', () => {
+  it.each([
+    '{}',
+    '{"a":{"b":{"c":{}}}}',
+    '{"a":[{"b":1},{"c":2,"d":[{"e":3}]}]}',
+    '{"s":"::::","t":"\\"::\\"","u\\"":":"}',
+  ])('%s', (text) => {
+    expect(countMembers(text)).toBe(parsedMemberCount(JSON.parse(text)));
+  });
+});

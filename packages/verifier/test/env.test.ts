@@ -1,0 +1,166 @@
+import { ENV, FORBIDDEN_ENV } from '@hyper/s2s-contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Environment, TUNING_ENV, verifierFromEnv } from '../src/env.js';
+import { VerifierConfigError } from '../src/errors.js';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import { type JwksServer, startJwksServer } from './harness/jwks-server.js';
+import { nowSeconds, sign, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
+
+const keysJson = JSON.stringify(file.jwks);
+const base: Environment = {
+  [ENV.publicKeysJson]: keysJson,
+  [ENV.audience]: file.audience,
+  [ENV.allowedIssuers]: `${file.issuer}, other-issuer`,
+};
+const call = { scope: 'spaces:create', path: '/integrations/spaces' };
+
+function envError(env: Environment): VerifierConfigError {
+  try {
+    verifierFromEnv({ env, replayStore: memoryReplayStore() });
+  } catch (error) {
+    expect(error).toBeInstanceOf(VerifierConfigError);
+    return error as VerifierConfigError;
+  }
+  throw new Error('expected a VerifierConfigError');
+}
+
+let server: JwksServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('verifierFromEnv', () => {
+  it('builds a working verifier from a static keyset and a comma-separated issuer list', async () => {
+    const verifier = verifierFromEnv({ env: base, replayStore: memoryReplayStore() });
+    const key = await vectorKey('lite-2026-03');
+    expect(await verifier.verify(await sign(key, nowSeconds()), call)).toMatchObject({ status: 200 });
+    expect(await verifier.verify(await sign(key, nowSeconds(), { iss: 'other-issuer' }), call)).toMatchObject(
+      {
+        status: 200,
+      },
+    );
+    expect(await verifier.verify(await sign(key, nowSeconds(), { iss: 'third' }), call)).toMatchObject({
+      reason: 'invalid_issuer',
+    });
+  });
+
+  it('builds a working verifier from S2S_JWKS_URL with tuning variables', async () => {
+    server = await startJwksServer(file.jwks);
+    const verifier = verifierFromEnv({
+      env: {
+        [ENV.jwksUrl]: server.url,
+        [ENV.audience]: file.audience,
+        [ENV.allowedIssuers]: file.issuer,
+        [TUNING_ENV.algorithms]: 'RS256,ES256',
+        [TUNING_ENV.jwksTimeoutMs]: '500',
+        [TUNING_ENV.jwksCacheMaxAgeMs]: '60000',
+        [TUNING_ENV.jwksCooldownMs]: '1000',
+        [TUNING_ENV.jwksFailureBackoffMs]: '100',
+        [TUNING_ENV.replayTimeoutMs]: '500',
+      },
+      replayStore: memoryReplayStore(),
+    });
+    const es = await vectorKey('lite-2026-05');
+    expect(await verifier.verify(await sign(es, nowSeconds()), call)).toMatchObject({ status: 200 });
+    expect(server.requests).toBe(1);
+  });
+
+  it('lets explicit options override the environment', async () => {
+    const verifier = verifierFromEnv({
+      env: { ...base, [ENV.audience]: undefined },
+      audience: file.audience,
+      replayStore: memoryReplayStore(),
+    });
+    const key = await vectorKey('lite-2026-03');
+    expect(await verifier.verify(await sign(key, nowSeconds()), call)).toMatchObject({ status: 200 });
+  });
+
+  it.each<[string, Environment, string]>([
+    ...FORBIDDEN_ENV.map((name): [string, Environment, string] => [
+      `${name} is set`,
+      { ...base, [name]: 'true' },
+      name,
+    ]),
+    ...FORBIDDEN_ENV.map((name): [string, Environment, string] => [
+      `${name} is set but empty`,
+      { ...base, [name]: '' },
+      name,
+    ]),
+    [
+      'an HS* algorithm is configured',
+      { ...base, [TUNING_ENV.algorithms]: 'RS256,HS256' },
+      TUNING_ENV.algorithms,
+    ],
+    ['a legacy variable names HS256', { ...base, S2S_JWT_ALG: 'HS256' }, 'S2S_JWT_ALG'],
+    ['none is configured', { ...base, [TUNING_ENV.algorithms]: 'none' }, TUNING_ENV.algorithms],
+    ['neither key source is set', { ...base, [ENV.publicKeysJson]: undefined }, ENV.jwksUrl],
+    ['both key sources are set', { ...base, [ENV.jwksUrl]: 'https://jwks.example.com/keys' }, ENV.jwksUrl],
+    [
+      'the JWKS URL is plain http on a public host',
+      { ...base, [ENV.publicKeysJson]: undefined, [ENV.jwksUrl]: 'http://jwks.example.com' },
+      ENV.jwksUrl,
+    ],
+    ['the keyset is not JSON', { ...base, [ENV.publicKeysJson]: '{keys:' }, ENV.publicKeysJson],
+    [
+      'the keyset holds a symmetric key',
+      { ...base, [ENV.publicKeysJson]: '{"keys":[{"kty":"oct","kid":"a","k":"c2VjcmV0"}]}' },
+      ENV.publicKeysJson,
+    ],
+    ['the audience is missing', { ...base, [ENV.audience]: undefined }, ENV.audience],
+    ['the audience is blank', { ...base, [ENV.audience]: '  ' }, ENV.audience],
+    ['the issuer list is missing', { ...base, [ENV.allowedIssuers]: undefined }, ENV.allowedIssuers],
+    ['the issuer list has an empty entry', { ...base, [ENV.allowedIssuers]: 'a,,b' }, ENV.allowedIssuers],
+    [
+      'a timeout is not a number',
+      {
+        ...base,
+        [ENV.publicKeysJson]: undefined,
+        [ENV.jwksUrl]: 'https://j.example',
+        [TUNING_ENV.jwksTimeoutMs]: '2s',
+      },
+      TUNING_ENV.jwksTimeoutMs,
+    ],
+    [
+      'a timeout is out of bounds',
+      {
+        ...base,
+        [ENV.publicKeysJson]: undefined,
+        [ENV.jwksUrl]: 'https://j.example',
+        [TUNING_ENV.jwksTimeoutMs]: '0',
+      },
+      TUNING_ENV.jwksTimeoutMs,
+    ],
+    [
+      'the replay timeout is out of bounds',
+      { ...base, [TUNING_ENV.replayTimeoutMs]: '999999' },
+      TUNING_ENV.replayTimeoutMs,
+    ],
+  ])('refuses to start when %s, naming the variable', (_name, env, variable) => {
+    const error = envError(env);
+    expect(error.field).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+
+  it('names the keyset member at fault inside HYPER_S2S_JWT_PUBLIC_KEYS_JSON', () => {
+    const keys = { keys: [file.jwks.keys[0], { ...file.jwks.keys[0] }] };
+    const error = envError({ ...base, [ENV.publicKeysJson]: JSON.stringify(keys) });
+    expect(error.field).toBe(ENV.publicKeysJson);
+    expect(error.message).toContain('keys[1].kid');
+  });
+
+  it('reads process.env by default', () => {
+    const saved = { ...process.env };
+    try {
+      for (const name of [ENV.jwksUrl, ENV.publicKeysJson, ...FORBIDDEN_ENV]) delete process.env[name];
+      Object.assign(process.env, base);
+      expect(() => verifierFromEnv({ replayStore: memoryReplayStore() })).not.toThrow();
+      process.env.S2S_OPEN = '1';
+      expect(() => verifierFromEnv({ replayStore: memoryReplayStore() })).toThrow(/S2S_OPEN/);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+});

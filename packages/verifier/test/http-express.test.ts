@@ -1,0 +1,163 @@
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S2sAuthenticatedRequest, s2sMiddleware } from '../src/http/node.js';
+import { recorder } from './harness/recorder.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { downStore, liveVerifier } from './harness/verifiers.js';
+
+let key: TestKey;
+let server: Server;
+let base: string;
+const observed = recorder();
+
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+  const verifier = liveVerifier({ metrics: observed.metrics });
+  const unavailable = liveVerifier({ replayStore: downStore });
+  const app = express();
+  app.post(
+    '/integrations/spaces',
+    s2sMiddleware(verifier, { scope: 'spaces:create', path: '/integrations/spaces' }),
+    (req, res) => {
+      const { claims } = (req as unknown as S2sAuthenticatedRequest).s2s;
+      res.json({ sub: claims.sub, fromLocals: res.locals.s2s?.claims.jti === claims.jti });
+    },
+  );
+  app.post(
+    '/integrations/join-tokens/:id',
+    s2sMiddleware(verifier, { scope: ['join_tokens:issue'], path: '/integrations/join-tokens/:id' }),
+    (_req, res) => {
+      res.json({ ok: true });
+    },
+  );
+  app.post(
+    '/unavailable',
+    s2sMiddleware(unavailable, { scope: 'spaces:create', path: '/unavailable', retryAfterSeconds: 5 }),
+    (_req, res) => {
+      res.json({ ok: true });
+    },
+  );
+  await new Promise<void>((resolve) => {
+    server = app.listen(0, '127.0.0.1', () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const post = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers });
+
+/** fetch folds repeated headers into one; node:http sends each Authorization line as given. */
+function postRaw(path: string, authorization: string[]): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: 'POST' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }));
+    });
+    req.setHeader('authorization', authorization);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('Express middleware', () => {
+  it('lets a valid token through with its claims on req.s2s and res.locals.s2s', async () => {
+    const res = await post('/integrations/spaces', {
+      authorization: `Bearer ${await sign(key, nowSeconds())}`,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sub: 'hyper-lite-gateway', fromLocals: true });
+  });
+
+  it('answers 401 without an error code when no credentials are sent (RFC 6750 §3.1)', async () => {
+    const res = await post('/integrations/spaces');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ reason: 'missing_token' });
+  });
+
+  it('answers 401 invalid_token with the reason for a bad token', async () => {
+    const res = await post('/integrations/spaces', { authorization: 'Bearer not.a.token' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(await res.json()).toEqual({ reason: 'malformed_token' });
+  });
+
+  it('answers 401 replayed_token for the second presentation', async () => {
+    const token = await sign(key, nowSeconds());
+    expect((await post('/integrations/spaces', { authorization: `Bearer ${token}` })).status).toBe(200);
+    const replay = await post('/integrations/spaces', { authorization: `Bearer ${token}` });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toEqual({ reason: 'replayed_token' });
+  });
+
+  it('answers 403 insufficient_scope naming the required scope', async () => {
+    const res = await post('/integrations/join-tokens/42', {
+      authorization: `Bearer ${await sign(key, nowSeconds(), { scope: 'spaces:create' })}`,
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", scope="join_tokens:issue"',
+    );
+    expect(await res.json()).toEqual({ reason: 'insufficient_scope' });
+  });
+
+  it('answers 503 with Retry-After when the replay store is down', async () => {
+    const res = await post('/unavailable', { authorization: `Bearer ${await sign(key, nowSeconds())}` });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await res.json()).toEqual({ reason: 'replay_store_unavailable' });
+  });
+
+  it.each<[string, string, (token: string) => string]>([
+    ['a lowercase scheme (RFC 9110: case-insensitive)', 'ok', (t) => `bearer ${t}`],
+    ['two spaces after Bearer', 'malformed_token', (t) => `Bearer  ${t}`],
+    ['a tab after Bearer', 'malformed_token', (t) => `Bearer\t${t}`],
+    ['no space after Bearer', 'missing_token', (t) => `Bearer${t}`],
+    ['Bearer alone', 'malformed_token', () => 'Bearer'],
+    ['another scheme', 'missing_token', () => 'Basic dXNlcjpwYXNz'],
+    ['two tokens in one header', 'malformed_token', (t) => `Bearer ${t} ${t}`],
+    ['a token with a trailing comma', 'malformed_token', (t) => `Bearer ${t},`],
+  ])('parses the Authorization header strictly: %s -> %s', async (_name, reason, header) => {
+    const res = await post('/integrations/spaces', { authorization: header(await sign(key, nowSeconds())) });
+    if (reason === 'ok') expect(res.status).toBe(200);
+    else expect(await res.json()).toEqual({ reason });
+  });
+
+  it.each<[string, (token: string) => string[]]>([
+    ['two Bearer headers', (t) => [`Bearer ${t}`, `Bearer ${t}`]],
+    ['a Basic header before a Bearer header', (t) => ['Basic dXNlcjpwYXNz', `Bearer ${t}`]],
+    ['a Bearer header before an empty one', (t) => [`Bearer ${t}`, '']],
+  ])('refuses more than one Authorization header: %s', async (_name, headers) => {
+    const res = await postRaw('/integrations/spaces', headers(await sign(key, nowSeconds())));
+    expect(res).toEqual({ status: 401, body: { reason: 'malformed_token' } });
+  });
+
+  it('labels metrics with the route template, never the URL', () => {
+    const paths = new Set(observed.calls.map((call) => call.labels.path));
+    expect(paths.has('/integrations/join-tokens/:id')).toBe(true);
+    expect([...paths].some((path) => path.includes('42'))).toBe(false);
+  });
+
+  it('refuses to build a middleware without scope or path', () => {
+    const verifier = liveVerifier();
+    expect(() => s2sMiddleware(verifier, { path: '/x' } as never)).toThrow(/scope/);
+    expect(() => s2sMiddleware(verifier, { scope: 'spaces:create' } as never)).toThrow(/path/);
+    expect(() => s2sMiddleware(verifier, { scope: '', path: '/x' })).toThrow(/scope/);
+    expect(() => s2sMiddleware(verifier, { scope: 'a', path: '/x', retryAfterSeconds: -1 })).toThrow(
+      /retryAfter/,
+    );
+  });
+});

@@ -1,0 +1,122 @@
+import { isReason, MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import type { VerifyResult } from '../src/result.js';
+import { createVerifier } from '../src/verifier.js';
+import { recorder } from './harness/recorder.js';
+import { file, staticKeys } from './harness/vectors.js';
+
+const observed = recorder();
+const verifier = createVerifier({
+  keys: staticKeys(),
+  audience: file.audience,
+  issuers: [file.issuer],
+  algorithms: ['RS256', 'ES256'],
+  replayStore: memoryReplayStore(),
+  now: () => file.now * 1000,
+  logger: observed.logger,
+  metrics: observed.metrics,
+});
+const call = { scope: 'spaces:create', path: '/integrations/spaces' };
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
+
+function expectRejection(result: VerifyResult): void {
+  expect(result.ok).toBe(false);
+  expect([401, 403, 503]).toContain(result.status);
+  expect(isReason(result.reason)).toBe(true);
+}
+
+describe('verify never throws for anything a caller sends', () => {
+  it.each<[string, string, () => unknown]>([
+    ['undefined', 'missing_token', () => undefined],
+    ['null', 'missing_token', () => null],
+    ['an empty string', 'missing_token', () => ''],
+    ['a number', 'malformed_token', () => 42],
+    ['NaN', 'malformed_token', () => Number.NaN],
+    ['a bigint', 'malformed_token', () => 10n],
+    ['a boolean', 'malformed_token', () => true],
+    ['an object', 'malformed_token', () => ({ token: 'a.b.c' })],
+    ['an array of segments', 'malformed_token', () => ['a', 'b', 'c']],
+    ['a Buffer', 'malformed_token', () => Buffer.from('a.b.c')],
+    ['a symbol', 'malformed_token', () => Symbol('t')],
+    ['a function', 'malformed_token', () => () => 'a.b.c'],
+    ['a String object', 'malformed_token', () => new String('a.b.c')],
+    [
+      'a proxy that throws on every access',
+      'malformed_token',
+      () =>
+        new Proxy(
+          {},
+          {
+            get: () => {
+              throw new Error('boom');
+            },
+          },
+        ),
+    ],
+  ])('%s -> %s', async (_name, reason, make) => {
+    const result = await verifier.verify(make(), call);
+    expectRejection(result);
+    expect(result.reason).toBe(reason);
+  });
+
+  it('refuses a 1 MB string at the size cap, before any parsing', async () => {
+    // Parsed, this header would fail as invalid_algorithm; the cap must answer first.
+    const header = b64({ alg: 'none', typ: 'JWT', kid: 'lite-2026-03' });
+    const payload = b64({ pad: 'x'.repeat(1024 * 1024) });
+    const token = `${header}.${payload}.`;
+    expect(token.length).toBeGreaterThan(1024 * 1024);
+    expect(await verifier.verify(token, call)).toMatchObject({ status: 401, reason: 'malformed_token' });
+    const justOver = `${header}.${b64({ pad: 'x'.repeat(MAX_TOKEN_LENGTH) })}.`.slice(
+      0,
+      MAX_TOKEN_LENGTH + 1,
+    );
+    expect(await verifier.verify(justOver, call)).toMatchObject({ reason: 'malformed_token' });
+  });
+
+  it('for arbitrary values', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true }),
+        async (token) => {
+          expectRejection(await verifier.verify(token, call));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('for arbitrary strings, including three-segment ones', async () => {
+    const segment = fc.string({ unit: fc.constantFrom(...'AZaz09-_=+/. \t"{}'.split('')), maxLength: 40 });
+    const shaped = fc.tuple(segment, segment, segment).map((parts) => parts.join('.'));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), shaped), async (token) => {
+        expectRejection(await verifier.verify(token, call));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('for arbitrary JSON in the header and payload of an otherwise plausible token', async () => {
+    const header = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        { alg: fc.jsonValue(), typ: fc.jsonValue(), kid: fc.jsonValue(), crit: fc.jsonValue() },
+        { requiredKeys: [] },
+      ),
+      fc.constant({ alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' }),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, fc.jsonValue(), fc.base64String(), async (h, p, signature) => {
+        expectRejection(await verifier.verify(`${b64(h)}.${b64(p)}.${signature.replaceAll('=', '')}`, call));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('logged and counted every one of them with vocabulary reasons', () => {
+    expect(observed.calls.length).toBeGreaterThan(2000);
+    for (const { labels } of observed.calls) expect(isReason(labels.reason)).toBe(true);
+  });
+});

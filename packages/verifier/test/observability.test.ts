@@ -1,0 +1,138 @@
+import { isReason, METRIC_NAMES } from '@hyper/s2s-contracts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UNAVAILABLE_METRIC_NAME } from '../src/observe.js';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import { createVerifier } from '../src/verifier.js';
+import { recorder } from './harness/recorder.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file, staticKeys } from './harness/vectors.js';
+import { downStore, liveVerifier } from './harness/verifiers.js';
+
+let key: TestKey;
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+});
+
+const endpoint = { scope: 'spaces:create', path: '/integrations/spaces' };
+
+describe('metrics', () => {
+  it('counts each outcome under its contract counter with reason, path and scope labels', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ metrics: observed.metrics });
+    const token = await sign(key, nowSeconds());
+    await verifier.verify(token, endpoint);
+    await verifier.verify(token, endpoint);
+    await verifier.verify(await sign(key, nowSeconds(), { scope: 'join_tokens:issue' }), endpoint);
+    expect(observed.calls).toEqual([
+      { name: METRIC_NAMES.success, labels: { reason: 'ok', ...endpoint } },
+      { name: METRIC_NAMES.unauthorized, labels: { reason: 'replayed_token', ...endpoint } },
+      { name: METRIC_NAMES.forbidden, labels: { reason: 'insufficient_scope', ...endpoint } },
+    ]);
+  });
+
+  it('counts 503s under s2s_auth_503, not as 401s', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ metrics: observed.metrics, replayStore: downStore });
+    await verifier.verify(await sign(key, nowSeconds()), endpoint);
+    expect(observed.calls).toEqual([
+      { name: UNAVAILABLE_METRIC_NAME, labels: { reason: 'replay_store_unavailable', ...endpoint } },
+    ]);
+  });
+
+  it('labels scope with what the endpoint requires, whatever the token claims', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ metrics: observed.metrics });
+    const claimsMuch = await sign(key, nowSeconds(), { scope: `spaces:create ${'x'.repeat(900)}` });
+    await verifier.verify(claimsMuch, { scope: ['spaces:create'], path: '/a' });
+    await verifier.verify(await sign(key, nowSeconds()), {
+      scope: 'spaces:create join_tokens:issue',
+      path: '/b',
+    });
+    expect(observed.calls.map((call) => call.labels.scope)).toEqual([
+      'spaces:create',
+      'spaces:create join_tokens:issue',
+    ]);
+  });
+
+  it('keeps label values in a bounded set however many distinct hostile tokens arrive', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ metrics: observed.metrics });
+    for (let i = 0; i < 300; i++) {
+      await verifier.verify(`${'x'.repeat(i)}.${i}.y`, endpoint);
+      await verifier.verify(
+        await sign({ ...key, kid: `kid-${i}` }, nowSeconds(), { iss: `iss-${i}` }),
+        endpoint,
+      );
+    }
+    const values = new Set(observed.calls.map((call) => JSON.stringify(call.labels)));
+    expect(values.size).toBeLessThanOrEqual(3);
+    for (const call of observed.calls) expect(isReason(call.labels.reason)).toBe(true);
+  });
+
+  it('survives a sink and a logger that throw', async () => {
+    const boom = () => {
+      throw new Error('sink down');
+    };
+    const verifier = liveVerifier({ metrics: { increment: boom }, logger: { info: boom, warn: boom } });
+    expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
+    expect(await verifier.verify('a.b.c', endpoint)).toMatchObject({ status: 401 });
+  });
+});
+
+describe('rejection logs', () => {
+  it('carry reason, path, scope, kid, iss, sub and jti, never the token', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    const token = await sign(key, nowSeconds(), { jti: 'jti-1', aud: 'someone-else' });
+    await verifier.verify(token, endpoint);
+    expect(observed.logs).toHaveLength(1);
+    const [line] = observed.logs;
+    expect(line?.level).toBe('warn');
+    expect(line?.obj).toEqual({
+      event: 's2s_auth_rejected',
+      status: 401,
+      reason: 'invalid_audience',
+      path: '/integrations/spaces',
+      scope: 'spaces:create',
+      kid: 'lite-2026-03',
+      iss: file.issuer,
+      sub: 'hyper-lite-gateway',
+      jti: 'jti-1',
+    });
+    const text = JSON.stringify(observed.logs);
+    for (const part of token.split('.')) expect(text).not.toContain(part);
+  });
+
+  it('cap claim values copied from a token', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    await verifier.verify(await sign(key, nowSeconds(), { sub: 's'.repeat(5000), iss: 'wrong' }), endpoint);
+    const logged = observed.logs[0]?.obj as { sub: string };
+    expect(logged.sub.length).toBeLessThanOrEqual(128);
+  });
+
+  it('are not written for successes', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    await verifier.verify(await sign(key, nowSeconds()), endpoint);
+    expect(observed.logs).toEqual([]);
+  });
+
+  it('hold nothing from a token that could not be decoded', async () => {
+    const observed = recorder();
+    const verifier = createVerifier({
+      keys: staticKeys(),
+      audience: file.audience,
+      issuers: [file.issuer],
+      replayStore: memoryReplayStore(),
+      logger: observed.logger,
+    });
+    await verifier.verify('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0', endpoint);
+    expect(observed.logs[0]?.obj).toEqual({
+      event: 's2s_auth_rejected',
+      status: 401,
+      reason: 'malformed_token',
+      ...endpoint,
+    });
+  });
+});

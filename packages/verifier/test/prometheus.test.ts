@@ -1,0 +1,106 @@
+import { METRIC_NAMES } from '@hyper/s2s-contracts';
+import { Registry } from 'prom-client';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JWKS_FETCH_FAILURES_METRIC, JWKS_FETCHES_METRIC, prometheusMetrics } from '../src/prometheus.js';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import { createVerifier } from '../src/verifier.js';
+import { type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
+import { downStore, liveVerifier } from './harness/verifiers.js';
+
+let key: TestKey;
+let server: JwksServer | undefined;
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const endpoint = { scope: 'spaces:create', path: '/integrations/spaces' };
+
+async function counterValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`${name} is not registered`);
+  const { values } = await metric.get();
+  const match = values.find((value) => Object.entries(labels).every(([k, v]) => value.labels[k] === v));
+  return match?.value ?? 0;
+}
+
+describe('prom-client adapter', () => {
+  it('registers the contract counters plus 503 and JWKS counters on the given registry', async () => {
+    const registry = new Registry();
+    prometheusMetrics({ registry });
+    const names = (await registry.getMetricsAsJSON()).map((metric) => metric.name).sort();
+    expect(names).toEqual(
+      [
+        METRIC_NAMES.success,
+        METRIC_NAMES.unauthorized,
+        METRIC_NAMES.forbidden,
+        's2s_auth_503',
+        JWKS_FETCHES_METRIC,
+        JWKS_FETCH_FAILURES_METRIC,
+      ].sort(),
+    );
+  });
+
+  it('counts verifications with reason, path and scope labels', async () => {
+    const registry = new Registry();
+    const verifier = liveVerifier({ metrics: prometheusMetrics({ registry }) });
+    const token = await sign(key, nowSeconds());
+    await verifier.verify(token, endpoint);
+    await verifier.verify(token, endpoint);
+    await verifier.verify(await sign(key, nowSeconds(), { scope: 'join_tokens:issue' }), endpoint);
+    await liveVerifier({ metrics: prometheusMetrics({ registry }), replayStore: downStore }).verify(
+      await sign(key, nowSeconds()),
+      endpoint,
+    );
+    expect(await counterValue(registry, METRIC_NAMES.success, { reason: 'ok', ...endpoint })).toBe(1);
+    expect(
+      await counterValue(registry, METRIC_NAMES.unauthorized, { reason: 'replayed_token', ...endpoint }),
+    ).toBe(1);
+    expect(
+      await counterValue(registry, METRIC_NAMES.forbidden, { reason: 'insufficient_scope', ...endpoint }),
+    ).toBe(1);
+    expect(
+      await counterValue(registry, 's2s_auth_503', { reason: 'replay_store_unavailable', ...endpoint }),
+    ).toBe(1);
+    const exposition = await registry.metrics();
+    expect(exposition).toContain(
+      's2s_auth_401{reason="replayed_token",path="/integrations/spaces",scope="spaces:create"} 1',
+    );
+    expect(exposition).not.toContain(token.split('.')[1]);
+  });
+
+  it('counts JWKS fetches and failures by reason', async () => {
+    const registry = new Registry();
+    server = await startJwksServer(file.jwks);
+    const verifier = createVerifier({
+      keys: { jwksUrl: server.url, failureBackoffMs: 0, cooldownMs: 0, cacheMaxAgeMs: 100 },
+      audience: file.audience,
+      issuers: [file.issuer],
+      replayStore: memoryReplayStore(),
+      metrics: prometheusMetrics({ registry }),
+    });
+    await verifier.warmup();
+    server.respond(text('oops', 500, 'text/plain'));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await verifier.verify(await sign(key, nowSeconds()), endpoint);
+    const fetches = await counterValue(registry, JWKS_FETCHES_METRIC);
+    expect(fetches).toBeGreaterThanOrEqual(2);
+    expect(fetches).toBe(server.requests);
+    expect(await counterValue(registry, JWKS_FETCH_FAILURES_METRIC, { reason: 'http_status' })).toBe(1);
+  });
+
+  it('reuses the counters when a second adapter is made on the same registry', () => {
+    const registry = new Registry();
+    prometheusMetrics({ registry });
+    expect(() => prometheusMetrics({ registry })).not.toThrow();
+  });
+});

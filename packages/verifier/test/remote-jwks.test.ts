@@ -1,0 +1,293 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type JWK, SignJWT } from 'jose';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JWKS_BYTES } from '../src/keys/remote.js';
+import type { RemoteKeysOptions } from '../src/options.js';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import { createVerifier } from '../src/verifier.js';
+import { hang, type JwksServer, json, startJwksServer, text } from './harness/jwks-server.js';
+import { recorder } from './harness/recorder.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
+
+const call = { scope: 'spaces:create', path: '/integrations/spaces' };
+let k1: TestKey;
+let k2: TestKey;
+const servers: JwksServer[] = [];
+
+beforeAll(async () => {
+  k1 = await vectorKey('lite-2026-03');
+  k2 = await vectorKey('lite-2026-04');
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function server(initial: unknown): Promise<JwksServer> {
+  const started = await startJwksServer(initial);
+  servers.push(started);
+  return started;
+}
+
+function remoteVerifier(url: string, keys: Omit<RemoteKeysOptions, 'jwksUrl'> = {}) {
+  const observed = recorder();
+  const verifier = createVerifier({
+    keys: { jwksUrl: url, ...keys },
+    audience: file.audience,
+    issuers: [file.issuer],
+    replayStore: memoryReplayStore(),
+    logger: observed.logger,
+    metrics: observed.metrics,
+  });
+  return { verifier, observed };
+}
+
+const keySet = (...keys: TestKey[]) => ({ keys: keys.map((key) => key.publicJwk) });
+const reasonOf = async (verifier: ReturnType<typeof remoteVerifier>['verifier'], token: string) =>
+  (await verifier.verify(token, call)).reason;
+
+describe('remote JWKS: rotation', () => {
+  it('picks up a new kid once the unknown-kid cooldown has passed', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier } = remoteVerifier(jwks.url, { cooldownMs: 1000 });
+    const [old, rotated, later] = await Promise.all([k1, k2, k2].map((key) => sign(key, nowSeconds())));
+    expect(await verifier.warmup()).toEqual({ keys: true, kids: ['lite-2026-03'] });
+    expect(await reasonOf(verifier, old as string)).toBe('ok');
+
+    jwks.serve(keySet(k1, k2));
+    // Within the cooldown the cache answers, without a fetch.
+    expect(await verifier.verify(rotated as string, call)).toMatchObject({
+      status: 401,
+      reason: 'unknown_kid',
+    });
+    expect(jwks.requests).toBe(1);
+    await sleep(1050);
+    expect(await reasonOf(verifier, later as string)).toBe('ok');
+    expect(jwks.requests).toBe(2);
+  });
+
+  it('answers unknown_kid for a removed kid once the cache has expired', async () => {
+    const jwks = await server(keySet(k1, k2));
+    const { verifier } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 1000, cooldownMs: 0 });
+    const cached = await sign(k1, nowSeconds());
+    await verifier.warmup();
+    jwks.serve(keySet(k2));
+    // Still cached: removal takes effect within cacheMaxAgeMs.
+    expect(await reasonOf(verifier, cached)).toBe('ok');
+    await sleep(1050);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('unknown_kid');
+    expect(await reasonOf(verifier, await sign(k2, nowSeconds()))).toBe('ok');
+  });
+});
+
+describe('remote JWKS: no fetch storms', () => {
+  it('answers a flood of unknown kids from the cache within the cooldown', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier, observed } = remoteVerifier(jwks.url, { cooldownMs: 60_000 });
+    await verifier.warmup();
+    const flood = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const token = await sign({ ...k1, kid: `attacker-${i}` }, nowSeconds());
+        return reasonOf(verifier, token);
+      }),
+    );
+    expect(new Set(flood)).toEqual(new Set(['unknown_kid']));
+    expect(jwks.requests).toBe(1);
+    expect(observed.fetches).toEqual(['ok']);
+  });
+
+  it('shares one fetch among concurrent cold-cache verifications', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier } = remoteVerifier(jwks.url);
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => sign(k1, nowSeconds())));
+    const reasons = await Promise.all(tokens.map((token) => reasonOf(verifier, token)));
+    expect(new Set(reasons)).toEqual(new Set(['ok']));
+    expect(jwks.requests).toBe(1);
+  });
+
+  it('backs off after a failure, then recovers without a restart', async () => {
+    const jwks = await server(keySet(k1));
+    jwks.respond(text('down', 500, 'text/plain'));
+    const { verifier } = remoteVerifier(jwks.url, { failureBackoffMs: 1000 });
+    const tokens = await Promise.all(Array.from({ length: 21 }, () => sign(k1, nowSeconds())));
+    expect(await reasonOf(verifier, tokens[0] as string)).toBe('jwks_unavailable');
+    expect(jwks.requests).toBe(1);
+    // Within the backoff: refused again, without touching the endpoint.
+    const again = await Promise.all(tokens.slice(1).map((token) => reasonOf(verifier, token)));
+    expect(new Set(again)).toEqual(new Set(['jwks_unavailable']));
+    expect(jwks.requests).toBe(1);
+    jwks.serve(keySet(k1));
+    await sleep(1050);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    expect(jwks.requests).toBe(2);
+  });
+});
+
+describe('remote JWKS: failures fail closed with 503 jwks_unavailable', () => {
+  it('times out within the configured bound', async () => {
+    const jwks = await server(keySet(k1));
+    jwks.respond(hang);
+    const { verifier, observed } = remoteVerifier(jwks.url, { timeoutMs: 200 });
+    const token = await sign(k1, nowSeconds());
+    const started = performance.now();
+    const result = await verifier.verify(token, call);
+    const elapsed = performance.now() - started;
+    expect(result).toEqual({ ok: false, status: 503, reason: 'jwks_unavailable' });
+    expect(elapsed).toBeGreaterThanOrEqual(150);
+    expect(elapsed).toBeLessThan(200 + 500);
+    expect(observed.fetches).toEqual(['timeout']);
+  });
+
+  const bad: [string, Parameters<JwksServer['respond']>[0], string][] = [
+    ['a 500', text('{"error":"boom"}', 500, 'application/json'), 'http_status'],
+    ['a 404', text('not found', 404, 'text/plain'), 'http_status'],
+    [
+      'a redirect (never followed)',
+      (_req, res) => {
+        res.writeHead(302, { location: 'https://attacker.invalid/jwks.json' });
+        res.end();
+      },
+      'http_status',
+    ],
+    ['garbage', text('\u0000\u0001garbage', 200, 'application/json'), 'invalid_json'],
+    [
+      'an HTML page',
+      text('<!doctype html><html><body>Login</body></html>', 200, 'text/html'),
+      'invalid_json',
+    ],
+    ['JSON that is not a JWKS', json({ hello: 'world' }), 'invalid_keyset'],
+    [
+      'a JWKS carrying private key material',
+      json({ keys: [{ ...k1Private(), kid: 'lite-2026-03' }] }),
+      'invalid_keyset',
+    ],
+    [
+      'a JWKS repeating a kid',
+      json({ keys: [publicOf('lite-2026-03'), publicOf('lite-2026-03')] }),
+      'invalid_keyset',
+    ],
+    [
+      'a body over the size cap',
+      text(JSON.stringify({ keys: [], pad: 'x'.repeat(MAX_JWKS_BYTES) }), 200, 'application/json'),
+      'too_large',
+    ],
+  ];
+
+  it.each(bad)('%s', async (_name, responder, outcome) => {
+    const jwks = await server(keySet(k1));
+    jwks.respond(responder);
+    const { verifier, observed } = remoteVerifier(jwks.url);
+    expect(await verifier.verify(await sign(k1, nowSeconds()), call)).toEqual({
+      ok: false,
+      status: 503,
+      reason: 'jwks_unavailable',
+    });
+    expect(observed.fetches).toEqual([outcome]);
+    expect(
+      observed.logs.some((line) => line.level === 'warn' && JSON.stringify(line.obj).includes(outcome)),
+    ).toBe(true);
+  });
+
+  it('refuses to fetch when the endpoint is unreachable (connection refused)', async () => {
+    const jwks = await server(keySet(k1));
+    const url = jwks.url;
+    await jwks.close();
+    servers.splice(servers.indexOf(jwks), 1);
+    const { verifier, observed } = remoteVerifier(url);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('jwks_unavailable');
+    expect(observed.fetches).toEqual(['network']);
+  });
+
+  it('keeps verifying with a fresh cache while the endpoint is down', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 60_000 });
+    await verifier.warmup();
+    jwks.respond(text('down', 503, 'text/plain'));
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    expect(jwks.requests).toBe(1);
+  });
+
+  it('stops using a cache past its max age when the refetch fails', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 100 });
+    await verifier.warmup();
+    jwks.respond(text('down', 503, 'text/plain'));
+    await sleep(150);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('jwks_unavailable');
+  });
+});
+
+describe('remote JWKS: key policy on fetched keys', () => {
+  it('skips keys that do not fit and keeps the usable ones', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    const jwks = await server({
+      keys: [
+        k1.publicJwk,
+        { ...weak, kid: 'weak-rsa', alg: 'RS256' },
+        { kty: 'oct', kid: 'hmac', alg: 'HS256' },
+        { ...k2.publicJwk, use: 'enc' },
+      ],
+    });
+    const { verifier, observed } = remoteVerifier(jwks.url, { cooldownMs: 60_000 });
+    expect(await verifier.warmup()).toEqual({ keys: true, kids: ['lite-2026-03'] });
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    expect(await reasonOf(verifier, await sign(k2, nowSeconds()))).toBe('unknown_kid');
+    const skipped = observed.logs.filter(
+      (line) => (line.obj as { event?: string }).event === 's2s_jwks_key_skipped',
+    );
+    expect(skipped.map((line) => (line.obj as { kid?: string }).kid)).toEqual([
+      'weak-rsa',
+      'hmac',
+      'lite-2026-04',
+    ]);
+  });
+
+  it('answers invalid_algorithm when the fetched key is for another algorithm', async () => {
+    const es = await vectorKey('lite-2026-05');
+    const jwks = await server(keySet(es));
+    const verifier = createVerifier({
+      keys: { jwksUrl: jwks.url },
+      audience: file.audience,
+      issuers: [file.issuer],
+      algorithms: ['RS256', 'ES256'],
+      replayStore: memoryReplayStore(),
+    });
+    // RS256 token naming the EC key's kid: refused before any signature work.
+    expect(await reasonOf(verifier, await sign({ ...k1, kid: es.kid }, nowSeconds()))).toBe(
+      'invalid_algorithm',
+    );
+    expect(await reasonOf(verifier, await sign(es, nowSeconds()))).toBe('ok');
+  });
+
+  it('never fetches a jku the token names', async () => {
+    const jwks = await server(keySet(k1));
+    const attacker = await server(keySet(k2));
+    const { verifier } = remoteVerifier(jwks.url);
+    const now = nowSeconds();
+    const token = await new SignJWT({
+      iss: file.issuer,
+      sub: 's',
+      aud: file.audience,
+      exp: now + 60,
+      iat: now,
+      nbf: now,
+      scope: 'spaces:create',
+      jti: 'jku-test',
+    })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: k2.kid, jku: attacker.url })
+      .sign(k2.privateKey);
+    expect(await reasonOf(verifier, token)).toBe('unknown_kid');
+    expect(attacker.requests).toBe(0);
+  });
+});
+
+function k1Private(): JWK {
+  const entry = file.testPrivateKeys.keys.find((key) => key.kid === 'lite-2026-03');
+  if (!entry) throw new Error('missing test key');
+  return createPrivateKey(entry.pkcs8Pem).export({ format: 'jwk' }) as JWK;
+}
+
+function publicOf(kid: string): JWK {
+  return file.jwks.keys.find((key) => key.kid === kid) as JWK;
+}

@@ -1,0 +1,133 @@
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/replay/migrate.js';
+import { pgReplayStore } from '../src/replay/pg.js';
+import type { ReplayEntry, ReplayStore } from '../src/replay/store.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
+import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
+
+let key: TestKey;
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+});
+const endpoint = { scope: 'spaces:create', path: '/integrations/spaces' };
+
+/** Records what reaches the store, answering like a single-use store. */
+function spyingStore(): ReplayStore & { entries: ReplayEntry[] } {
+  const seen = new Set<string>();
+  const entries: ReplayEntry[] = [];
+  return {
+    entries,
+    remember: async (entry) => {
+      entries.push(entry);
+      const id = `${entry.iss}\u0000${entry.jti}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    },
+    purge: async () => 0,
+  };
+}
+
+describe('replay protection in the verifier', () => {
+  it('records (iss, jti, exp) only for tokens whose signature and claims are valid', async () => {
+    const store = spyingStore();
+    const verifier = liveVerifier({ replayStore: store });
+    const now = nowSeconds();
+    const good = await sign(key, now, { jti: 'good' });
+    const [h, p] = good.split('.');
+    await verifier.verify(`${h}.${p}.${'A'.repeat(342)}`, endpoint); // forged: must not burn the jti
+    await verifier.verify(await sign(key, now, { jti: 'expired', iatOffset: -1000 }), endpoint);
+    await verifier.verify(await sign(key, now, { jti: 'wrong-aud', aud: 'elsewhere' }), endpoint);
+    expect(store.entries).toEqual([]);
+    expect(await verifier.verify(good, endpoint)).toMatchObject({ status: 200 });
+    expect(store.entries).toEqual([{ iss: file.issuer, jti: 'good', exp: now + 60 }]);
+  });
+
+  it('spends the jti of a token refused for scope (403), so it cannot be retried', async () => {
+    const verifier = liveVerifier();
+    const token = await sign(key, nowSeconds(), { scope: 'join_tokens:issue' });
+    expect(await verifier.verify(token, endpoint)).toMatchObject({
+      status: 403,
+      reason: 'insufficient_scope',
+    });
+    expect(await verifier.verify(token, { scope: 'join_tokens:issue', path: '/j' })).toMatchObject({
+      status: 401,
+      reason: 'replayed_token',
+    });
+  });
+
+  it('keys replay by (iss, jti): the same jti from another issuer is a different token', async () => {
+    const verifier = liveVerifier({ issuers: [file.issuer, 'other'] });
+    expect(await verifier.verify(await sign(key, nowSeconds(), { jti: 'same' }), endpoint)).toMatchObject({
+      status: 200,
+    });
+    expect(
+      await verifier.verify(await sign(key, nowSeconds(), { jti: 'same', iss: 'other' }), endpoint),
+    ).toMatchObject({ status: 200 });
+  });
+
+  it('answers 503 replay_store_unavailable when the store fails', async () => {
+    expect(
+      await liveVerifier({ replayStore: downStore }).verify(await sign(key, nowSeconds()), endpoint),
+    ).toEqual({
+      ok: false,
+      status: 503,
+      reason: 'replay_store_unavailable',
+    });
+  });
+
+  it('answers 503 within the replay timeout when the store does not answer', async () => {
+    const verifier = liveVerifier({ replayStore: stuckStore, replayTimeoutMs: 150 });
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => sign(key, nowSeconds())));
+    const started = performance.now();
+    const results = await Promise.all(tokens.map((token) => verifier.verify(token, endpoint)));
+    expect(new Set(results.map((result) => result.reason))).toEqual(new Set(['replay_store_unavailable']));
+    expect(performance.now() - started).toBeLessThan(150 + 400);
+  });
+
+  it('treats a store answer that is not a boolean as unavailable, never as fresh', async () => {
+    const odd = { remember: async () => 'yes' as unknown as boolean, purge: async () => 0 };
+    expect(
+      await liveVerifier({ replayStore: odd }).verify(await sign(key, nowSeconds()), endpoint),
+    ).toMatchObject({
+      status: 503,
+    });
+  });
+
+  it('treats a store that throws synchronously as unavailable', async () => {
+    const throwing = {
+      remember: (): Promise<boolean> => {
+        throw new Error('bug');
+      },
+      purge: async () => 0,
+    };
+    expect(
+      await liveVerifier({ replayStore: throwing }).verify(await sign(key, nowSeconds()), endpoint),
+    ).toMatchObject({ status: 503, reason: 'replay_store_unavailable' });
+  });
+});
+
+describe('with pgReplayStore on PGlite (real Postgres semantics in process)', () => {
+  let db: PGlite;
+  beforeAll(async () => {
+    db = await PGlite.create();
+    await migrate(db);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('accepts a token once across two verifiers sharing the database', async () => {
+    const a = liveVerifier({ replayStore: pgReplayStore({ db }) });
+    const b = liveVerifier({ replayStore: pgReplayStore({ db }) });
+    const token = await sign(key, nowSeconds());
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, () => a.verify(token, endpoint)),
+      ...Array.from({ length: 10 }, () => b.verify(token, endpoint)),
+    ]);
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => result.reason === 'replayed_token')).toHaveLength(19);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { createBatcher } from '../../src/replay/batcher.js';
+
+/** A statement the test completes by hand, standing in for a database round trip in flight. */
+interface Pending {
+  readonly entries: readonly string[];
+  answer(answers: readonly boolean[]): void;
+  fail(error: Error): void;
+}
+
+function harness(options: { pipelineDepth?: number; maxBatch?: number; timeoutMs?: number } = {}) {
+  const sent: Pending[] = [];
+  const batcher = createBatcher<string>({
+    pipelineDepth: options.pipelineDepth ?? 1,
+    maxBatch: options.maxBatch ?? 100,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    run: (entries) =>
+      new Promise((resolve, reject) => {
+        sent.push({ entries: [...entries], answer: resolve, fail: reject });
+      }),
+  });
+  return { sent, submit: (entry: string) => batcher.submit(entry) };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Observes a call's outcome from the start, so a rejection is never momentarily unhandled. */
+const outcome = (call: Promise<boolean>) => call.then(String, (error: { code: string }) => error.code);
+
+describe('the coalescing batcher behind pgReplayStore', () => {
+  it('sends a lone call at once, in a statement of its own', async () => {
+    const { sent, submit } = harness();
+    const answer = submit('a');
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a']]);
+    sent[0]!.answer([true]);
+    expect(await answer).toBe(true);
+  });
+
+  it('holds calls that arrive while the pipeline is full and sends them together, answering each', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1 });
+    const first = submit('a');
+    await turn();
+    const waiting = ['b', 'c', 'd'].map(submit);
+    await turn();
+    expect(sent).toHaveLength(1); // still one in flight
+    sent[0]!.answer([true]);
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b', 'c', 'd']]);
+    sent[1]!.answer([false, true, false]);
+    expect(await first).toBe(true);
+    expect(await Promise.all(waiting)).toEqual([false, true, false]);
+  });
+
+  it('keeps up to pipelineDepth statements in flight', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 3 });
+    submit('a');
+    await turn();
+    submit('b');
+    await turn();
+    submit('c');
+    await turn();
+    submit('d');
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b'], ['c']]);
+  });
+
+  it('rejects every caller of a failed statement with a typed error carrying the cause', async () => {
+    const { sent, submit } = harness();
+    const calls = ['a', 'b'].map(submit);
+    await turn();
+    const cause = new Error('connection terminated');
+    sent[0]!.fail(cause);
+    for (const call of calls) {
+      await expect(call).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_FAILED', cause });
+    }
+  });
+
+  it('never answers true for a position the statement did not answer with a boolean', async () => {
+    const { sent, submit } = harness();
+    const calls = ['a', 'b', 'c'].map(submit);
+    await turn();
+    sent[0]!.answer([true, 'yes' as unknown as boolean]);
+    expect(await calls[0]).toBe(true);
+    await expect(calls[1]).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_FAILED' });
+    await expect(calls[2]).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_FAILED' });
+  });
+
+  it('rejects a caller still queued at its deadline and never sends its entry', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 30 });
+    const stalled = [outcome(submit('a'))];
+    await sleep(50);
+    stalled.push(outcome(submit('b')));
+    await sleep(50); // two stalled statements: the pipeline takes nothing more
+    expect(await outcome(submit('queued'))).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    expect(await Promise.all(stalled)).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
+    sent[0]!.answer([true]); // the stalled statements complete after all
+    sent[1]!.answer([true]);
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b']]);
+  });
+
+  it('frees the slot of a statement past the timeout, tolerating at most pipelineDepth stalled ones', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 30 });
+    const a = outcome(submit('a'));
+    await sleep(50); // 'a' stalls: its slot is freed
+    const b = outcome(submit('b'));
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b']]);
+    expect(await Promise.all([a, b])).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
+    const c = submit('c'); // two stalled statements outstanding: nothing more is sent
+    await turn();
+    expect(sent).toHaveLength(2);
+    sent[0]!.answer([true]); // one stalled statement settles late: room again
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b'], ['c']]);
+    sent[2]!.answer([true]);
+    expect(await c).toBe(true);
+  });
+
+  it('splits a burst into statements of at most maxBatch', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1, maxBatch: 2 });
+    const calls = ['a', 'b', 'c', 'd', 'e'].map(submit);
+    for (const expected of [['a', 'b'], ['c', 'd'], ['e']]) {
+      await turn();
+      expect(sent.at(-1)!.entries).toEqual(expected);
+      sent.at(-1)!.answer(expected.map(() => true));
+    }
+    expect(await Promise.all(calls)).toEqual([true, true, true, true, true]);
+  });
+});

@@ -1,0 +1,67 @@
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { VerifierConfigError } from '../../src/errors.js';
+import { memoryReplayStore } from '../../src/replay/memory.js';
+
+const ISS = 'https://lite.example';
+const EXP = 1_900_000_000;
+
+describe('memoryReplayStore', () => {
+  it('refuses new entries when full rather than forget one still in retention', async () => {
+    let clock = EXP * 1000;
+    const store = memoryReplayStore({ now: () => clock, maxEntries: 3 });
+    for (const jti of ['a', 'b', 'c']) expect(await store.remember({ iss: ISS, jti, exp: EXP })).toBe(true);
+    await expect(store.remember({ iss: ISS, jti: 'd', exp: EXP })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_FULL',
+    });
+    expect(await store.remember({ iss: ISS, jti: 'a', exp: EXP })).toBe(false); // still remembered
+    expect(store.size).toBe(3);
+    clock = (EXP + REPLAY_RETENTION_SECONDS + 1) * 1000; // now all three are past retention
+    expect(await store.remember({ iss: ISS, jti: 'd', exp: EXP + REPLAY_RETENTION_SECONDS })).toBe(true);
+    expect(store.size).toBe(1);
+  });
+
+  it('purges exactly the entries past retention, for any mix of exp values and purge times', async () => {
+    const scenario = fc.record({
+      exps: fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 120 }),
+      purgeAt: fc.array(fc.integer({ min: 0, max: 4200 * 1000 }), { minLength: 1, maxLength: 5 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ exps, purgeAt }) => {
+        let clock = 0;
+        const store = memoryReplayStore({ now: () => clock });
+        const model = new Map<string, number>();
+        for (const [i, exp] of exps.entries()) {
+          await store.remember({ iss: ISS, jti: `j${i}`, exp });
+          model.set(`j${i}`, exp + REPLAY_RETENTION_SECONDS);
+        }
+        for (const offsetMs of [...purgeAt].sort((a, b) => a - b)) {
+          clock = REPLAY_RETENTION_SECONDS * 1000 + offsetMs;
+          const expected = [...model].filter(([, until]) => until * 1000 < clock).map(([jti]) => jti);
+          expect(await store.purge()).toBe(expected.length);
+          for (const jti of expected) model.delete(jti);
+          expect(store.size).toBe(model.size);
+        }
+        for (const [i] of exps.entries()) {
+          expect(await store.remember({ iss: ISS, jti: `j${i}`, exp: exps[i]! })).toBe(!model.has(`j${i}`));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([
+    ['maxEntries', { maxEntries: 0 }],
+    ['now', { now: 'yesterday' }],
+  ])('refuses an invalid %s at construction', (field, options) => {
+    expect(() => memoryReplayStore(options as never)).toThrow(expect.objectContaining({ field }));
+    expect(() => memoryReplayStore(options as never)).toThrow(VerifierConfigError);
+  });
+
+  it('fails closed when its clock returns garbage', async () => {
+    const store = memoryReplayStore({ now: () => Number.NaN });
+    await store.remember({ iss: ISS, jti: 'a', exp: EXP });
+    await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+  });
+});

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VerifierConfigError } from '../../src/errors.js';
+import { migrate } from '../../src/replay/migrate.js';
+import {
+  REPLAY_MIGRATION_FILE,
+  REPLAY_MIGRATION_SQL,
+  REPLAY_TABLE_NAME,
+} from '../../src/replay/migration-sql.js';
+import { pgReplayStore } from '../../src/replay/pg.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/database.js';
+
+const databases: IsolatedDatabase[] = [];
+const pools: pg.Pool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.end()));
+  await Promise.all(databases.map((database) => database.drop()));
+}, 60_000);
+
+async function freshPool(max = 2): Promise<pg.Pool> {
+  const database = await createIsolatedDatabase();
+  databases.push(database);
+  const pool = new pg.Pool({ connectionString: database.url, max });
+  pool.on('error', () => undefined);
+  pools.push(pool);
+  return pool;
+}
+
+async function columns(pool: pg.Pool): Promise<Record<string, unknown>[]> {
+  const { rows } = await pool.query(
+    `SELECT column_name, data_type, is_nullable, collation_name, is_generated
+     FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+    [REPLAY_TABLE.schema, REPLAY_TABLE.table],
+  );
+  return rows;
+}
+
+describe('the shipped migration', () => {
+  it('is the file migrations/0001_s2s_jwt_replay.sql, character for character', async () => {
+    const file = await readFile(
+      new URL(`../../migrations/${REPLAY_MIGRATION_FILE}`, import.meta.url),
+      'utf8',
+    );
+    expect(file).toBe(REPLAY_MIGRATION_SQL);
+  });
+
+  it('creates session.s2s_jwt_replay keyed by (iss, jti) with exp, retain_until, first_seen_at', async () => {
+    const pool = await freshPool();
+    await migrate(pool);
+    expect(await columns(pool)).toEqual([
+      {
+        column_name: 'iss',
+        data_type: 'text',
+        is_nullable: 'NO',
+        collation_name: 'C',
+        is_generated: 'NEVER',
+      },
+      {
+        column_name: 'jti',
+        data_type: 'text',
+        is_nullable: 'NO',
+        collation_name: 'C',
+        is_generated: 'NEVER',
+      },
+      {
+        column_name: 'exp',
+        data_type: 'bigint',
+        is_nullable: 'NO',
+        collation_name: null,
+        is_generated: 'NEVER',
+      },
+      {
+        column_name: 'retain_until',
+        data_type: 'timestamp with time zone',
+        is_nullable: 'NO',
+        collation_name: null,
+        is_generated: 'ALWAYS',
+      },
+      {
+        column_name: 'first_seen_at',
+        data_type: 'timestamp with time zone',
+        is_nullable: 'NO',
+        collation_name: null,
+        is_generated: 'NEVER',
+      },
+    ]);
+    const { rows: indexes } = await pool.query(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname`,
+      [REPLAY_TABLE.schema, REPLAY_TABLE.table],
+    );
+    expect(indexes.map((row) => row.indexdef)).toEqual([
+      `CREATE UNIQUE INDEX s2s_jwt_replay_pkey ON ${REPLAY_TABLE_NAME} USING btree (iss, jti)`,
+      `CREATE INDEX s2s_jwt_replay_retain_until_idx ON ${REPLAY_TABLE_NAME} USING btree (retain_until)`,
+    ]);
+  });
+
+  it('derives retain_until = exp + 24 h and stamps first_seen_at, whoever inserts the row', async () => {
+    const pool = await freshPool();
+    await migrate(pool);
+    await pool.query(`INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) VALUES ('iss', 'jti', 1900000000)`);
+    const { rows } = await pool.query(
+      `SELECT extract(epoch FROM retain_until)::bigint AS retain, first_seen_at IS NOT NULL AS stamped
+       FROM ${REPLAY_TABLE_NAME}`,
+    );
+    expect(rows).toEqual([{ retain: String(1_900_000_000 + REPLAY_RETENTION_SECONDS), stamped: true }]);
+    await expect(
+      pool.query(
+        `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp, retain_until) VALUES ('i', 'j', 1, now())`,
+      ),
+    ).rejects.toMatchObject({ code: '428C9' }); // generated_always: no writer can set its own retention
+  });
+
+  it('is idempotent: migrating again keeps the table and its rows', async () => {
+    const pool = await freshPool();
+    await migrate(pool);
+    const store = pgReplayStore({ db: pool });
+    expect(await store.remember({ iss: 'iss', jti: 'kept', exp: 1_900_000_000 })).toBe(true);
+    await migrate(pool);
+    await migrate(pool);
+    expect(await store.remember({ iss: 'iss', jti: 'kept', exp: 1_900_000_000 })).toBe(false);
+  });
+
+  it('is safe when eight replicas migrate the same empty database at once', async () => {
+    const pool = await freshPool(8);
+    const replicas = Array.from({ length: 8 }, async () => {
+      const client = await pool.connect(); // one connection each, as separate processes would have
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    });
+    await expect(Promise.all(replicas)).resolves.toHaveLength(8);
+    expect(await columns(pool)).toHaveLength(5);
+  });
+
+  it('accepts a database already migrated by running the .sql file (as Core does)', async () => {
+    const pool = await freshPool();
+    const file = await readFile(
+      new URL(`../../migrations/${REPLAY_MIGRATION_FILE}`, import.meta.url),
+      'utf8',
+    );
+    await pool.query(file); // simple protocol: the whole file at once
+    await migrate(pool);
+    expect(await pgReplayStore({ db: pool }).health()).toBe(true);
+  });
+
+  it('runs on PGlite', async () => {
+    const db = await PGlite.create();
+    try {
+      await migrate(db);
+      await migrate(db);
+      const store = pgReplayStore({ db });
+      expect(await store.remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 })).toBe(true);
+      expect(await store.remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 })).toBe(false);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('fails with a typed error when the database refuses, and on a handle without query()', async () => {
+    const pool = await freshPool();
+    const client = await pool.connect();
+    try {
+      await client.query('SET default_transaction_read_only = on');
+      await expect(migrate(client)).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_FAILED' });
+    } finally {
+      client.release(true);
+    }
+    await expect(migrate({} as never)).rejects.toThrow(VerifierConfigError);
+  });
+});

@@ -1,0 +1,198 @@
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/replay/migrate.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import { pgReplayStore } from '../../src/replay/pg.js';
+import { REMEMBER_SQL } from '../../src/replay/statements.js';
+import type { ReplayEntry } from '../../src/replay/store.js';
+import { countingDb } from '../support/counting-db.js';
+import { type OwnPostgres, startOwnPostgres } from '../support/embedded-postgres.js';
+import { holdReplayTableLock, slowReplayInserts, terminateBackends } from '../support/faults.js';
+import { useReplayDatabase } from '../support/replay-database.js';
+
+const ISS = 'https://lite.example';
+const EXP = Math.floor(Date.now() / 1000) + 60;
+const entry = (jti: string): ReplayEntry => ({ iss: ISS, jti, exp: EXP });
+const TIMEOUT_MS = 200;
+/** Timers and event-loop turns on a busy 2-core machine: generous, yet far below "hangs". */
+const SLACK_MS = 250;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - start };
+}
+
+async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not recovered within ${withinMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe('pgReplayStore when a statement is blocked (table locked by another session)', () => {
+  const database = useReplayDatabase();
+
+  it('rejects within the timeout, never true, and recovers once the lock is released', async () => {
+    const db = countingDb(database.pool());
+    const store = pgReplayStore({ db, timeoutMs: TIMEOUT_MS, pipelineDepth: 2 });
+    expect(await store.remember(entry('before-lock'))).toBe(true);
+
+    const release = await holdReplayTableLock(database.url);
+    db.reset();
+    try {
+      // Five waves of callers while the lock is held: each wave fails within the timeout.
+      for (let wave = 0; wave < 5; wave++) {
+        const { value: results, ms } = await timed(
+          Promise.allSettled(
+            Array.from({ length: 10 }, (_, i) => store.remember(entry(`locked-${wave}-${i}`))),
+          ),
+        );
+        for (const result of results) {
+          expect(result).toMatchObject({ status: 'rejected', reason: { code: 'ERR_S2S_REPLAY_TIMEOUT' } });
+        }
+        expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      }
+      const health = await timed(store.health());
+      expect(health.value).toBe(false);
+      expect(health.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      // A stuck database is not flooded: at most 2 x pipelineDepth statements were ever outstanding.
+      expect(db.calls.filter((call) => call.text === REMEMBER_SQL).length).toBeLessThanOrEqual(4);
+    } finally {
+      await release();
+    }
+
+    await eventually(() => store.health(), 5000);
+    expect(await store.remember(entry('after-lock'))).toBe(true);
+    expect(await store.remember(entry('before-lock'))).toBe(false);
+  });
+});
+
+describe('pgReplayStore when statements are slow (a trigger sleeping in every INSERT)', () => {
+  const database = useReplayDatabase();
+
+  it('rejects within the timeout while slow, and answers normally once it is fast again', async () => {
+    const store = pgReplayStore({ db: database.pool(), timeoutMs: TIMEOUT_MS });
+    const restore = await slowReplayInserts(database.url, TIMEOUT_MS * 3);
+    try {
+      const { value: results, ms } = await timed(
+        Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.remember(entry(`slow-${i}`)))),
+      );
+      expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      for (const result of results) {
+        expect(result).toMatchObject({ status: 'rejected', reason: { code: 'ERR_S2S_REPLAY_TIMEOUT' } });
+      }
+      expect(await store.health()).toBe(true); // reads are fine: the store is slow, not down
+    } finally {
+      await restore();
+    }
+    await sleep(TIMEOUT_MS * 3); // the abandoned INSERT finishes server-side
+    expect(await store.remember(entry('fast-again'))).toBe(true);
+    // The slow statement did commit: its jtis are spent although their callers got no answer.
+    expect(await store.remember(entry('slow-0'))).toBe(false);
+  });
+});
+
+describe('pgReplayStore when its connections are terminated (pg_terminate_backend)', () => {
+  const database = useReplayDatabase();
+
+  it('fails the affected calls closed and recovers through the pool by itself', async () => {
+    const store = pgReplayStore({ db: database.pool({ max: 4 }), timeoutMs: TIMEOUT_MS });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.remember(entry(`warm-${i}`)))); // open connections
+    expect(await terminateBackends(database.url)).toBeGreaterThan(0);
+
+    const answered: string[] = [];
+    await eventually(async () => {
+      const jti = `after-kill-${answered.length}`;
+      const { value, ms } = await timed(
+        store.remember(entry(jti)).then(String, (e: { code: string }) => e.code),
+      );
+      expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      expect(['true', 'ERR_S2S_REPLAY_FAILED', 'ERR_S2S_REPLAY_TIMEOUT']).toContain(value);
+      answered.push(value);
+      return value === 'true';
+    }, 5000);
+    expect(await store.remember(entry('warm-0'))).toBe(false);
+  });
+});
+
+describe('pgReplayStore when the database server stops and comes back', () => {
+  let server: OwnPostgres;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    server = await startOwnPostgres();
+    pool = new pg.Pool({ connectionString: server.url, max: 4 });
+    pool.on('error', () => undefined); // idle connections die with the server
+    await migrate(pool);
+  }, 60_000);
+
+  afterAll(async () => {
+    await pool?.end().catch(() => undefined);
+    await server?.destroy();
+  }, 60_000);
+
+  it('rejects within the timeout while down, then answers again without a restart', async () => {
+    const store = pgReplayStore({ db: pool, timeoutMs: TIMEOUT_MS });
+    expect(await store.remember(entry('before-stop'))).toBe(true);
+    await server.stop();
+
+    const { value: results, ms } = await timed(
+      Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.remember(entry(`down-${i}`)))),
+    );
+    expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      expect(['ERR_S2S_REPLAY_FAILED', 'ERR_S2S_REPLAY_TIMEOUT']).toContain(
+        (result as PromiseRejectedResult).reason.code,
+      );
+    }
+    expect(await store.health()).toBe(false);
+
+    await server.start();
+    await eventually(() => store.health(), 5000);
+    expect(await store.remember(entry('after-start'))).toBe(true);
+    expect(await store.remember(entry('before-stop'))).toBe(false);
+  }, 30_000);
+
+  it('under traffic through a stop, answers true only for jtis that are recorded', async () => {
+    const store = pgReplayStore({ db: pool, timeoutMs: TIMEOUT_MS });
+    await eventually(() => store.health(), 5000);
+    const firstUses: string[] = [];
+    let failures = 0;
+    let sent = 0;
+    let stopping = false;
+    const traffic = (async () => {
+      while (!stopping) {
+        const jtis = Array.from({ length: 8 }, () => `traffic-${sent++}`);
+        const results = await Promise.allSettled(jtis.map((jti) => store.remember(entry(jti))));
+        results.forEach((result, i) => {
+          if (result.status === 'fulfilled') {
+            expect(result.value).toBe(true); // every jti is new
+            firstUses.push(jtis[i]!);
+          } else {
+            failures++;
+          }
+        });
+      }
+    })();
+    await sleep(150);
+    await server.stop();
+    await sleep(300);
+    await server.start();
+    await eventually(() => store.health(), 5000);
+    await sleep(150);
+    stopping = true;
+    await traffic;
+
+    expect(failures).toBeGreaterThan(0);
+    expect(firstUses.length).toBeGreaterThan(0);
+    const { rows } = await pool.query(`SELECT jti FROM ${REPLAY_TABLE_NAME} WHERE jti = ANY($1::text[])`, [
+      firstUses,
+    ]);
+    expect(rows).toHaveLength(firstUses.length);
+  }, 30_000);
+});

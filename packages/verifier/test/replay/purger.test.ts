@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
+import { describe, expect, it } from 'vitest';
+import { VerifierConfigError } from '../../src/errors.js';
+import { memoryReplayStore } from '../../src/replay/memory.js';
+import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
+import { startPurger } from '../../src/replay/purger.js';
+
+const EXP = 1_900_000_000;
+
+describe('startPurger', () => {
+  it('purges the memory store on its interval', async () => {
+    let clock = EXP * 1000;
+    const store = memoryReplayStore({ now: () => clock });
+    await store.remember({ iss: 'i', jti: 'a', exp: EXP });
+    const outcomes: PurgeOutcome[] = [];
+    const purger = store.startPurger({ intervalMs: 10, onPurge: (outcome) => outcomes.push(outcome) });
+    try {
+      await expect.poll(() => outcomes.length).toBeGreaterThanOrEqual(1);
+      expect(store.size).toBe(1);
+      clock = (EXP + REPLAY_RETENTION_SECONDS + 1) * 1000;
+      await expect.poll(() => store.size).toBe(0);
+      expect(outcomes).toContainEqual({ deleted: 1, batches: 1, lockBusy: false });
+    } finally {
+      await purger.stop();
+    }
+  });
+
+  it('drives any ReplayStore through purge() and logs runs that deleted something', async () => {
+    const infos: object[] = [];
+    const custom = { purge: async () => 7, remember: async () => true };
+    const purger = startPurger(custom, {
+      intervalMs: 60_000,
+      logger: { info: (obj) => infos.push(obj), warn: () => undefined },
+    });
+    try {
+      expect(await purger.runNow()).toEqual({ deleted: 7, batches: 1, lockBusy: false });
+      expect(infos).toEqual([expect.objectContaining({ deleted: 7, durationMs: expect.any(Number) })]);
+    } finally {
+      await purger.stop();
+    }
+  });
+
+  it('joins a run in progress instead of starting a second one', async () => {
+    let runs = 0;
+    let finish: (n: number) => void = () => undefined;
+    const slow = {
+      purge: () => {
+        runs++;
+        return new Promise<number>((resolve) => {
+          finish = resolve;
+        });
+      },
+    };
+    const purger = startPurger(slow, { intervalMs: 60_000 });
+    const first = purger.runNow();
+    const second = purger.runNow();
+    finish(2);
+    expect(await first).toEqual(await second);
+    expect(runs).toBe(1);
+    await purger.stop();
+    await purger.stop(); // idempotent
+  });
+
+  it('purges once right away when asked to', async () => {
+    const outcomes: PurgeOutcome[] = [];
+    const purger = startPurger(memoryReplayStore(), {
+      intervalMs: 3_600_000,
+      immediate: true,
+      onPurge: (outcome) => outcomes.push(outcome),
+    });
+    await expect.poll(() => outcomes.length).toBe(1);
+    await purger.stop();
+  });
+
+  it('never keeps a process alive: a process with only purgers running exits by itself', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/idle-purgers.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture], {
+      timeout: 20_000,
+    });
+    expect(stdout).toBe('purgers started\n');
+  }, 30_000);
+
+  it.each([
+    ['intervalMs', () => startPurger(memoryReplayStore(), { intervalMs: 0 })],
+    ['target', () => startPurger({} as never)],
+  ])('refuses an invalid %s', (field, start) => {
+    expect(start).toThrow(VerifierConfigError);
+    expect(start).toThrow(expect.objectContaining({ field }));
+  });
+});

@@ -1,0 +1,17 @@
+import type { TestProject } from 'vitest/node';
+import { startOwnPostgres } from './embedded-postgres.js';
+
+/**
+ * With DATABASE_URL set (this machine, CI) tests use that server. Without it, one embedded PostgreSQL
+ * is started here for the whole run and stopped afterwards.
+ */
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const fromEnvironment = process.env.DATABASE_URL;
+  if (fromEnvironment) {
+    project.provide('databaseUrl', fromEnvironment);
+    return undefined;
+  }
+  const server = await startOwnPostgres();
+  project.provide('databaseUrl', server.url);
+  return () => server.destroy();
+}

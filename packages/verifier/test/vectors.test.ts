@@ -1,0 +1,92 @@
+import type { Vector } from '@hyper/s2s-contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifierOptions } from '../src/options.js';
+import { createVerifier } from '../src/verifier.js';
+import { type JwksServer, startJwksServer } from './harness/jwks-server.js';
+import { recorder } from './harness/recorder.js';
+import { file, staticKeys, VECTOR_ROUTE, vectorOptions } from './harness/vectors.js';
+
+async function outcomes(vector: Vector, keys: VerifierOptions['keys'], extra: Partial<VerifierOptions> = {}) {
+  const verifier = createVerifier({ ...vectorOptions(vector, keys), ...extra });
+  const seen = [];
+  for (let i = 0; i < vector.expect.length; i++) {
+    const result = await verifier.verify(vector.token, { scope: vector.scope, path: VECTOR_ROUTE });
+    seen.push({ status: result.status, reason: result.reason });
+  }
+  return seen;
+}
+
+describe('canonical vectors, static keyset (createLocalJWKSet)', () => {
+  it.each(file.vectors.map((vector) => [vector.id, vector] as const))('%s', async (_id, vector) => {
+    expect(await outcomes(vector, staticKeys())).toEqual(vector.expect);
+  });
+
+  it('covers the whole vocabulary the file uses, replay included', () => {
+    const reasons = new Set(file.vectors.flatMap((vector) => vector.expect.map((outcome) => outcome.reason)));
+    expect(reasons).toContain('replayed_token');
+    expect(reasons).toContain('insufficient_scope');
+    expect(file.vectors.length).toBeGreaterThanOrEqual(90);
+  });
+});
+
+describe('canonical vectors, remote JWKS (createRemoteJWKSet against a local node:http server)', () => {
+  let server: JwksServer;
+  beforeAll(async () => {
+    server = await startJwksServer(file.jwks);
+  });
+  afterAll(() => server.close());
+
+  it.each(file.vectors.map((vector) => [vector.id, vector] as const))('%s', async (_id, vector) => {
+    expect(await outcomes(vector, { jwksUrl: server.url })).toEqual(vector.expect);
+  });
+
+  it('fetched the keyset over HTTP (a bounded number of times, not once per token)', () => {
+    expect(server.requests).toBeGreaterThan(0);
+    expect(server.requests).toBeLessThanOrEqual(2 * file.vectors.length);
+  });
+});
+
+describe('no raw token reaches results, logs or metric labels', () => {
+  // The whole run, both key sources, with every observer attached.
+  const leaks = { results: '', logs: '', labels: '' };
+  let server: JwksServer;
+
+  beforeAll(async () => {
+    server = await startJwksServer(file.jwks);
+    for (const keys of [staticKeys(), { jwksUrl: server.url }]) {
+      for (const vector of file.vectors) {
+        const observed = recorder();
+        const verifier = createVerifier({
+          ...vectorOptions(vector, keys),
+          logger: observed.logger,
+          metrics: observed.metrics,
+        });
+        for (const _ of vector.expect) {
+          const result = await verifier.verify(vector.token, { scope: vector.scope, path: VECTOR_ROUTE });
+          leaks.results += `${JSON.stringify(result)}\n`;
+        }
+        leaks.logs += observed.logs.map((line) => `${JSON.stringify(line.obj)} ${line.msg ?? ''}\n`).join('');
+        leaks.labels += observed.calls
+          .map((call) => `${call.name} ${JSON.stringify(call.labels)}\n`)
+          .join('');
+      }
+    }
+  });
+  afterAll(() => server.close());
+
+  it('logged every rejection and counted every presentation', () => {
+    const presentations = file.vectors.reduce((sum, vector) => sum + vector.expect.length, 0);
+    expect(leaks.labels.trim().split('\n')).toHaveLength(2 * presentations);
+    expect(leaks.logs).toContain('s2s_auth_rejected');
+  });
+
+  it.each(file.vectors.map((vector) => [vector.id, vector] as const))('%s', (_id, vector) => {
+    // Segments shorter than 8 characters (e.g. "e30", "") are too common to mean anything.
+    const secrets = [vector.token, ...vector.token.split('.')].filter((part) => part.length >= 8);
+    for (const secret of secrets) {
+      expect(leaks.results).not.toContain(secret);
+      expect(leaks.logs).not.toContain(secret);
+      expect(leaks.labels).not.toContain(secret);
+    }
+  });
+});
