@@ -21,6 +21,7 @@ try {
   for (const file of files) {
     run('npx', ['--no-install', 'attw', '--profile', 'esm-only', '--format', 'table-flipped', file], root);
   }
+  console.log(`consumer: @arethetypeswrong/cli clean (esm-only profile) for ${files.length} tarballs`);
 
   const app = join(work, 'app');
   run('mkdir', ['-p', app]);
