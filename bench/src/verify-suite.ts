@@ -104,7 +104,7 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
         },
       },
     ];
-    out.push({ concurrency, results: await measure(candidates, { concurrency, opsPerRound, rounds }) });
+    out.push({ concurrency, results: await measure(candidates, { concurrency, opsPerRound, rounds, warmupOps: opsPerRound }) });
   }
   return out;
 }

@@ -59,11 +59,15 @@ export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
 /** Header parameters that point at key material elsewhere; never fetched, never used to choose a key. */
 export const IGNORED_KEY_HEADER_PARAMETERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
-/** Metric names (contract: "Auth observability"). */
+/**
+ * Metric names (contract: "Auth observability"). `unavailable` is ours: a fail-closed 503 is neither a
+ * rejected token (401) nor a missing scope (403), and must not hide inside either counter.
+ */
 export const METRIC_NAMES = {
   success: 's2s_auth_success',
   unauthorized: 's2s_auth_401',
   forbidden: 's2s_auth_403',
+  unavailable: 's2s_auth_503',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 

@@ -4,7 +4,7 @@ import { METRIC_NAMES, type MetricName, type Reason } from '@hyper/s2s-contracts
  * 503 outcomes (fail closed on JWKS or replay store) are neither a 401 nor a 403; they get a counter of
  * their own with the same labels so an outage is visible next to the contract's three counters.
  */
-export const UNAVAILABLE_METRIC_NAME = 's2s_auth_503';
+export const UNAVAILABLE_METRIC_NAME = METRIC_NAMES.unavailable;
 
 export type AuthMetricName = MetricName | typeof UNAVAILABLE_METRIC_NAME;
 
