@@ -18,6 +18,8 @@ export const SIGNER_ENV = {
 } as const;
 
 export interface SignerFromEnvOptions {
+  /** Defaults to process.env. */
+  env?: Env;
   /** Used with HYPER_S2S_JWT_KMS_KEY_VERSION instead of importing @google-cloud/kms. */
   kmsClient?: KmsClient;
   now?: () => number;
@@ -99,7 +101,8 @@ function renameField(error: unknown, fields: Record<string, string>): unknown {
  * per-operation scopes from HYPER_S2S_JWT_SCOPE_*. The legacy S2S_JWT_SECRET / S2S_OPEN are refused
  * outright (ADR 0031), even when empty. Every error names the variable.
  */
-export function signerFromEnv(env: Env = process.env, options: SignerFromEnvOptions = {}): EnvSigner {
+export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
+  const env = options.env ?? process.env;
   for (const name of FORBIDDEN_ENV) {
     if (name in env) {
       throw new SignerConfigError(

@@ -19,7 +19,7 @@ const pemEnv = {
 
 function configError(env: Record<string, string | undefined>): SignerConfigError {
   try {
-    signerFromEnv(env);
+    signerFromEnv({ env });
   } catch (error) {
     expect(error).toBeInstanceOf(SignerConfigError);
     return error as SignerConfigError;
@@ -29,7 +29,7 @@ function configError(env: Record<string, string | undefined>): SignerConfigError
 
 describe('signerFromEnv with a PEM key', () => {
   it('signs with the key, kid, issuer, subject and audience from the environment', async () => {
-    const signer = signerFromEnv(pemEnv);
+    const signer = signerFromEnv({ env: pemEnv });
     const token = await signer.sign({ scope: signer.scopes.SPACES_CREATE! });
     const { payload, protectedHeader } = await jose.jwtVerify(
       token,
@@ -47,7 +47,8 @@ describe('signerFromEnv with a PEM key', () => {
 
   it('exposes per-operation scopes from HYPER_S2S_JWT_SCOPE_*', () => {
     expect(
-      signerFromEnv({ ...pemEnv, HYPER_S2S_JWT_SCOPE_BOTH: 'spaces:create join_tokens:issue' }).scopes,
+      signerFromEnv({ env: { ...pemEnv, HYPER_S2S_JWT_SCOPE_BOTH: 'spaces:create join_tokens:issue' } })
+        .scopes,
     ).toEqual({
       SPACES_CREATE: 'spaces:create',
       JOIN_TOKENS_ISSUE: 'join_tokens:issue',
@@ -57,9 +58,11 @@ describe('signerFromEnv with a PEM key', () => {
 
   it('reads the TTL and accepts a PEM written on one line with literal \\n', async () => {
     const signer = signerFromEnv({
-      ...pemEnv,
-      [ENV.privateKeyPem]: RSA_KEY.pkcs8Pem.replaceAll('\n', '\\n'),
-      [SIGNER_ENV.ttlSeconds]: '120',
+      env: {
+        ...pemEnv,
+        [ENV.privateKeyPem]: RSA_KEY.pkcs8Pem.replaceAll('\n', '\\n'),
+        [SIGNER_ENV.ttlSeconds]: '120',
+      },
     });
     const { claims } = decodeToken(await signer.sign({ scope: 'spaces:create' }));
     expect((claims.exp as number) - (claims.iat as number)).toBe(120);
@@ -67,8 +70,8 @@ describe('signerFromEnv with a PEM key', () => {
 
   it('takes ES256 from the key, or checks HYPER_S2S_JWT_ALG against it', () => {
     const ecEnv = { ...pemEnv, [ENV.privateKeyPem]: EC_KEY.pkcs8Pem, [ENV.kid]: EC_KEY.kid };
-    expect(signerFromEnv(ecEnv).alg).toBe('ES256');
-    expect(signerFromEnv({ ...ecEnv, [SIGNER_ENV.alg]: 'ES256' }).alg).toBe('ES256');
+    expect(signerFromEnv({ env: ecEnv }).alg).toBe('ES256');
+    expect(signerFromEnv({ env: { ...ecEnv, [SIGNER_ENV.alg]: 'ES256' } }).alg).toBe('ES256');
   });
 });
 
@@ -144,10 +147,10 @@ describe('signerFromEnv with a KMS key version', () => {
   it('signs through the given KMS client', async () => {
     const name = keyVersionName();
     server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
-    const signer = signerFromEnv(
-      { ...pemEnv, [ENV.privateKeyPem]: undefined, [SIGNER_ENV.kmsKeyVersion]: name },
-      { kmsClient: server.client() },
-    );
+    const signer = signerFromEnv({
+      env: { ...pemEnv, [ENV.privateKeyPem]: undefined, [SIGNER_ENV.kmsKeyVersion]: name },
+      kmsClient: server.client(),
+    });
     const token = await signer.sign({ scope: signer.scopes.JOIN_TOKENS_ISSUE! });
     const { payload } = await jose.jwtVerify(token, jose.createLocalJWKSet(await signer.jwks()), {
       issuer: ISSUER,

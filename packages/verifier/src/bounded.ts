@@ -56,6 +56,8 @@ export class Deadline {
 
   #arm(delay: number): void {
     this.#timer = setTimeout(() => this.#fire(), Math.max(0, delay));
+    // A deadline must never keep a process alive on its own.
+    this.#timer.unref?.();
   }
 
   #fire(): void {
