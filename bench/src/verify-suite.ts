@@ -104,7 +104,10 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
         },
       },
     ];
-    out.push({ concurrency, results: await measure(candidates, { concurrency, opsPerRound, rounds, warmupOps: opsPerRound }) });
+    out.push({
+      concurrency,
+      results: await measure(candidates, { concurrency, opsPerRound, rounds, warmupOps: opsPerRound }),
+    });
   }
   return out;
 }

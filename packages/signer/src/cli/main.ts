@@ -1,6 +1,3 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { jwks } from './jwks.js';
 import { keygen } from './keygen.js';
@@ -43,20 +40,4 @@ export function runCli(argv: string[], io: CliIo): number {
     io.stderr(`hyper-s2s-keys: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
     return EXIT_FAILURE;
   }
-}
-
-const invokedDirectly = (() => {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-})();
-
-if (invokedDirectly) {
-  process.exitCode = runCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    env: process.env,
-  });
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_ENTRY = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI_ENTRY = fileURLToPath(new URL('../../bin/hyper-s2s-keys.js', import.meta.url));
 
 export interface CliRun {
   status: number | null;
