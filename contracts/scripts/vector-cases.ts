@@ -99,6 +99,27 @@ function corruptSignature(token: string): string {
   return `${h}.${p}.${s.slice(0, i)}${swapped}${s.slice(i + 1)}`;
 }
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Sets the unused low bits of a segment's last character: different text that a lenient decoder maps to
+ * the same bytes (RFC 4648 §3.5 lets decoders refuse it; the contract's strict base64url does).
+ */
+function nonCanonical(segment: string): string {
+  const rest = segment.length % 4;
+  if (rest === 0) throw new Error('a segment of 4n characters has no unused bits');
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1]!);
+  return segment.slice(0, -1) + BASE64URL_ALPHABET[last | (rest === 2 ? 0x0f : 0x03)];
+}
+
+/** Claims for `id` whose JSON length is not a multiple of 3, so the payload segment has unused bits. */
+function claimsWithUnusedBits(id: string, now: number): Json {
+  for (let pad = ''; ; pad += 'x') {
+    const c = claims(id, now, { jti: `vector-${id}${pad}` });
+    if (JSON.stringify(c).length % 3 !== 0) return c;
+  }
+}
+
 /**
  * Pads a claim (and, when base64url lengths cannot land on the target, a header member) so the compact
  * token is exactly `length` characters long.
@@ -179,6 +200,34 @@ export const CASES: CaseDef[] = [
     description: 'NumericDate may be fractional (RFC 7519 §2); exp = now + 60.5 is accepted.',
     expect: reasonsOf('ok'),
     build: (ctx) => valid(ctx, 'valid-fractional-numeric-date', { exp: ctx.now + 60.5 }),
+  },
+  {
+    id: 'valid-respelled-json',
+    description:
+      'Header and claims are JSON, not bytes: whitespace, member order and \\u escapes do not matter once signed over.',
+    expect: reasonsOf('ok'),
+    build: (ctx) => ({
+      token: signedRaw(
+        ctx,
+        '{ "kid" : "lite-2026-03",\n  "typ" : "\\u004a\\u0057\\u0054", "alg":"RS256" }',
+        `{\n "jti": "vector-valid-respelled-json", "scope": "\\u0073paces:create",\n "iss":"hyper-lite", "sub": "hyper-lite-gateway", "aud": "hyper-core", "exp": ${ctx.now + 60}, "iat": ${ctx.now}, "nbf": ${ctx.now}\n}`,
+      ),
+    }),
+  },
+  {
+    id: 'valid-numeric-date-exponent',
+    description:
+      'A NumericDate is any JSON number: exp written as 1.77336006e9 and iat as 1773360000.0 are accepted.',
+    expect: reasonsOf('ok'),
+    build: (ctx) => ({
+      token: signedRaw(
+        ctx,
+        JSON.stringify(header()),
+        JSON.stringify(claims('valid-numeric-date-exponent', ctx.now))
+          .replace(`"exp":${ctx.now + 60}`, `"exp":${(ctx.now + 60) / 1e9}e9`)
+          .replace(`"iat":${ctx.now}`, `"iat":${ctx.now}.0`),
+      ),
+    }),
   },
   {
     id: 'valid-es256-when-allowed',
@@ -451,6 +500,51 @@ export const CASES: CaseDef[] = [
     },
   },
 
+  {
+    id: 'signature-leading-zero-byte',
+    description:
+      'A zero byte prepended to a valid RS256 signature (257 bytes for a 2048-bit key) is refused.',
+    expect: reasonsOf('invalid_signature'),
+    build: (ctx) => {
+      const [h, p, s] = valid(ctx, 'signature-leading-zero-byte').token.split('.') as [
+        string,
+        string,
+        string,
+      ];
+      return { token: `${h}.${p}.${b64u(Buffer.concat([Buffer.of(0), Buffer.from(s, 'base64url')]))}` };
+    },
+  },
+  {
+    id: 'header-respelled-not-resigned',
+    description:
+      'The signature covers the header bytes: the same header JSON re-spelled with a space fails it.',
+    expect: reasonsOf('invalid_signature'),
+    build: (ctx) => {
+      const [, p, s] = valid(ctx, 'header-respelled-not-resigned').token.split('.') as [
+        string,
+        string,
+        string,
+      ];
+      return { token: `${b64u(JSON.stringify(header()).replace(',', ', '))}.${p}.${s}` };
+    },
+  },
+  {
+    id: 'unknown-kid-prototype-name',
+    description: 'A kid naming an object prototype member ("__proto__") is just an unknown kid.',
+    expect: reasonsOf('unknown_kid'),
+    build: (ctx) =>
+      signed(ctx, header({ kid: '__proto__' }), claims('unknown-kid-prototype-name', ctx.now), CURRENT_KID),
+  },
+  {
+    id: 'header-payload-swapped',
+    description: 'Header and payload segments swapped: the claims set is no header (no typ).',
+    expect: reasonsOf('invalid_header'),
+    build: (ctx) => {
+      const [h, p, s] = valid(ctx, 'header-payload-swapped').token.split('.') as [string, string, string];
+      return { token: `${p}.${h}.${s}` };
+    },
+  },
+
   // ── algorithms ──────────────────────────────────────────────────────────────────────────────────
   {
     id: 'alg-none',
@@ -538,6 +632,21 @@ export const CASES: CaseDef[] = [
       },
     }),
   ),
+
+  {
+    id: 'header-crit-and-hs256',
+    description:
+      'Header rules apply in order typ, kid, alg, crit: an HS256 header that also carries crit is invalid_algorithm.',
+    expect: reasonsOf('invalid_algorithm'),
+    build: (ctx) =>
+      signed(
+        ctx,
+        header({ alg: 'HS256', crit: ['x-hyper'], 'x-hyper': 1 }),
+        claims('header-crit-and-hs256', ctx.now),
+        CURRENT_KID,
+        'RS256',
+      ),
+  },
 
   // ── malformed tokens ────────────────────────────────────────────────────────────────────────────
   {
@@ -655,6 +764,73 @@ export const CASES: CaseDef[] = [
         JSON.stringify(claims('malformed-duplicate-claim', ctx.now)).replace(
           '"scope":"spaces:create"',
           '"scope":"join_tokens:issue","scope":"spaces:create"',
+        ),
+      ),
+    }),
+  },
+  {
+    id: 'malformed-signature-non-canonical',
+    description:
+      'The signature segment with its unused trailing bits set decodes to the same bytes, but is not strict base64url.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => {
+      const [h, p, s] = valid(ctx, 'malformed-signature-non-canonical').token.split('.') as [
+        string,
+        string,
+        string,
+      ];
+      return { token: `${h}.${p}.${nonCanonical(s)}` };
+    },
+  },
+  {
+    id: 'malformed-payload-non-canonical',
+    description:
+      'A payload segment with unused trailing bits set is malformed, even with a valid signature over exactly that text.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => {
+      const payload = nonCanonical(
+        encodeJson(claimsWithUnusedBits('malformed-payload-non-canonical', ctx.now)),
+      );
+      return { token: signSegments('RS256', encodeJson(header()), payload, key(ctx, CURRENT_KID)) };
+    },
+  },
+  {
+    id: 'malformed-duplicate-escaped-member',
+    description: 'A duplicate member spelled with an escape ("kid" and "\\u006bid") is still a duplicate.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => ({
+      token: signedRaw(
+        ctx,
+        '{"alg":"RS256","typ":"JWT","kid":"lite-2026-03","\\u006bid":"lite-2025-01"}',
+        JSON.stringify(claims('malformed-duplicate-escaped-member', ctx.now)),
+      ),
+    }),
+  },
+  {
+    id: 'malformed-payload-bom',
+    description:
+      'A claims set starting with a byte order mark is not a JSON text (RFC 8259 §8.1), even when signed.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => ({
+      token: signedRaw(
+        ctx,
+        JSON.stringify(header()),
+        `\uFEFF${JSON.stringify(claims('malformed-payload-bom', ctx.now))}`,
+      ),
+    }),
+  },
+  {
+    id: 'malformed-lone-surrogate',
+    description:
+      'A \\u escape of a lone UTF-16 surrogate is not a Unicode string (RFC 8259 §8.2); serde refuses it, so must every verifier.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => ({
+      token: signedRaw(
+        ctx,
+        JSON.stringify(header()),
+        JSON.stringify(claims('malformed-lone-surrogate', ctx.now)).replace(
+          '"jti":"vector-malformed-lone-surrogate"',
+          '"jti":"vector-\\ud800"',
         ),
       ),
     }),

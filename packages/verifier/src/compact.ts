@@ -57,6 +57,23 @@ export function isStrictBase64url(segment: string): boolean {
   return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
+/** Every string (member names included) in a parsed JSON value is well-formed UTF-16. */
+function wellFormed(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return false;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (!key.isWellFormed()) return false;
+        pending.push(item);
+      }
+    }
+  }
+  return true;
+}
+
 function parseObjectSegment(segment: string): Record<string, unknown> | undefined {
   if (!isStrictBase64url(segment)) return undefined;
   let text: string;
@@ -68,6 +85,9 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  // Strict UTF-8 already refused raw surrogates; a lone one can only come from a \u escape, which
+  // JSON.parse accepts but serde (Rust Core) refuses. Both sides must answer malformed_token.
+  if (text.includes('\\u') && !wellFormed(value)) return undefined;
   // JSON.parse keeps the last of duplicate members; fewer parsed members than written means a duplicate.
   if (parsedMemberCount(value) !== countMembers(text)) return undefined;
   return value as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import {
   CLAIM_NAMES,
-  ClaimsSchema,
   CLOCK_SKEW_SECONDS,
+  ClaimsSchema,
   invalidClaim,
   MAX_TOKEN_LENGTH,
   MAX_TTL_SECONDS,
@@ -45,11 +45,17 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
   // RFC 8259 §8.1: no byte order mark in a JSON text; serde refuses one, so the contract does.
   if (text.startsWith('\uFEFF')) return undefined;
   let value: unknown;
+  // RFC 8259 §8.2: a \u escape of a lone surrogate is not a Unicode string; serde refuses it.
+  let lone = false;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text, (key, item: unknown) => {
+      if (!key.isWellFormed() || (typeof item === 'string' && !item.isWellFormed())) lone = true;
+      return item;
+    });
   } catch {
     return undefined;
   }
+  if (lone) return undefined;
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

@@ -4,7 +4,9 @@ import { file } from '../../harness/vectors.js';
 import { type Member, RawJson, type Spelling } from './json-text.js';
 
 /** Offsets (seconds) around every time rule's boundary: skew 60, TTL 300, and well past both. */
-const TIME_OFFSETS = [-3660, -361, -301, -121, -120, -61, -60, -59, -1, 0, 1, 59, 60, 61, 119, 120, 121, 299, 300, 301, 360, 3600];
+const TIME_OFFSETS = [
+  -3660, -361, -301, -121, -120, -61, -60, -59, -1, 0, 1, 59, 60, 61, 119, 120, 121, 299, 300, 301, 360, 3600,
+];
 
 const INTERESTING_STRINGS = [
   '',
@@ -87,10 +89,36 @@ export function claimEdit(now: number): fc.Arbitrary<Member> {
 const KNOWN_KIDS = file.testPrivateKeys.keys.map((key) => key.kid);
 
 const HEADER_VALUES: Record<string, fc.Arbitrary<unknown>> = {
-  alg: fc.constantFrom('RS256', 'ES256', 'HS256', 'none', 'None', 'rs256', 'RS512', 'PS256', 'ES384', '', 'RS256 ', 7, null, [
+  alg: fc.constantFrom(
     'RS256',
-  ]),
-  typ: fc.constantFrom('JWT', 'jwt', 'Jwt', 'jWt', 'at+jwt', 'JOSE', 'JWT ', '', 'application/jwt', 'ＪＷＴ', 1, null),
+    'ES256',
+    'HS256',
+    'none',
+    'None',
+    'rs256',
+    'RS512',
+    'PS256',
+    'ES384',
+    '',
+    'RS256 ',
+    7,
+    null,
+    ['RS256'],
+  ),
+  typ: fc.constantFrom(
+    'JWT',
+    'jwt',
+    'Jwt',
+    'jWt',
+    'at+jwt',
+    'JOSE',
+    'JWT ',
+    '',
+    'application/jwt',
+    'ＪＷＴ',
+    1,
+    null,
+  ),
   kid: fc.oneof(
     fc.constantFrom(...KNOWN_KIDS),
     fc.constantFrom(
@@ -125,7 +153,10 @@ export const headerEdit: fc.Arbitrary<Member> = fc.oneof(
       .chain((name) =>
         fc.tuple(
           fc.constant(name),
-          fc.oneof({ weight: 8, arbitrary: HEADER_VALUES[name]! }, { weight: 1, arbitrary: fc.constant(undefined) }),
+          fc.oneof(
+            { weight: 8, arbitrary: HEADER_VALUES[name]! },
+            { weight: 1, arbitrary: fc.constant(undefined) },
+          ),
         ),
       ),
   },

@@ -1,0 +1,219 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Reason } from '@hyper/s2s-contracts';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/replay/migrate.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import { pgReplayStore } from '../../src/replay/pg.js';
+import { createVerifier } from '../../src/verifier.js';
+import { file, staticKeys, VECTOR_ROUTE } from '../harness/vectors.js';
+import { type OwnPostgres, startOwnPostgres } from '../support/embedded-postgres.js';
+import { holdReplayTableLock, slowReplayInserts, terminateBackends } from '../support/faults.js';
+import { useReplayDatabase } from '../support/replay-database.js';
+import { checkDrained, checkResult, emissions } from './support/contract-checks.js';
+import { type Answer, drive, type FaultWindow, summarize, TokenMint } from './support/traffic.js';
+
+/** pgReplayStore's bound on each remember call, and the verifier's own bound on the store. */
+const STORE_TIMEOUT_MS = 300;
+const REPLAY_TIMEOUT_MS = 400;
+/**
+ * Answer bound: the verifier's replay timeout plus room for signature checks and timers on a 2-core
+ * machine shared with other test files. A request that waited on a dead database would take seconds.
+ */
+const ANSWER_BOUND_MS = REPLAY_TIMEOUT_MS + 500;
+const RECOVERY_BOUND_MS = 5000;
+const FAULT_MS = 1500;
+const CALL = { scope: 'spaces:create', path: VECTOR_ROUTE };
+
+interface ObservedVerify {
+  (token: string): Promise<Reason>;
+  /** Everything logged and counted so far, handed over once. */
+  drain: ReturnType<typeof emissions>['drain'];
+}
+
+function pgVerifier(pool: pg.Pool): ObservedVerify {
+  const observed = emissions();
+  const verifier = createVerifier({
+    keys: staticKeys(),
+    audience: file.audience,
+    issuers: [file.issuer],
+    algorithms: ['RS256', 'ES256'],
+    replayStore: pgReplayStore({ db: pool, timeoutMs: STORE_TIMEOUT_MS }),
+    replayTimeoutMs: REPLAY_TIMEOUT_MS,
+    logger: observed.logger,
+    metrics: observed.metrics,
+  });
+  const verify = async (token: string): Promise<Reason> =>
+    checkResult(token, await verifier.verify(token, CALL));
+  return Object.assign(verify, { drain: observed.drain });
+}
+
+interface FaultRun {
+  readonly answers: Answer[];
+  readonly window: FaultWindow;
+}
+
+/**
+ * Traffic before, during and after a fault: `inject` starts it and returns how to end it. Traffic runs
+ * on until answers have been ok again for a while, or the recovery bound has passed.
+ */
+async function trafficThrough(
+  verify: ObservedVerify,
+  prefix: string,
+  inject: () => Promise<() => Promise<void>>,
+): Promise<FaultRun> {
+  const stop = new AbortController();
+  const live: Answer[] = [];
+  const traffic = drive(
+    { verify, mint: new TokenMint(prefix), concurrency: 8, replayEvery: 5, pauseMs: 2, signal: stop.signal },
+    live,
+  );
+  await sleep(500);
+  const from = performance.now();
+  const end = await inject();
+  await sleep(FAULT_MS);
+  await end();
+  const to = performance.now();
+  // Traffic goes on until it is answered 200 again (or the recovery bound passes), then a while longer.
+  while (
+    performance.now() - to < RECOVERY_BOUND_MS &&
+    !live.some((a) => a.reason === 'ok' && a.startedAt >= to)
+  ) {
+    await sleep(50);
+  }
+  await sleep(1000);
+  stop.abort();
+  return { answers: await traffic, window: { from, to } };
+}
+
+/**
+ * The promises every fault must keep: affected requests answer 503 replay_store_unavailable within the
+ * bound, fresh tokens get nothing else, no 200 without its jti in the table, no token accepted twice
+ * (not even when its 503 is retried afterwards), and the verifier recovers without a restart.
+ */
+async function expectFailClosed(name: string, run: FaultRun, verify: ObservedVerify, pool: pg.Pool) {
+  const { answers, window } = run;
+  const figures = summarize(answers, window);
+  for (const answer of answers) {
+    expect(answer.ms).toBeLessThan(ANSWER_BOUND_MS);
+    const allowed: Reason[] = answer.replay
+      ? ['replayed_token', 'replay_store_unavailable']
+      : ['ok', 'replay_store_unavailable'];
+    expect(allowed).toContain(answer.reason);
+  }
+  expect(figures.unavailable).toBeGreaterThan(0); // the fault was real
+  expect(figures.recoveredAfterMs).toBeLessThan(RECOVERY_BOUND_MS);
+  const tail = answers.filter((answer) => answer.startedAt > window.to + figures.recoveredAfterMs + 500);
+  expect(tail.length).toBeGreaterThan(0);
+  expect(tail.every((answer) => answer.reason === (answer.replay ? 'replayed_token' : 'ok'))).toBe(true);
+
+  // Retry every token that got a 503: first use (200) or replay, never a second 200.
+  const retried = [
+    ...new Map(
+      answers.filter((a) => a.reason === 'replay_store_unavailable').map((a) => [a.jti, a]),
+    ).values(),
+  ];
+  const retries: Reason[] = [];
+  for (const answer of retried) retries.push(await verify(answer.token));
+  for (const reason of retries) expect(['ok', 'replayed_token']).toContain(reason);
+  checkDrained(verify.drain(), CALL, [
+    ...answers,
+    ...retried.map((answer, i) => ({ token: answer.token, reason: retries[i]! })),
+  ]);
+
+  const oks = new Map<string, number>();
+  for (const answer of answers)
+    if (answer.reason === 'ok') oks.set(answer.jti, (oks.get(answer.jti) ?? 0) + 1);
+  retried.forEach((answer, i) => {
+    if (retries[i] === 'ok') oks.set(answer.jti, (oks.get(answer.jti) ?? 0) + 1);
+  });
+  const acceptedTwice = [...oks.values()].filter((count) => count > 1).length;
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti = ANY($1::text[])`,
+    [[...oks.keys()]],
+  );
+  const lost = oks.size - rows[0].n;
+  console.info(`[pg-faults] ${name}:`, {
+    ...figures,
+    retriedAfterRecovery: retried.length,
+    retriesAccepted: retries.filter((reason) => reason === 'ok').length,
+    acceptedTwice,
+    lost,
+  });
+  expect(acceptedTwice).toBe(0);
+  expect(lost).toBe(0);
+}
+
+describe('Postgres faults on the shared server, through the full verifier', () => {
+  const database = useReplayDatabase();
+  let pool: pg.Pool;
+  let verify: ObservedVerify;
+
+  beforeAll(() => {
+    pool = database.pool({ max: 4 });
+    verify = pgVerifier(pool);
+  });
+
+  it('a lock held on the replay table: 503 within the bound, then recovery', async () => {
+    const run = await trafficThrough(verify, 'locked', () => holdReplayTableLock(database.url));
+    await expectFailClosed('table lock held', run, verify, database.pool({ max: 1 }));
+  }, 30_000);
+
+  it('statements slower than the timeout: 503 within the bound, then recovery', async () => {
+    const run = await trafficThrough(verify, 'slow', () =>
+      slowReplayInserts(database.url, STORE_TIMEOUT_MS * 3),
+    );
+    await expectFailClosed('slow INSERTs', run, verify, database.pool({ max: 1 }));
+  }, 30_000);
+
+  it('backends terminated again and again (pg_terminate_backend): 503s, then recovery', async () => {
+    let killed = 0;
+    const run = await trafficThrough(verify, 'terminated', async () => {
+      let stopped = false;
+      const killing = (async () => {
+        while (!stopped) {
+          killed += await terminateBackends(database.url);
+          await sleep(150);
+        }
+      })();
+      return async () => {
+        stopped = true;
+        await killing;
+      };
+    });
+    expect(killed).toBeGreaterThan(0);
+    console.info(`[pg-faults] backends terminated: ${killed}`);
+    await expectFailClosed('backends terminated', run, verify, database.pool({ max: 1 }));
+  }, 30_000);
+});
+
+describe('Postgres server stopped mid-traffic (an own embedded server, never the shared one)', () => {
+  let server: OwnPostgres;
+  let pool: pg.Pool;
+  let checkPool: pg.Pool;
+
+  beforeAll(async () => {
+    server = await startOwnPostgres();
+    pool = new pg.Pool({ connectionString: server.url, max: 4 });
+    pool.on('error', () => undefined); // idle connections die with the server
+    checkPool = new pg.Pool({ connectionString: server.url, max: 1 });
+    checkPool.on('error', () => undefined);
+    await migrate(pool);
+  }, 60_000);
+
+  afterAll(async () => {
+    await pool?.end().catch(() => undefined);
+    await checkPool?.end().catch(() => undefined);
+    await server?.destroy();
+  }, 60_000);
+
+  it('answers 503 within the bound while down and recovers by itself once it is back', async () => {
+    const verify = pgVerifier(pool);
+    const run = await trafficThrough(verify, 'stopped', async () => {
+      await server.stop();
+      return () => server.start();
+    });
+    await expectFailClosed('server stopped and started', run, verify, checkPool);
+  }, 60_000);
+});
