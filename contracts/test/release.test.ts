@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(join(tmpdir(), 's2s-release-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A workspace skeleton with the real manifests and changesets config, and one contracts changeset. */
+function statusForContractChange(): { releases: { name: string; type: string }[] } {
+  for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset/config.json']) {
+    mkdirSync(dirname(join(work, file)), { recursive: true });
+    cpSync(join(root, file), join(work, file));
+  }
+  for (const dir of ['contracts', 'packages/signer', 'packages/verifier']) {
+    mkdirSync(join(work, dir), { recursive: true });
+    cpSync(join(root, dir, 'package.json'), join(work, dir, 'package.json'));
+  }
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=ci@example.invalid', '-c', 'user.name=ci', ...args], {
+      cwd: work,
+    });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-qm', 'base');
+  writeFileSync(
+    join(work, '.changeset/contract.md'),
+    '---\n"@hyper/s2s-contracts": patch\n---\n\nA contract change.\n',
+  );
+  const bin = join(root, 'node_modules/.bin/changeset');
+  execFileSync(bin, ['status', '--output=status.json'], { cwd: work, stdio: 'ignore' });
+  return JSON.parse(readFileSync(join(work, 'status.json'), 'utf8'));
+}
+
+describe('releasing a contract change', () => {
+  it('bumps @hyper/s2s-contracts and, through it, both SDKs', () => {
+    const names = statusForContractChange()
+      .releases.map((r) => r.name)
+      .sort();
+    expect(names).toEqual(['@hyper/s2s-contracts', '@hyper/s2s-signer', '@hyper/s2s-verifier']);
+  }, 60_000);
+});
