@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   const url = process.env.DATABASE_URL;
   if (url) return { url, label: 'PostgreSQL at DATABASE_URL', stop: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 's2s-bench-pg-'));
+  // As root the server runs as a postgres user, which must be able to reach its data directory.
+  await chmod(dir, 0o755);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
