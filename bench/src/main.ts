@@ -1,6 +1,6 @@
 /**
  * `pnpm bench`: every benchmark in one run, interleaved, medians of rounds; writes bench/RESULTS.md.
- * `pnpm bench -- --quick` runs smaller rounds (a smoke run, not a result to quote).
+ * `pnpm bench --quick` runs smaller rounds (a smoke run, not a result to quote).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import { kmsSignSuite, pemSignSuite } from './sign-suite.js';
 import { verifySuite } from './verify-suite.js';
 
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { quick: { type: 'boolean', default: false }, 'purge-rows': { type: 'string' } },
 });
 const scale = values.quick ? 0.2 : 1;

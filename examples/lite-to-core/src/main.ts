@@ -9,7 +9,11 @@ import { liteAuthLog, startLiteGateway } from './gateway.js';
 import { generateLiteKey, kidForMonth } from './keys.js';
 import { runScenario } from './scenario.js';
 
-const { values } = parseArgs({ options: { serve: { type: 'boolean', default: false } } });
+// `pnpm demo -- --serve` forwards a literal `--`; accept both spellings.
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: { serve: { type: 'boolean', default: false } },
+});
 const started = performance.now();
 
 const currentKey = generateLiteKey(kidForMonth(0));
