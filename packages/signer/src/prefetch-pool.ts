@@ -110,7 +110,8 @@ export class PrefetchPool {
   }
 
   #refill(lane: Lane): void {
-    if (this.#closed || Date.now() < lane.pausedUntil) return;
+    // Monotonic: a wall-clock step must not stretch or cancel the pause.
+    if (this.#closed || performance.now() < lane.pausedUntil) return;
     while (lane.tokens.length + lane.inflight < this.#deps.size + lane.waiters.length) {
       lane.inflight++;
       const pending = this.#deps
@@ -126,22 +127,32 @@ export class PrefetchPool {
 
   #delivered(lane: Lane, minted: MintedToken): void {
     lane.inflight--;
-    lane.failures = 0;
-    lane.pausedUntil = 0;
     if (this.#closed) return;
+    const waiter = lane.waiters.shift();
+    // A waiter gets the token even when KMS took longer than maxAge: it was minted for this wait and is
+    // as fresh as a direct sign started at the same moment would be.
+    if (waiter) waiter.resolve(minted.token);
     if (this.#fresh(minted, this.#deps.nowSeconds())) {
-      const waiter = lane.waiters.shift();
-      if (waiter) waiter.resolve(minted.token);
-      else lane.tokens.push(minted);
+      lane.failures = 0;
+      lane.pausedUntil = 0;
+      if (!waiter) lane.tokens.push(minted);
+      this.#refill(lane);
+      return;
     }
-    this.#refill(lane);
+    // Signing takes longer than a pooled token may age: refilling now would only re-sign in a loop and
+    // burn quota. Back off like a failure; callers sign directly meanwhile.
+    this.#pause(lane);
+  }
+
+  #pause(lane: Lane): void {
+    lane.failures++;
+    lane.pausedUntil = performance.now() + Math.min(MAX_REFILL_PAUSE_MS, 250 * 2 ** (lane.failures - 1));
   }
 
   #failed(lane: Lane, error: unknown): void {
     lane.inflight--;
-    lane.failures++;
     // Back off so a failing KMS is not hammered by refills on every sign().
-    lane.pausedUntil = Date.now() + Math.min(MAX_REFILL_PAUSE_MS, 250 * 2 ** (lane.failures - 1));
+    this.#pause(lane);
     const waiter = lane.waiters.shift();
     if (waiter) waiter.reject(error);
     else {

@@ -20,13 +20,18 @@ beforeEach(() => server.resetFaults());
 
 const TTL = 60;
 
-function poolSigner(prefetch: PrefetchOptions, now?: () => number) {
+function poolSigner(prefetch: PrefetchOptions, now?: () => number, deadlineMs?: number) {
   const name = keyVersionName();
   server.addKey(name, { algorithm: 'EC_SIGN_P256_SHA256' });
   const log = captureLogger();
   const signer = createSigner({
     key: {
-      kms: { keyVersionName: name, client: server.client(), maxRetries: 0 },
+      kms: {
+        keyVersionName: name,
+        client: server.client(),
+        maxRetries: 0,
+        ...(deadlineMs ? { deadlineMs } : {}),
+      },
       kid: 'lite-2026-03',
       alg: 'ES256',
     },
@@ -156,6 +161,31 @@ describe('KMS pre-signed pool', () => {
     });
     server.resetFaults();
   });
+
+  it('KMS slower than maxAgeSeconds: every waiting caller settles and KMS calls stay ≤ callers + size', async () => {
+    const size = 3;
+    const callers = 5;
+    const latencyMs = 2100;
+    // deadlineMs above the latency: the KMS deadline policy lets these slow calls succeed.
+    const { signer } = poolSigner({ size, maxAgeSeconds: 1 }, undefined, 5000);
+    await signer.jwks();
+    server.setFaults({ latencyMs });
+    const before = signCalls();
+    let settled = 0;
+    const calls = Array.from({ length: callers }, () =>
+      signer.sign({ scope: 'spaces:create' }).finally(() => settled++),
+    );
+    // The KMS deadline policy bounds every caller: 5000 ms per attempt, no retries.
+    const bound = new Promise((resolve) => setTimeout(resolve, 5000 + latencyMs).unref());
+    await Promise.race([Promise.allSettled(calls), bound]);
+    expect(settled).toBe(callers);
+    const tokens = await Promise.all(calls);
+    expect(new Set(tokens).size).toBe(callers);
+    // A refill that can never deliver a fresh-enough token must not keep re-signing.
+    await sleep(2 * latencyMs);
+    expect(signCalls() - before).toBeLessThanOrEqual(callers + size);
+    server.resetFaults();
+  }, 20_000);
 
   it('close() discards pooled tokens and refuses further signing', async () => {
     const { signer } = poolSigner({ size: 3, maxAgeSeconds: 30 });
