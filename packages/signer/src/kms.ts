@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { crc32c } from './crc32c.js';
 import { DerSignatureError, derToJoseP256 } from './ecdsa-der.js';
@@ -60,6 +61,24 @@ function validateClient(client: unknown): KmsClient | undefined {
   return c as KmsClient;
 }
 
+const KMS_PACKAGE = '@google-cloud/kms';
+
+/**
+ * Without a client the optional peer is needed: check it resolves now (without loading it), so a missing
+ * install fails at startup rather than on the first sign().
+ */
+function requireKmsPeer(): void {
+  try {
+    createRequire(import.meta.url).resolve(KMS_PACKAGE);
+  } catch (cause) {
+    throw new SignerConfigError(
+      `${FIELD}.client`,
+      `a Cloud KMS key needs the optional peer dependency ${KMS_PACKAGE}, which is not installed: add it to the service (npx -y pnpm@10 add ${KMS_PACKAGE}) or pass key.kms.client`,
+      { cause },
+    );
+  }
+}
+
 async function importDefaultClient(): Promise<KmsClient> {
   try {
     // Lazy: the package is an optional peer, only loaded when a KMS key is configured without a client.
@@ -90,6 +109,7 @@ export function createKmsKey(options: KmsKeyOptions, kid: string, alg: Supported
     );
   }
   const given = validateClient(options.client);
+  if (!given) requireKmsPeer();
   const policy = validatePolicy(options);
 
   let client: Promise<KmsClient> | undefined;
