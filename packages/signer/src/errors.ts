@@ -3,6 +3,7 @@ export type SignerErrorCode =
   | 'INVALID_SIGN_REQUEST'
   | 'INVALID_SCOPE'
   | 'SIGNER_CLOSED'
+  | 'FETCH_FAILED'
   | 'KMS_ERROR'
   | 'KMS_UNAVAILABLE'
   | 'KMS_RESOURCE_EXHAUSTED'
@@ -58,6 +59,27 @@ export class SignerClosedError extends SignerError {
   constructor() {
     super('SIGNER_CLOSED', 'the signer is closed');
   }
+}
+
+/**
+ * `signer.fetch` got no response (connection refused or reset, DNS, TLS, timeout). Names the endpoint
+ * (origin and path, no query) and the cause; never the token, which is only ever in a request header.
+ */
+export class SignedFetchError extends SignerError {
+  readonly endpoint: string;
+
+  constructor(method: string, endpoint: string, cause: unknown) {
+    super('FETCH_FAILED', `${method} ${endpoint} failed: ${describeCause(cause)}`, { cause });
+    this.endpoint = endpoint;
+  }
+}
+
+/** undici wraps the socket error (ECONNREFUSED, ...) in a generic "fetch failed". */
+function describeCause(cause: unknown): string {
+  const inner = (cause as { cause?: unknown } | null)?.cause ?? cause;
+  const code = (inner as { code?: unknown } | null)?.code;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
 }
 
 /** A Cloud KMS call failed; `grpcCode` is the canonical status code when the failure came from gRPC. */

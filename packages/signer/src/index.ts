@@ -8,6 +8,7 @@ export {
   KmsResourceExhaustedError,
   KmsUnavailableError,
   ScopeError,
+  SignedFetchError,
   SignerClosedError,
   SignerConfigError,
   SignerError,

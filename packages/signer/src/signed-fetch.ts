@@ -1,6 +1,6 @@
 import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
-import { SignRequestError } from './errors.js';
+import { SignedFetchError, SignRequestError } from './errors.js';
 import type { Logger } from './logger.js';
 import { rejectionReason } from './rejection-reason.js';
 
@@ -20,6 +20,8 @@ export interface SignedFetchOptions {
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
+/** Core's refusals: 401/403 for the token, 503 when it fails closed on a dependency. */
+const LOGGED_STATUSES = new Set([401, 403, 503]);
 const MAX_RETRIES = 5;
 const RETRY_BASE_DELAY_MS = 100;
 
@@ -68,6 +70,8 @@ export async function signedFetch(
   if (retries > 0 && !replayable(init?.body)) {
     throw new SignRequestError('retries', 'a streamed body cannot be retried; buffer it or set retries: 0');
   }
+  const method = (init?.method ?? 'GET').toUpperCase();
+  const endpoint = endpointOf(url);
   const headers = new Headers(init?.headers);
   const requestId = options.requestId ?? headers.get(REQUEST_ID_HEADER) ?? nanoid();
   headers.set(REQUEST_ID_HEADER, requestId);
@@ -83,7 +87,9 @@ export async function signedFetch(
     try {
       response = await fetch(url, { ...init, headers });
     } catch (error) {
-      if (attempt >= retries) throw error;
+      // The caller's own abort is not a network failure: it stays the caller's AbortError.
+      if (init?.signal?.aborted) throw error;
+      if (attempt >= retries) throw new SignedFetchError(method, endpoint, error);
       await sleep(RETRY_BASE_DELAY_MS * 2 ** attempt);
       continue;
     }
@@ -92,21 +98,26 @@ export async function signedFetch(
       await sleep(RETRY_BASE_DELAY_MS * 2 ** attempt);
       continue;
     }
-    if (response.status === 401 || response.status === 403) {
-      deps.logger.warn(
-        {
-          ...options.logContext,
-          category: LITE_AUTH_LOG_CATEGORY,
-          event: 's2s_auth_rejected',
-          endpoint: endpointOf(url),
-          method: (init?.method ?? 'GET').toUpperCase(),
-          scope: typeof options.scope === 'string' ? options.scope : options.scope.join(' '),
-          status: response.status,
-          reason: await rejectionReason(response),
-          requestId,
-          kid: deps.kid,
-        },
-        'Hyper Core rejected the S2S token',
+    if (LOGGED_STATUSES.has(response.status)) {
+      // Started before returning (the body is cloned synchronously), logged whenever it is ready: the
+      // caller never waits on a slow or endless body.
+      const status = response.status;
+      void rejectionReason(response).then((reason) =>
+        deps.logger.warn(
+          {
+            ...options.logContext,
+            category: LITE_AUTH_LOG_CATEGORY,
+            event: 's2s_auth_rejected',
+            endpoint,
+            method,
+            scope: typeof options.scope === 'string' ? options.scope : options.scope.join(' '),
+            status,
+            reason,
+            requestId,
+            kid: deps.kid,
+          },
+          'Hyper Core rejected the S2S token',
+        ),
       );
     }
     return response;

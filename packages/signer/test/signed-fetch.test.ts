@@ -7,6 +7,7 @@ import { createSigner, SignRequestError } from '../src/index.js';
 import { captureLogger } from './helpers/capture-logger.js';
 import { decodeToken } from './helpers/tokens.js';
 import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
+import { until } from './helpers/wait.js';
 
 interface Seen {
   authorization: string | undefined;
@@ -109,12 +110,24 @@ describe('signer.fetch', () => {
     expect(seen[0]!.requestId).toBe(seen[1]!.requestId);
   });
 
-  it('does not retry by default: a 503 is returned to the caller', async () => {
-    const { signer } = makeSigner();
-    replies = [(_req, res) => res.writeHead(503).end()];
+  it('does not retry by default: a 503 is returned to the caller and logged like a 401', async () => {
+    const { signer, log } = makeSigner();
+    replies = [
+      (_req, res) =>
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"reason":"replay_store_unavailable"}'),
+    ];
     const res = await signer.fetch(`${base}/x`, undefined, { scope: 'spaces:create' });
     expect(res.status).toBe(503);
     expect(seen).toHaveLength(1);
+    await until(() => log.entries.length === 1, 'the 503 log line');
+    expect(log.entries[0]!.obj).toMatchObject({
+      event: 's2s_auth_rejected',
+      status: 503,
+      reason: 'replay_store_unavailable',
+    });
+    expect(await res.json()).toEqual({ reason: 'replay_store_unavailable' });
   });
 
   it('logs a 401 under meetings.hypervideo.auth with endpoint, scope, status, reason and request id, never the token', async () => {
@@ -140,6 +153,7 @@ describe('signer.fetch', () => {
     expect(res.status).toBe(401);
     // The caller still gets the body.
     expect(await res.json()).toEqual({ reason: 'replayed_token' });
+    await until(() => log.entries.length > 0, 'the rejection log line');
     expect(log.entries).toHaveLength(1);
     const [entry] = log.entries;
     expect(entry!.level).toBe('warn');
@@ -168,6 +182,7 @@ describe('signer.fetch', () => {
       (_req, res) => res.writeHead(403, { 'www-authenticate': 'Bearer error="insufficient_scope"' }).end(),
     ];
     await signer.fetch(`${base}/integrations/join-tokens`, undefined, { scope: ['join_tokens:issue'] });
+    await until(() => log.entries.length > 0, 'the rejection log line');
     expect(log.entries[0]!.obj).toMatchObject({
       status: 403,
       reason: 'insufficient_scope',
@@ -189,6 +204,7 @@ describe('signer.fetch', () => {
           .end('{"reason":"token eyJhbGciOi... was bad\\n level=error"}'),
     ];
     await signer.fetch(`${base}/x`, undefined, { scope: 'spaces:create' });
+    await until(() => log.entries.length > 0, 'the rejection log line');
     expect(log.entries[0]!.obj.reason).toBe('unknown');
   });
 
