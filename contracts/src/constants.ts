@@ -93,3 +93,9 @@ export const ENV = {
 
 /** Legacy switches removed by ADR 0031; their presence is a startup error on both sides. */
 export const FORBIDDEN_ENV = ['S2S_OPEN', 'S2S_JWT_SECRET'] as const;
+
+/**
+ * Floor of the JWKS unknown-kid cooldown: below it, every request with an unknown kid (attacker-chosen)
+ * becomes a JWKS fetch. Verifiers refuse a smaller setting at startup.
+ */
+export const MIN_JWKS_COOLDOWN_MS = 1000;

@@ -2,6 +2,7 @@ import {
   CLOCK_SKEW_SECONDS,
   DEFAULT_ALGORITHMS,
   MAX_TTL_SECONDS,
+  MIN_JWKS_COOLDOWN_MS,
   SUPPORTED_ALGORITHMS,
   type SupportedAlgorithm,
 } from '@hyper/s2s-contracts';
@@ -18,7 +19,7 @@ export interface RemoteKeysOptions {
   timeoutMs?: number;
   /** Refetch after this age, default 600000 ms (1..86400000). */
   cacheMaxAgeMs?: number;
-  /** Unknown kids answered from cache this long after a fetch, default 30000 ms (0..3600000). */
+  /** Unknown kids answered from cache this long after a fetch, default 30000 ms (1000..3600000). */
   cooldownMs?: number;
   /** No refetch this long after a failed fetch, default 1000 ms (0..60000). */
   failureBackoffMs?: number;
@@ -67,7 +68,7 @@ interface Bound {
 const BOUNDS = {
   timeoutMs: { min: 1, max: 60_000 },
   cacheMaxAgeMs: { min: 1, max: 86_400_000 },
-  cooldownMs: { min: 0, max: 3_600_000 },
+  cooldownMs: { min: MIN_JWKS_COOLDOWN_MS, max: 3_600_000 },
   failureBackoffMs: { min: 0, max: 60_000 },
   replayTimeoutMs: { min: 1, max: 60_000 },
   clockToleranceSeconds: { min: 0, max: CLOCK_SKEW_SECONDS },

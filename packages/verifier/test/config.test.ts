@@ -87,6 +87,17 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
       'keys.cooldownMs',
     ],
     [
+      // Below the floor every unknown kid (attacker-chosen) would become a JWKS fetch.
+      'a zero cooldown',
+      withKeys({ jwksUrl: 'https://a.example/jwks', cooldownMs: 0 }),
+      'keys.cooldownMs',
+    ],
+    [
+      'a cooldown just below the 1000 ms floor',
+      withKeys({ jwksUrl: 'https://a.example/jwks', cooldownMs: 999 }),
+      'keys.cooldownMs',
+    ],
+    [
       'a string backoff',
       withKeys({ jwksUrl: 'https://a.example/jwks', failureBackoffMs: '10' }),
       'keys.failureBackoffMs',

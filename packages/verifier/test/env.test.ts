@@ -133,6 +133,16 @@ describe('verifierFromEnv', () => {
       TUNING_ENV.jwksTimeoutMs,
     ],
     [
+      'the JWKS cooldown is below the 1000 ms floor',
+      {
+        ...base,
+        [ENV.publicKeysJson]: undefined,
+        [ENV.jwksUrl]: 'https://j.example',
+        [TUNING_ENV.jwksCooldownMs]: '0',
+      },
+      TUNING_ENV.jwksCooldownMs,
+    ],
+    [
       'the replay timeout is out of bounds',
       { ...base, [TUNING_ENV.replayTimeoutMs]: '999999' },
       TUNING_ENV.replayTimeoutMs,

@@ -1,4 +1,4 @@
-import { METRIC_NAMES } from '@hyper/s2s-contracts';
+import { METRIC_NAMES, MIN_JWKS_COOLDOWN_MS } from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_FETCH_FAILURES_METRIC, JWKS_FETCHES_METRIC, prometheusMetrics } from '../src/prometheus.js';
@@ -82,7 +82,12 @@ describe('prom-client adapter', () => {
     const registry = new Registry();
     server = await startJwksServer(file.jwks);
     const verifier = createVerifier({
-      keys: { jwksUrl: server.url, failureBackoffMs: 0, cooldownMs: 0, cacheMaxAgeMs: 100 },
+      keys: {
+        jwksUrl: server.url,
+        failureBackoffMs: 0,
+        cooldownMs: MIN_JWKS_COOLDOWN_MS,
+        cacheMaxAgeMs: 100,
+      },
       audience: file.audience,
       issuers: [file.issuer],
       replayStore: memoryReplayStore(),

@@ -1,5 +1,6 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MIN_JWKS_COOLDOWN_MS } from '@hyper/s2s-contracts';
 import { type JWK, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JWKS_BYTES } from '../src/keys/remote.js';
@@ -69,7 +70,7 @@ describe('remote JWKS: rotation', () => {
 
   it('answers unknown_kid for a removed kid once the cache has expired', async () => {
     const jwks = await server(keySet(k1, k2));
-    const { verifier } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 1000, cooldownMs: 0 });
+    const { verifier } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 1000, cooldownMs: MIN_JWKS_COOLDOWN_MS });
     const cached = await sign(k1, nowSeconds());
     await verifier.warmup();
     jwks.serve(keySet(k2));

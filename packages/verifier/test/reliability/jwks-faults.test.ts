@@ -1,7 +1,7 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Reason } from '@hyper/s2s-contracts';
+import { MIN_JWKS_COOLDOWN_MS, type Reason } from '@hyper/s2s-contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JwksFetchOutcome } from '../../src/observe.js';
 import type { RemoteKeysOptions } from '../../src/options.js';
@@ -127,7 +127,7 @@ describe('remote JWKS faults under steady known-kid traffic', () => {
       const cacheMaxAgeMs = 400;
       const { verify, verifier, drain } = remoteVerifier(server.url, {
         cacheMaxAgeMs,
-        cooldownMs: cacheMaxAgeMs,
+        cooldownMs: MIN_JWKS_COOLDOWN_MS,
       });
       expect((await verifier.warmup()).kids).toEqual([KID]);
       const stop = new AbortController();
@@ -180,7 +180,10 @@ describe('remote JWKS faults under steady known-kid traffic', () => {
 describe('remote JWKS: a key swapped under a known kid', () => {
   it('follows the endpoint once the cache expires, and never accepts both keys at once', async () => {
     const server = await endpoint();
-    const { verify, verifier } = remoteVerifier(server.url, { cacheMaxAgeMs: 500, cooldownMs: 500 });
+    const { verify, verifier } = remoteVerifier(server.url, {
+      cacheMaxAgeMs: 500,
+      cooldownMs: MIN_JWKS_COOLDOWN_MS,
+    });
     await verifier.warmup();
     // The same kid, now naming the lite-2026-04 key material (a compromised or botched rotation).
     const swapped = { keys: [{ ...publicJwk('lite-2026-04'), kid: KID }] };
@@ -240,7 +243,7 @@ describe('remote JWKS: a flood of tokens with random kids', () => {
 
   it('keeps fetches to one per cooldown, keeps memory flat and keeps known kids working', async () => {
     const server = await endpoint();
-    const cooldownMs = 250;
+    const cooldownMs = MIN_JWKS_COOLDOWN_MS;
     let attempts = 0; // JWKS requests that went to the network, whatever their outcome
     const verifier = createVerifier({
       keys: { jwksUrl: server.url, timeoutMs: TIMEOUT_MS, failureBackoffMs: BACKOFF_MS, cooldownMs },
