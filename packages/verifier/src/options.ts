@@ -9,6 +9,7 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
 import type { Logger, MetricsSink } from './observe.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from './replay/defaults.js';
 import type { ReplayStore } from './replay/store.js';
 
 /** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */
@@ -57,7 +58,7 @@ export const DEFAULTS = {
   jwksCacheMaxAgeMs: 600_000,
   jwksCooldownMs: 30_000,
   jwksFailureBackoffMs: 1000,
-  replayTimeoutMs: 1000,
+  replayTimeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,
 } as const;
 
 interface Bound {

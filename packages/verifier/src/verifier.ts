@@ -12,6 +12,7 @@ import type { KeySource, KeysReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { Observer, type RejectionFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
+import type { ReplayCallOptions } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
 
@@ -70,6 +71,8 @@ class S2sVerifier implements Verifier {
   readonly #joseAlgorithms: string[];
   readonly #joseIssuers: string[];
   readonly #replayDeadline: Deadline;
+  /** Hands replayTimeoutMs to the store, so the store never gives up before the verifier does. */
+  readonly #replayCall: ReplayCallOptions;
   readonly #verifiedHeaders = new VerifiedHeaders();
 
   constructor(options: VerifierOptions) {
@@ -91,6 +94,7 @@ class S2sVerifier implements Verifier {
     // With the same skew and `now` it never rejects a token these rules accept.
     this.#joseAlgorithms = [...config.algorithms];
     this.#joseIssuers = [...config.issuers];
+    this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
     this.#replayDeadline = new Deadline(config.replayTimeoutMs, () => new Error('replay store timed out'));
   }
 
@@ -172,7 +176,10 @@ class S2sVerifier implements Verifier {
     let fresh: unknown;
     try {
       fresh = await this.#replayDeadline.bound(
-        this.#config.replayStore.remember({ iss: claims.iss, jti: claims.jti, exp: claims.exp }),
+        this.#config.replayStore.remember(
+          { iss: claims.iss, jti: claims.jti, exp: claims.exp },
+          this.#replayCall,
+        ),
       );
     } catch {
       return failure('replay_store_unavailable');
@@ -211,7 +218,7 @@ class S2sVerifier implements Verifier {
     const { replayStore, replayTimeoutMs } = this.#config;
     if (typeof replayStore.health !== 'function') return true;
     try {
-      return (await bounded(replayStore.health(), replayTimeoutMs)) === true;
+      return (await bounded(replayStore.health(this.#replayCall), replayTimeoutMs)) === true;
     } catch {
       return false;
     }

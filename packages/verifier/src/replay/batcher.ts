@@ -3,7 +3,7 @@ import { ReplayStoreError } from './errors.js';
 export interface BatcherOptions<E> {
   /** Answers a batch: one boolean per entry, in order. A rejection fails every caller in the batch. */
   readonly run: (entries: readonly E[]) => Promise<readonly boolean[]>;
-  /** Per caller, from the moment it calls: no answer by then → rejected. Also bounds each statement. */
+  /** Per caller unless it passes its own, from the moment it calls: no answer by then → rejected. */
   readonly timeoutMs: number;
   readonly maxBatch: number;
   /** Statements in flight at once; callers arriving meanwhile queue and leave together in the next. */
@@ -14,6 +14,8 @@ interface Waiter<E> {
   readonly entry: E;
   readonly resolve: (answer: boolean) => void;
   readonly reject: (error: Error) => void;
+  /** This caller's bound (the verifier passes its replayTimeoutMs; otherwise the batcher's default). */
+  readonly timeoutMs: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   done: boolean;
 }
@@ -29,7 +31,9 @@ const QUEUE_COMPACT_THRESHOLD = 1024;
  * so one stuck connection does not stall the store; at most `pipelineDepth` such stalled statements are
  * tolerated on top of the live ones, which bounds what piles up on a database that stopped answering.
  */
-export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E): Promise<boolean> } {
+export function createBatcher<E>(options: BatcherOptions<E>): {
+  submit(entry: E, timeoutMs?: number): Promise<boolean>;
+} {
   const { run, timeoutMs, maxBatch, pipelineDepth } = options;
   let queue: Waiter<E>[] = [];
   let head = 0;
@@ -37,8 +41,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
   let unsettled = 0;
   let flushScheduled = false;
 
-  const timeoutError = () =>
-    new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${timeoutMs} ms`);
+  const timeoutError = (ms: number) =>
+    new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
 
   function settle(waiter: Waiter<E>, outcome: boolean | Error): void {
     if (waiter.done) return;
@@ -83,12 +87,15 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
       slotHeld = false;
       live--;
     };
+    // A statement may run as long as its most patient caller waits, never cutting a caller short.
+    let statementMs = 0;
+    for (const waiter of batch) statementMs = Math.max(statementMs, waiter.timeoutMs);
     const statementTimer = setTimeout(() => {
-      const error = timeoutError();
+      const error = timeoutError(statementMs);
       for (const waiter of batch) settle(waiter, error);
       releaseSlot();
       flush();
-    }, timeoutMs);
+    }, statementMs);
     statementTimer.unref?.();
 
     let answers: Promise<readonly boolean[]>;
@@ -119,10 +126,17 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
       });
   }
 
-  function submit(entry: E): Promise<boolean> {
+  function submit(entry: E, callerTimeoutMs: number = timeoutMs): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      const waiter: Waiter<E> = { entry, resolve, reject, timer: undefined, done: false };
-      waiter.timer = setTimeout(() => settle(waiter, timeoutError()), timeoutMs);
+      const waiter: Waiter<E> = {
+        entry,
+        resolve,
+        reject,
+        timeoutMs: callerTimeoutMs,
+        timer: undefined,
+        done: false,
+      };
+      waiter.timer = setTimeout(() => settle(waiter, timeoutError(callerTimeoutMs)), callerTimeoutMs);
       waiter.timer.unref?.();
       queue.push(waiter);
       scheduleFlush();

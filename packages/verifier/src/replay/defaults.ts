@@ -3,8 +3,12 @@
  * @hyper/s2s-contracts; these are operational choices of this SDK.
  */
 
-/** Longest a `remember` or `health` call waits before failing closed (503 `replay_store_unavailable`). */
-export const DEFAULT_REPLAY_TIMEOUT_MS = 500;
+/**
+ * The one default bound on a replay-store call (`replayTimeoutMs`, `S2S_REPLAY_TIMEOUT_MS`, and a store
+ * used without a verifier): past it, 503 `replay_store_unavailable` (fail closed). The verifier passes
+ * its configured value to the store on every call, so that value is the bound end to end.
+ */
+export const DEFAULT_REPLAY_TIMEOUT_MS = 1000;
 
 /** Most presentations folded into one INSERT; bounds statement size and parameter array length. */
 export const DEFAULT_REPLAY_MAX_BATCH = 256;

@@ -12,7 +12,14 @@ import {
 import { type NormalizedEntry, normalizeEntry, replayKey } from './entry.js';
 import { ReplayStoreError } from './errors.js';
 import { PURGE_LOCK_KEY } from './lock-keys.js';
-import { clockOption, positiveInteger, readClock } from './options.js';
+import { REPLAY_TABLE_NAME } from './migration-sql.js';
+import { positiveInteger } from './options.js';
+import {
+  LAYOUT_SQL,
+  MAINTAIN_SQL,
+  PARTITION_LEAD_SECONDS,
+  REMEMBER_PARTITIONED_SQL,
+} from './partitioned-sql.js';
 import {
   type PurgeOutcome,
   type PurgeRunOptions,
@@ -21,27 +28,33 @@ import {
   schedulePurges,
 } from './purge-schedule.js';
 import { HEALTH_SQL, PURGE_BATCH_SQL, REMEMBER_SQL } from './statements.js';
-import type { ReplayEntry, ReplayStore } from './store.js';
+import type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';
+
+/** The two table layouts `migrate` can create; the store detects which one it finds. */
+export type ReplayLayout = 'single' | 'partitioned';
 
 export interface PgReplayStoreOptions {
   /** `pg.Pool` (recommended), `pg.Client` or PGlite; anything with `query(text, values) → { rows }`. */
   readonly db: ReplayDb;
-  /** Bound on every `remember` and `health` call, queueing included. Default 500 ms. */
+  /**
+   * Bound on a `remember` or `health` call, queueing included, when the caller passes none. A verifier
+   * always passes its `replayTimeoutMs`, which then governs. Default DEFAULT_REPLAY_TIMEOUT_MS (1000).
+   */
   readonly timeoutMs?: number;
   /** Most presentations per coalesced INSERT. Default 256. */
   readonly maxBatch?: number;
   /** Coalesced INSERTs in flight at once. Default 2. */
   readonly pipelineDepth?: number;
-  /** Rows per purge statement. Default 5000. */
+  /** Rows per purge statement (single layout). Default 5000. */
   readonly purgeBatchSize?: number;
   /** Bound on each purge statement. Default 30 s. */
   readonly purgeTimeoutMs?: number;
-  /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
-  readonly now?: () => number;
 }
 
 export interface PgReplayStore extends ReplayStore {
-  health(): Promise<boolean>;
+  health(options?: ReplayCallOptions): Promise<boolean>;
+  /** The layout found in the database (detected on first use and again after any failed statement). */
+  layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
   /** `startPurger(this, options)`. */
@@ -72,7 +85,33 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   );
   const purgeBatchSize = positiveInteger('purgeBatchSize', options.purgeBatchSize, DEFAULT_PURGE_BATCH_SIZE);
   const purgeTimeoutMs = positiveInteger('purgeTimeoutMs', options.purgeTimeoutMs, DEFAULT_PURGE_TIMEOUT_MS);
-  const now = clockOption('now', options.now);
+  if ((options as { now?: unknown }).now !== undefined) {
+    // The purge cutoff is the database clock: one replica's skewed clock must not delete live rows.
+    throw new VerifierConfigError(
+      'now',
+      'is not an option of pgReplayStore: the purge uses the database clock',
+    );
+  }
+
+  let layoutFound: Promise<ReplayLayout> | undefined;
+  /** Detects the layout once; forgets it after any failure so a table converted online is re-detected. */
+  function layout(): Promise<ReplayLayout> {
+    layoutFound ??= statement(LAYOUT_SQL, [], timeoutMs).then((rows) => {
+      const kind = column(rows[0], 'kind');
+      if (kind === 'r') return 'single';
+      if (kind === 'p') return 'partitioned';
+      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', {
+        cause: new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
+      });
+    });
+    layoutFound.catch(() => {
+      layoutFound = undefined;
+    });
+    return layoutFound;
+  }
+  function forgetLayout(): void {
+    layoutFound = undefined;
+  }
 
   /** Runs one statement; with `ms`, bounded by it. Every failure becomes a ReplayStoreError. */
   async function statement(text: string, values: unknown[], ms?: number): Promise<unknown[]> {
@@ -110,7 +149,14 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       exp.push(entry.exp);
     });
     // No deadline here: the batcher bounds each caller and each statement.
-    const rows = await statement(REMEMBER_SQL, [iss, jti, exp]);
+    let rows: unknown[];
+    try {
+      const sql = (await layout()) === 'partitioned' ? REMEMBER_PARTITIONED_SQL : REMEMBER_SQL;
+      rows = await statement(sql, [iss, jti, exp]);
+    } catch (error) {
+      forgetLayout();
+      throw error;
+    }
     const firstSeen = new Uint8Array(iss.length);
     for (const row of rows) {
       // Keys come back exactly as sent: entries are normalized to what a UTF-8 database stores.
@@ -129,18 +175,20 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     });
   }
 
+  /** The caller's bound when it passes a sane one (the verifier's replayTimeoutMs), else the store's. */
+  function callTimeout(call: ReplayCallOptions | undefined): number {
+    const ms = call?.timeoutMs;
+    return typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 1 ? ms : timeoutMs;
+  }
+
   const batcher = createBatcher<NormalizedEntry>({ run: insertBatch, timeoutMs, maxBatch, pipelineDepth });
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
-    const cutoffSeconds = readClock(now) / 1000;
+    if ((await layout()) === 'partitioned') return maintainPartitions();
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {
-      const rows = await statement(
-        PURGE_BATCH_SQL,
-        [PURGE_LOCK_KEY, cutoffSeconds, purgeBatchSize],
-        purgeTimeoutMs,
-      );
+      const rows = await statement(PURGE_BATCH_SQL, [PURGE_LOCK_KEY, purgeBatchSize], purgeTimeoutMs);
       const held = column(rows[0], 'held');
       const count = column(rows[0], 'deleted');
       if (typeof held !== 'boolean' || typeof count !== 'number') {
@@ -154,23 +202,36 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     return { deleted, batches, lockBusy: false };
   }
 
+  /** Drops partitions past retention and creates the ones ahead, in one statement under the purge lock. */
+  async function maintainPartitions(): Promise<PurgeOutcome> {
+    const rows = await statement(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS], purgeTimeoutMs);
+    const held = column(rows[0], 'held');
+    const dropped = column(rows[0], 'dropped');
+    const deleted = column(rows[0], 'deleted');
+    if (typeof held !== 'boolean' || typeof dropped !== 'number' || typeof deleted !== 'number') {
+      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay purge answered an unexpected row');
+    }
+    return { deleted, batches: dropped, lockBusy: !held };
+  }
+
   const store: PgReplayStore = {
-    remember(entry: ReplayEntry): Promise<boolean> {
+    remember(entry: ReplayEntry, call?: ReplayCallOptions): Promise<boolean> {
       let normalized: NormalizedEntry;
       try {
         normalized = normalizeEntry(entry);
       } catch (error) {
         return Promise.reject(error);
       }
-      return batcher.submit(normalized);
+      return batcher.submit(normalized, callTimeout(call));
     },
     async purge() {
       return (await runPurge()).deleted;
     },
     runPurge,
-    async health() {
+    layout,
+    async health(call?: ReplayCallOptions) {
       try {
-        await statement(HEALTH_SQL, [], timeoutMs);
+        await statement(HEALTH_SQL, [], callTimeout(call));
         return true;
       } catch {
         return false;

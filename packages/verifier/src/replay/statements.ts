@@ -17,7 +17,8 @@ RETURNING iss, jti`;
  * dies. Without the lock nothing is deleted (the one-time filter stops the scan before it starts).
  * Rows are picked through the retain_until index and deleted by ctid (a TID scan), at most $3 per batch
  * so locks and WAL per statement stay small and inserts are never stalled.
- * $1 lock key, $2 cutoff (epoch seconds), $3 batch size.
+ * The cutoff is the database clock (now()), never a replica's: a skewed replica cannot delete rows
+ * still within retention. $1 lock key, $2 batch size.
  */
 export const PURGE_BATCH_SQL = `WITH lock AS MATERIALIZED (
   SELECT pg_try_advisory_xact_lock($1::bigint) AS held
@@ -25,8 +26,8 @@ export const PURGE_BATCH_SQL = `WITH lock AS MATERIALIZED (
   DELETE FROM ${REPLAY_TABLE_NAME}
   WHERE ctid = ANY (ARRAY(
     SELECT ctid FROM ${REPLAY_TABLE_NAME}
-    WHERE retain_until < to_timestamp($2::double precision) AND (SELECT held FROM lock)
-    LIMIT $3::int
+    WHERE retain_until < now() AND (SELECT held FROM lock)
+    LIMIT $2::int
   ))
   RETURNING 1
 )

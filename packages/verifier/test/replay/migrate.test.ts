@@ -172,4 +172,83 @@ describe('the shipped migration', () => {
     }
     await expect(migrate({} as never)).rejects.toThrow(VerifierConfigError);
   });
+
+  it('refuses, with ERR_S2S_REPLAY_SCHEMA, an existing table keyed otherwise and leaves it untouched', async () => {
+    const pool = await freshPool();
+    await pool.query('CREATE SCHEMA session');
+    await pool.query(`CREATE TABLE ${REPLAY_TABLE_NAME} (
+      iss text NOT NULL, jti text PRIMARY KEY, exp bigint NOT NULL,
+      retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED)`);
+    const refused = migrate(pool);
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_SCHEMA' });
+    await expect(refused).rejects.toThrow(/primary key \(jti\), expected \(iss, jti\)/);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`,
+      [REPLAY_TABLE.schema, REPLAY_TABLE.table],
+    );
+    expect(rows[0].n).toBe(1); // no purge index added to a table it does not own
+  });
+
+  it('refuses a table whose retain_until is a plain column (the purge would delete by a value it does not control)', async () => {
+    const pool = await freshPool();
+    await pool.query('CREATE SCHEMA session');
+    await pool.query(`CREATE TABLE ${REPLAY_TABLE_NAME} (
+      iss text NOT NULL, jti text NOT NULL, exp bigint NOT NULL, retain_until timestamptz NOT NULL,
+      first_seen_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (iss, jti))`);
+    await expect(migrate(pool)).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining('retain_until'),
+    });
+  });
+
+  it('refuses a retain_until generated with another retention', async () => {
+    const pool = await freshPool();
+    await pool.query('CREATE SCHEMA session');
+    await pool.query(`CREATE TABLE ${REPLAY_TABLE_NAME} (
+      iss text NOT NULL, jti text NOT NULL, exp bigint NOT NULL,
+      retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + 60)) STORED,
+      PRIMARY KEY (iss, jti))`);
+    await expect(migrate(pool)).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_SCHEMA' });
+  });
+});
+
+describe('the partitioned layout', () => {
+  async function partitions(pool: pg.Pool): Promise<number> {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = to_regclass($1)`,
+      [REPLAY_TABLE_NAME],
+    );
+    return rows[0].n;
+  }
+
+  it('creates a table partitioned by exp with hourly partitions ahead, idempotently', async () => {
+    const pool = await freshPool();
+    await migrate(pool, { layout: 'partitioned' });
+    const first = await partitions(pool);
+    // From the hour holding now - 24 h to 6 h ahead: 31 or 32 hourly partitions.
+    expect(first).toBeGreaterThanOrEqual(31);
+    await migrate(pool, { layout: 'partitioned' });
+    await migrate(pool); // no layout asked: the one present is kept
+    expect(await partitions(pool)).toBe(first);
+    const store = pgReplayStore({ db: pool });
+    expect(await store.layout()).toBe('partitioned');
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    expect(await store.remember({ iss: 'iss', jti: 'p', exp })).toBe(true);
+    expect(await store.remember({ iss: 'iss', jti: 'p', exp: exp + 3600 })).toBe(false);
+  });
+
+  it('refuses to silently switch layouts in either direction', async () => {
+    const single = await freshPool();
+    await migrate(single);
+    await expect(migrate(single, { layout: 'partitioned' })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining('convertToPartitioned'),
+    });
+    const partitioned = await freshPool();
+    await migrate(partitioned, { layout: 'partitioned' });
+    await expect(migrate(partitioned, { layout: 'single' })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+    });
+    await expect(migrate(single, { layout: 'sharded' as never })).rejects.toThrow(VerifierConfigError);
+  });
 });

@@ -48,6 +48,8 @@ describe('pgReplayStore coalescing', () => {
   it('sends 64 simultaneous presentations as one multi-row INSERT, each caller getting its own answer', async () => {
     const db = countingDb(database.pool());
     const store = pgReplayStore({ db, pipelineDepth: 1 });
+    await store.layout(); // detected once, before the burst
+    db.reset();
     const answers = await Promise.all(
       Array.from({ length: 64 }, (_, i) => store.remember(entry(`burst-${i}`))),
     );
@@ -93,6 +95,8 @@ describe('pgReplayStore coalescing', () => {
   it('caps a coalesced statement at maxBatch presentations', async () => {
     const db = countingDb(database.pool());
     const store = pgReplayStore({ db, pipelineDepth: 1, maxBatch: 16 });
+    await store.layout();
+    db.reset();
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) => store.remember(entry(`cap-${i}`))),
     );

@@ -1,5 +1,6 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { VerifierConfigError } from '../../src/errors.js';
 import { PURGE_LOCK_KEY } from '../../src/replay/lock-keys.js';
 import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
@@ -8,18 +9,16 @@ import { startPurger } from '../../src/replay/purger.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const database = useReplayDatabase();
-const EXP = 1_900_000_000;
-/** A clock at which rows with exp <= EXP are past retention and rows with exp > EXP + 1 are not. */
-const AFTER_RETENTION_MS = (EXP + REPLAY_RETENTION_SECONDS + 1) * 1000;
-const now = () => AFTER_RETENTION_MS;
+/** Past retention by an hour on the database clock (the purge's only clock). */
+const EXP = Math.floor(Date.now() / 1000) - REPLAY_RETENTION_SECONDS - 3600;
 
-/** Inserts `count` rows with exp EXP (expired at AFTER_RETENTION_MS) and `kept` rows still in retention. */
+/** Inserts `count` rows with exp EXP (past retention) and `kept` rows still in retention for an hour. */
 async function seed(count: number, kept = 0): Promise<void> {
   const pool = database.pool({ max: 1 });
   await pool.query(
     `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp)
      SELECT 'iss', 'old-' || g, $2::bigint FROM generate_series(1, $1::int) AS g
-     UNION ALL SELECT 'iss', 'kept-' || g, $2::bigint + 3600 FROM generate_series(1, $3::int) AS g`,
+     UNION ALL SELECT 'iss', 'kept-' || g, $2::bigint + 7200 FROM generate_series(1, $3::int) AS g`,
     [count, EXP, kept],
   );
 }
@@ -39,7 +38,7 @@ describe('purge across replicas: one at a time under a Postgres advisory lock', 
     await seed(30);
     const holder = await database.client();
     await holder.query('SELECT pg_advisory_lock($1::bigint)', [PURGE_LOCK_KEY]);
-    const store = pgReplayStore({ db: database.pool(), now });
+    const store = pgReplayStore({ db: database.pool() });
     try {
       expect(await store.runPurge()).toEqual({ deleted: 0, batches: 0, lockBusy: true });
       expect(await store.purge()).toBe(0);
@@ -56,8 +55,8 @@ describe('purge across replicas: one at a time under a Postgres advisory lock', 
     const blocker = await database.client();
     await blocker.query('BEGIN');
     await blocker.query(`SELECT 1 FROM ${REPLAY_TABLE_NAME} WHERE jti = 'old-1' FOR UPDATE`);
-    const a = pgReplayStore({ db: database.pool(), now, purgeBatchSize: 20 });
-    const b = pgReplayStore({ db: database.pool(), now, purgeBatchSize: 20 });
+    const a = pgReplayStore({ db: database.pool(), purgeBatchSize: 20 });
+    const b = pgReplayStore({ db: database.pool(), purgeBatchSize: 20 });
     let purgeA: Promise<PurgeOutcome> | undefined;
     try {
       purgeA = a.runPurge();
@@ -83,9 +82,7 @@ describe('purge across replicas: one at a time under a Postgres advisory lock', 
 
   it('two purgers racing over many rows delete each expired row once and no row within retention', async () => {
     await seed(20_000, 500);
-    const stores = [database.pool(), database.pool()].map((db) =>
-      pgReplayStore({ db, now, purgeBatchSize: 500 }),
-    );
+    const stores = [database.pool(), database.pool()].map((db) => pgReplayStore({ db, purgeBatchSize: 500 }));
     let deleted = 0;
     for (let round = 0; round < 200 && (await rowCounts()).old > 0; round++) {
       const outcomes = await Promise.all(stores.map((store) => store.runPurge()));
@@ -96,9 +93,30 @@ describe('purge across replicas: one at a time under a Postgres advisory lock', 
   }, 30_000);
 });
 
+describe('the purge cutoff is the database clock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a replica whose clock runs two days ahead deletes only rows past retention by now()', async () => {
+    await seed(6, 4);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 2 * REPLAY_RETENTION_SECONDS * 1000);
+    const store = pgReplayStore({ db: database.pool() });
+    expect(await store.runPurge()).toEqual({ deleted: 6, batches: 1, lockBusy: false });
+    expect(await rowCounts()).toEqual({ old: 0, kept: 4 });
+  });
+
+  it('refuses a `now` option: no process clock may decide what is past retention', () => {
+    const options = { db: database.pool(), now: () => Date.now() };
+    expect(() => pgReplayStore(options as never)).toThrow(VerifierConfigError);
+    expect(() => pgReplayStore(options as never)).toThrow(expect.objectContaining({ field: 'now' }));
+  });
+});
+
 describe('startPurger', () => {
   it('purges on its interval until stopped', async () => {
-    const store = pgReplayStore({ db: database.pool(), now });
+    const store = pgReplayStore({ db: database.pool() });
     const outcomes: PurgeOutcome[] = [];
     await seed(10);
     const purger = startPurger(store, { intervalMs: 20, onPurge: (outcome) => outcomes.push(outcome) });
@@ -119,7 +137,7 @@ describe('startPurger', () => {
 
   it('purges through a bare database handle too, with the store options it is given', async () => {
     await seed(12, 3);
-    const purger = startPurger(database.pool(), { intervalMs: 60_000, store: { now, purgeBatchSize: 5 } });
+    const purger = startPurger(database.pool(), { intervalMs: 60_000, store: { purgeBatchSize: 5 } });
     try {
       expect(await purger.runNow()).toEqual({ deleted: 12, batches: 3, lockBusy: false });
     } finally {
@@ -138,7 +156,7 @@ describe('startPurger', () => {
     const admin = database.pool({ max: 1 });
     await seed(4);
     await admin.query(`ALTER TABLE ${REPLAY_TABLE_NAME} RENAME TO s2s_jwt_replay_away`);
-    const purger = startPurger(pgReplayStore({ db: database.pool(), now }), {
+    const purger = startPurger(pgReplayStore({ db: database.pool() }), {
       intervalMs: 20,
       logger,
       onPurge: (outcome) => outcomes.push(outcome),

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
 import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import type { ReplayLayout } from '../../src/replay/pg.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './database.js';
 
 export interface ReplayDatabase {
@@ -17,9 +18,12 @@ export interface ReplayDatabase {
 
 /**
  * Registers beforeAll/afterAll hooks giving the calling test file a fresh database on the shared test
- * server (DATABASE_URL or the embedded one), migrated unless `migrated: false`, dropped afterwards.
+ * server (DATABASE_URL or the embedded one), migrated (in `layout`, default single) unless
+ * `migrated: false`, dropped afterwards.
  */
-export function useReplayDatabase(options: { migrated?: boolean } = {}): ReplayDatabase {
+export function useReplayDatabase(
+  options: { migrated?: boolean; layout?: ReplayLayout } = {},
+): ReplayDatabase {
   let database: IsolatedDatabase | undefined;
   const pools: pg.Pool[] = [];
   const clients: pg.Client[] = [];
@@ -27,7 +31,8 @@ export function useReplayDatabase(options: { migrated?: boolean } = {}): ReplayD
 
   beforeAll(async () => {
     database = await createIsolatedDatabase();
-    if (options.migrated !== false) await migrate(self.pool({ max: 1 }));
+    if (options.migrated !== false)
+      await migrate(self.pool({ max: 1 }), { layout: options.layout ?? 'single' });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,0 +1,143 @@
+import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
+import { REPLAY_TABLE_NAME } from './migration-sql.js';
+
+const { schema, table } = REPLAY_TABLE;
+
+/** Width of one partition of the partitioned layout, in seconds of `exp` (one hour). */
+export const PARTITION_SECONDS = 3600;
+
+/**
+ * How far past the current time the purger keeps partitions ready. Tokens live at most MAX_TTL (300 s)
+ * plus skew, so 6 h of lead survives more than an hour of purgers not running before any insert could
+ * find no partition (it would then fail closed: 503).
+ */
+export const PARTITION_LEAD_SECONDS = 6 * 3600;
+
+/** Table name a conversion builds before it swaps it in, and the name the single table retires to. */
+export const REPLAY_NEXT_TABLE_NAME = `${schema}.${table}_next`;
+export const REPLAY_RETIRED_TABLE = `${table}_retired`;
+
+/** Functions of the partitioned layout (schema-qualified). */
+export const REMEMBER_FUNCTION = `${schema}.${table}_remember`;
+export const MAINTAIN_FUNCTION = `${schema}.${table}_maintain`;
+export const ENSURE_PARTITIONS_FUNCTION = `${schema}.${table}_ensure_partitions`;
+
+/** Prefix of partition names: `<table>_e<first exp of the hour, epoch seconds>`. */
+export const PARTITION_PREFIX = `${table}_e`;
+
+/**
+ * Advisory-lock class (first of the two int4 keys) serialising writers of one (iss, jti) in the
+ * partitioned layout; the two-key form never collides with the bigint keys in lock-keys.ts.
+ */
+const KEY_LOCK_CLASS = 0x7332_6b79; // 's2ky'
+
+/** The parent table of the partitioned layout, created under `name` (the live name, or `_next`). */
+export function partitionedTableSql(name: string): string {
+  const constraint = `${name.split('.')[1]}_pk`;
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  iss text COLLATE "C" NOT NULL,
+  jti text COLLATE "C" NOT NULL,
+  exp bigint NOT NULL,
+  retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED,
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  -- Unique per partition and the index every (iss, jti) probe uses; uniqueness of (iss, jti) over the
+  -- whole retention is enforced by ${REMEMBER_FUNCTION} (per-key lock + probe of every partition).
+  CONSTRAINT ${constraint} PRIMARY KEY (iss, jti, exp)
+) PARTITION BY RANGE (exp);`;
+}
+
+/**
+ * Functions of the partitioned layout. All run as one statement each, so they work through a pool,
+ * a single client or PGlite.
+ *
+ * remember: for each distinct key, in sorted order (no deadlock between batches), take a transaction
+ * advisory lock on (class, hash(iss), hash(jti)); then, in a NEW statement (a volatile plpgsql function
+ * takes a fresh snapshot per statement, so it sees every writer that held the lock before it), insert
+ * the keys that no partition holds. Two presentations of one (iss, jti) — same or different exp, any
+ * replica — are serialised on the lock and the second sees the first: exactly one is first use.
+ *
+ * ensure_partitions: creates the hourly partitions of `parent` covering exp from the first one still
+ * within retention (exp >= now() - 24 h) to
+ * `lead` seconds ahead (missing ones only).
+ *
+ * maintain: under the purge advisory lock, drops partitions whose every row is past retention
+ * (exp + 24 h < now(), database clock) and creates partitions ahead. A short lock_timeout keeps the
+ * DROP's brief ACCESS EXCLUSIVE on the parent from queueing inserts behind a long reader; if it cannot
+ * get the lock the run fails and the next one retries.
+ */
+export const PARTITIONED_FUNCTIONS_SQL = `CREATE OR REPLACE FUNCTION ${REMEMBER_FUNCTION}(p_iss text[], p_jti text[], p_exp bigint[])
+RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, k.h)
+  FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
+        FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
+  RETURN QUERY
+  INSERT INTO ${REPLAY_TABLE_NAME} AS r (iss, jti, exp)
+  SELECT u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
+  WHERE NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME} AS h WHERE h.iss = u.i AND h.jti = u.j)
+  ON CONFLICT DO NOTHING
+  RETURNING r.iss, r.jti;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${ENSURE_PARTITIONS_FUNCTION}(p_parent text, p_lead bigint)
+RETURNS int LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  first_lo bigint := (floor(extract(epoch FROM now()))::bigint - ${REPLAY_RETENTION_SECONDS}) / ${PARTITION_SECONDS} * ${PARTITION_SECONDS};
+  last_lo bigint := (floor(extract(epoch FROM now()))::bigint + p_lead) / ${PARTITION_SECONDS} * ${PARTITION_SECONDS};
+  lo bigint;
+  created int := 0;
+BEGIN
+  lo := first_lo;
+  WHILE lo <= last_lo LOOP
+    IF to_regclass(format('${schema}.%I', '${PARTITION_PREFIX}' || lo)) IS NULL THEN
+      EXECUTE format('CREATE TABLE ${schema}.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s)',
+                     '${PARTITION_PREFIX}' || lo, p_parent, lo, lo + ${PARTITION_SECONDS});
+      created := created + 1;
+    END IF;
+    lo := lo + ${PARTITION_SECONDS};
+  END LOOP;
+  RETURN created;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${MAINTAIN_FUNCTION}(p_lock bigint, p_lead bigint)
+RETURNS TABLE (held boolean, dropped int, deleted bigint, created int) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  part record;
+  n bigint;
+BEGIN
+  held := pg_try_advisory_xact_lock(p_lock);
+  dropped := 0; deleted := 0; created := 0;
+  IF NOT held THEN RETURN NEXT; RETURN; END IF;
+  PERFORM set_config('lock_timeout', '2000', true);
+  FOR part IN
+    SELECT c.oid, c.relname, c.reltuples, substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = '${REPLAY_TABLE_NAME}'::regclass AND c.relname ~ '^${PARTITION_PREFIX}[0-9]+$'
+    ORDER BY 4
+  LOOP
+    -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
+    EXIT WHEN part.lo + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS} >= extract(epoch FROM now());
+    -- Exact for small (never analysed) partitions; the planner's estimate for large ones, so the
+    -- purge never scans an hour of rows just to count them.
+    IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
+    ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
+    END IF;
+    EXECUTE format('DROP TABLE ${schema}.%I', part.relname);
+    dropped := dropped + 1;
+    deleted := deleted + n;
+  END LOOP;
+  created := ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', p_lead);
+  RETURN NEXT;
+END
+$fn$;`;
+
+/** One coalesced batch in the partitioned layout; $1 iss[], $2 jti[], $3 exp[]. */
+export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`;
+
+/** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
+export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
+
+/** Which layout the live table has: 'r' single, 'p' partitioned, no row when it is missing. */
+export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
