@@ -21,9 +21,12 @@ export const REPLAY_TABLE = { schema: 'session', table: 's2s_jwt_replay' } as co
 /** Tokens longer than this are refused before any parsing (bounds work an attacker can cause). */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/** Length limits, all in UTF-8 bytes (SPEC.md "Length unit"). */
 export const MAX_JTI_LENGTH = 128;
 export const MAX_KID_LENGTH = 64;
 export const MAX_SCOPE_LENGTH = 1024;
+/** Longest iss the replay store records (and so the longest allowed issuer), in UTF-8 bytes. */
+export const MAX_ISS_LENGTH = 256;
 
 /** Contract: kid naming convention `lite-YYYY-MM`. */
 export const KID_PATTERN = /^lite-\d{4}-(0[1-9]|1[0-2])$/;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { MAX_KID_LENGTH, SUPPORTED_ALGORITHMS, TOKEN_TYPE } from './constants.js';
+import { utf8Length } from './text.js';
+
+const TYP = new RegExp(`^${TOKEN_TYPE}$`, 'i');
 
 /**
  * The protected header a conforming token carries. Other members are allowed (and ignored, including
@@ -7,10 +10,14 @@ import { MAX_KID_LENGTH, SUPPORTED_ALGORITHMS, TOKEN_TYPE } from './constants.js
  */
 export const ProtectedHeaderSchema = z.looseObject({
   alg: z.enum(SUPPORTED_ALGORITHMS),
-  typ: z
+  // ASCII case folding only: "jwt" is accepted, "application/jwt" is not (SPEC.md H1).
+  typ: z.string().refine((typ) => TYP.test(typ), { message: `typ must be "${TOKEN_TYPE}"` }),
+  kid: z
     .string()
-    .refine((typ) => typ.toUpperCase() === TOKEN_TYPE, { message: `typ must be "${TOKEN_TYPE}"` }),
-  kid: z.string().min(1).max(MAX_KID_LENGTH),
+    .min(1)
+    .refine((kid) => utf8Length(kid) <= MAX_KID_LENGTH, {
+      message: `kid must be at most ${MAX_KID_LENGTH} UTF-8 bytes`,
+    }),
 });
 
 export type ProtectedHeader = z.infer<typeof ProtectedHeaderSchema>;

@@ -12,6 +12,7 @@ export {
   KNOWN_SCOPES,
   type KnownScope,
   LITE_AUTH_LOG_CATEGORY,
+  MAX_ISS_LENGTH,
   MAX_JTI_LENGTH,
   MAX_KID_LENGTH,
   MAX_SCOPE_LENGTH,
@@ -47,11 +48,17 @@ export {
   type ReasonInfo,
   statusOf,
 } from './reasons.js';
+export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
+export { isStorableText, utf8Length } from './text.js';
 export {
   type Outcome,
   OutcomeSchema,
   type PublicJwk,
   PublicJwkSchema,
+  type Sequence,
+  SequenceSchema,
+  type SequenceStep,
+  SequenceStepSchema,
   type SignedContent,
   SignedContentSchema,
   type TestPrivateKey,

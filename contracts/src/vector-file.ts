@@ -75,6 +75,39 @@ export const VectorSchema = z
   })
   .strict();
 
+export const SequenceStepSchema = z
+  .object({
+    token: z.string().describe('The compact JWT presented at this step.'),
+    scope: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Scopes the endpoint of this step requires; every one must be granted.'),
+    expect: OutcomeSchema.describe('Outcome of presenting this token once, after every earlier step.'),
+    signed: SignedContentSchema.optional(),
+  })
+  .strict();
+
+export const SequenceSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/),
+    description: z.string().min(1),
+    issuers: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Overrides the allowed issuers (file-level: [issuer]) for this sequence only.'),
+    algorithms: z
+      .array(z.enum(SUPPORTED_ALGORITHMS))
+      .min(1)
+      .optional()
+      .describe('Overrides the file-level allowed algorithms for this sequence only.'),
+    steps: z
+      .array(SequenceStepSchema)
+      .min(2)
+      .describe('Presented in order to ONE verifier with ONE fresh replay store (pins the replay key).'),
+  })
+  .strict();
+
 export const VectorFileSchema = z
   .object({
     $schema: z.string().optional(),
@@ -95,6 +128,9 @@ export const VectorFileSchema = z
       })
       .strict(),
     vectors: z.array(VectorSchema).min(1),
+    sequences: z
+      .array(SequenceSchema)
+      .describe('Stateful cases: several tokens on one replay store. Ids are unique across vectors too.'),
   })
   .strict();
 
@@ -103,4 +139,6 @@ export type PublicJwk = z.infer<typeof PublicJwkSchema>;
 export type TestPrivateKey = z.infer<typeof TestPrivateKeySchema>;
 export type SignedContent = z.infer<typeof SignedContentSchema>;
 export type Vector = z.infer<typeof VectorSchema>;
+export type SequenceStep = z.infer<typeof SequenceStepSchema>;
+export type Sequence = z.infer<typeof SequenceSchema>;
 export type VectorFile = z.infer<typeof VectorFileSchema>;

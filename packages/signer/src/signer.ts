@@ -1,4 +1,10 @@
-import { DEFAULT_SIGNER_TTL_SECONDS, MAX_JTI_LENGTH, type SupportedAlgorithm } from '@hyper/s2s-contracts';
+import {
+  DEFAULT_SIGNER_TTL_SECONDS,
+  isStorableText,
+  MAX_JTI_LENGTH,
+  type SupportedAlgorithm,
+  utf8Length,
+} from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignerClosedError, SignerConfigError, SignRequestError } from './errors.js';
 import { createKmsKey, type KmsKeyOptions } from './kms.js';
@@ -13,6 +19,7 @@ import { encodedHeader, payloadEncoder } from './token-encoding.js';
 import {
   requireFunction,
   requireInteger,
+  requireIssuer,
   requireKid,
   requireNonEmptyString,
   requireTtl,
@@ -107,7 +114,7 @@ function createPool(
 export function createSigner(options: SignerOptions): Signer {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError('options', 'must be an object');
-  const issuer = requireNonEmptyString(options.issuer, 'issuer');
+  const issuer = requireIssuer(options.issuer, 'issuer');
   const subject = requireNonEmptyString(options.subject, 'subject');
   const audience = requireNonEmptyString(options.audience, 'audience');
   const ttl = requireTtl(options.ttlSeconds ?? DEFAULT_SIGNER_TTL_SECONDS, 'ttlSeconds');
@@ -134,8 +141,17 @@ export function createSigner(options: SignerOptions): Signer {
     const iat = nowSeconds();
     const exp = iat + ttl;
     const jti = nextJti();
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-      throw new SignRequestError('jti', `must return a string of 1 to ${MAX_JTI_LENGTH} characters`);
+    // SPEC.md C3: UTF-8 bytes, no U+0000, so Core can record it.
+    if (
+      typeof jti !== 'string' ||
+      jti.length === 0 ||
+      utf8Length(jti) > MAX_JTI_LENGTH ||
+      !isStorableText(jti)
+    ) {
+      throw new SignRequestError(
+        'jti',
+        `must return a string of 1 to ${MAX_JTI_LENGTH} UTF-8 bytes without U+0000`,
+      );
     }
     const input = `${header}.${encodePayload(audJson, iat, exp, scope, jti)}`;
     const signature = await key.sign(Buffer.from(input, 'latin1'));

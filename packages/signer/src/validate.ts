@@ -1,4 +1,11 @@
-import { KID_PATTERN, MAX_KID_LENGTH, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import {
+  isStorableText,
+  KID_PATTERN,
+  MAX_ISS_LENGTH,
+  MAX_KID_LENGTH,
+  MAX_TTL_SECONDS,
+  utf8Length,
+} from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 
 export function requireNonEmptyString(value: unknown, field: string): string {
@@ -6,6 +13,15 @@ export function requireNonEmptyString(value: unknown, field: string): string {
     throw new SignerConfigError(field, 'a non-empty string is required');
   }
   return value;
+}
+
+/** An issuer Core's replay store can record (SPEC.md C3): otherwise every token would be refused. */
+export function requireIssuer(value: unknown, field: string): string {
+  const issuer = requireNonEmptyString(value, field);
+  if (utf8Length(issuer) > MAX_ISS_LENGTH || !isStorableText(issuer)) {
+    throw new SignerConfigError(field, `must be at most ${MAX_ISS_LENGTH} UTF-8 bytes without U+0000`);
+  }
+  return issuer;
 }
 
 /** Contract: `exp - iat <= 300`; whole seconds so `exp` stays an integer NumericDate. */

@@ -153,6 +153,8 @@ describe('sign(): a fresh jti per call, never a cached token', () => {
   it.each([
     ['an empty string', ''],
     [`more than ${MAX_JTI_LENGTH} characters`, 'j'.repeat(MAX_JTI_LENGTH + 1)],
+    [`65 "é": 130 UTF-8 bytes, over ${MAX_JTI_LENGTH}`, '\u00e9'.repeat(65)],
+    ['U+0000, which the replay store cannot record', 'jti-\u0000'],
     ['a number', 42 as unknown as string],
   ])('refuses a jti source that returns %s', async (_name, value) => {
     const error = await rsa({ jti: () => value })
@@ -160,6 +162,18 @@ describe('sign(): a fresh jti per call, never a cached token', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SignRequestError);
     expect(error).toMatchObject({ code: 'INVALID_SIGN_REQUEST', field: 'jti' });
+  });
+
+  it(`accepts a jti of exactly ${MAX_JTI_LENGTH} UTF-8 bytes (32 emoji)`, async () => {
+    const token = await rsa({ jti: () => '\u{1F600}'.repeat(32) }).sign({ scope: 'spaces:create' });
+    expect(decodeToken(token).claims.jti).toBe('\u{1F600}'.repeat(32));
+  });
+
+  it.each([
+    ['257 bytes', 'i'.repeat(257)],
+    ['U+0000', 'hyper-lite\u0000'],
+  ])('refuses at startup an issuer Core cannot record (%s)', (_name, issuer) => {
+    expect(() => rsa({ issuer })).toThrow(expect.objectContaining({ field: 'issuer' }));
   });
 
   it('refuses a clock that does not return epoch milliseconds', async () => {

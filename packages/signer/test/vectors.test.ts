@@ -5,8 +5,15 @@ import { testKey, vectorFile } from './helpers/vectors.js';
 
 const reproducible = vectorFile.vectors.filter((v) => v.signed?.producedBySigner && v.signed.deterministic);
 
+/** Sequence steps a signer emits: the stateful vectors' tokens are reproduced like the others. */
+const reproducibleSteps = vectorFile.sequences.flatMap((sequence) =>
+  sequence.steps
+    .map((step, i) => ({ id: `${sequence.id}[${i}]`, token: step.token, signed: step.signed }))
+    .filter((step) => step.signed?.producedBySigner && step.signed.deterministic),
+);
+
 /** A signer configured from a vector's declared claims and signing key, as a Lite deployment would be. */
-function signerFor(vector: (typeof vectorFile.vectors)[number]) {
+function signerFor(vector: Pick<(typeof vectorFile.vectors)[number], 'signed'>) {
   const { claims, signingKid } = vector.signed!;
   const key = testKey(signingKid!);
   return createSigner({
@@ -30,6 +37,18 @@ describe('the signer reproduces the canonical vectors', () => {
     const signer = signerFor(vector);
     expect(await signer.sign({ scope: claims.scope as string })).toBe(vector.token);
   });
+
+  it('has signer-produced steps in the sequences (replay key vectors)', () => {
+    expect(reproducibleSteps.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(reproducibleSteps.map((step) => [step.id, step] as const))(
+    'reproduces sequence step %s byte for byte',
+    async (_id, step) => {
+      const { claims } = step.signed!;
+      expect(await signerFor(step).sign({ scope: claims.scope as string })).toBe(step.token);
+    },
+  );
 
   it.each(
     vectorFile.vectors

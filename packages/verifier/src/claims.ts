@@ -3,20 +3,28 @@ import {
   type ClaimName,
   type Claims,
   invalidClaim,
+  isStorableText,
+  MAX_ISS_LENGTH,
   MAX_JTI_LENGTH,
   MAX_SCOPE_LENGTH,
   missingClaim,
   type Reason,
   SCOPE_PATTERN,
+  utf8Length,
 } from '@hyper/s2s-contracts';
 
 // Hand-written equivalents of contracts' ClaimsSchema (zod is kept off the hot path); a test holds
 // the two to the same answer on every vector.
 const nonEmptyString = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+// What the replay store can record (SPEC.md C3): decided here as invalid_claim, never a 503 later.
+const storable =
+  (max: number) =>
+  (value: unknown): boolean =>
+    typeof value === 'string' && value.length > 0 && utf8Length(value) <= max && isStorableText(value);
 const finiteNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
 
 const VALID: Readonly<Record<ClaimName, (value: unknown) => boolean>> = {
-  iss: nonEmptyString,
+  iss: storable(MAX_ISS_LENGTH),
   sub: nonEmptyString,
   aud: (value) =>
     nonEmptyString(value) || (Array.isArray(value) && value.length > 0 && value.every(nonEmptyString)),
@@ -25,7 +33,7 @@ const VALID: Readonly<Record<ClaimName, (value: unknown) => boolean>> = {
   nbf: finiteNumber,
   scope: (value) =>
     typeof value === 'string' && value.length <= MAX_SCOPE_LENGTH && SCOPE_PATTERN.test(value),
-  jti: (value) => typeof value === 'string' && value.length > 0 && value.length <= MAX_JTI_LENGTH,
+  jti: storable(MAX_JTI_LENGTH),
 };
 
 const CHECKS = CLAIM_NAMES.map((name) => ({

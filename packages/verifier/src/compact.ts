@@ -1,5 +1,5 @@
 import { MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
-import { countMembers, parsedMemberCount } from './json-members.js';
+import { allNumbersFinite, countMembers, parsedMemberCount } from './json-members.js';
 
 /** The JOSE header and claims of a compact JWS, parsed strictly; the signature is left to jose. */
 export interface DecodedToken {
@@ -90,13 +90,16 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
   if (text.includes('\\u') && !wellFormed(value)) return undefined;
   // JSON.parse keeps the last of duplicate members; fewer parsed members than written means a duplicate.
   if (parsedMemberCount(value) !== countMembers(text)) return undefined;
+  // A number literal that overflows a double is refused while parsing, as serde does.
+  if (!allNumbersFinite(value)) return undefined;
   return value as Record<string, unknown>;
 }
 
 /**
  * Splits and decodes a compact JWS. Returns undefined for anything malformed: over the size cap
  * (checked before any other work), not exactly three segments, non-strict base64url, invalid UTF-8,
- * header or payload not a JSON object, or duplicate member names (RFC 7519 §4 lets us refuse them).
+ * header or payload not a JSON object, duplicate member names at any depth (RFC 7519 §4 lets us
+ * refuse them), or a number that overflows a double.
  */
 export function decodeCompact(token: string, verified?: VerifiedHeaders): DecodedToken | undefined {
   if (token.length > MAX_TOKEN_LENGTH) return undefined;

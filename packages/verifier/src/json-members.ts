@@ -57,3 +57,31 @@ export function parsedMemberCount(root: object): number {
   }
   return count;
 }
+
+/**
+ * Whether every number in a parsed JSON value is finite. JSON.parse turns a literal that overflows a
+ * double (1e400, or 400 digits) into Infinity where serde refuses the text; the contract follows serde
+ * (SPEC.md J5). Iterative, allocation-free for a flat claims set.
+ */
+export function allNumbersFinite(root: object): boolean {
+  let pending: unknown[] | undefined;
+  let value: unknown = root;
+  while (value !== undefined) {
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return false;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        const item = (value as Record<string, unknown>)[key];
+        if (typeof item === 'number') {
+          if (!Number.isFinite(item)) return false;
+        } else if (typeof item === 'object' && item !== null) {
+          if (pending === undefined) pending = [item];
+          else pending.push(item);
+        }
+      }
+    }
+    value = pending?.pop();
+  }
+  return true;
+}

@@ -1,10 +1,13 @@
 import {
   CLOCK_SKEW_SECONDS,
   DEFAULT_ALGORITHMS,
+  isStorableText,
+  MAX_ISS_LENGTH,
   MAX_TTL_SECONDS,
   MIN_JWKS_COOLDOWN_MS,
   SUPPORTED_ALGORITHMS,
   type SupportedAlgorithm,
+  utf8Length,
 } from '@hyper/s2s-contracts';
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
@@ -207,6 +210,13 @@ function issuers(value: unknown): ReadonlySet<string> {
   for (const issuer of value) {
     if (typeof issuer !== 'string' || issuer.length === 0) {
       throw new VerifierConfigError('issuers', 'every issuer must be a non-empty string');
+    }
+    // An issuer the replay store cannot record would turn every token into a 503 (SPEC.md C3).
+    if (utf8Length(issuer) > MAX_ISS_LENGTH || !isStorableText(issuer)) {
+      throw new VerifierConfigError(
+        'issuers',
+        `every issuer must be at most ${MAX_ISS_LENGTH} UTF-8 bytes without U+0000 (the replay store records it)`,
+      );
     }
   }
   return new Set(value as string[]);

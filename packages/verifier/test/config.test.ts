@@ -121,6 +121,8 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     ['issuers as a string', { ...valid(), issuers: 'hyper-lite' }, 'issuers'],
     ['an empty issuer list', { ...valid(), issuers: [] }, 'issuers'],
     ['an empty issuer', { ...valid(), issuers: ['hyper-lite', ''] }, 'issuers'],
+    ['an issuer over 256 UTF-8 bytes', { ...valid(), issuers: ['\u00e9'.repeat(129)] }, 'issuers'],
+    ['an issuer with U+0000', { ...valid(), issuers: ['hyper-lite\u0000'] }, 'issuers'],
     ['an empty algorithm list', { ...valid(), algorithms: [] }, 'algorithms'],
     ['HS256', { ...valid(), algorithms: ['RS256', 'HS256'] }, 'algorithms'],
     ['none', { ...valid(), algorithms: ['none'] }, 'algorithms'],
@@ -148,6 +150,7 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
 
   it.each<[string, Record<string, unknown>]>([
     ['the minimal static configuration', valid()],
+    ['an issuer of exactly 256 UTF-8 bytes', { ...valid(), issuers: ['\u00e9'.repeat(128)] }],
     ['both contract algorithms', { ...valid(), algorithms: ['RS256', 'ES256'], keys: { jwks: file.jwks } }],
     ['an https JWKS URL', withKeys({ jwksUrl: 'https://jwks.example.com/.well-known/jwks.json' })],
     ['a URL object', withKeys({ jwksUrl: new URL('https://jwks.example.com/jwks') })],

@@ -143,6 +143,16 @@ describe('verifierFromEnv', () => {
       TUNING_ENV.jwksCooldownMs,
     ],
     [
+      'an allowed issuer is longer than the replay store records (257 bytes)',
+      { ...base, [ENV.allowedIssuers]: `hyper-lite,${'i'.repeat(257)}` },
+      ENV.allowedIssuers,
+    ],
+    [
+      'an allowed issuer holds U+0000, which the replay store cannot record',
+      { ...base, [ENV.allowedIssuers]: 'hyper-lite\u0000' },
+      ENV.allowedIssuers,
+    ],
+    [
       'the replay timeout is out of bounds',
       { ...base, [TUNING_ENV.replayTimeoutMs]: '999999' },
       TUNING_ENV.replayTimeoutMs,

@@ -1,4 +1,4 @@
-import type { Vector } from '@hyper/s2s-contracts';
+import type { Sequence, Vector } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierOptions } from '../src/options.js';
 import { createVerifier } from '../src/verifier.js';
@@ -15,6 +15,33 @@ async function outcomes(vector: Vector, keys: VerifierOptions['keys'], extra: Pa
   }
   return seen;
 }
+
+/** Every step of a sequence, in order, on one verifier and so one replay store. */
+async function sequenceOutcomes(sequence: Sequence, keys: VerifierOptions['keys']) {
+  const verifier = createVerifier(vectorOptions(sequence, keys));
+  const seen = [];
+  for (const step of sequence.steps) {
+    const result = await verifier.verify(step.token, { scope: step.scope, path: VECTOR_ROUTE });
+    seen.push({ status: result.status, reason: result.reason });
+  }
+  return seen;
+}
+
+describe('canonical sequences (stateful: one replay store per sequence)', () => {
+  it('has the sequences that pin the replay key', () => {
+    expect(file.sequences.map((s) => s.id)).toEqual(
+      expect.arrayContaining([
+        'replay-same-jti-two-issuers',
+        'replay-same-iss-jti-two-tokens',
+        'replay-403-spends-jti',
+      ]),
+    );
+  });
+
+  it.each(file.sequences.map((sequence) => [sequence.id, sequence] as const))('%s', async (_id, sequence) => {
+    expect(await sequenceOutcomes(sequence, staticKeys())).toEqual(sequence.steps.map((step) => step.expect));
+  });
+});
 
 describe('canonical vectors, static keyset (createLocalJWKSet)', () => {
   it.each(file.vectors.map((vector) => [vector.id, vector] as const))('%s', async (_id, vector) => {
