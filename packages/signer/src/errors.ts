@@ -1,16 +1,23 @@
 export type SignerErrorCode =
-  | 'INVALID_CONFIG'
-  | 'INVALID_SIGN_REQUEST'
-  | 'INVALID_SCOPE'
-  | 'SIGNER_CLOSED'
-  | 'FETCH_FAILED'
-  | 'KMS_ERROR'
-  | 'KMS_UNAVAILABLE'
-  | 'KMS_RESOURCE_EXHAUSTED'
-  | 'KMS_INTEGRITY'
-  | 'KMS_KEY_MISMATCH';
+  | 'ERR_S2S_INVALID_CONFIG'
+  | 'ERR_S2S_INVALID_SIGN_REQUEST'
+  | 'ERR_S2S_INVALID_SCOPE'
+  | 'ERR_S2S_SIGNER_CLOSED'
+  | 'ERR_S2S_FETCH_FAILED'
+  | 'ERR_S2S_KMS_ERROR'
+  | 'ERR_S2S_KMS_UNAVAILABLE'
+  | 'ERR_S2S_KMS_RESOURCE_EXHAUSTED'
+  | 'ERR_S2S_KMS_INTEGRITY'
+  | 'ERR_S2S_KMS_KEY_MISMATCH'
+  /** The `./testing` KMS server was given a key spec it cannot hold (test setup error). */
+  | 'ERR_S2S_KMS_TEST_UNKNOWN_ALGORITHM'
+  | 'ERR_S2S_KMS_TEST_KEY_MISMATCH'
+  | 'ERR_S2S_KMS_TEST_INVALID_PEM';
 
-/** Base of every error this package throws; `code` is stable, messages are for humans. */
+/**
+ * Base of every error this package throws; `code` is stable (`ERR_S2S_*`, like jose's `ERR_JOSE_*`),
+ * messages are for humans. The README's "Errors" section lists every code.
+ */
 export class SignerError extends Error {
   readonly code: SignerErrorCode;
 
@@ -29,7 +36,7 @@ export class SignerConfigError extends SignerError {
   readonly field: string;
 
   constructor(field: string, message: string, options?: ErrorOptions) {
-    super('INVALID_CONFIG', `${field}: ${message}`, options);
+    super('ERR_S2S_INVALID_CONFIG', `${field}: ${message}`, options);
     this.field = field;
   }
 }
@@ -41,7 +48,7 @@ export class SignRequestError extends SignerError {
   constructor(
     field: string,
     message: string,
-    code: 'INVALID_SIGN_REQUEST' | 'INVALID_SCOPE' = 'INVALID_SIGN_REQUEST',
+    code: 'ERR_S2S_INVALID_SIGN_REQUEST' | 'ERR_S2S_INVALID_SCOPE' = 'ERR_S2S_INVALID_SIGN_REQUEST',
   ) {
     super(code, `${field}: ${message}`);
     this.field = field;
@@ -51,13 +58,13 @@ export class SignRequestError extends SignerError {
 /** The requested scope is unknown to the contract or not RFC 6749 §3.3 syntax. */
 export class ScopeError extends SignRequestError {
   constructor(message: string) {
-    super('scope', message, 'INVALID_SCOPE');
+    super('scope', message, 'ERR_S2S_INVALID_SCOPE');
   }
 }
 
 export class SignerClosedError extends SignerError {
   constructor() {
-    super('SIGNER_CLOSED', 'the signer is closed');
+    super('ERR_S2S_SIGNER_CLOSED', 'the signer is closed');
   }
 }
 
@@ -69,7 +76,7 @@ export class SignedFetchError extends SignerError {
   readonly endpoint: string;
 
   constructor(method: string, endpoint: string, cause: unknown) {
-    super('FETCH_FAILED', `${method} ${endpoint} failed: ${describeCause(cause)}`, { cause });
+    super('ERR_S2S_FETCH_FAILED', `${method} ${endpoint} failed: ${describeCause(cause)}`, { cause });
     this.endpoint = endpoint;
   }
 }
@@ -89,7 +96,7 @@ export class KmsError extends SignerError {
   constructor(
     message: string,
     options: ErrorOptions & { grpcCode?: number | undefined } = {},
-    code: SignerErrorCode = 'KMS_ERROR',
+    code: SignerErrorCode = 'ERR_S2S_KMS_ERROR',
   ) {
     super(code, message, options);
     this.grpcCode = options.grpcCode;
@@ -101,7 +108,7 @@ export class KmsUnavailableError extends KmsError {
   readonly attempts: number;
 
   constructor(message: string, attempts: number, options: ErrorOptions & { grpcCode?: number | undefined }) {
-    super(message, options, 'KMS_UNAVAILABLE');
+    super(message, options, 'ERR_S2S_KMS_UNAVAILABLE');
     this.attempts = attempts;
   }
 }
@@ -109,7 +116,7 @@ export class KmsUnavailableError extends KmsError {
 /** RESOURCE_EXHAUSTED: quota is spent; retrying at once would only make it worse. */
 export class KmsResourceExhaustedError extends KmsError {
   constructor(message: string, options: ErrorOptions & { grpcCode?: number | undefined }) {
-    super(message, options, 'KMS_RESOURCE_EXHAUSTED');
+    super(message, options, 'ERR_S2S_KMS_RESOURCE_EXHAUSTED');
   }
 }
 
@@ -130,7 +137,7 @@ export class KmsIntegrityError extends KmsError {
   readonly check: KmsIntegrityCheck;
 
   constructor(check: KmsIntegrityCheck, message: string) {
-    super(`${check}: ${message}`, {}, 'KMS_INTEGRITY');
+    super(`${check}: ${message}`, {}, 'ERR_S2S_KMS_INTEGRITY');
     this.check = check;
   }
 }
@@ -138,6 +145,6 @@ export class KmsIntegrityError extends KmsError {
 /** The KMS key version is not the kind of key the signer was configured for (algorithm or strength). */
 export class KmsKeyMismatchError extends KmsError {
   constructor(message: string) {
-    super(message, {}, 'KMS_KEY_MISMATCH');
+    super(message, {}, 'ERR_S2S_KMS_KEY_MISMATCH');
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LITE_AUTH_LOG_CATEGORY, type Reason } from '@hyper/s2s-contracts';
+import { SignerConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Jwks } from './public-jwk.js';
 
@@ -34,7 +35,7 @@ export function createJwksHandler(
 ): JwksHandler {
   const maxAge = options.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
   if (!Number.isInteger(maxAge) || maxAge < 0)
-    throw new RangeError('maxAgeSeconds must be a non-negative integer');
+    throw new SignerConfigError('maxAgeSeconds', 'must be a non-negative integer');
   const path = options.path ?? JWKS_PATH;
 
   return (req, res, next) => {

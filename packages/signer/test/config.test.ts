@@ -190,7 +190,7 @@ describe('createSigner validates its configuration at startup', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(SignerConfigError);
-    expect(error).toMatchObject({ code: 'INVALID_CONFIG', field });
+    expect(error).toMatchObject({ code: 'ERR_S2S_INVALID_CONFIG', field });
     expect((error as Error).message.startsWith(`${field}: `)).toBe(true);
     if (message) expect((error as Error).message).toMatch(message);
   });

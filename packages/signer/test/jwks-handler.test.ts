@@ -9,6 +9,7 @@ import {
   DEFAULT_JWKS_MAX_AGE_SECONDS,
   JWKS_PATH,
   type Signer,
+  SignerConfigError,
 } from '../src/index.js';
 import { captureLogger } from './helpers/capture-logger.js';
 import { keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
@@ -45,6 +46,14 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     const body = (await res.json()) as { keys: Record<string, unknown>[] };
     expect(body).toEqual(await signer.jwks());
     for (const member of PRIVATE_JWK_MEMBERS) expect(body.keys[0]).not.toHaveProperty(member);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('refuses maxAgeSeconds %s with the typed config error', (maxAgeSeconds) => {
+    const attempt = () => createJwksHandler(pemSigner(), { maxAgeSeconds });
+    expect(attempt).toThrow(SignerConfigError);
+    expect(attempt).toThrow(
+      expect.objectContaining({ code: 'ERR_S2S_INVALID_CONFIG', field: 'maxAgeSeconds' }) as Error,
+    );
   });
 
   it('lets jose createRemoteJWKSet verify the signer tokens', async () => {

@@ -137,7 +137,7 @@ describe('KMS signing through the real @google-cloud/kms client', () => {
     const { signer } = kmsSigner(algorithm, { alg });
     const before = server.calls.asymmetricSign;
     await expect(sign(signer)).rejects.toBeInstanceOf(KmsKeyMismatchError);
-    await expect(signer.jwks()).rejects.toMatchObject({ code: 'KMS_KEY_MISMATCH' });
+    await expect(signer.jwks()).rejects.toMatchObject({ code: 'ERR_S2S_KMS_KEY_MISMATCH' });
     expect(server.calls.asymmetricSign).toBe(before);
   });
 
@@ -152,7 +152,7 @@ describe('KMS signing through the real @google-cloud/kms client', () => {
     const before = server.calls.getPublicKey;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsError);
-    expect(error).toMatchObject({ code: 'KMS_ERROR', grpcCode: 5 });
+    expect(error).toMatchObject({ code: 'ERR_S2S_KMS_ERROR', grpcCode: 5 });
     expect(server.calls.getPublicKey - before).toBe(1);
   });
 });
@@ -170,7 +170,7 @@ describe('KMS data integrity: each fault switch is caught and no token is produc
       server.setFaults(faults);
       const error = await sign(signer).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KmsIntegrityError);
-      expect(error).toMatchObject({ code: 'KMS_INTEGRITY', check });
+      expect(error).toMatchObject({ code: 'ERR_S2S_KMS_INTEGRITY', check });
       server.resetFaults();
       await expect(sign(signer)).resolves.toMatch(/^ey/);
     }
@@ -179,7 +179,7 @@ describe('KMS data integrity: each fault switch is caught and no token is produc
   it('wrongPemCrc on GetPublicKey -> jwks() and sign() fail with KmsIntegrityError(pemCrc32c), then recover', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256');
     server.setFaults({ wrongPemCrc: true });
-    await expect(signer.jwks()).rejects.toMatchObject({ code: 'KMS_INTEGRITY', check: 'pemCrc32c' });
+    await expect(signer.jwks()).rejects.toMatchObject({ code: 'ERR_S2S_KMS_INTEGRITY', check: 'pemCrc32c' });
     const before = server.calls.asymmetricSign;
     await expect(sign(signer)).rejects.toMatchObject({ check: 'pemCrc32c' });
     expect(server.calls.asymmetricSign).toBe(before);
@@ -220,7 +220,7 @@ describe('KMS deadlines and bounded retries', () => {
     const before = server.calls.asymmetricSign;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsUnavailableError);
-    expect(error).toMatchObject({ code: 'KMS_UNAVAILABLE', attempts: 3, grpcCode: 14 });
+    expect(error).toMatchObject({ code: 'ERR_S2S_KMS_UNAVAILABLE', attempts: 3, grpcCode: 14 });
     expect(server.calls.asymmetricSign - before).toBe(3);
   });
 
@@ -231,7 +231,7 @@ describe('KMS deadlines and bounded retries', () => {
     const before = server.calls.asymmetricSign;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsResourceExhaustedError);
-    expect(error).toMatchObject({ code: 'KMS_RESOURCE_EXHAUSTED', grpcCode: 8 });
+    expect(error).toMatchObject({ code: 'ERR_S2S_KMS_RESOURCE_EXHAUSTED', grpcCode: 8 });
     expect(server.calls.asymmetricSign - before).toBe(1);
     await expect(sign(signer)).resolves.toMatch(/^ey/);
   });

@@ -113,7 +113,7 @@ describe('a KMS key without @google-cloud/kms installed', () => {
       expect(out).toMatchObject({
         started: false,
         name: 'SignerConfigError',
-        code: 'INVALID_CONFIG',
+        code: 'ERR_S2S_INVALID_CONFIG',
         field: 'HYPER_S2S_JWT_KMS_KEY_VERSION',
       });
       expect(out.message).toContain('@google-cloud/kms');

@@ -150,13 +150,15 @@ describe('KMS pre-signed pool', () => {
     const tokens = [];
     for (let i = 0; i < size; i++) tokens.push(await signer.sign({ scope: 'spaces:create' }));
     expect(new Set(tokens).size).toBe(size);
-    await expect(signer.sign({ scope: 'spaces:create' })).rejects.toMatchObject({ code: 'KMS_UNAVAILABLE' });
+    await expect(signer.sign({ scope: 'spaces:create' })).rejects.toMatchObject({
+      code: 'ERR_S2S_KMS_UNAVAILABLE',
+    });
     await quiet();
     const failures = log.entries.filter((e) => e.obj.event === 's2s_prefetch_failed');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]!.obj).toMatchObject({
       category: LITE_AUTH_LOG_CATEGORY,
-      code: 'KMS_UNAVAILABLE',
+      code: 'ERR_S2S_KMS_UNAVAILABLE',
       scope: 'spaces:create',
     });
     server.resetFaults();

@@ -161,7 +161,7 @@ describe('sign(): a fresh jti per call, never a cached token', () => {
       .sign({ scope: 'spaces:create' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SignRequestError);
-    expect(error).toMatchObject({ code: 'INVALID_SIGN_REQUEST', field: 'jti' });
+    expect(error).toMatchObject({ code: 'ERR_S2S_INVALID_SIGN_REQUEST', field: 'jti' });
   });
 
   it(`accepts a jti of exactly ${MAX_JTI_LENGTH} UTF-8 bytes (32 emoji)`, async () => {
@@ -217,7 +217,7 @@ describe('sign(): scope', () => {
       .sign({ scope: scope as string })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScopeError);
-    expect(error).toMatchObject({ code: 'INVALID_SCOPE', field: 'scope' });
+    expect(error).toMatchObject({ code: 'ERR_S2S_INVALID_SCOPE', field: 'scope' });
   });
 
   it.each([
@@ -225,7 +225,7 @@ describe('sign(): scope', () => {
     ['not a string', 5],
   ])('refuses a per-call audience that is %s', async (_name, audience) => {
     await expect(rsa().sign({ scope: 'spaces:create', audience: audience as string })).rejects.toMatchObject({
-      code: 'INVALID_SIGN_REQUEST',
+      code: 'ERR_S2S_INVALID_SIGN_REQUEST',
       field: 'audience',
     });
   });

@@ -131,7 +131,7 @@ describe('signer.fetch with hostile or broken responses', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SignedFetchError);
     expect(error).toMatchObject({
-      code: 'FETCH_FAILED',
+      code: 'ERR_S2S_FETCH_FAILED',
       endpoint: `http://127.0.0.1:${port}/integrations/spaces`,
     });
     const text = `${(error as Error).message} ${inspect(error, { depth: 10 })}`;

@@ -231,7 +231,7 @@ describe('signer.fetch', () => {
       }),
     ).rejects.toBeInstanceOf(SignRequestError);
     await expect(signer.fetch(`${base}/x`, undefined, { scope: 'admin:all' })).rejects.toMatchObject({
-      code: 'INVALID_SCOPE',
+      code: 'ERR_S2S_INVALID_SCOPE',
     });
     expect(seen).toHaveLength(0);
   });

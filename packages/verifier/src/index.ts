@@ -1,6 +1,11 @@
 export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
-export { VerifierConfigError, VerifierUsageError } from './errors.js';
+export {
+  VerifierConfigError,
+  VerifierError,
+  type VerifierErrorCode,
+  VerifierUsageError,
+} from './errors.js';
 export { bearerCredential } from './http/authorization.js';
 export {
   DEFAULT_RETRY_AFTER_SECONDS,

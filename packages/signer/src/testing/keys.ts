@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { SignerError } from '../errors.js';
 import { signP256Digest } from './ecdsa.js';
 import { signRsaPkcs1Sha256Digest } from './rsa.js';
 
@@ -15,13 +16,14 @@ export interface KmsTestKeySpec {
 }
 
 /** Programmer error in test setup (bad key spec); `code` says which. */
-export class KmsTestServerError extends Error {
-  override readonly name = 'KmsTestServerError';
-  constructor(
-    readonly code: 'KMS_TEST_UNKNOWN_ALGORITHM' | 'KMS_TEST_KEY_MISMATCH' | 'KMS_TEST_INVALID_PEM',
-    message: string,
-  ) {
-    super(message);
+export class KmsTestServerError extends SignerError {
+  declare readonly code:
+    | 'ERR_S2S_KMS_TEST_UNKNOWN_ALGORITHM'
+    | 'ERR_S2S_KMS_TEST_KEY_MISMATCH'
+    | 'ERR_S2S_KMS_TEST_INVALID_PEM';
+
+  constructor(code: KmsTestServerError['code'], message: string) {
+    super(code, message);
   }
 }
 
@@ -42,7 +44,10 @@ export function createTestKey(spec: KmsTestKeySpec): TestKey {
   const { algorithm } = spec;
   const rsaBits = RSA_BITS[algorithm];
   if (rsaBits === undefined && algorithm !== 'EC_SIGN_P256_SHA256') {
-    throw new KmsTestServerError('KMS_TEST_UNKNOWN_ALGORITHM', `unsupported algorithm ${String(algorithm)}`);
+    throw new KmsTestServerError(
+      'ERR_S2S_KMS_TEST_UNKNOWN_ALGORITHM',
+      `unsupported algorithm ${String(algorithm)}`,
+    );
   }
   const privateKey =
     spec.privateKeyPem === undefined ? generate(rsaBits) : importPem(spec.privateKeyPem, algorithm);
@@ -52,7 +57,10 @@ export function createTestKey(spec: KmsTestKeySpec): TestKey {
       ? privateKey.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1'
       : privateKey.asymmetricKeyType === 'rsa' && details.modulusLength === rsaBits;
   if (!matches) {
-    throw new KmsTestServerError('KMS_TEST_KEY_MISMATCH', `privateKeyPem is not a key for ${algorithm}`);
+    throw new KmsTestServerError(
+      'ERR_S2S_KMS_TEST_KEY_MISMATCH',
+      `privateKeyPem is not a key for ${algorithm}`,
+    );
   }
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   const sign = rsaBits === undefined ? signP256Digest : signRsaPkcs1Sha256Digest;
@@ -70,7 +78,7 @@ function importPem(pem: string, algorithm: KmsTestAlgorithm): KeyObject {
     return createPrivateKey(pem);
   } catch {
     throw new KmsTestServerError(
-      'KMS_TEST_INVALID_PEM',
+      'ERR_S2S_KMS_TEST_INVALID_PEM',
       `privateKeyPem for ${algorithm} is not a private key PEM`,
     );
   }

@@ -53,22 +53,22 @@ const PHASES: readonly Phase[] = [
     faults: { latencyMs: 2000 },
     // Long enough for whole failing calls (3 cut attempts, ~630 ms) to start and end inside it.
     ms: 1500,
-    allowed: ['KMS_UNAVAILABLE'],
-    required: ['KMS_UNAVAILABLE'],
+    allowed: ['ERR_S2S_KMS_UNAVAILABLE'],
+    required: ['ERR_S2S_KMS_UNAVAILABLE'],
   },
   {
     name: 'UNAVAILABLE burst',
     faults: { unavailableTimes: 60 },
     ms: 450,
-    allowed: ['ok', 'KMS_UNAVAILABLE'],
-    required: ['KMS_UNAVAILABLE', 'ok'],
+    allowed: ['ok', 'ERR_S2S_KMS_UNAVAILABLE'],
+    required: ['ERR_S2S_KMS_UNAVAILABLE', 'ok'],
   },
   {
     name: 'RESOURCE_EXHAUSTED burst',
     faults: { resourceExhaustedTimes: 40 },
     ms: 350,
-    allowed: ['ok', 'KMS_RESOURCE_EXHAUSTED'],
-    required: ['KMS_RESOURCE_EXHAUSTED', 'ok'],
+    allowed: ['ok', 'ERR_S2S_KMS_RESOURCE_EXHAUSTED'],
+    required: ['ERR_S2S_KMS_RESOURCE_EXHAUSTED', 'ok'],
   },
   {
     name: 'bad signature CRC',
@@ -263,7 +263,7 @@ describe.each([
       const fresh = Object.fromEntries(freshCalls.map((call) => [call.phase, call.outcome]));
       expect(fresh['bad PEM CRC']).toBe('KMS_INTEGRITY:pemCrc32c');
       expect(fresh['wrong key name']).toBe('KMS_INTEGRITY:name');
-      expect(fresh['latency spike past the deadline']).toBe('KMS_UNAVAILABLE');
+      expect(fresh['latency spike past the deadline']).toBe('ERR_S2S_KMS_UNAVAILABLE');
       expect(fresh['healthy again']).toBe('ok');
     }, 60_000);
 

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/crc32c.js';
+import { SignerError } from '../../src/errors.js';
 import { type KmsTestServer, KmsTestServerError, startKmsTestServer } from '../../src/testing/index.js';
 import { ALGORITHMS, grpcCode, keyVersion, sha256 } from './fixtures.js';
 
@@ -137,18 +138,23 @@ describe('KMS test server through the real KeyManagementServiceClient', () => {
   });
 
   it.each([
-    ['an RSA-2048 PEM for a 3072-bit algorithm', 'RSA_SIGN_PKCS1_3072_SHA256', 'KMS_TEST_KEY_MISMATCH'],
-    ['an RSA PEM for the P-256 algorithm', 'EC_SIGN_P256_SHA256', 'KMS_TEST_KEY_MISMATCH'],
-    ['a PEM that is no private key', 'RSA_SIGN_PKCS1_2048_SHA256', 'KMS_TEST_INVALID_PEM'],
+    [
+      'an RSA-2048 PEM for a 3072-bit algorithm',
+      'RSA_SIGN_PKCS1_3072_SHA256',
+      'ERR_S2S_KMS_TEST_KEY_MISMATCH',
+    ],
+    ['an RSA PEM for the P-256 algorithm', 'EC_SIGN_P256_SHA256', 'ERR_S2S_KMS_TEST_KEY_MISMATCH'],
+    ['a PEM that is no private key', 'RSA_SIGN_PKCS1_2048_SHA256', 'ERR_S2S_KMS_TEST_INVALID_PEM'],
   ] as const)('addKey refuses %s with a typed error', (_, algorithm, code) => {
     const privateKeyPem =
-      code === 'KMS_TEST_INVALID_PEM'
+      code === 'ERR_S2S_KMS_TEST_INVALID_PEM'
         ? '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n'
         : generateKeyPairSync('rsa', { modulusLength: 2048 })
             .privateKey.export({ type: 'pkcs8', format: 'pem' })
             .toString();
     const attempt = () => server.addKey(keyVersion('refused'), { algorithm, privateKeyPem });
     expect(attempt).toThrow(KmsTestServerError);
+    expect(attempt).toThrow(SignerError); // one base class per package
     expect(attempt).toThrow(expect.objectContaining({ code }));
   });
 

@@ -1,3 +1,5 @@
+import { VerifierError } from '../errors.js';
+
 /**
  * Why a replay-store call was refused. Every one of these makes the verifier answer
  * 503 `replay_store_unavailable` (fail closed): the jti was not confirmed as first use.
@@ -17,12 +19,10 @@ export type ReplayStoreErrorCode =
   /** The entry cannot be stored (empty or oversized iss/jti, NUL character, exp out of range). */
   | 'ERR_S2S_REPLAY_ENTRY';
 
-export class ReplayStoreError extends Error {
-  readonly code: ReplayStoreErrorCode;
+export class ReplayStoreError extends VerifierError {
+  declare readonly code: ReplayStoreErrorCode;
 
   constructor(code: ReplayStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReplayStoreError';
-    this.code = code;
+    super(code, message, options);
   }
 }

@@ -1,0 +1,61 @@
+import type { JWK } from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  createVerifier,
+  memoryReplayStore,
+  ReplayStoreError,
+  VerifierConfigError,
+  VerifierError,
+  VerifierUsageError,
+} from '../src/index.js';
+import { file } from './harness/vectors.js';
+
+const ISS = 'https://lite.example';
+const EXP = 1_900_000_000;
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.unreachable('expected a rejection'),
+    (error: unknown) => error,
+  );
+}
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return expect.unreachable('expected a throw');
+}
+
+describe('errors: one base class, ERR_S2S_* codes', () => {
+  it('a startup config error is a VerifierError with its code and field', () => {
+    const error = thrown(() => createVerifier({} as never));
+    expect(error).toBeInstanceOf(VerifierConfigError);
+    expect(error).toBeInstanceOf(VerifierError);
+    expect(error).toMatchObject({ name: 'VerifierConfigError', code: 'ERR_S2S_VERIFIER_CONFIG' });
+  });
+
+  it('a usage error is a VerifierError with its code', async () => {
+    const verifier = createVerifier({
+      keys: { jwks: { keys: file.jwks.keys as JWK[] } },
+      audience: 'hyper-core',
+      issuers: ['hyper-lite'],
+      replayStore: memoryReplayStore(),
+    });
+    const error = await rejection(verifier.verify('not-a-token', {} as never));
+    expect(error).toBeInstanceOf(VerifierUsageError);
+    expect(error).toBeInstanceOf(VerifierError);
+    expect(error).toMatchObject({ name: 'VerifierUsageError', code: 'ERR_S2S_VERIFIER_USAGE' });
+  });
+
+  it('a replay-store error is a VerifierError with its code', async () => {
+    const store = memoryReplayStore({ maxEntries: 1, now: () => EXP * 1000 });
+    await store.remember({ iss: ISS, jti: 'a', exp: EXP });
+    const error = await rejection(store.remember({ iss: ISS, jti: 'b', exp: EXP }));
+    expect(error).toBeInstanceOf(ReplayStoreError);
+    expect(error).toBeInstanceOf(VerifierError);
+    expect(error).toMatchObject({ name: 'ReplayStoreError', code: 'ERR_S2S_REPLAY_FULL' });
+  });
+});
