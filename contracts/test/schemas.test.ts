@@ -8,24 +8,25 @@ import {
 } from '../src/index.js';
 
 const vectors = loadVectors().vectors;
+const validClaims = vectors.filter((v) => v.expect[0]!.reason === 'ok' && v.signed);
+const badClaims = vectors.filter((v) => /^(missing|invalid)_claim\(/.test(v.expect[0]!.reason) && v.signed);
 
 describe('ClaimsSchema', () => {
-  it.each(vectors.filter((v) => v.expect[0]!.reason === 'ok' && v.signed))(
-    'accepts the claims of valid vector $id',
-    (v) => {
-      expect(ClaimsSchema.safeParse(v.signed!.claims).success).toBe(true);
-    },
-  );
+  it('has valid and claim-rejecting vectors to check (a filter that matches nothing checks nothing)', () => {
+    expect(validClaims.length).toBeGreaterThan(0);
+    expect(badClaims.length).toBeGreaterThan(0);
+  });
 
-  it.each(vectors.filter((v) => /^(missing|invalid)_claim\(/.test(v.expect[0]!.reason) && v.signed))(
-    'rejects the claims of $id at the claim the vector names',
-    (v) => {
-      const result = ClaimsSchema.safeParse(v.signed!.claims);
-      expect(result.success).toBe(false);
-      const claim = /\((\w+)\)/.exec(v.expect[0]!.reason)![1];
-      expect(result.error!.issues.map((i) => i.path[0])).toContain(claim);
-    },
-  );
+  it.each(validClaims)('accepts the claims of valid vector $id', (v) => {
+    expect(ClaimsSchema.safeParse(v.signed!.claims).success).toBe(true);
+  });
+
+  it.each(badClaims)('rejects the claims of $id at the claim the vector names', (v) => {
+    const result = ClaimsSchema.safeParse(v.signed!.claims);
+    expect(result.success).toBe(false);
+    const claim = /\((\w+)\)/.exec(v.expect[0]!.reason)![1];
+    expect(result.error!.issues.map((i) => i.path[0])).toContain(claim);
+  });
 });
 
 describe('ProtectedHeaderSchema', () => {

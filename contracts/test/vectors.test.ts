@@ -11,6 +11,7 @@ import {
 
 const file = loadVectors();
 const signedVectors = file.vectors.filter((v) => v.signed);
+const keySigned = signedVectors.filter((v) => v.signed!.signingKid);
 
 const decodeSegment = (segment: string) => Buffer.from(segment, 'base64url').toString('utf8');
 
@@ -56,18 +57,19 @@ describe('the canonical vector file', () => {
     expect(decodeSegment(p)).toBe(JSON.stringify(vector.signed!.claims));
   });
 
-  it.each(signedVectors.filter((v) => v.signed!.signingKid))(
-    '$id: the signature was made by the declared signing key',
-    (vector) => {
-      const { header, signingKid } = vector.signed!;
-      const key = file.testPrivateKeys.keys.find((k) => k.kid === signingKid)!;
-      const [h, p, s] = vector.token.split('.') as [string, string, string];
-      const pub = createPublicKey(key.pkcs8Pem);
-      const digest = header.alg === 'RS512' ? 'sha512' : 'sha256';
-      const options = key.alg === 'ES256' ? { key: pub, dsaEncoding: 'ieee-p1363' as const } : pub;
-      expect(verify(digest, Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url'))).toBe(true);
-    },
-  );
+  it('has vectors signed by a declared key to check', () => {
+    expect(keySigned.length).toBeGreaterThan(0);
+  });
+
+  it.each(keySigned)('$id: the signature was made by the declared signing key', (vector) => {
+    const { header, signingKid } = vector.signed!;
+    const key = file.testPrivateKeys.keys.find((k) => k.kid === signingKid)!;
+    const [h, p, s] = vector.token.split('.') as [string, string, string];
+    const pub = createPublicKey(key.pkcs8Pem);
+    const digest = header.alg === 'RS512' ? 'sha512' : 'sha256';
+    const options = key.alg === 'ES256' ? { key: pub, dsaEncoding: 'ieee-p1363' as const } : pub;
+    expect(verify(digest, Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url'))).toBe(true);
+  });
 
   it('marks exactly the RS256 signed vectors deterministic', () => {
     for (const v of signedVectors)

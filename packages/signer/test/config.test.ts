@@ -1,6 +1,8 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSigner, SignerConfigError, type SignerOptions } from '../src/index.js';
+import { kmsLoadedAfter, packageDir } from './helpers/kms-probe.js';
 import { AUDIENCE, EC_KEY, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
 
 const pemKey = { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid };
@@ -197,14 +199,18 @@ describe('createSigner validates its configuration at startup', () => {
 
   it('never quotes key material in an error', () => {
     for (const privateKeyPem of [rsa1024, encrypted, `${RSA_KEY.pkcs8Pem.slice(0, 200)}garbage`]) {
+      let error: unknown;
       try {
         createSigner({ ...base, key: { ...pemKey, privateKeyPem } });
-        expect.unreachable();
-      } catch (error) {
-        const body = privateKeyPem.split('\n')[1]!;
-        expect((error as Error).message).not.toContain(body);
-        expect(String((error as Error).stack)).not.toContain(body);
+      } catch (e) {
+        error = e;
       }
+      // Outside the try: a signer that accepted the key must fail here, not be swallowed by a catch.
+      expect(error).toBeInstanceOf(SignerConfigError);
+      const body = privateKeyPem.split('\n')[1]!;
+      expect((error as Error).message).not.toContain(body);
+      expect(String((error as Error).stack)).not.toContain(body);
+      expect(String((error as Error).cause ?? '')).not.toContain(body);
     }
   });
 
@@ -233,5 +239,13 @@ describe('createSigner validates its configuration at startup', () => {
   it('accepts a KMS key without a client and does not load @google-cloud/kms until it is used', () => {
     const signer = createSigner({ ...base, key: { kms: { keyVersionName: kmsName }, kid: RSA_KEY.kid } });
     expect(signer.alg).toBe('RS256');
-  });
+    // In a fresh process: this file's own imports must not mask (or fake) a load.
+    const index = JSON.stringify(join(packageDir, 'src', 'index.ts'));
+    const options = `{ key: { kms: { keyVersionName: ${JSON.stringify(kmsName)} }, kid: ${JSON.stringify(RSA_KEY.kid)} }, issuer: 'i', subject: 's', audience: 'a' }`;
+    expect(
+      kmsLoadedAfter(`const { createSigner } = await import(${index}); createSigner(${options});`, {
+        source: true,
+      }),
+    ).toBe(false);
+  }, 60_000);
 });

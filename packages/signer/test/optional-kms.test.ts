@@ -11,10 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { kmsLoadedAfter, packageDir } from './helpers/kms-probe.js';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const srcDir = join(packageDir, 'src');
 
 function sourceFiles(dir: string): string[] {
@@ -23,23 +22,6 @@ function sourceFiles(dir: string): string[] {
     if (entry.isDirectory()) return entry.name === 'testing' ? [] : sourceFiles(path);
     return path.endsWith('.ts') ? [path] : [];
   });
-}
-
-/** Runs an ES module in a fresh Node process and reports whether google-gax / @google-cloud/kms got loaded. */
-function kmsLoadedAfter(script: string): boolean {
-  const probe = `
-    import { createRequire } from 'node:module';
-    const require = createRequire(${JSON.stringify(join(packageDir, 'package.json'))});
-    ${script}
-    const loaded = Object.keys(require.cache).some((p) => p.includes('google-gax') || p.includes('@google-cloud+kms') || p.includes('@google-cloud/kms'));
-    process.stdout.write(String(loaded));
-  `;
-  return (
-    execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
-      cwd: packageDir,
-      encoding: 'utf8',
-    }) === 'true'
-  );
 }
 
 describe('@google-cloud/kms stays an optional peer', () => {

@@ -4,6 +4,7 @@ import { createSigner } from '../src/index.js';
 import { testKey, vectorFile } from './helpers/vectors.js';
 
 const reproducible = vectorFile.vectors.filter((v) => v.signed?.producedBySigner && v.signed.deterministic);
+const randomised = vectorFile.vectors.filter((v) => v.signed?.producedBySigner && !v.signed.deterministic);
 
 /** Sequence steps a signer emits: the stateful vectors' tokens are reproduced like the others. */
 const reproducibleSteps = vectorFile.sequences.flatMap((sequence) =>
@@ -32,6 +33,10 @@ describe('the signer reproduces the canonical vectors', () => {
     expect(reproducible.length).toBeGreaterThanOrEqual(10);
   });
 
+  it('has signer-produced ES256 vectors to compare header and claims with', () => {
+    expect(randomised.length).toBeGreaterThan(0);
+  });
+
   it.each(reproducible.map((v) => [v.id, v] as const))('reproduces %s byte for byte', async (_id, vector) => {
     const { claims } = vector.signed!;
     const signer = signerFor(vector);
@@ -50,17 +55,16 @@ describe('the signer reproduces the canonical vectors', () => {
     },
   );
 
-  it.each(
-    vectorFile.vectors
-      .filter((v) => v.signed?.producedBySigner && !v.signed.deterministic)
-      .map((v) => [v.id, v] as const),
-  )('emits the header and claims of %s exactly (ES256 signatures are randomised)', async (_id, vector) => {
-    const { claims } = vector.signed!;
-    const signer = signerFor(vector);
-    const token = await signer.sign({ scope: claims.scope as string });
-    const [h, p] = token.split('.');
-    expect(`${h}.${p}`).toBe(vector.token.split('.').slice(0, 2).join('.'));
-  });
+  it.each(randomised.map((v) => [v.id, v] as const))(
+    'emits the header and claims of %s exactly (ES256 signatures are randomised)',
+    async (_id, vector) => {
+      const { claims } = vector.signed!;
+      const signer = signerFor(vector);
+      const token = await signer.sign({ scope: claims.scope as string });
+      const [h, p] = token.split('.');
+      expect(`${h}.${p}`).toBe(vector.token.split('.').slice(0, 2).join('.'));
+    },
+  );
 
   it('publishes exactly the vector file JWK for each test key', async () => {
     for (const jwk of vectorFile.jwks.keys) {

@@ -23,11 +23,14 @@ describe('hand-written claim checks agree with ClaimsSchema', () => {
 
   it.each(decodable)('on the claims of %s', (_id, payload) => agree(payload));
 
-  it.each(
-    file.vectors
-      .filter((vector) => vector.signed)
-      .map((vector) => [vector.id, vector.signed!.claims] as const),
-  )('on the signed claims recorded for %s', (_id, claims) => agree(claims));
+  const signedClaims = file.vectors
+    .filter((vector) => vector.signed)
+    .map((vector) => [vector.id, vector.signed!.claims] as const);
+  it('has signed claims recorded in the vectors', () => {
+    expect(signedClaims.length).toBeGreaterThan(0);
+  });
+
+  it.each(signedClaims)('on the signed claims recorded for %s', (_id, claims) => agree(claims));
 
   it('on generated claim sets', () => {
     const value = fc.oneof(

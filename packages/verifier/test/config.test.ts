@@ -1,10 +1,11 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { JWK } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../src/errors.js';
 import type { VerifierOptions } from '../src/options.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
+import { startJwksServer } from './harness/jwks-server.js';
 import { file } from './harness/vectors.js';
 
 const rsa = file.jwks.keys.find((key) => key.kid === 'lite-2026-03') as JWK;
@@ -162,10 +163,23 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     expect(() => createVerifier(options as unknown as VerifierOptions)).not.toThrow();
   });
 
-  it('does not fetch anything when configured with a URL (bootstrap never blocks on the JWKS)', () => {
-    const verifier = createVerifier(
-      withKeys({ jwksUrl: 'https://jwks.invalid/keys' }) as unknown as VerifierOptions,
-    );
-    expect(typeof verifier.verify).toBe('function');
+  it('does not fetch anything when configured with a URL (bootstrap never blocks on the JWKS)', async () => {
+    const server = await startJwksServer(file.jwks);
+    // A pass-through spy (the real fetch still runs): an eager fetch would show up as a call here
+    // synchronously, before any network round trip could hide it.
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const verifier = createVerifier(withKeys({ jwksUrl: server.url }) as unknown as VerifierOptions);
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(fetchSpy).not.toHaveBeenCalled();
+      expect(server.requests).toBe(0);
+      // warmup is what fetches: the spy and the server do see a fetch when there is one.
+      await verifier.warmup();
+      expect(fetchSpy).toHaveBeenCalledTimes(1);
+      expect(server.requests).toBe(1);
+    } finally {
+      fetchSpy.mockRestore();
+      await server.close();
+    }
   });
 });

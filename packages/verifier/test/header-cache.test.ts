@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeCompact, VerifiedHeaders } from '../src/compact.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { liveVerifier } from './harness/verifiers.js';
@@ -37,16 +37,66 @@ describe('verified header cache', () => {
     expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
   });
 
-  it('stays bounded', () => {
+  it('stays bounded, and keeps the most recent headers', () => {
     const cache = new VerifiedHeaders();
+    const segment = (i: number) => b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` });
     for (let i = 0; i < VerifiedHeaders.MAX * 3; i++) {
-      const decoded = decodeCompact(`${b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` })}.${b64({})}.c2ln`);
-      if (decoded) cache.remember(decoded);
+      const decoded = decodeCompact(`${segment(i)}.${b64({})}.c2ln`);
+      if (!decoded) throw new Error('decode failed');
+      cache.remember(decoded);
     }
     let held = 0;
-    for (let i = 0; i < VerifiedHeaders.MAX * 3; i++) {
-      if (cache.get(b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` }))) held++;
-    }
+    for (let i = 0; i < VerifiedHeaders.MAX * 3; i++) if (cache.get(segment(i))) held++;
+    // Non-empty as well as bounded: a cache that kept nothing would pass a bound alone.
+    expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(VerifiedHeaders.MAX);
+    expect(cache.get(segment(VerifiedHeaders.MAX * 3 - 1))).toEqual({
+      alg: 'RS256',
+      typ: 'JWT',
+      kid: `k${VerifiedHeaders.MAX * 3 - 1}`,
+    });
+  });
+});
+
+describe("the verifier's header cache", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('is fed only by signature-verified tokens and answers the next token with the same header', async () => {
+    // Pass-through spies: the real cache runs; they only record which instance learnt what.
+    const remember = vi.spyOn(VerifiedHeaders.prototype, 'remember');
+    const get = vi.spyOn(VerifiedHeaders.prototype, 'get');
+    const verifier = liveVerifier();
+    const good = await sign(key, nowSeconds(), {}, { x: 'forged-header' });
+    const [header, payload] = good.split('.') as [string, string, string];
+    expect(await verifier.verify(`${header}.${payload}.${'A'.repeat(342)}`, endpoint)).toMatchObject({
+      reason: 'invalid_signature',
+    });
+    expect(remember).not.toHaveBeenCalled();
+    expect(await verifier.verify(good, endpoint)).toMatchObject({ status: 200 });
+    expect(remember).toHaveBeenCalledTimes(1);
+    const cache = remember.mock.contexts[0] as VerifiedHeaders;
+    expect(cache.get(header)).toMatchObject({ kid: key.kid, x: 'forged-header' });
+    get.mockClear();
+    const next = await sign(key, nowSeconds(), {}, { x: 'forged-header' });
+    expect(await verifier.verify(next, endpoint)).toMatchObject({ status: 200 });
+    expect(get.mock.results.some((result) => result.value !== undefined)).toBe(true);
+  });
+
+  it('stays bounded under many distinct verified headers', async () => {
+    const remember = vi.spyOn(VerifiedHeaders.prototype, 'remember');
+    const verifier = liveVerifier();
+    const headers: string[] = [];
+    for (let i = 0; i < VerifiedHeaders.MAX * 2 + 1; i++) {
+      const token = await sign(key, nowSeconds(), {}, { x: i });
+      headers.push(token.slice(0, token.indexOf('.')));
+      expect(await verifier.verify(token, endpoint)).toMatchObject({ status: 200 });
+    }
+    const cache = remember.mock.contexts[0] as VerifiedHeaders;
+    const held = headers.filter((segment) => cache.get(segment) !== undefined).length;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(VerifiedHeaders.MAX);
+    expect(cache.get(headers.at(-1) as string)).toBeDefined();
   });
 });

@@ -103,9 +103,19 @@ describe('prom-client adapter', () => {
     expect(await counterValue(registry, JWKS_FETCH_FAILURES_METRIC, { reason: 'http_status' })).toBe(1);
   });
 
-  it('reuses the counters when a second adapter is made on the same registry', () => {
+  it('reuses the counters when a second adapter is made on the same registry', async () => {
     const registry = new Registry();
-    prometheusMetrics({ registry });
-    expect(() => prometheusMetrics({ registry })).not.toThrow();
+    const first = prometheusMetrics({ registry });
+    const second = prometheusMetrics({ registry });
+    const labels = { reason: 'ok', path: endpoint.path, scope: endpoint.scope } as const;
+    first.increment(METRIC_NAMES.success, labels);
+    second.increment(METRIC_NAMES.success, labels);
+    second.jwksFetch?.('timeout');
+    // Both adapters count into the one registered counter: nothing is lost to an unregistered copy.
+    expect(await counterValue(registry, METRIC_NAMES.success, labels)).toBe(2);
+    expect(await counterValue(registry, JWKS_FETCHES_METRIC)).toBe(1);
+    expect(await counterValue(registry, JWKS_FETCH_FAILURES_METRIC, { reason: 'timeout' })).toBe(1);
+    const names = (await registry.getMetricsAsJSON()).map((metric) => metric.name);
+    expect(names.filter((name) => name === METRIC_NAMES.success)).toHaveLength(1);
   });
 });

@@ -1,11 +1,10 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/replay/migrate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../src/replay/pg.js';
 import type { ReplayEntry, ReplayStore } from '../src/replay/store.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
+import { useReplayDatabase } from './support/replay-database.js';
 
 let key: TestKey;
 beforeAll(async () => {
@@ -109,19 +108,13 @@ describe('replay protection in the verifier', () => {
   });
 });
 
-describe('with pgReplayStore on PGlite (real Postgres semantics in process)', () => {
-  let db: PGlite;
-  beforeAll(async () => {
-    db = await PGlite.create();
-    await migrate(db);
-  }, 60_000);
-  afterAll(async () => {
-    await db?.close();
-  });
+describe('with pgReplayStore on real Postgres, two verifiers each with its own pool', () => {
+  const database = useReplayDatabase();
 
   it('accepts a token once across two verifiers sharing the database', async () => {
-    const a = liveVerifier({ replayStore: pgReplayStore({ db }) });
-    const b = liveVerifier({ replayStore: pgReplayStore({ db }) });
+    // Two pools: the racing INSERTs really run on separate connections, as two replicas' would.
+    const a = liveVerifier({ replayStore: pgReplayStore({ db: database.pool({ max: 4 }) }) });
+    const b = liveVerifier({ replayStore: pgReplayStore({ db: database.pool({ max: 4 }) }) });
     const token = await sign(key, nowSeconds());
     const results = await Promise.all([
       ...Array.from({ length: 10 }, () => a.verify(token, endpoint)),

@@ -38,8 +38,13 @@ export interface TokenClaims {
   ttl?: number;
 }
 
-/** A conforming token signed now (epoch seconds `now`). */
-export async function sign(key: TestKey, now: number, claims: TokenClaims = {}): Promise<string> {
+/** A conforming token signed now (epoch seconds `now`); `header` adds protected header members. */
+export async function sign(
+  key: TestKey,
+  now: number,
+  claims: TokenClaims = {},
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const iat = now + (claims.iatOffset ?? 0);
   return new SignJWT({
     iss: claims.iss ?? file.issuer,
@@ -51,7 +56,7 @@ export async function sign(key: TestKey, now: number, claims: TokenClaims = {}):
     scope: claims.scope ?? 'spaces:create',
     jti: claims.jti ?? randomUUID(),
   })
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
+    .setProtectedHeader({ ...header, alg: key.alg, typ: 'JWT', kid: key.kid })
     .sign(key.privateKey);
 }
 
