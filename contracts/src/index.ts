@@ -35,6 +35,18 @@ export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
 export {
+  LATENCY_BUCKETS_SECONDS,
+  METRICS,
+  type MetricKind,
+  type MetricSide,
+  type MetricSpec,
+  metricsOf,
+  SIGNER_METRIC_NAMES,
+  type SignerMetricName,
+  VERIFIER_METRIC_NAMES,
+  type VerifierMetricName,
+} from './metrics.js';
+export {
   type BearerErrorCode,
   type InvalidClaimReason,
   invalidClaim,

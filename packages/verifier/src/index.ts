@@ -1,4 +1,5 @@
 export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
+export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
 export {
   VerifierConfigError,
@@ -21,6 +22,12 @@ export {
 } from './http/fetch.js';
 export { type MiddlewareOptions, type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
 export { MAX_JWKS_BYTES } from './keys/remote.js';
+export {
+  PURGE_RESULTS,
+  type PurgeResult,
+  type RememberOutcome,
+  type VerifierHistogramName,
+} from './metrics.js';
 export {
   type AuthMetricLabels,
   type AuthMetricName,

@@ -1,4 +1,5 @@
-import { METRIC_NAMES, type MetricName, type Reason } from '@hyper/s2s-contracts';
+import { METRIC_NAMES, type MetricName, type Reason, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import type { PurgeResult, VerifierHistogramName } from './metrics.js';
 
 /**
  * 503 outcomes (fail closed on JWKS or replay store) are neither a 401 nor a 403; they get a counter of
@@ -34,6 +35,14 @@ export interface MetricsSink {
   increment(name: AuthMetricName, labels: AuthMetricLabels): void;
   /** Optional: one call per JWKS request that went to the network, with how it ended. */
   jwksFetch?(outcome: JwksFetchOutcome): void;
+  /**
+   * Optional: one latency sample, in seconds, of a histogram in METRICS (@hyper/s2s-contracts):
+   * s2s_auth_duration_seconds {status, path, scope}, s2s_replay_remember_duration_seconds {outcome},
+   * s2s_jwks_fetch_duration_seconds {outcome}. Without it verify reads no clock for metrics.
+   */
+  observe?(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void;
+  /** Optional: one call per purge run (startPurger's `metrics`), with the rows it deleted. */
+  purge?(result: PurgeResult, deleted: number): void;
 }
 
 /** pino-shaped structured logger. */
@@ -64,10 +73,13 @@ export interface RejectionFacts {
 export class Observer {
   readonly #metrics: MetricsSink | undefined;
   readonly #logger: Logger | undefined;
+  /** The sink takes latency samples: only then does verify read the clock for metrics. */
+  readonly timed: boolean;
 
   constructor(metrics: MetricsSink | undefined, logger: Logger | undefined) {
     this.#metrics = metrics;
     this.#logger = logger;
+    this.timed = typeof metrics?.observe === 'function';
   }
 
   /** Whether rejection facts are wanted (a logger is attached): spares building them otherwise. */
@@ -94,9 +106,18 @@ export class Observer {
     }
   }
 
-  jwksFetch(outcome: JwksFetchOutcome): void {
+  jwksFetch(outcome: JwksFetchOutcome, seconds: number): void {
     try {
       this.#metrics?.jwksFetch?.(outcome);
+      this.#metrics?.observe?.(VERIFIER_METRIC_NAMES.jwksFetchDuration, seconds, { outcome });
+    } catch {
+      // contained
+    }
+  }
+
+  observe(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void {
+    try {
+      this.#metrics?.observe?.(name, seconds, labels);
     } catch {
       // contained
     }

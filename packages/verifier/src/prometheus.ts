@@ -1,61 +1,69 @@
-import { METRIC_NAMES } from '@hyper/s2s-contracts';
-import { Counter, type Registry, register } from 'prom-client';
-import {
-  type AuthMetricLabels,
-  type AuthMetricName,
-  type JwksFetchOutcome,
-  type MetricsSink,
-  UNAVAILABLE_METRIC_NAME,
-} from './observe.js';
+import { LATENCY_BUCKETS_SECONDS, metricsOf, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { Counter, Histogram, type Registry, register } from 'prom-client';
+import type { PurgeResult, VerifierHistogramName } from './metrics.js';
+import type { AuthMetricLabels, AuthMetricName, JwksFetchOutcome, MetricsSink } from './observe.js';
 
-export const JWKS_FETCHES_METRIC = 's2s_jwks_fetches_total';
-export const JWKS_FETCH_FAILURES_METRIC = 's2s_jwks_fetch_failures_total';
-
-const AUTH_HELP: Readonly<Record<AuthMetricName, string>> = {
-  [METRIC_NAMES.success]: 'Successful S2S JWT authorizations',
-  [METRIC_NAMES.unauthorized]:
-    'S2S requests rejected 401: missing, invalid, expired, replayed or unknown-kid token',
-  [METRIC_NAMES.forbidden]: 'S2S requests rejected 403: valid token without the required scope',
-  [UNAVAILABLE_METRIC_NAME]: 'S2S requests refused 503: JWKS or replay store unavailable (fail closed)',
-};
-const AUTH_LABELS = ['reason', 'path', 'scope'] as const;
+export const JWKS_FETCHES_METRIC = VERIFIER_METRIC_NAMES.jwksFetches;
+export const JWKS_FETCH_FAILURES_METRIC = VERIFIER_METRIC_NAMES.jwksFetchFailures;
 
 export interface PrometheusMetricsOptions {
   /** Default: prom-client's global registry. */
   registry?: Registry;
 }
 
-/** The registry's counter of that name if one exists (a second adapter on one registry reuses it). */
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
+/** The registry's metric of that name if one exists (a second adapter on one registry reuses it). */
+function counter(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<L>;
-  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+  if (existing instanceof Counter) return existing as Counter<string>;
+  return new Counter<string>({ name, help, labelNames, registers: [registry] });
+}
+
+function histogram(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Histogram) return existing as Histogram<string>;
+  return new Histogram<string>({
+    name,
+    help,
+    labelNames,
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
 }
 
 /**
- * A MetricsSink on prom-client: the contract's s2s_auth_success / s2s_auth_401 / s2s_auth_403, plus
- * s2s_auth_503, with labels reason, path, scope; and s2s_jwks_fetches_total and
- * s2s_jwks_fetch_failures_total{reason} for the remote JWKS.
+ * A MetricsSink on prom-client registering every verifier metric of METRICS (@hyper/s2s-contracts):
+ * the contract's s2s_auth_success / s2s_auth_401 / s2s_auth_403 plus s2s_auth_503 {reason, path,
+ * scope}; s2s_jwks_fetches_total, s2s_jwks_fetch_failures_total {reason}; the latency histograms
+ * s2s_auth_duration_seconds {status, path, scope}, s2s_replay_remember_duration_seconds {outcome},
+ * s2s_jwks_fetch_duration_seconds {outcome}; and the purger's s2s_replay_purge_runs_total {result},
+ * s2s_replay_purged_rows_total (pass the sink to startPurger as `metrics`).
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): MetricsSink {
   const registry = options.registry ?? register;
-  const auth = Object.fromEntries(
-    (Object.keys(AUTH_HELP) as AuthMetricName[]).map((name) => [
-      name,
-      counter(registry, name, AUTH_HELP[name], AUTH_LABELS),
-    ]),
-  ) as Record<AuthMetricName, Counter<(typeof AUTH_LABELS)[number]>>;
-  const fetches = counter(registry, JWKS_FETCHES_METRIC, 'JWKS requests sent to the network', []);
-  const failures = counter(registry, JWKS_FETCH_FAILURES_METRIC, 'JWKS requests that failed, by reason', [
-    'reason',
-  ]);
+  const counters = new Map<string, Counter<string>>();
+  const histograms = new Map<string, Histogram<string>>();
+  for (const [name, spec] of metricsOf('verifier')) {
+    if (spec.kind === 'counter') counters.set(name, counter(registry, name, spec.help, spec.labels));
+    else histograms.set(name, histogram(registry, name, spec.help, spec.labels));
+  }
+  const fetches = counters.get(JWKS_FETCHES_METRIC)!;
+  const failures = counters.get(JWKS_FETCH_FAILURES_METRIC)!;
+  const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;
+  const purgedRows = counters.get(VERIFIER_METRIC_NAMES.purgedRows)!;
   return {
     increment(name: AuthMetricName, labels: AuthMetricLabels) {
-      auth[name]?.inc({ reason: labels.reason, path: labels.path, scope: labels.scope });
+      counters.get(name)?.inc({ reason: labels.reason, path: labels.path, scope: labels.scope });
     },
     jwksFetch(outcome: JwksFetchOutcome) {
       fetches.inc();
       if (outcome !== 'ok') failures.inc({ reason: outcome });
+    },
+    observe(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>) {
+      histograms.get(name)?.observe(labels, seconds);
+    },
+    purge(result: PurgeResult, deleted: number) {
+      purgeRuns.inc({ result });
+      if (deleted > 0) purgedRows.inc(deleted);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH } from '@hyper/s2s-contracts';
+import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
 import { bounded, Deadline } from './bounded.js';
 import { type CallContext, callContext, type VerifyOptions } from './call.js';
@@ -10,11 +10,13 @@ import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jos
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
+import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
 import { Observer, type RejectionFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import type { ReplayCallOptions } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
+import { verifyFinished, verifyStarted } from './verify-telemetry.js';
 
 export type WarmupReport = KeysReport;
 
@@ -106,6 +108,7 @@ class S2sVerifier implements Verifier {
     }
     const attempt: Attempt = {};
     const observer = this.#observer;
+    const started = verifyStarted(observer);
     let result: VerifyResult;
     try {
       result = await this.#evaluate(token, call, nowMs, attempt);
@@ -121,6 +124,7 @@ class S2sVerifier implements Verifier {
       call.scopeLabel,
       result.ok || !observer.logging ? undefined : factsOf(attempt.decoded),
     );
+    if (started !== undefined) verifyFinished(observer, started, result, call, attempt.decoded);
     return result;
   }
 
@@ -173,6 +177,7 @@ class S2sVerifier implements Verifier {
 
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
     // jtis, and a 403 token is spent too.
+    const rememberStarted = this.#observer.timed ? performance.now() : undefined;
     let fresh: unknown;
     try {
       fresh = await this.#replayDeadline.bound(
@@ -182,10 +187,19 @@ class S2sVerifier implements Verifier {
         ),
       );
     } catch {
-      return failure('replay_store_unavailable');
+      fresh = undefined;
     }
-    if (typeof fresh !== 'boolean') return failure('replay_store_unavailable');
-    if (!fresh) return failure('replayed_token');
+    const remembered: RememberOutcome =
+      typeof fresh !== 'boolean' ? 'unavailable' : fresh ? 'fresh' : 'replayed';
+    if (rememberStarted !== undefined) {
+      this.#observer.observe(
+        VERIFIER_METRIC_NAMES.replayRememberDuration,
+        secondsSince(rememberStarted),
+        REMEMBER_LABELS[remembered],
+      );
+    }
+    if (remembered === 'unavailable') return failure('replay_store_unavailable');
+    if (remembered === 'replayed') return failure('replayed_token');
 
     if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
     return success(claims);

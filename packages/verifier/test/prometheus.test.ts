@@ -1,4 +1,4 @@
-import { METRIC_NAMES, MIN_JWKS_COOLDOWN_MS } from '@hyper/s2s-contracts';
+import { METRIC_NAMES, MIN_JWKS_COOLDOWN_MS, metricsOf } from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_FETCH_FAILURES_METRIC, JWKS_FETCHES_METRIC, prometheusMetrics } from '../src/prometheus.js';
@@ -34,19 +34,18 @@ async function counterValue(
 }
 
 describe('prom-client adapter', () => {
-  it('registers the contract counters plus 503 and JWKS counters on the given registry', async () => {
+  it('registers every verifier metric of the contract catalogue on the given registry', async () => {
     const registry = new Registry();
     prometheusMetrics({ registry });
-    const names = (await registry.getMetricsAsJSON()).map((metric) => metric.name).sort();
-    expect(names).toEqual(
-      [
-        METRIC_NAMES.success,
-        METRIC_NAMES.unauthorized,
-        METRIC_NAMES.forbidden,
-        's2s_auth_503',
+    const registered = (await registry.getMetricsAsJSON()).map((metric) => [metric.name, metric.type]);
+    const expected = metricsOf('verifier').map(([name, spec]) => [name, spec.kind]);
+    expect(registered.sort()).toEqual(expected.sort());
+    expect(registered.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        ...Object.values(METRIC_NAMES),
         JWKS_FETCHES_METRIC,
         JWKS_FETCH_FAILURES_METRIC,
-      ].sort(),
+      ]),
     );
   });
 

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
+import { secondsSince } from '../metrics.js';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
@@ -76,6 +77,7 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
   const guardedFetch: FetchImplementation = async (url, init) => {
     // Within the backoff the previous failure stands: fail fast without touching the network.
     if (Date.now() < retryAt) throw new KeysUnavailableError();
+    const started = performance.now();
     try {
       const response = await fetch(url, init);
       if (response.status !== 200) {
@@ -99,7 +101,7 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       }
       index = checked.index;
       retryAt = 0;
-      observer.jwksFetch('ok');
+      observer.jwksFetch('ok', secondsSince(started));
       observer.info({ event: 's2s_jwks_fetched', jwks: where, kids: [...index.keys()] }, 'JWKS fetched');
       return new Response(JSON.stringify(checked.jwks), {
         status: 200,
@@ -108,7 +110,7 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
     } catch (error) {
       const outcome = outcomeOf(error);
       retryAt = Date.now() + settings.failureBackoffMs;
-      observer.jwksFetch(outcome);
+      observer.jwksFetch(outcome, secondsSince(started));
       observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome }, 'JWKS fetch failed');
       throw new KeysUnavailableError();
     }

@@ -1,4 +1,6 @@
 import { REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
+import type { PurgeResult } from '../metrics.js';
+import type { MetricsSink } from '../observe.js';
 import { positiveInteger } from './options.js';
 
 /** What one purge run did. */
@@ -37,6 +39,8 @@ export interface PurgerOptions {
   readonly logger?: PurgerLogger;
   /** Called after every completed run (metrics, tests). */
   readonly onPurge?: (outcome: PurgeOutcome) => void;
+  /** s2s_replay_purge_runs_total {result} and s2s_replay_purged_rows_total: pass the verifier's sink. */
+  readonly metrics?: Pick<MetricsSink, 'purge'>;
 }
 
 export interface ReplayPurger {
@@ -49,7 +53,15 @@ export interface ReplayPurger {
 /** Runs `source`'s purge every `intervalMs` on an unref'd timer: it never keeps the process alive. */
 export function schedulePurges(source: PurgeSource, options: PurgerOptions = {}): ReplayPurger {
   const intervalMs = positiveInteger('intervalMs', options.intervalMs, REPLAY_PURGE_INTERVAL_MS);
-  const { logger, onPurge } = options;
+  const { logger, onPurge, metrics } = options;
+  // Contained like the verifier's sink: metrics must not fail a purge.
+  const count = (result: PurgeResult, deleted: number) => {
+    try {
+      metrics?.purge?.(result, deleted);
+    } catch {
+      // contained
+    }
+  };
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<PurgeOutcome> | undefined;
@@ -64,13 +76,20 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
   function runNow(): Promise<PurgeOutcome> {
     if (running) return running;
     const startedAt = Date.now();
-    const run = purgeOnce().then((outcome) => {
-      if (outcome.deleted > 0) {
-        logger?.info({ ...outcome, durationMs: Date.now() - startedAt }, 'replay store purged');
-      }
-      onPurge?.(outcome);
-      return outcome;
-    });
+    const run = purgeOnce().then(
+      (outcome) => {
+        if (outcome.deleted > 0) {
+          logger?.info({ ...outcome, durationMs: Date.now() - startedAt }, 'replay store purged');
+        }
+        count(outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle', outcome.deleted);
+        onPurge?.(outcome);
+        return outcome;
+      },
+      (error: unknown) => {
+        count('error', 0);
+        throw error;
+      },
+    );
     running = run;
     const clear = () => {
       if (running === run) running = undefined;

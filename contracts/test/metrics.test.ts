@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import {
+  LATENCY_BUCKETS_SECONDS,
+  METRIC_NAMES,
+  METRICS,
+  metricsOf,
+  SIGNER_METRIC_NAMES,
+  VERIFIER_METRIC_NAMES,
+} from '../src/index.js';
+
+describe('the metric catalogue', () => {
+  it('describes every named metric exactly once, on its side', () => {
+    const verifierNames = Object.values(VERIFIER_METRIC_NAMES);
+    const signerNames = Object.values(SIGNER_METRIC_NAMES);
+    expect(Object.keys(METRICS).sort()).toEqual([...verifierNames, ...signerNames].sort());
+    expect(metricsOf('verifier').map(([name]) => name)).toEqual(verifierNames);
+    expect(metricsOf('signer').map(([name]) => name)).toEqual(signerNames);
+  });
+
+  it('keeps the contract counters with reason, path and scope labels', () => {
+    for (const name of Object.values(METRIC_NAMES)) {
+      expect(METRICS[name]).toMatchObject({ kind: 'counter', labels: ['reason', 'path', 'scope'] });
+    }
+  });
+
+  it('names histograms in seconds and counters without a unit (Prometheus naming)', () => {
+    for (const [name, spec] of Object.entries(METRICS)) {
+      expect(name).toMatch(/^s2s_[a-z0-9_]+$/);
+      if (spec.kind === 'histogram') expect(name).toMatch(/_seconds$/);
+      else expect(name).not.toMatch(/_seconds$/);
+    }
+  });
+
+  it('has buckets from sub-millisecond to seconds, strictly increasing', () => {
+    expect(LATENCY_BUCKETS_SECONDS[0]).toBeLessThan(0.001);
+    expect(LATENCY_BUCKETS_SECONDS.at(-1)).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < LATENCY_BUCKETS_SECONDS.length; i++) {
+      expect(LATENCY_BUCKETS_SECONDS[i]).toBeGreaterThan(LATENCY_BUCKETS_SECONDS[i - 1]!);
+    }
+  });
+});

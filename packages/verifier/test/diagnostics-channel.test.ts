@@ -1,0 +1,85 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VERIFY_CHANNEL, type VerifyEvent } from '../src/diagnostics.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { downStore, liveVerifier } from './harness/verifiers.js';
+
+const endpoint = { scope: 'spaces:create', path: '/integrations/spaces' };
+
+let key: TestKey;
+let events: VerifyEvent[] = [];
+const listener = (message: unknown) => events.push(message as VerifyEvent);
+
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+});
+afterEach(() => {
+  unsubscribe(VERIFY_CHANNEL, listener);
+  events = [];
+  vi.restoreAllMocks();
+});
+
+describe(`diagnostics_channel ${VERIFY_CHANNEL}`, () => {
+  it('publishes one event per verification: status, reason, path, scope, kid, duration', async () => {
+    subscribe(VERIFY_CHANNEL, listener);
+    const verifier = liveVerifier();
+    const token = await sign(key, nowSeconds());
+    await verifier.verify(token, endpoint);
+    await verifier.verify(token, endpoint);
+    await verifier.verify(await sign(key, nowSeconds(), { scope: 'join_tokens:issue' }), endpoint);
+    await liveVerifier({ replayStore: downStore }).verify(await sign(key, nowSeconds()), endpoint);
+    expect(events.map(({ durationMs, ...rest }) => rest)).toEqual([
+      { status: 200, reason: 'ok', ...endpoint, kid: 'lite-2026-03' },
+      { status: 401, reason: 'replayed_token', ...endpoint, kid: 'lite-2026-03' },
+      { status: 403, reason: 'insufficient_scope', ...endpoint, kid: 'lite-2026-03' },
+      { status: 503, reason: 'replay_store_unavailable', ...endpoint, kid: 'lite-2026-03' },
+    ]);
+    for (const event of events) {
+      expect(Number.isFinite(event.durationMs)).toBe(true);
+      expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('never carries the token or any part of it', async () => {
+    subscribe(VERIFY_CHANNEL, listener);
+    const verifier = liveVerifier();
+    const tokens = [
+      await sign(key, nowSeconds(), { aud: 'someone-else' }),
+      await sign({ ...key, kid: 'k'.repeat(65) }, nowSeconds()),
+      `${(await sign(key, nowSeconds())).slice(0, -4)}AAAA`,
+    ];
+    for (const token of tokens) await verifier.verify(token, endpoint);
+    const text = JSON.stringify(events);
+    for (const token of tokens) for (const part of token.split('.')) expect(text).not.toContain(part);
+    for (const event of events) {
+      expect(Object.keys(event).sort()).toEqual(
+        ['durationMs', 'path', 'reason', 'scope', 'status', ...('kid' in event ? ['kid'] : [])].sort(),
+      );
+    }
+    // A kid longer than the contract allows is not echoed.
+    expect(events[1]).not.toHaveProperty('kid');
+  });
+
+  it('leaves kid out when the token never decoded', async () => {
+    subscribe(VERIFY_CHANNEL, listener);
+    await liveVerifier().verify('garbage', endpoint);
+    await liveVerifier().verify(undefined, endpoint);
+    expect(events).toEqual([
+      { status: 401, reason: 'malformed_token', ...endpoint, durationMs: expect.any(Number) },
+      { status: 401, reason: 'missing_token', ...endpoint, durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it('costs nothing without subscribers: no event built, no clock read', async () => {
+    const verifier = liveVerifier();
+    const token = await sign(key, nowSeconds());
+    const now = vi.spyOn(performance, 'now');
+    await verifier.verify(token, endpoint);
+    expect(now).not.toHaveBeenCalled();
+    subscribe(VERIFY_CHANNEL, listener);
+    unsubscribe(VERIFY_CHANNEL, listener);
+    await verifier.verify(await sign(key, nowSeconds()), endpoint);
+    expect(now).not.toHaveBeenCalled();
+    expect(events).toEqual([]);
+  });
+});
