@@ -7,7 +7,9 @@ export type SignerErrorCode =
   | 'KMS_UNAVAILABLE'
   | 'KMS_RESOURCE_EXHAUSTED'
   | 'KMS_INTEGRITY'
-  | 'KMS_KEY_MISMATCH';
+  | 'KMS_KEY_MISMATCH'
+  | 'INVALID_KEY_SET'
+  | 'KEY_SET_UNAVAILABLE';
 
 /** Base of every error this package throws; `code` is stable, messages are for humans. */
 export class SignerError extends Error {
@@ -117,5 +119,19 @@ export class KmsIntegrityError extends KmsError {
 export class KmsKeyMismatchError extends KmsError {
   constructor(message: string) {
     super(message, {}, 'KMS_KEY_MISMATCH');
+  }
+}
+
+/** A key set operation that cannot be right: a repeated kid, a switch with no next key or too early. */
+export class KeySetError extends SignerError {
+  constructor(message: string) {
+    super('INVALID_KEY_SET', message);
+  }
+}
+
+/** The key set has nothing it may publish (every key disabled or retired): a 503, never an empty JWKS. */
+export class KeySetUnavailableError extends SignerError {
+  constructor(message: string) {
+    super('KEY_SET_UNAVAILABLE', message);
   }
 }

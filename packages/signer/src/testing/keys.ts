@@ -18,7 +18,12 @@ export interface KmsTestKeySpec {
 export class KmsTestServerError extends Error {
   override readonly name = 'KmsTestServerError';
   constructor(
-    readonly code: 'KMS_TEST_UNKNOWN_ALGORITHM' | 'KMS_TEST_KEY_MISMATCH' | 'KMS_TEST_INVALID_PEM',
+    readonly code:
+      | 'KMS_TEST_UNKNOWN_ALGORITHM'
+      | 'KMS_TEST_KEY_MISMATCH'
+      | 'KMS_TEST_INVALID_PEM'
+      | 'KMS_TEST_UNKNOWN_KEY'
+      | 'KMS_TEST_UNKNOWN_STATE',
     message: string,
   ) {
     super(message);
