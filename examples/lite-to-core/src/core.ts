@@ -10,6 +10,8 @@ import {
   type S2sAuthenticatedRequest,
   s2sMiddleware,
   startPurger,
+  type TUNING_ENV,
+  type Verifier,
   verifierFromEnv,
 } from '@hyper/s2s-verifier';
 import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
@@ -25,10 +27,19 @@ export const ROUTES = {
   '/integrations/join-tokens': KNOWN_SCOPES[1],
 } as const;
 
+/** ADR 0031's mode: Core reads the gateway's JWKS from S2S_JWKS_URL (and the tuning variables given). */
+export interface JwksUrlKeys {
+  jwksUrl: string;
+  /** Extra verifier variables, e.g. S2S_JWKS_CACHE_MAX_AGE_MS. */
+  tuning?: Partial<Record<(typeof TUNING_ENV)[keyof typeof TUNING_ENV], string>>;
+}
+
 export interface CoreServer {
   readonly url: string;
   readonly database: string;
   readonly keyset: Jwks;
+  /** The running verifier (JWKS mode: the operator's `refreshKeys()`). */
+  readonly verifier: Verifier;
   /** Rotation steps "add/remove the public key in Core's keyset, deploy Core": a new verifier, same store. */
   deploy(keyset: Jwks): void;
   metrics(): Promise<string>;
@@ -45,7 +56,7 @@ async function openDatabase(): Promise<{ db: ReplayDb; label: string; close(): P
   return { db: lite, label: 'PGlite (embedded, in-process)', close: () => lite.close() };
 }
 
-export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServer> {
+export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Promise<CoreServer> {
   const database = await openDatabase();
   await migrate(database.db);
   const replayStore = pgReplayStore({ db: database.db });
@@ -53,25 +64,26 @@ export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServ
   const registry = new Registry();
   const metrics = prometheusMetrics({ registry });
 
-  let keyset = initialKeyset;
+  let keyset: Jwks = 'jwksUrl' in initialKeys ? { keys: [] } : initialKeys;
   let guards = new Map<string, Handler>();
-  const deploy = (next: Jwks) => {
+  let verifier: Verifier;
+  const deploy = (next: Jwks | JwksUrlKeys) => {
+    const keys =
+      'jwksUrl' in next
+        ? { [ENV.jwksUrl]: next.jwksUrl, ...next.tuning }
+        : { [ENV.publicKeysJson]: JSON.stringify(next) };
     // Exactly what production reads: the contract's variables, through verifierFromEnv.
-    const verifier = verifierFromEnv({
+    verifier = verifierFromEnv({
       replayStore,
       metrics,
-      env: {
-        [ENV.publicKeysJson]: JSON.stringify(next),
-        [ENV.audience]: CORE_AUDIENCE,
-        [ENV.allowedIssuers]: LITE_ISSUER,
-      },
+      env: { ...keys, [ENV.audience]: CORE_AUDIENCE, [ENV.allowedIssuers]: LITE_ISSUER },
     });
     guards = new Map(
       Object.entries(ROUTES).map(([path, scope]) => [path, s2sMiddleware(verifier, { scope, path })]),
     );
-    keyset = next;
+    if (!('jwksUrl' in next)) keyset = next;
   };
-  deploy(initialKeyset);
+  deploy(initialKeys);
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -101,6 +113,9 @@ export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServ
     database: database.label,
     get keyset() {
       return keyset;
+    },
+    get verifier() {
+      return verifier;
     },
     deploy,
     metrics: () => registry.metrics(),

@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { Jwks } from '@hyper/s2s-signer';
+import { runAdrPath } from './adr-path.js';
+import { printAdrPath } from './adr-report.js';
 import { startCore } from './core.js';
 import { liteAuthLog, startLiteGateway } from './gateway.js';
 import { generateLiteKey, kidForMonth } from './keys.js';
@@ -15,6 +17,13 @@ const { values } = parseArgs({
   options: { serve: { type: 'boolean', default: false } },
 });
 const started = performance.now();
+
+// Part 1, the ADR path (KMS + gateway JWKS + S2S_JWKS_URL, rotation under traffic); part 2 below is the
+// static-keyset runbook (HYPER_S2S_JWT_PUBLIC_KEYS_JSON).
+const adrPath = await runAdrPath();
+const adrFailed = printAdrPath(adrPath);
+await adrPath.close();
+console.log('Part 2: static keyset (HYPER_S2S_JWT_PUBLIC_KEYS_JSON) and its rotation runbook\n');
 
 const currentKey = generateLiteKey(kidForMonth(0));
 const lite = await startLiteGateway(currentKey, values.serve ? 8081 : 0);
@@ -44,9 +53,10 @@ console.log(
   `\nLite auth log: ${liteAuthLog.entries.length} rejection warnings, raw tokens in them: ${leaked ? 'YES' : 'none'}`,
 );
 
-const failed = results.filter((r) => !r.pass).length + (leaked ? 1 : 0);
+const failed = results.filter((r) => !r.pass).length + (leaked ? 1 : 0) + adrFailed;
+const total = results.length + adrPath.steps.length + 1;
 console.log(
-  `\n${results.length - failed} of ${results.length} steps as the contract says (${Math.round(performance.now() - started)} ms)`,
+  `\n${total - failed} of ${total} checks as the contract says (${Math.round(performance.now() - started)} ms)`,
 );
 
 if (values.serve) {

@@ -9,10 +9,14 @@ export type SignerErrorCode =
   | 'ERR_S2S_KMS_RESOURCE_EXHAUSTED'
   | 'ERR_S2S_KMS_INTEGRITY'
   | 'ERR_S2S_KMS_KEY_MISMATCH'
+  | 'ERR_S2S_INVALID_KEY_SET'
+  | 'ERR_S2S_KEY_SET_UNAVAILABLE'
   /** The `./testing` KMS server was given a key spec it cannot hold (test setup error). */
   | 'ERR_S2S_KMS_TEST_UNKNOWN_ALGORITHM'
   | 'ERR_S2S_KMS_TEST_KEY_MISMATCH'
-  | 'ERR_S2S_KMS_TEST_INVALID_PEM';
+  | 'ERR_S2S_KMS_TEST_INVALID_PEM'
+  | 'ERR_S2S_KMS_TEST_UNKNOWN_KEY'
+  | 'ERR_S2S_KMS_TEST_UNKNOWN_STATE';
 
 /**
  * Base of every error this package throws; `code` is stable (`ERR_S2S_*`, like jose's `ERR_JOSE_*`),
@@ -146,5 +150,19 @@ export class KmsIntegrityError extends KmsError {
 export class KmsKeyMismatchError extends KmsError {
   constructor(message: string) {
     super(message, {}, 'ERR_S2S_KMS_KEY_MISMATCH');
+  }
+}
+
+/** A key set operation that cannot be right: a repeated kid, a switch with no next key or too early. */
+export class KeySetError extends SignerError {
+  constructor(message: string) {
+    super('ERR_S2S_INVALID_KEY_SET', message);
+  }
+}
+
+/** The key set has nothing it may publish (every key disabled or retired): a 503, never an empty JWKS. */
+export class KeySetUnavailableError extends SignerError {
+  constructor(message: string) {
+    super('ERR_S2S_KEY_SET_UNAVAILABLE', message);
   }
 }

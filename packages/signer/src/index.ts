@@ -1,6 +1,8 @@
 export { crc32c } from './crc32c.js';
 export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
 export {
+  KeySetError,
+  KeySetUnavailableError,
   KmsError,
   type KmsIntegrityCheck,
   KmsIntegrityError,
@@ -22,6 +24,23 @@ export {
   type JwksHandler,
   type JwksHandlerOptions,
 } from './jwks-handler.js';
+export {
+  createKeySet,
+  type KeySet,
+  type KeySetOptions,
+  type KeySetStatus,
+  type KeySetTimings,
+  type PublishableKey,
+  type RetiringKey,
+} from './key-set.js';
+export {
+  type KeySetDocument,
+  type KeySetDocumentKey,
+  type KeySetFromDocumentOptions,
+  keySetFromDocument,
+  keySetToDocument,
+  parseKeySetDocument,
+} from './key-set-document.js';
 export { checkKeyset, type KeysetProblem } from './keyset-check.js';
 export type { KmsKeyOptions } from './kms.js';
 export { KMS_ALGORITHMS } from './kms-algorithm.js';
@@ -31,9 +50,15 @@ export type {
   KmsAsymmetricSignResponse,
   KmsCallOptions,
   KmsClient,
+  KmsCryptoKeyVersion,
   KmsInt64Value,
   KmsPublicKey,
 } from './kms-client.js';
+export {
+  DEFAULT_KMS_RECHECK_SECONDS,
+  type KmsPublishedKeyOptions,
+  kmsPublishedKey,
+} from './kms-published-key.js';
 export type { Logger } from './logger.js';
 export type { PrefetchOptions } from './prefetch-pool.js';
 export type { Jwks, PublicJwk } from './public-jwk.js';

@@ -26,14 +26,15 @@ export type JwksHandler = (
 
 /**
  * A node:http (and express-compatible) handler serving `GET|HEAD /.well-known/jwks.json`. Other paths go
- * to `next` when given, else 404. When the key cannot be read (KMS down) it answers 503 with no-store,
- * never an empty 200 that a verifier could cache.
+ * to `next` when given, else 404. `source` is a key set (createKeySet: current, next and previous keys,
+ * its max-age) or anything with `jwks()`, such as a signer. When the keys cannot be read (KMS down) or
+ * none may be published it answers 503 with no-store, never an empty or partial 200 a verifier could cache.
  */
 export function createJwksHandler(
-  source: { jwks(): Promise<Jwks> },
+  source: { jwks(): Promise<Jwks>; readonly maxAgeSeconds?: number },
   options: JwksHandlerOptions = {},
 ): JwksHandler {
-  const maxAge = options.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
+  const maxAge = options.maxAgeSeconds ?? source.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
   if (!Number.isInteger(maxAge) || maxAge < 0)
     throw new SignerConfigError('maxAgeSeconds', 'must be a non-negative integer');
   const path = options.path ?? JWKS_PATH;
@@ -53,6 +54,10 @@ export function createJwksHandler(
     }
     source.jwks().then(
       (jwks) => {
+        if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+          unavailable(new Error('the key source returned no key'));
+          return;
+        }
         const body = JSON.stringify(jwks);
         res.writeHead(200, {
           'content-type': 'application/jwk-set+json',
@@ -61,22 +66,23 @@ export function createJwksHandler(
         });
         res.end(req.method === 'HEAD' ? undefined : body);
       },
-      (error: unknown) => {
-        options.logger?.warn(
-          {
-            category: LITE_AUTH_LOG_CATEGORY,
-            event: UNAVAILABLE,
-            error: error instanceof Error ? error.message : String(error),
-          },
-          'could not read the signing public key for the JWKS endpoint',
-        );
-        res.writeHead(503, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-          'retry-after': '5',
-        });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: UNAVAILABLE }));
-      },
+      (error: unknown) => unavailable(error),
     );
+    function unavailable(error: unknown) {
+      options.logger?.warn(
+        {
+          category: LITE_AUTH_LOG_CATEGORY,
+          event: UNAVAILABLE,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'could not read the signing public key for the JWKS endpoint',
+      );
+      res.writeHead(503, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'retry-after': '5',
+      });
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: UNAVAILABLE }));
+    }
   };
 }

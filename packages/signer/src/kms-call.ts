@@ -3,7 +3,12 @@ import { KmsError, KmsResourceExhaustedError, KmsUnavailableError } from './erro
 import type { KmsCallOptions } from './kms-client.js';
 
 /** gRPC canonical status codes (grpc/status.proto) the retry policy distinguishes. */
-export const GRPC_STATUS = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+export const GRPC_STATUS = {
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const;
 
 export interface KmsCallPolicy {
   /** Deadline of each attempt. gax defaults to 60 s with 600 s of retries: far too long on a request path. */

@@ -29,6 +29,13 @@ export interface KmsPublicKey {
   algorithm?: string | number | null | undefined;
 }
 
+/** The parts of a CryptoKeyVersion the JWKS publication reads. */
+export interface KmsCryptoKeyVersion {
+  name?: string | null | undefined;
+  /** CryptoKeyVersionState: the enum name (gax's default) or its number (ENABLED = 1). */
+  state?: string | number | null | undefined;
+}
+
 /** gax CallOptions: `timeout` is the per-attempt gRPC deadline; `retry: null` turns gax's own retry off. */
 export interface KmsCallOptions {
   timeout: number;
@@ -44,5 +51,10 @@ export interface KmsClient {
     request: { name: string },
     options: KmsCallOptions,
   ): Promise<readonly [KmsPublicKey, ...unknown[]]>;
+  /** Used by the JWKS publication (kmsPublishedKey) to see a version's state; a real client has it. */
+  getCryptoKeyVersion?(
+    request: { name: string },
+    options: KmsCallOptions,
+  ): Promise<readonly [KmsCryptoKeyVersion, ...unknown[]]>;
   close?(): Promise<void>;
 }

@@ -27,15 +27,15 @@ export interface KmsKeyOptions {
 }
 
 const FIELD = 'key.kms';
-const KEY_VERSION_NAME =
+export const KEY_VERSION_NAME =
   /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
 
-interface VerifiedPublicKey {
+export interface VerifiedPublicKey {
   verifyKey: KeyObject | VerifyKeyObjectInput;
   jwk: PublicJwk;
 }
 
-function validatePolicy(options: KmsKeyOptions): KmsCallPolicy {
+export function validatePolicy(options: KmsKeyOptions): KmsCallPolicy {
   const d = DEFAULT_KMS_CALL_POLICY;
   return {
     deadlineMs: requireInteger(options.deadlineMs ?? d.deadlineMs, `${FIELD}.deadlineMs`, 1, 60_000),
@@ -49,7 +49,7 @@ function validatePolicy(options: KmsKeyOptions): KmsCallPolicy {
   };
 }
 
-function validateClient(client: unknown): KmsClient | undefined {
+export function validateClient(client: unknown): KmsClient | undefined {
   if (client === undefined) return undefined;
   const c = client as Partial<KmsClient> | null;
   if (typeof c?.asymmetricSign !== 'function' || typeof c.getPublicKey !== 'function') {
@@ -79,7 +79,7 @@ function requireKmsPeer(): void {
   }
 }
 
-async function importDefaultClient(): Promise<KmsClient> {
+export async function importDefaultClient(): Promise<KmsClient> {
   try {
     // Lazy: the package is an optional peer, only loaded when a KMS key is configured without a client.
     const { KeyManagementServiceClient } = await import('@google-cloud/kms');
@@ -91,6 +91,39 @@ async function importDefaultClient(): Promise<KmsClient> {
       { cause },
     );
   }
+}
+
+/**
+ * GetPublicKey of one key version, checked: the response names the version, the PEM matches its
+ * pemCrc32c, and the key version's algorithm and the key itself fit `alg`.
+ */
+export async function readKmsPublicKey(
+  c: KmsClient,
+  name: string,
+  kid: string,
+  alg: SupportedAlgorithm,
+  policy: KmsCallPolicy,
+): Promise<VerifiedPublicKey> {
+  const [response] = await callKms('GetPublicKey', (o) => c.getPublicKey({ name }, o), policy);
+  const pem = checkPublicKeyResponse(response, name);
+  const kmsAlgorithm = kmsAlgorithmName(response.algorithm);
+  if (!kmsAlgorithmSigns(kmsAlgorithm, alg)) {
+    throw new KmsKeyMismatchError(`key version algorithm ${kmsAlgorithm} cannot sign ${alg}`);
+  }
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(pem);
+  } catch (cause) {
+    throw new KmsIntegrityError('publicKey', `public key PEM does not parse (${(cause as Error).message})`);
+  }
+  const check = algorithmOfKey(publicKey);
+  if (!check.ok || check.alg !== alg) {
+    throw new KmsKeyMismatchError(check.ok ? `public key signs ${check.alg}, not ${alg}` : check.problem);
+  }
+  return {
+    verifyKey: alg === 'ES256' ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey,
+    jwk: toPublicJwk(publicKey, kid, alg),
+  };
 }
 
 /**
@@ -118,29 +151,8 @@ export function createKmsKey(options: KmsKeyOptions, kid: string, alg: Supported
     return client;
   };
 
-  const fetchPublicKey = async (): Promise<VerifiedPublicKey> => {
-    const c = await getClient();
-    const [response] = await callKms('GetPublicKey', (o) => c.getPublicKey({ name }, o), policy);
-    const pem = checkPublicKeyResponse(response, name);
-    const kmsAlgorithm = kmsAlgorithmName(response.algorithm);
-    if (!kmsAlgorithmSigns(kmsAlgorithm, alg)) {
-      throw new KmsKeyMismatchError(`key version algorithm ${kmsAlgorithm} cannot sign ${alg}`);
-    }
-    let publicKey: KeyObject;
-    try {
-      publicKey = createPublicKey(pem);
-    } catch (cause) {
-      throw new KmsIntegrityError('publicKey', `public key PEM does not parse (${(cause as Error).message})`);
-    }
-    const check = algorithmOfKey(publicKey);
-    if (!check.ok || check.alg !== alg) {
-      throw new KmsKeyMismatchError(check.ok ? `public key signs ${check.alg}, not ${alg}` : check.problem);
-    }
-    return {
-      verifyKey: alg === 'ES256' ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey,
-      jwk: toPublicJwk(publicKey, kid, alg),
-    };
-  };
+  const fetchPublicKey = async (): Promise<VerifiedPublicKey> =>
+    readKmsPublicKey(await getClient(), name, kid, alg, policy);
 
   let publicKey: Promise<VerifiedPublicKey> | undefined;
   const getPublicKey = () => {

@@ -72,4 +72,10 @@ export {
   startPurger,
 } from './replay/index.js';
 export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';
-export { createVerifier, type HealthReport, type Verifier, type WarmupReport } from './verifier.js';
+export {
+  createVerifier,
+  type HealthReport,
+  type RefreshReport,
+  type Verifier,
+  type WarmupReport,
+} from './verifier.js';

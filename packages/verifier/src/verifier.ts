@@ -8,7 +8,7 @@ import { VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
 import { remoteKeySource } from './keys/remote.js';
-import type { KeySource, KeysReport } from './keys/source.js';
+import type { KeySource, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
 import { Observer, type RejectionFacts } from './observe.js';
@@ -19,6 +19,7 @@ import { grantsAll } from './scope.js';
 import { verifyFinished, verifyStarted } from './verify-telemetry.js';
 
 export type WarmupReport = KeysReport;
+export type { RefreshReport };
 
 export interface HealthReport {
   /** At least one usable key is loaded (for a JWKS URL: fetched and within its cache age). */
@@ -37,6 +38,13 @@ export interface Verifier {
   warmup(): Promise<WarmupReport>;
   /** For readiness probes; never rejects. */
   health(): Promise<HealthReport>;
+  /**
+   * Fetches the JWKS now, whatever the cache age: for an operator who removed a key from the JWKS and
+   * cannot wait for the cache to expire. Shares a fetch already in flight, is bounded by the fetch
+   * timeout, and never rejects; `refreshed: false` means the fetch failed and the cached keys stand.
+   * A static keyset has nothing to fetch (it changes with a redeploy).
+   */
+  refreshKeys(): Promise<RefreshReport>;
 }
 
 // Logged claim values are the token sender's text: cap them like the longest contract string claim.
@@ -226,6 +234,14 @@ class S2sVerifier implements Verifier {
       this.#replayHealthy(),
     ]);
     return { keys, replayStore };
+  }
+
+  async refreshKeys(): Promise<RefreshReport> {
+    try {
+      return await this.#keys.refresh();
+    } catch {
+      return { refreshed: false, keys: false, kids: [] };
+    }
   }
 
   async #replayHealthy(): Promise<boolean> {

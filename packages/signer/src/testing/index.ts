@@ -2,5 +2,10 @@
 export type { KmsFaults } from './faults.js';
 export type { KmsTestAlgorithm, KmsTestKeySpec } from './keys.js';
 export { KmsTestServerError } from './keys.js';
-export type { KmsTestClientOptions, KmsTestServer, KmsTestServerOptions } from './server.js';
+export type {
+  KmsTestClientOptions,
+  KmsTestKeyState,
+  KmsTestServer,
+  KmsTestServerOptions,
+} from './server.js';
 export { startKmsTestServer } from './server.js';

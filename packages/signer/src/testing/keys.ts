@@ -20,7 +20,9 @@ export class KmsTestServerError extends SignerError {
   declare readonly code:
     | 'ERR_S2S_KMS_TEST_UNKNOWN_ALGORITHM'
     | 'ERR_S2S_KMS_TEST_KEY_MISMATCH'
-    | 'ERR_S2S_KMS_TEST_INVALID_PEM';
+    | 'ERR_S2S_KMS_TEST_INVALID_PEM'
+    | 'ERR_S2S_KMS_TEST_UNKNOWN_KEY'
+    | 'ERR_S2S_KMS_TEST_UNKNOWN_STATE';
 
   constructor(code: KmsTestServerError['code'], message: string) {
     super(code, message);

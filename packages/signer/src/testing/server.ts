@@ -9,7 +9,7 @@ import {
   otherVersionName,
   takeInjectedError,
 } from './faults.js';
-import { createTestKey, type KmsTestKeySpec, type TestKey } from './keys.js';
+import { createTestKey, type KmsTestKeySpec, KmsTestServerError, type TestKey } from './keys.js';
 import { grpc, loadKeyManagementService } from './protos.js';
 
 export interface KmsTestServerOptions {
@@ -28,10 +28,19 @@ export interface KmsTestServer {
   readonly port: number;
   /** Adds (or replaces) a key version, e.g. `projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1`. */
   addKey(keyVersionName: string, spec: KmsTestKeySpec): { publicKeyPem: string };
+  /**
+   * Sets a key version's state, as `UpdateCryptoKeyVersion` / `DestroyCryptoKeyVersion` would. Only an
+   * ENABLED version signs or gives out its public key; the others answer FAILED_PRECONDITION, as KMS does.
+   */
+  setKeyState(keyVersionName: string, state: KmsTestKeyState): void;
   setFaults(faults: Partial<KmsFaults>): void;
   resetFaults(): void;
   /** RPCs received so far, faulted ones and client retries included. */
-  readonly calls: { readonly asymmetricSign: number; readonly getPublicKey: number };
+  readonly calls: {
+    readonly asymmetricSign: number;
+    readonly getPublicKey: number;
+    readonly getCryptoKeyVersion: number;
+  };
   /** The real @google-cloud/kms client, over plaintext gRPC to this server, without any credential lookup. */
   client(options?: KmsTestClientOptions): KeyManagementServiceClient;
   /** Stops the server (in-flight calls are cancelled) and closes the clients it handed out. */
@@ -49,6 +58,10 @@ interface GetPublicKeyRequest {
   name?: string;
 }
 
+/** The CryptoKeyVersionState values the test server models. */
+export type KmsTestKeyState = 'ENABLED' | 'DISABLED' | 'DESTROY_SCHEDULED' | 'DESTROYED';
+const KEY_STATES: ReadonlySet<string> = new Set(['ENABLED', 'DISABLED', 'DESTROY_SCHEDULED', 'DESTROYED']);
+
 /** A gRPC error to send back, as the real service would. */
 class RpcError extends Error {
   constructor(
@@ -60,14 +73,16 @@ class RpcError extends Error {
 }
 
 /**
- * Starts a local google.cloud.kms.v1.KeyManagementService (AsymmetricSign and GetPublicKey; every other
+ * Starts a local google.cloud.kms.v1.KeyManagementService (AsymmetricSign, GetPublicKey and
+ * GetCryptoKeyVersion; every other
  * method answers UNIMPLEMENTED) for tests that drive the real KMS client.
  */
 export async function startKmsTestServer(options: KmsTestServerOptions = {}): Promise<KmsTestServer> {
   const host = options.host ?? '127.0.0.1';
   const keys = new Map<string, TestKey>();
+  const states = new Map<string, KmsTestKeyState>();
   let faults: KmsFaults = { ...NO_FAULTS };
-  const counts = { asymmetricSign: 0, getPublicKey: 0 };
+  const counts = { asymmetricSign: 0, getPublicKey: 0, getCryptoKeyVersion: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const clients = new Set<KeyManagementServiceClient>();
 
@@ -77,9 +92,22 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
     return key;
   }
 
+  /** The key of an ENABLED version; KMS refuses key material of any other state with FAILED_PRECONDITION. */
+  function enabledKeyFor(name: string | undefined): TestKey {
+    const key = keyFor(name);
+    const state = states.get(name ?? '') ?? 'ENABLED';
+    if (state !== 'ENABLED') {
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `The request cannot be fulfilled. Resource ${String(name)} has value ${state} in field crypto_key_version.state.`,
+      );
+    }
+    return key;
+  }
+
   function asymmetricSign(request: AsymmetricSignRequest) {
     const name = request.name ?? '';
-    const key = keyFor(name);
+    const key = enabledKeyFor(name);
     const digest = request.digest?.sha256;
     if (digest?.length !== 32) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `${key.algorithm} requires a 32-byte digest.sha256.`);
@@ -101,13 +129,24 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
 
   function getPublicKey(request: GetPublicKeyRequest) {
     const name = request.name ?? '';
-    const key = keyFor(name);
+    const key = enabledKeyFor(name);
     const pemCrc = crc32c(key.publicKeyPem);
     return {
       pem: key.publicKeyPem,
       pemCrc32c: { value: String(faults.wrongPemCrc ? (pemCrc ^ 1) >>> 0 : pemCrc) },
       algorithm: key.algorithm,
       name: faults.wrongName ? otherVersionName(name) : name,
+      protectionLevel: 'SOFTWARE',
+    };
+  }
+
+  function getCryptoKeyVersion(request: GetPublicKeyRequest) {
+    const name = request.name ?? '';
+    const key = keyFor(name);
+    return {
+      name: faults.wrongName ? otherVersionName(name) : name,
+      state: states.get(name) ?? 'ENABLED',
+      algorithm: key.algorithm,
       protectionLevel: 'SOFTWARE',
     };
   }
@@ -145,6 +184,7 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
   server.addService(loadKeyManagementService(), {
     AsymmetricSign: unary('asymmetricSign', asymmetricSign),
     GetPublicKey: unary('getPublicKey', getPublicKey),
+    GetCryptoKeyVersion: unary('getCryptoKeyVersion', getCryptoKeyVersion),
   });
   const bindHost = host.includes(':') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
@@ -162,7 +202,17 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
     addKey(keyVersionName, spec) {
       const key = createTestKey(spec);
       keys.set(keyVersionName, key);
+      states.set(keyVersionName, 'ENABLED');
       return { publicKeyPem: key.publicKeyPem };
+    },
+    setKeyState(keyVersionName, state) {
+      if (!keys.has(keyVersionName)) {
+        throw new KmsTestServerError('ERR_S2S_KMS_TEST_UNKNOWN_KEY', `no key version ${keyVersionName}`);
+      }
+      if (!KEY_STATES.has(state)) {
+        throw new KmsTestServerError('ERR_S2S_KMS_TEST_UNKNOWN_STATE', `unsupported key state ${String(state)}`);
+      }
+      states.set(keyVersionName, state);
     },
     setFaults(partial) {
       faults = { ...faults, ...partial };
@@ -204,5 +254,9 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
  */
 function deadlineConfig(timeoutMs: number) {
   const method = { timeout_millis: timeoutMs };
-  return { interfaces: { [SERVICE]: { methods: { AsymmetricSign: method, GetPublicKey: method } } } };
+  return {
+    interfaces: {
+      [SERVICE]: { methods: { AsymmetricSign: method, GetPublicKey: method, GetCryptoKeyVersion: method } },
+    },
+  };
 }

@@ -160,7 +160,29 @@ describe('KMS test server through the real KeyManagementServiceClient', () => {
 
   it('answers UNIMPLEMENTED for the KMS methods it does not serve', async () => {
     const name = keyVersion('EC_SIGN_P256_SHA256');
-    expect(await grpcCode(server.client().getCryptoKeyVersion({ name }))).toBe(status.UNIMPLEMENTED);
+    expect(await grpcCode(server.client().updateCryptoKeyVersion({ cryptoKeyVersion: { name } }))).toBe(
+      status.UNIMPLEMENTED,
+    );
+  });
+
+  it('models key version state: only ENABLED versions sign or give out their public key', async () => {
+    const name = keyVersion('stateful');
+    server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    const client = server.client();
+    const sign = () => client.asymmetricSign({ name, digest: { sha256: sha256('s') } });
+    expect((await client.getCryptoKeyVersion({ name }))[0].state).toBe('ENABLED');
+    expect(await grpcCode(sign())).toBeUndefined();
+    for (const state of ['DISABLED', 'DESTROY_SCHEDULED', 'DESTROYED'] as const) {
+      server.setKeyState(name, state);
+      expect((await client.getCryptoKeyVersion({ name }))[0].state).toBe(state);
+      expect(await grpcCode(client.getPublicKey({ name }))).toBe(status.FAILED_PRECONDITION);
+      expect(await grpcCode(sign())).toBe(status.FAILED_PRECONDITION);
+    }
+    server.setKeyState(name, 'ENABLED');
+    expect(await grpcCode(client.getPublicKey({ name }))).toBeUndefined();
+    expect(() => server.setKeyState(keyVersion('never-added'), 'DISABLED')).toThrow(
+      expect.objectContaining({ code: 'ERR_S2S_KMS_TEST_UNKNOWN_KEY' }),
+    );
   });
 
   it('counts every RPC it receives, per method', async () => {
@@ -173,6 +195,7 @@ describe('KMS test server through the real KeyManagementServiceClient', () => {
     expect(server.calls).toEqual({
       asymmetricSign: before.asymmetricSign + 2,
       getPublicKey: before.getPublicKey + 2,
+      getCryptoKeyVersion: before.getCryptoKeyVersion,
     });
   });
 });

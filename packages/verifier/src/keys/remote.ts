@@ -1,10 +1,11 @@
 import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
 import { secondsSince } from '../metrics.js';
+import { bounded } from '../bounded.js';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { checkFetchedKeySet } from './keyset.js';
-import { type KeySource, KeysUnavailableError } from './source.js';
+import { type KeySource, KeysUnavailableError, type RefreshReport } from './source.js';
 
 export interface RemoteKeySettings {
   readonly url: URL;
@@ -17,6 +18,9 @@ export interface RemoteKeySettings {
   /** After a failed fetch, do not try again for this long: no fetch storm against a struggling endpoint. */
   readonly failureBackoffMs: number;
 }
+
+/** Beyond the fetch timeout, time a forced refresh allows for reading and checking the body. */
+const REFRESH_MARGIN_MS = 1000;
 
 /** A JWKS is a few kilobytes; a response larger than this is not one. */
 export const MAX_JWKS_BYTES = 256 * 1024;
@@ -132,6 +136,32 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
     return remote.fresh;
   };
 
+  // verifier.refreshKeys(): a fetch now, whatever the cache age. jose's reload() joins a fetch already in
+  // flight, and so does a second refreshKeys() while this one runs: an operator script in a loop cannot
+  // stampede the JWKS endpoint. Bounded by the fetch timeout on a timer (monotonic), plus a margin for
+  // reading and checking the body; on failure the cached keys stand and the report says so.
+  let refreshing: Promise<RefreshReport> | undefined;
+  const forcedRefresh = (): Promise<RefreshReport> => {
+    refreshing ??= (async (): Promise<RefreshReport> => {
+      let refreshed = true;
+      try {
+        await bounded(remote.reload(), settings.timeoutMs + REFRESH_MARGIN_MS);
+      } catch {
+        refreshed = false;
+      }
+      const kids = [...index.keys()].sort();
+      const report = { refreshed, keys: kids.length > 0, kids };
+      observer[refreshed ? 'info' : 'warn'](
+        { event: 's2s_jwks_refresh', jwks: where, ...report },
+        refreshed ? 'JWKS refreshed on request' : 'JWKS refresh failed; cached keys stand',
+      );
+      return report;
+    })().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
   return {
     refreshable: true,
     // Only a fresh cache answers without I/O; a stale one must be refetched before it decides anything.
@@ -154,5 +184,6 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       if (!remote.fresh && !(await refresh())) return false;
       return index.size > 0;
     },
+    refresh: () => forcedRefresh(),
   };
 }

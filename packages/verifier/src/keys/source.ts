@@ -13,6 +13,13 @@ export interface KeySource {
   warmup(): Promise<KeysReport>;
   /** Whether at least one usable key is available now; fetches if the cache is not fresh. */
   healthy(): Promise<boolean>;
+  /** Refetches now, whatever the cache age (an operator's `verifier.refreshKeys()`); never rejects. */
+  refresh(): Promise<RefreshReport>;
+}
+
+export interface RefreshReport extends KeysReport {
+  /** The keys were fetched by this refresh (or a fetch already in flight); false: the cached ones stand. */
+  readonly refreshed: boolean;
 }
 
 export interface KeysReport {

@@ -2,7 +2,7 @@ import { type CryptoKey, createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGe
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { validateKeySet } from './keyset.js';
-import type { KeySource, KeysReport } from './source.js';
+import type { KeySource, KeysReport, RefreshReport } from './source.js';
 
 /** A keyset fixed at startup (HYPER_S2S_JWT_PUBLIC_KEYS_JSON); validated before anything verifies. */
 class StaticKeySource implements KeySource {
@@ -35,6 +35,11 @@ class StaticKeySource implements KeySource {
 
   async healthy(): Promise<boolean> {
     return this.#index.size > 0;
+  }
+
+  /** A static keyset changes only with a redeploy: nothing to fetch, the loaded keys are the keys. */
+  async refresh(): Promise<RefreshReport> {
+    return { refreshed: true, ...(await this.warmup()) };
   }
 }
 

@@ -1,0 +1,218 @@
+import { createPublicKey } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CLOCK_SKEW_SECONDS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createJwksHandler,
+  createKeySet,
+  JWKS_PATH,
+  type KeySet,
+  KeySetError,
+  keySetFromDocument,
+  keySetToDocument,
+  kmsPublishedKey,
+  type PublicJwk,
+  type PublishableKey,
+  parseKeySetDocument,
+  SignerConfigError,
+} from '../src/index.js';
+import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+
+let kms: KmsTestServer;
+let client: ReturnType<KmsTestServer['client']>;
+beforeAll(async () => {
+  kms = await startKmsTestServer();
+  client = kms.client();
+});
+afterAll(() => kms?.close());
+beforeEach(() => kms.resetFaults());
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+async function serveJwks(keySet: KeySet): Promise<() => Promise<Response>> {
+  const server = createServer(createJwksHandler(keySet));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${JWKS_PATH}`;
+  return () => fetch(url);
+}
+
+/** A new RSA key version in the KMS test server, published under `kid`. */
+function kmsVersion(kid: string, recheckSeconds = 60) {
+  const name = keyVersionName();
+  const { publicKeyPem } = kms.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+  const key = kmsPublishedKey({
+    kid,
+    keyVersionName: name,
+    client,
+    retryBackoffMs: 1,
+    maxRetries: 1,
+    recheckSeconds,
+  });
+  return { name, key, modulus: createPublicKey(publicKeyPem).export({ format: 'jwk' }).n };
+}
+
+const staticKey = (kid: string): PublishableKey => ({
+  kid,
+  publicJwk: async () => ({ kty: 'RSA', kid, alg: 'RS256', use: 'sig', n: 'n', e: 'AQAB' }) as PublicJwk,
+});
+
+// RSA key generation and the first gRPC connection are slow on a loaded machine.
+describe('a published key set from KMS key versions', { timeout: 30_000 }, () => {
+  it('publishes current, next and previous, each kid with its own key version public key', async () => {
+    const [a, b, c] = [kmsVersion('lite-2026-10'), kmsVersion('lite-2026-11'), kmsVersion('lite-2026-12')];
+    const keySet = createKeySet({
+      current: b.key,
+      next: c.key,
+      previous: [{ key: a.key, retireAt: Date.now() + 60_000 }],
+    });
+    const res = await (await serveJwks(keySet))();
+    expect(res.status).toBe(200);
+    const { keys } = (await res.json()) as { keys: PublicJwk[] };
+    expect(keys.map((k) => [k.kid, k.n])).toEqual([
+      ['lite-2026-11', b.modulus],
+      ['lite-2026-12', c.modulus],
+      ['lite-2026-10', a.modulus],
+    ]);
+  });
+
+  it('never publishes a disabled or destroyed version, and says 503 when nothing is left', async () => {
+    const [a, b] = [kmsVersion('lite-2026-10', 0), kmsVersion('lite-2026-11', 0)];
+    const get = await serveJwks(
+      createKeySet({ current: b.key, previous: [{ key: a.key, retireAt: Date.now() + 60_000 }] }),
+    );
+    kms.setKeyState(a.name, 'DISABLED');
+    expect(((await (await get()).json()) as { keys: PublicJwk[] }).keys.map((k) => k.kid)).toEqual([
+      'lite-2026-11',
+    ]);
+    kms.setKeyState(a.name, 'DESTROYED');
+    kms.setKeyState(b.name, 'DESTROY_SCHEDULED');
+    const res = await get();
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
+  });
+
+  it('answers 503 with no-store while KMS is down, and 200 again once it answers', async () => {
+    const [a, b] = [kmsVersion('lite-2026-10', 0), kmsVersion('lite-2026-11', 0)];
+    const get = await serveJwks(createKeySet({ current: b.key, next: a.key }));
+    expect((await get()).status).toBe(200);
+    // Two attempts per RPC (maxRetries 1) for each of the two versions' first call.
+    kms.setFaults({ unavailableTimes: 4 });
+    const res = await get();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect((await get()).status).toBe(200);
+  });
+
+  it('answers 503, never a partial set, when one key cannot be read', async () => {
+    const readable = kmsVersion('lite-2026-11', 0);
+    const missing = kmsPublishedKey({
+      kid: 'lite-2026-12',
+      keyVersionName: keyVersionName(), // never added: NOT_FOUND
+      client,
+      recheckSeconds: 0,
+    });
+    const get = await serveJwks(createKeySet({ current: readable.key, next: missing }));
+    const res = await get();
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
+  });
+
+  it('refuses a public key whose CRC32C does not match (503)', async () => {
+    const get = await serveJwks(createKeySet({ current: kmsVersion('lite-2026-11', 0).key }));
+    kms.setFaults({ wrongPemCrc: true });
+    expect((await get()).status).toBe(503);
+  });
+
+  it('serves many JWKS requests with a bounded number of KMS calls', async () => {
+    const [a, b] = [kmsVersion('lite-2026-10'), kmsVersion('lite-2026-11')];
+    const get = await serveJwks(createKeySet({ current: b.key, next: a.key }));
+    const before = kms.calls;
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await get()).status));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // One GetCryptoKeyVersion and one GetPublicKey per version, shared by every request.
+    expect(kms.calls.getPublicKey - before.getPublicKey).toBe(2);
+    expect(kms.calls.getCryptoKeyVersion - before.getCryptoKeyVersion).toBe(2);
+  });
+});
+
+describe('the JWKS-mode rotation timeline', () => {
+  it('allows the switch only once verifier caches hold the next key, then keeps the previous key for propagation + TTL + skew', async () => {
+    let now = Date.parse('2026-11-20T10:00:00Z');
+    const keySet = createKeySet({
+      current: staticKey('lite-2026-11'),
+      maxAgeSeconds: 300,
+      verifierCacheSeconds: 600,
+      now: () => now,
+    });
+    const { switchNotBefore } = keySet.publishNext(staticKey('lite-2026-12'));
+    expect(switchNotBefore - now).toBe(600_000);
+    now += 599_000;
+    expect(() => keySet.switchToNext()).toThrow(KeySetError);
+    now += 1000;
+    const { retireAt } = keySet.switchToNext();
+    expect(retireAt - now).toBe((300 + MAX_TTL_SECONDS + CLOCK_SKEW_SECONDS) * 1000);
+    expect(keySet.current.kid).toBe('lite-2026-12');
+    expect((await keySet.jwks()).keys.map((k) => k.kid)).toEqual(['lite-2026-12', 'lite-2026-11']);
+    now = retireAt - 1;
+    expect((await keySet.jwks()).keys).toHaveLength(2);
+    now = retireAt;
+    expect((await keySet.jwks()).keys.map((k) => k.kid)).toEqual(['lite-2026-12']);
+  });
+
+  it('retire(kid) removes a previous key at once; the current key cannot be retired', async () => {
+    const keySet = createKeySet({
+      current: staticKey('lite-2026-12'),
+      previous: [{ key: staticKey('lite-2026-11'), retireAt: Date.now() + 600_000 }],
+    });
+    keySet.retire('lite-2026-11');
+    expect((await keySet.jwks()).keys.map((k) => k.kid)).toEqual(['lite-2026-12']);
+    expect(() => keySet.retire('lite-2026-12')).toThrow(KeySetError);
+    expect(() => keySet.publishNext(staticKey('lite-2026-12'))).toThrow(/already in the key set/);
+  });
+});
+
+describe('the key set document (kid <-> KMS key version)', { timeout: 30_000 }, () => {
+  const version = (n: number) =>
+    `projects/p/locations/global/keyRings/r/cryptoKeys/lite/cryptoKeyVersions/${n}`;
+
+  it('round-trips through a key set, publishing each kid from its own version', async () => {
+    const a = kmsVersion('lite-2026-11');
+    const b = kmsVersion('lite-2026-12');
+    const doc = parseKeySetDocument({
+      maxAgeSeconds: 300,
+      current: { kid: 'lite-2026-11', kmsKeyVersion: a.name },
+      next: { kid: 'lite-2026-12', kmsKeyVersion: b.name, publishedAt: '2026-11-20T10:00:00.000Z' },
+    });
+    const keySet = keySetFromDocument(doc, { kms: { client } });
+    const { keys } = await keySet.jwks();
+    expect(keys.map((k) => [k.kid, k.n])).toEqual([
+      ['lite-2026-11', a.modulus],
+      ['lite-2026-12', b.modulus],
+    ]);
+    expect(keySetToDocument(keySet)).toMatchObject({ current: doc.current, next: doc.next, previous: [] });
+  });
+
+  it('refuses repeated kids or versions and malformed members, naming them', () => {
+    const current = { kid: 'lite-2026-11', kmsKeyVersion: version(1) };
+    expect(() =>
+      parseKeySetDocument({
+        current,
+        next: { ...current, kid: 'lite-2026-12', publishedAt: '2026-11-01T00:00:00Z' },
+      }),
+    ).toThrow(/kmsKeyVersion .* appears twice/);
+    expect(() => parseKeySetDocument({ current: { kid: 'k1', kmsKeyVersion: version(1) } })).toThrow(
+      SignerConfigError,
+    );
+    expect(() =>
+      parseKeySetDocument({
+        current,
+        previous: [{ kid: 'lite-2026-10', kmsKeyVersion: version(2), retireAt: 'soon' }],
+      }),
+    ).toThrow(/keySet.previous\[0\].retireAt/);
+  });
+});
