@@ -54,7 +54,9 @@ async function start(
   retryAfterSeconds?: number,
 ): Promise<{ app: INestApplication; base: string }> {
   @Module({
-    imports: [S2sModule.forRoot({ verifier, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })],
+    imports: [
+      S2sModule.forRoot({ verifier, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) }),
+    ],
     controllers: [controller],
   })
   class AppModule {}
