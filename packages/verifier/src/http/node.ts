@@ -17,7 +17,7 @@ export type S2sAuthenticatedRequest = IncomingMessage & { s2s: VerifySuccess };
 type Next = (error?: unknown) => void;
 
 /** Every Authorization header as sent: node keeps only the first in `req.headers`, so read rawHeaders. */
-function authorizationValues(req: IncomingMessage): string[] {
+export function authorizationValues(req: IncomingMessage): string[] {
   const values: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
