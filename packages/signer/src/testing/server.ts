@@ -210,7 +210,10 @@ export async function startKmsTestServer(options: KmsTestServerOptions = {}): Pr
         throw new KmsTestServerError('ERR_S2S_KMS_TEST_UNKNOWN_KEY', `no key version ${keyVersionName}`);
       }
       if (!KEY_STATES.has(state)) {
-        throw new KmsTestServerError('ERR_S2S_KMS_TEST_UNKNOWN_STATE', `unsupported key state ${String(state)}`);
+        throw new KmsTestServerError(
+          'ERR_S2S_KMS_TEST_UNKNOWN_STATE',
+          `unsupported key state ${String(state)}`,
+        );
       }
       states.set(keyVersionName, state);
     },

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
-import { secondsSince } from '../metrics.js';
 import { bounded } from '../bounded.js';
+import { secondsSince } from '../metrics.js';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
