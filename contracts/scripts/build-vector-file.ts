@@ -77,7 +77,7 @@ function signedContent(s: NonNullable<Built['signed']>): SignedContent {
     header: s.header as Json,
     claims: s.claims as Json,
     signingKid: s.signingKid,
-    deterministic: (s.alg as SigningAlg) !== 'ES256',
+    deterministic: s.alg !== 'ES256',
     producedBySigner: isSignerOutput(s),
   };
 }
