@@ -59,7 +59,8 @@ console.log('consumer: signed and verified one token from the packed tarballs');
   if (!/keygen/.test(help)) throw new Error('hyper-s2s-keys --help did not list its commands');
   console.log('consumer: hyper-s2s-keys --help works from the installed tarball');
   const kit = run('npx', ['--no-install', 'hyper-s2s-conformance', '--help'], app);
-  if (!/hyper-s2s-conformance core/.test(kit)) throw new Error('hyper-s2s-conformance --help did not list core');
+  if (!/hyper-s2s-conformance core/.test(kit))
+    throw new Error('hyper-s2s-conformance --help did not list core');
   console.log('consumer: hyper-s2s-conformance --help works from the installed tarball');
 } finally {
   rmSync(work, { recursive: true, force: true });
