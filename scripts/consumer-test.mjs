@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['contracts', 'packages/signer', 'packages/verifier'];
+const packages = ['contracts', 'packages/signer', 'packages/verifier', 'packages/conformance'];
 const work = mkdtempSync(join(tmpdir(), 'hyper-s2s-consumer-'));
 const tarballs = join(work, 'tarballs');
 const run = (cmd, args, cwd) =>
@@ -58,6 +58,10 @@ console.log('consumer: signed and verified one token from the packed tarballs');
   const help = run('npx', ['--no-install', 'hyper-s2s-keys', '--help'], app);
   if (!/keygen/.test(help)) throw new Error('hyper-s2s-keys --help did not list its commands');
   console.log('consumer: hyper-s2s-keys --help works from the installed tarball');
+  const kit = run('npx', ['--no-install', 'hyper-s2s-conformance', '--help'], app);
+  if (!/hyper-s2s-conformance core/.test(kit))
+    throw new Error('hyper-s2s-conformance --help did not list core');
+  console.log('consumer: hyper-s2s-conformance --help works from the installed tarball');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

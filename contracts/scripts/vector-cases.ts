@@ -19,7 +19,8 @@ export type Json = Record<string, unknown>;
 
 export interface Built {
   token: string;
-  signed?: { header: Json; claims: Json; signingKid: string | null; alg: SigningAlg };
+  /** `signingKid` null: not signed by a test key (alg none, or HS256 keyed with the kid's public key PEM). */
+  signed?: { header: Json; claims: Json; signingKid: string | null; alg: SigningAlg | 'HS256' | 'none' };
 }
 
 export interface CaseContext {
@@ -551,9 +552,14 @@ export const CASES: CaseDef[] = [
     id: 'alg-none',
     description: 'alg "none" with an empty signature is always refused.',
     expect: reasonsOf('invalid_algorithm'),
-    build: (ctx) => ({
-      token: `${encodeJson(header({ alg: 'none' }))}.${encodeJson(claims('alg-none', ctx.now))}.`,
-    }),
+    build: (ctx) => {
+      const h = header({ alg: 'none' });
+      const c = claims('alg-none', ctx.now);
+      return {
+        token: `${encodeJson(h)}.${encodeJson(c)}.`,
+        signed: { header: h, claims: c, signingKid: null, alg: 'none' },
+      };
+    },
   },
   {
     id: 'alg-hs256-public-key',
@@ -561,12 +567,11 @@ export const CASES: CaseDef[] = [
     expect: reasonsOf('invalid_algorithm'),
     build: (ctx) => {
       const pub = ctx.keys.get(CURRENT_KID)!.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const h = header({ alg: 'HS256' });
+      const c = claims('alg-hs256-public-key', ctx.now);
       return {
-        token: hmacWithPublicKey(
-          encodeJson(header({ alg: 'HS256' })),
-          encodeJson(claims('alg-hs256-public-key', ctx.now)),
-          pub,
-        ),
+        token: hmacWithPublicKey(encodeJson(h), encodeJson(c), pub),
+        signed: { header: h, claims: c, signingKid: null, alg: 'HS256' },
       };
     },
   },

@@ -50,6 +50,8 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     value = JSON.parse(text, (key, item: unknown) => {
       if (!key.isWellFormed() || (typeof item === 'string' && !item.isWellFormed())) lone = true;
+      // SPEC.md J6: a literal that overflows a double is refused while parsing (serde), not Infinity.
+      if (typeof item === 'number' && !Number.isFinite(item)) lone = true;
       return item;
     });
   } catch {

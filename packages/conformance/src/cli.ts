@@ -1,0 +1,172 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONCURRENCY, runCoreChecks } from './core.js';
+import { serveKitJwks } from './jwks-server.js';
+import { kitEnvironment, toDotenv } from './kit.js';
+import { DEFAULT_TOKEN_COUNT, runLiteChecks } from './lite.js';
+import { formatTable, type Report, writeReports } from './report.js';
+
+export const USAGE = `hyper-s2s-conformance: black-box conformance checks for S2S JWT auth
+
+Usage:
+  hyper-s2s-conformance env [--serve-jwks] [--port N]
+      Print (dotenv) what the target Core must be configured with: the kit's public test keys,
+      S2S_JWT_AUDIENCE and S2S_ALLOWED_ISSUERS. With --serve-jwks, serve the keys as a JWKS on
+      127.0.0.1 (port N, default any) and print S2S_JWKS_URL instead; runs until interrupted.
+  hyper-s2s-conformance core --base-url URL --endpoint PATH=SCOPE [--endpoint PATH=SCOPE ...]
+      [--method POST] [--concurrency ${DEFAULT_CONCURRENCY}] [--json FILE] [--junit FILE]
+      Re-sign every applicable vector for now, present it to the running Core, check status and
+      reason (when exposed), replay every accepted token, and present one token from N concurrent
+      connections (exactly one success).
+  hyper-s2s-conformance lite --jwks-url URL --token-command "CMD" [--count ${DEFAULT_TOKEN_COUNT}] [--json FILE] [--junit FILE]
+      Check a signer from outside: JWKS key policy, header, kid convention, signature, claims,
+      TTL <= 300, jti uniqueness over N tokens printed by CMD.
+
+Exit status: 0 only when every check passes; 1 when one fails; 2 for a usage error.
+`;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether err is a terminal (a live progress line) or not (no progress). */
+  readonly errIsTty: boolean;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  errIsTty: process.stderr.isTTY === true,
+};
+
+class UsageError extends Error {}
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new UsageError(`${name} must be an integer from 1 to 1000`);
+  return n;
+}
+
+function endpoints(values: string[] | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const value of values ?? []) {
+    const at = value.lastIndexOf('=');
+    if (at <= 0 || at === value.length - 1 || !value.startsWith('/')) {
+      throw new UsageError(`--endpoint ${value}: expected /path=scope`);
+    }
+    map.set(value.slice(at + 1), value.slice(0, at));
+  }
+  if (map.size === 0) throw new UsageError('core needs at least one --endpoint PATH=SCOPE');
+  return map;
+}
+
+function progress(io: Io) {
+  return (done: number, total: number, name: string) => {
+    if (!io.errIsTty) return;
+    io.err(`\r\x1b[2K[${String(done).padStart(String(total).length)}/${total}] ${name.slice(0, 60)}`);
+    if (done === total) io.err('\r\x1b[2K');
+  };
+}
+
+function finish(
+  report: Report,
+  values: { json?: string | undefined; junit?: string | undefined },
+  io: Io,
+): number {
+  io.out(formatTable(report));
+  writeReports(report, values);
+  return report.ok ? 0 : 1;
+}
+
+/** Runs the CLI; resolves with the exit status. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'env') {
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'serve-jwks': { type: 'boolean' }, port: { type: 'string' } },
+      });
+      if (!values['serve-jwks']) {
+        io.out(toDotenv(kitEnvironment()));
+        return 0;
+      }
+      const server = await serveKitJwks(values.port === undefined ? 0 : positiveIntPort(values.port));
+      io.out(toDotenv(kitEnvironment(server.url)));
+      io.err(`serving the kit JWKS at ${server.url}; Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      return 0;
+    }
+    if (command === 'core') {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          'base-url': { type: 'string' },
+          endpoint: { type: 'string', multiple: true },
+          method: { type: 'string' },
+          concurrency: { type: 'string' },
+          json: { type: 'string' },
+          junit: { type: 'string' },
+        },
+      });
+      if (!values['base-url']) throw new UsageError('core needs --base-url URL');
+      let baseUrl: URL;
+      try {
+        baseUrl = new URL(values['base-url']);
+      } catch {
+        throw new UsageError(`--base-url ${values['base-url']} is not a URL`);
+      }
+      const report = await runCoreChecks({
+        baseUrl: baseUrl.href,
+        endpoints: endpoints(values.endpoint),
+        concurrency: positiveInt(values.concurrency, '--concurrency', DEFAULT_CONCURRENCY),
+        method: values.method ?? 'POST',
+        onProgress: progress(io),
+      });
+      return finish(report, values, io);
+    }
+    if (command === 'lite') {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          'jwks-url': { type: 'string' },
+          'token-command': { type: 'string' },
+          count: { type: 'string' },
+          json: { type: 'string' },
+          junit: { type: 'string' },
+        },
+      });
+      if (!values['jwks-url'] || !values['token-command']) {
+        throw new UsageError('lite needs --jwks-url URL and --token-command "CMD"');
+      }
+      const report = await runLiteChecks({
+        jwksUrl: values['jwks-url'],
+        tokenCommand: values['token-command'],
+        count: positiveInt(values.count, '--count', DEFAULT_TOKEN_COUNT),
+        onProgress: progress(io),
+      });
+      return finish(report, values, io);
+    }
+    throw new UsageError(`unknown command ${command}`);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function positiveIntPort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+  return port;
+}

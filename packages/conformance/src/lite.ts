@@ -1,0 +1,263 @@
+import { execFile } from 'node:child_process';
+import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+import {
+  CLAIM_NAMES,
+  CLOCK_SKEW_SECONDS,
+  ClaimsSchema,
+  IGNORED_KEY_HEADER_PARAMETERS,
+  KID_PATTERN,
+  KNOWN_SCOPES,
+  MAX_TTL_SECONDS,
+  MIN_RSA_MODULUS_BITS,
+  PRIVATE_JWK_MEMBERS,
+  SUPPORTED_ALGORITHMS,
+} from '@hyper/s2s-contracts';
+import { REQUEST_TIMEOUT_MS } from './present.js';
+import { type CheckResult, makeReport, type Report } from './report.js';
+
+export interface LiteOptions {
+  readonly jwksUrl: string;
+  /** A shell command that prints one fresh token on stdout per run. */
+  readonly tokenCommand: string;
+  /** Tokens to collect (default 20). */
+  readonly count?: number;
+  readonly onProgress?: (done: number, total: number, name: string) => void;
+}
+
+export const DEFAULT_TOKEN_COUNT = 20;
+const COMMAND_TIMEOUT_MS = 30_000;
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+interface Decoded {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  input: string;
+  signature: Buffer;
+}
+
+function runCommand(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      '/bin/sh',
+      ['-c', command],
+      { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 1 << 20 },
+      (error, stdout) =>
+        error
+          ? reject(new Error(`token command failed: ${error.message.split('\n')[0]}`))
+          : resolve(stdout.trim()),
+    );
+  });
+}
+
+function decode(token: string): Decoded | undefined {
+  if (!COMPACT.test(token)) return undefined;
+  const [h, p, s] = token.split('.') as [string, string, string];
+  try {
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    return { header, claims, input: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Problems of one published JWK against the contract's key policy (empty when it is fine). */
+export function jwkProblems(jwk: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const kid = typeof jwk.kid === 'string' ? jwk.kid : '(no kid)';
+  for (const member of PRIVATE_JWK_MEMBERS)
+    if (member in jwk) problems.push(`${kid}: private member ${member}`);
+  if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid))
+    problems.push(`${kid}: kid is not lite-YYYY-MM`);
+  if (jwk.use !== 'sig') problems.push(`${kid}: use must be "sig"`);
+  if (jwk.key_ops !== undefined) {
+    const ops = jwk.key_ops;
+    if (!Array.isArray(ops) || !ops.includes('verify') || new Set(ops).size !== ops.length) {
+      problems.push(`${kid}: key_ops must be unique and contain "verify"`);
+    }
+  }
+  let key: KeyObject | undefined;
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    problems.push(`${kid}: not a usable public key`);
+  }
+  if (jwk.alg === 'RS256') {
+    const bits = key?.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (jwk.kty !== 'RSA' || bits < MIN_RSA_MODULUS_BITS)
+      problems.push(`${kid}: RS256 needs RSA >= ${MIN_RSA_MODULUS_BITS} bits`);
+  } else if (jwk.alg === 'ES256') {
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') problems.push(`${kid}: ES256 needs an EC P-256 key`);
+  } else {
+    problems.push(`${kid}: alg must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  }
+  return problems;
+}
+
+function verifies(decoded: Decoded, jwk: Record<string, unknown>): boolean {
+  try {
+    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    const data = Buffer.from(decoded.input, 'ascii');
+    if (decoded.header.alg === 'ES256')
+      return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, decoded.signature);
+    return verify('sha256', data, key, decoded.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** A check over every token: passes when `problem` finds nothing in any of them. */
+function everyToken(
+  name: string,
+  rule: string,
+  expected: string,
+  tokens: Decoded[],
+  problem: (token: Decoded) => string | undefined,
+): CheckResult {
+  const problems = tokens.map(problem).filter((p): p is string => p !== undefined);
+  return {
+    name,
+    rule,
+    expected,
+    got:
+      problems.length === 0
+        ? `all ${tokens.length} tokens`
+        : `${problems.length} of ${tokens.length}: ${problems[0]}`,
+    ok: tokens.length > 0 && problems.length === 0,
+  };
+}
+
+/** Checks a signer from outside: its JWKS and N tokens its command prints. Never prints a token. */
+export async function runLiteChecks(options: LiteOptions): Promise<Report> {
+  const count = options.count ?? DEFAULT_TOKEN_COUNT;
+  const checks: CheckResult[] = [];
+  const total = count + 1;
+
+  options.onProgress?.(0, total, 'jwks');
+  let keys: Record<string, unknown>[] = [];
+  try {
+    const response = await fetch(options.jwksUrl, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const body = (await response.json()) as { keys?: unknown };
+    if (!response.ok || !Array.isArray(body.keys)) throw new Error(`HTTP ${response.status}, no keys array`);
+    keys = body.keys as Record<string, unknown>[];
+  } catch (error) {
+    checks.push({
+      name: 'jwks reachable',
+      rule: '',
+      expected: '{ keys: [...] }',
+      got: (error as Error).message,
+      ok: false,
+    });
+  }
+  if (keys.length > 0) {
+    const problems = keys.flatMap(jwkProblems);
+    const kids = keys.map((k) => k.kid);
+    if (new Set(kids).size !== kids.length) problems.push('two keys share a kid');
+    checks.push({
+      name: 'jwks key policy',
+      rule: '',
+      expected: 'public RS256 (RSA >= 2048) / ES256 (P-256) keys, use sig, kid lite-YYYY-MM, unique kids',
+      got: problems.length === 0 ? `${keys.length} keys fine` : problems.slice(0, 3).join('; '),
+      ok: problems.length === 0,
+    });
+  }
+
+  const tokens: Decoded[] = [];
+  const failures: string[] = [];
+  for (let i = 0; i < count; i++) {
+    options.onProgress?.(i + 1, total, 'token command');
+    try {
+      const decoded = decode(await runCommand(options.tokenCommand));
+      if (decoded) tokens.push(decoded);
+      else failures.push('output is not a compact JWS with JSON header and claims');
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  }
+  checks.push({
+    name: 'token command',
+    rule: '',
+    expected: `${count} compact JWTs`,
+    got: failures.length === 0 ? `${tokens.length} tokens` : `${failures.length} failed: ${failures[0]}`,
+    ok: failures.length === 0,
+  });
+  const byKid = new Map(keys.map((k) => [k.kid, k]));
+  const now = Math.floor(Date.now() / 1000);
+
+  checks.push(
+    everyToken(
+      'header',
+      'H1 H3 H4',
+      'exactly { alg, typ: "JWT", kid }, alg RS256 or ES256',
+      tokens,
+      ({ header }) => {
+        const names = Object.keys(header).sort().join(',');
+        if (names !== 'alg,kid,typ') return `members ${names}`;
+        if (header.typ !== 'JWT') return `typ ${JSON.stringify(header.typ)}`;
+        if (!(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(header.alg))
+          return `alg ${JSON.stringify(header.alg)}`;
+        if (IGNORED_KEY_HEADER_PARAMETERS.some((p) => p in header)) return 'a key-pointing member';
+        return undefined;
+      },
+    ),
+    everyToken(
+      'kid convention',
+      'H2 K1',
+      'kid lite-YYYY-MM, published in the JWKS with the same alg',
+      tokens,
+      ({ header }) => {
+        if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid))
+          return `kid ${JSON.stringify(header.kid)}`;
+        const key = byKid.get(header.kid);
+        if (!key) return `kid ${header.kid} not in the JWKS`;
+        return key.alg === header.alg
+          ? undefined
+          : `key ${header.kid} is ${String(key.alg)}, token ${String(header.alg)}`;
+      },
+    ),
+    everyToken('signature', 'S1', 'verifies with the JWKS key of its kid', tokens, (t) => {
+      const key = byKid.get(t.header.kid);
+      return key && verifies(t, key) ? undefined : 'does not verify';
+    }),
+    everyToken(
+      'claims',
+      'C1 C2 C3 C4',
+      `all of ${CLAIM_NAMES.join(', ')}, contract types, known scopes`,
+      tokens,
+      ({ claims }) => {
+        const parsed = ClaimsSchema.safeParse(claims);
+        if (!parsed.success) return `invalid ${String(parsed.error.issues[0]?.path[0])}`;
+        const unknown = parsed.data.scope
+          .split(' ')
+          .filter((s) => !(KNOWN_SCOPES as readonly string[]).includes(s));
+        return unknown.length === 0 ? undefined : `unknown scope ${unknown[0]}`;
+      },
+    ),
+    everyToken('ttl', 'P6', `0 < exp - iat <= ${MAX_TTL_SECONDS}`, tokens, ({ claims }) => {
+      const ttl = Number(claims.exp) - Number(claims.iat);
+      return ttl > 0 && ttl <= MAX_TTL_SECONDS ? undefined : `exp - iat = ${ttl}`;
+    }),
+    everyToken(
+      'issued now',
+      'P4 P5',
+      `iat within ${CLOCK_SKEW_SECONDS} s of now, nbf <= iat`,
+      tokens,
+      ({ claims }) => {
+        const iat = Number(claims.iat);
+        if (!(Math.abs(iat - now) <= CLOCK_SKEW_SECONDS)) return `iat ${iat - now} s from now`;
+        return Number(claims.nbf) <= iat ? undefined : 'nbf after iat';
+      },
+    ),
+  );
+  const jtis = tokens.map((t) => t.claims.jti);
+  const distinct = new Set(jtis).size;
+  checks.push({
+    name: 'jti unique',
+    rule: 'R1',
+    expected: `${tokens.length} distinct jti over ${tokens.length} tokens`,
+    got: `${distinct} distinct`,
+    ok: tokens.length > 1 && distinct === tokens.length,
+  });
+  options.onProgress?.(total, total, 'done');
+  return makeReport('lite', checks);
+}

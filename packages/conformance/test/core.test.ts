@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Report, runCoreChecks } from '../src/index.js';
+import { ENDPOINTS, type Flaws, startCore } from './support/core.js';
+
+async function checkCore(flaws: Flaws, only?: (name: string) => boolean): Promise<Report> {
+  const core = await startCore(flaws);
+  try {
+    return await runCoreChecks({
+      baseUrl: core.url,
+      endpoints: ENDPOINTS,
+      concurrency: 8,
+      ...(only ? { only } : {}),
+    });
+  } finally {
+    await core.close();
+  }
+}
+
+const failed = (report: Report) => report.checks.filter((c) => !c.ok).map((c) => c.name);
+
+describe('hyper-s2s-conformance core, against our own Core (@hyper/s2s-verifier on node:http)', () => {
+  let report: Report;
+  beforeAll(async () => {
+    report = await checkCore({});
+  }, 120_000);
+
+  it('passes every check', () => {
+    expect(failed(report)).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('ran the vectors, the sequences, the replay and the concurrency checks', () => {
+    const names = report.checks.map((c) => c.name);
+    expect(names.filter((n) => n.startsWith('vector ')).length).toBeGreaterThanOrEqual(100);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'vector alg-hs256-public-key',
+        'vector exp-within-skew',
+        'vector ttl-301',
+        'vector insufficient-scope',
+        'sequence replay-same-jti-two-issuers',
+        'sequence replay-403-spends-jti',
+        'replay',
+        'concurrency',
+      ]),
+    );
+    expect(report.checks.find((c) => c.name === 'replay')!.got).toMatch(/^\d+ refused$/);
+  });
+
+  it('says why each vector it could not run is not applicable', () => {
+    for (const skip of report.skipped) expect(skip.why.length).toBeGreaterThan(0);
+    expect(report.skipped.map((s) => s.name)).toContain('vector valid-es256-when-allowed');
+  });
+});
+
+// Each defect is caught by the check that names it (and the report as a whole fails).
+const BROKEN: [string, Flaws, string[]][] = [
+  [
+    'no replay store',
+    { noReplayStore: true },
+    ['replay', 'concurrency', 'vector replayed-jti', 'sequence replay-same-iss-jti-two-tokens'],
+  ],
+  [
+    '401 for a missing scope',
+    { forbiddenAs401: true },
+    ['vector insufficient-scope', 'vector insufficient-scope-case'],
+  ],
+  ['HS256 accepted', { acceptHs256: true }, ['vector alg-hs256-public-key']],
+  ['skew 0', { skewZero: true }, ['vector exp-within-skew', 'vector nbf-at-skew', 'vector iat-at-skew']],
+  ['no exp - iat bound', { noTtlBound: true }, ['vector ttl-301']],
+];
+
+describe('hyper-s2s-conformance core, against deliberately broken Cores', () => {
+  it.each(BROKEN)(
+    '%s is caught by %j',
+    async (_name, flaws, catching) => {
+      const controls = ['vector valid-spaces-create', 'vector expired'];
+      const report = await checkCore(flaws, (name) => catching.includes(name) || controls.includes(name));
+      expect(report.ok).toBe(false);
+      expect(failed(report).sort()).toEqual([...catching].sort());
+    },
+    60_000,
+  );
+});
