@@ -29,7 +29,21 @@ try {
     join(app, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], app);
+  // The KMS client and gRPC are the signer's optional peers: a consumer on KMS installs them itself.
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      ...files,
+      '@google-cloud/kms@^5.2.1',
+      '@grpc/grpc-js@^1.13.0',
+      '@grpc/proto-loader@^0.8.0',
+    ],
+    app,
+  );
 
   writeFileSync(
     join(app, 'check.mjs'),
@@ -55,6 +69,54 @@ console.log('consumer: signed and verified one token from the packed tarballs');
 `,
   );
   process.stdout.write(run('node', ['check.mjs'], app));
+
+  // ADR 0031's path from the tarballs: KMS signing through the real client against the KMS test server
+  // (./testing), the JWKS published from the key versions, a verifier on the JWKS URL, a rotation,
+  // an immediate revocation with refreshKeys(), and a disabled version that is never published.
+  writeFileSync(
+    join(app, 'check-kms-jwks.mjs'),
+    `
+import { createServer } from 'node:http';
+import { createJwksHandler, createKeySet, createSigner, kmsPublishedKey } from '@hyper/s2s-signer';
+import { startKmsTestServer } from '@hyper/s2s-signer/testing';
+import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+
+const fail = (what) => { console.error('consumer KMS + JWKS check failed:', what); process.exit(1); };
+const kms = await startKmsTestServer();
+const version = (n) => 'projects/p/locations/global/keyRings/r/cryptoKeys/lite/cryptoKeyVersions/' + n;
+for (const n of [1, 2]) kms.addKey(version(n), { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+const client = kms.client();
+const kids = { 1: 'lite-2026-11', 2: 'lite-2026-12' };
+const published = (n) => kmsPublishedKey({ kid: kids[n], keyVersionName: version(n), client, recheckSeconds: 0 });
+const keySet = createKeySet({ current: published(1), next: published(2) });
+const server = createServer(createJwksHandler(keySet));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const jwksUrl = 'http://127.0.0.1:' + server.address().port + '/.well-known/jwks.json';
+const signer = (n) => createSigner({
+  key: { kms: { keyVersionName: version(n), client }, kid: kids[n] },
+  issuer: 'hyper-lite', subject: 'gw', audience: 'hyper-core',
+});
+const verifier = createVerifier({
+  keys: { jwksUrl }, audience: 'hyper-core', issuers: ['hyper-lite'], replayStore: memoryReplayStore(),
+});
+const call = { scope: 'spaces:create', path: '/integrations/spaces' };
+const verify = async (n) => (await verifier.verify(await signer(n).sign({ scope: 'spaces:create' }), call)).reason;
+if ((await verifier.warmup()).kids.join() !== 'lite-2026-11,lite-2026-12') fail('JWKS kids');
+if ((await verify(1)) !== 'ok' || (await verify(2)) !== 'ok') fail('KMS-signed tokens');
+keySet.switchToNext({ force: true });
+keySet.retire('lite-2026-11');
+const refreshed = await verifier.refreshKeys();
+if (!refreshed.refreshed || refreshed.kids.join() !== 'lite-2026-12') fail('refreshKeys');
+if ((await verify(1)) !== 'unknown_kid' || (await verify(2)) !== 'ok') fail('after revocation');
+kms.setKeyState(version(2), 'DISABLED');
+if ((await fetch(jwksUrl)).status !== 503) fail('a disabled only version must give 503');
+server.close();
+await kms.close();
+console.log('consumer: KMS-signed tokens verified through the published JWKS, rotated and revoked, from the tarballs');
+process.exit(0);
+`,
+  );
+  process.stdout.write(run('node', ['check-kms-jwks.mjs'], app));
   const help = run('npx', ['--no-install', 'hyper-s2s-keys', '--help'], app);
   if (!/keygen/.test(help)) throw new Error('hyper-s2s-keys --help did not list its commands');
   console.log('consumer: hyper-s2s-keys --help works from the installed tarball');

@@ -17,13 +17,13 @@ import type { StepResult } from './scenario.js';
 
 /**
  * The production timeline (README "Key rotation in JWKS mode") compressed to seconds so the demo runs
- * it whole: JWKS max-age and Core's cache age 1 s (production: 300 s), token TTL 2 s (up to 300 s), a
+ * it whole: JWKS max-age and Core's cache age 2 s (production: 300 s), token TTL 2 s (up to 300 s), a
  * switch that reaches every worker within 2 s, and 1 s of skew allowance (the contract's is 60 s;
  * these tokens are presented the moment they are signed). The arithmetic is the same.
  */
 export const DEMO_TIMINGS = {
-  maxAgeSeconds: 1,
-  verifierCacheSeconds: 1,
+  maxAgeSeconds: 2,
+  verifierCacheSeconds: 2,
   switchPropagationSeconds: 2,
   maxTtlSeconds: 2,
   clockSkewSeconds: 1,

@@ -85,8 +85,10 @@ export async function startJwksGateway(
         ...overrides,
       });
     if (overrides) return make();
-    let signer = signers.get(kid);
-    if (!signer) signers.set(kid, (signer = make()));
+    const known = signers.get(kid);
+    if (known) return known;
+    const signer = make();
+    signers.set(kid, signer);
     return signer;
   };
 

@@ -95,6 +95,8 @@ export async function runRotationUnderTraffic(
 
   await sleep(500);
   // 1. Publish next: the JWKS now carries both kids; nobody signs with the new one yet.
+  // Lite loads (and checks) the new version's public key before it is published.
+  await gateway.signerFor(next.kid).jwks();
   const { switchNotBefore } = keySet.publishNext(gateway.publishable(next));
   log(
     `publish next: ${next.kid} = ${next.kmsKeyVersion.split('/').slice(-2).join(' ')}; switch not before +${verifierCacheSeconds} s (verifier cache age)`,

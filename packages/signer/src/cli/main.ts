@@ -2,6 +2,7 @@ import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js
 import { jwks } from './jwks.js';
 import { keygen } from './keygen.js';
 import { keyset } from './keyset.js';
+import { rotation } from './rotation.js';
 
 export const USAGE = `Usage: hyper-s2s-keys <command> [options]
 
@@ -11,11 +12,12 @@ Commands:
   keygen   generate a key pair: private PEM to a 0600 file, public JWK on stdout
   jwks     print the public JWKS of a key PEM
   keyset   add | remove | list | check on the HYPER_S2S_JWT_PUBLIC_KEYS_JSON document
+  rotation init | publish-next | switch | retire | status: JWKS-mode rotation with KMS key versions
 
 Run "hyper-s2s-keys <command> --help" for a command's options.
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = { keygen, jwks, keyset };
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = { keygen, jwks, keyset, rotation };
 
 /** Runs one command line; returns the exit code. Errors the user can fix print one message, no stack. */
 export function runCli(argv: string[], io: CliIo): number {

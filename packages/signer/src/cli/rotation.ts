@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { SignerError } from '../errors.js';
+import type { KeySet } from '../key-set.js';
+import {
+  type KeySetDocument,
+  type KeySetDocumentKey,
+  keySetFromDocument,
+  keySetToDocument,
+  parseKeySetDocument,
+} from '../key-set-document.js';
+import type { PublicJwk } from '../public-jwk.js';
+import { parseCommandArgs, requireOption } from './args.js';
+import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';
+
+export const ROTATION_USAGE = `Usage: hyper-s2s-keys rotation <command> [options]
+
+JWKS-mode rotation (Core on S2S_JWKS_URL) with Cloud KMS: keeps the key set document the gateway
+publishes from, i.e. which KMS key version is published under which kid, and when.
+
+Commands:
+  init          start a document: --kid ID --kms-key-version NAME [--max-age S] [--verifier-cache S] [--switch-propagation S]
+  publish-next  publish --kid ID --kms-key-version NAME as the next key (step 1)
+  switch        the next key becomes the signing key; the old one stays published until its retire time (step 3)
+  retire        drop previous keys past their retire time; --kid ID drops one now (revocation)
+  status        print the timeline: which version is which kid, and when each step may happen
+
+Common options:
+  --state FILE  the key set document to read (all commands but init)
+  --out FILE    write the new document to FILE (atomically: temp file + rename); without it, stdout
+  --now TIME    ISO 8601 time to act at (default: now), e.g. to plan ahead
+  -h, --help    show this help
+`;
+
+/** Writes through a temp file in the same directory and a rename: a reader never sees half a document. */
+function writeAtomically(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, text, { mode: 0o644, flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new CliError(
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+function emit(io: CliIo, out: string | undefined, document: KeySetDocument): void {
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  if (out === undefined || out === '-') io.stdout(text);
+  else writeAtomically(out, text);
+}
+
+function nowOf(value: string | undefined, command: string): number {
+  if (value === undefined) return Date.now();
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw new CliError(`rotation ${command}: --now must be an ISO 8601 time`, EXIT_USAGE);
+  return ms;
+}
+
+function seconds(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 86_400) {
+    throw new CliError(`rotation init: --${name} must be whole seconds from 0 to 86400`, EXIT_USAGE);
+  }
+  return n;
+}
+
+/** The document's arithmetic without any KMS call: keys that are only kid <-> version pairs. */
+function plan(document: KeySetDocument, now: number): KeySet {
+  return keySetFromDocument(document, {
+    now: () => now,
+    publish: (key: KeySetDocumentKey) => ({
+      kid: key.kid,
+      keyVersionName: key.kmsKeyVersion,
+      publicJwk: async (): Promise<PublicJwk | undefined> => undefined,
+    }),
+  });
+}
+
+function load(state: string, command: string): KeySetDocument {
+  try {
+    return parseKeySetDocument(parseJson(readInput(state, 'key set document'), 'key set document'));
+  } catch (error) {
+    if (error instanceof SignerError) throw new CliError(`rotation ${command}: ${error.message}`);
+    throw error;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const version = (name: string | undefined) => name ?? '?';
+
+function describeTimeline(keySet: KeySet, now: number): string {
+  const s = keySet.status();
+  const t = keySet.timings;
+  const lines = [
+    `timings: JWKS max-age ${t.maxAgeSeconds} s, verifier cache ${t.verifierCacheSeconds} s, switch propagation ${t.switchPropagationSeconds} s, max TTL ${t.maxTtlSeconds} s, skew ${t.clockSkewSeconds} s`,
+    `current   ${s.current.kid}  <-  ${version(s.current.keyVersionName)}  (signing)`,
+  ];
+  if (s.next) {
+    const ready =
+      s.next.switchNotBefore <= now ? 'may switch now' : `switch not before ${iso(s.next.switchNotBefore)}`;
+    lines.push(
+      `next      ${s.next.kid}  <-  ${version(s.next.keyVersionName)}  (published ${iso(s.next.publishedAt)}; ${ready})`,
+    );
+  }
+  for (const p of s.previous) {
+    lines.push(`previous  ${p.kid}  <-  ${version(p.keyVersionName)}  (published until ${iso(p.retireAt)})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function init(argv: string[], io: CliIo): number {
+  const args = parseCommandArgs(
+    argv,
+    {
+      kid: { type: 'string' },
+      'kms-key-version': { type: 'string' },
+      'max-age': { type: 'string' },
+      'verifier-cache': { type: 'string' },
+      'switch-propagation': { type: 'string' },
+      out: { type: 'string' },
+    },
+    'rotation init',
+  );
+  if (args.help) return help(io);
+  const current = {
+    kid: requireOption(args.kid, 'kid', 'rotation init'),
+    kmsKeyVersion: requireOption(args['kms-key-version'], 'kms-key-version', 'rotation init'),
+  };
+  const doc: KeySetDocument = { current };
+  const timings = {
+    maxAgeSeconds: seconds(args['max-age'], 'max-age'),
+    verifierCacheSeconds: seconds(args['verifier-cache'], 'verifier-cache'),
+    switchPropagationSeconds: seconds(args['switch-propagation'], 'switch-propagation'),
+  };
+  for (const [name, value] of Object.entries(timings)) {
+    if (value !== undefined) doc[name as keyof typeof timings] = value;
+  }
+  const keySet = guarded('init', () => plan(parseKeySetDocument(doc), Date.now()));
+  emit(io, args.out, keySetToDocument(keySet));
+  io.stderr(`kid ${current.kid} is ${current.kmsKeyVersion}, signing\n`);
+  return EXIT_OK;
+}
+
+/** SignerErrors (bad kid, early switch, unknown kid) are the operator's to fix: one line, exit 1. */
+function guarded<T>(command: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof SignerError) throw new CliError(`rotation ${command}: ${error.message}`);
+    throw error;
+  }
+}
+
+function stateCommand(
+  command: string,
+  extra: Record<string, { type: 'string' | 'boolean' }>,
+  act: (keySet: KeySet, args: Record<string, string | boolean | undefined>, io: CliIo, now: number) => void,
+) {
+  return (argv: string[], io: CliIo): number => {
+    const args = parseCommandArgs(
+      argv,
+      { state: { type: 'string' }, out: { type: 'string' }, now: { type: 'string' }, ...extra },
+      `rotation ${command}`,
+    );
+    if (args.help) return help(io);
+    const state = requireOption(args.state as string | undefined, 'state', `rotation ${command}`);
+    const now = nowOf(args.now as string | undefined, command);
+    const keySet = guarded(command, () => plan(load(state, command), now));
+    guarded(command, () => act(keySet, args, io, now));
+    if (command === 'status') return EXIT_OK;
+    // Re-validated as a whole, so a bad kid or a version published twice is refused, never written.
+    const next = guarded(command, () => parseKeySetDocument(keySetToDocument(keySet)));
+    emit(io, args.out as string | undefined, next);
+    return EXIT_OK;
+  };
+}
+
+const publishNext = stateCommand(
+  'publish-next',
+  { kid: { type: 'string' }, 'kms-key-version': { type: 'string' } },
+  (keySet, args, io) => {
+    const kid = requireOption(args.kid as string | undefined, 'kid', 'rotation publish-next');
+    const kmsKeyVersion = requireOption(
+      args['kms-key-version'] as string | undefined,
+      'kms-key-version',
+      'rotation publish-next',
+    );
+    // The pair is validated with the whole document before it is written (kid convention, unique versions).
+    const { switchNotBefore } = keySet.publishNext({
+      kid,
+      keyVersionName: kmsKeyVersion,
+      publicJwk: async () => undefined,
+    });
+    io.stderr(
+      `kid ${kid} is ${kmsKeyVersion}, published next; switch signing to it not before ${iso(switchNotBefore)} (+${keySet.timings.verifierCacheSeconds} s verifier cache)\n`,
+    );
+  },
+);
+
+const switchToNext = stateCommand('switch', { force: { type: 'boolean' } }, (keySet, args, io) => {
+  const before = keySet.current.kid;
+  const { retireAt } = keySet.switchToNext({ force: args.force === true });
+  const t = keySet.timings;
+  io.stderr(
+    `signing key is now ${keySet.current.kid}; ${before} stays published until ${iso(retireAt)} (+${t.switchPropagationSeconds} s propagation + ${t.maxTtlSeconds} s TTL + ${t.clockSkewSeconds} s skew)\nDeploy Lite with the new kid and key version now.\n`,
+  );
+});
+
+const retire = stateCommand('retire', { kid: { type: 'string' } }, (keySet, args, io) => {
+  const kid = args.kid as string | undefined;
+  if (kid !== undefined) {
+    keySet.retire(kid);
+    io.stderr(
+      `${kid} removed from the JWKS now. Verifiers trust it until their cache expires (at most ${keySet.timings.verifierCacheSeconds} s) unless you run verifier.refreshKeys() on each; disable its KMS version too.\n`,
+    );
+    return;
+  }
+  const left = keySet.status().previous.map((p) => p.kid);
+  io.stderr(`previous keys still published: ${left.length === 0 ? 'none' : left.join(', ')}\n`);
+});
+
+const status = stateCommand('status', {}, (keySet, _args, io, now) => {
+  io.stdout(describeTimeline(keySet, now));
+});
+
+function help(io: CliIo): number {
+  io.stdout(ROTATION_USAGE);
+  return EXIT_OK;
+}
+
+const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = {
+  init,
+  'publish-next': publishNext,
+  switch: switchToNext,
+  retire,
+  status,
+};
+
+export function rotation(argv: string[], io: CliIo): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command === undefined ? io.stderr : io.stdout)(ROTATION_USAGE);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    throw new CliError(
+      `rotation: unknown command ${JSON.stringify(command)}\n\n${ROTATION_USAGE}`,
+      EXIT_USAGE,
+    );
+  }
+  return run(rest, io);
+}

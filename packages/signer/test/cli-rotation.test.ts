@@ -1,0 +1,211 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLOCK_SKEW_SECONDS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KeySetDocument, parseKeySetDocument } from '../src/index.js';
+import { runCli } from './helpers/cli.js';
+
+let dir: string;
+const path = (name: string) => join(dir, name);
+const cli = (args: string[]) => runCli(args, { cwd: dir });
+const read = (name: string) =>
+  parseKeySetDocument(JSON.parse(readFileSync(path(name), 'utf8'))) as KeySetDocument;
+const VERSION = (n: number) =>
+  `projects/hyper/locations/europe-west1/keyRings/lite/cryptoKeys/s2s-jwt/cryptoKeyVersions/${n}`;
+const T0 = Date.parse('2026-11-25T09:00:00Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hyper-s2s-rotation-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Each step spawns the CLI: slow on a loaded machine.
+describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_000 }, () => {
+  it('walks init -> publish-next -> switch -> retire with the timeline arithmetic', () => {
+    const init = cli([
+      'rotation',
+      'init',
+      '--kid',
+      'lite-2026-11',
+      '--kms-key-version',
+      VERSION(1),
+      '--verifier-cache',
+      '600',
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(init.status).toBe(0);
+    expect(read('keyset.json').current).toEqual({ kid: 'lite-2026-11', kmsKeyVersion: VERSION(1) });
+
+    const publish = cli([
+      'rotation',
+      'publish-next',
+      '--state',
+      path('keyset.json'),
+      '--kid',
+      'lite-2026-12',
+      '--kms-key-version',
+      VERSION(2),
+      '--now',
+      at(0),
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(publish.status).toBe(0);
+    expect(publish.stderr).toContain(`kid lite-2026-12 is ${VERSION(2)}, published next`);
+    expect(publish.stderr).toContain(`not before ${at(600)}`);
+    expect(read('keyset.json').next).toEqual({
+      kid: 'lite-2026-12',
+      kmsKeyVersion: VERSION(2),
+      publishedAt: at(0),
+    });
+
+    // Before the verifier cache age has passed the switch is refused, and the file is untouched.
+    const early = cli([
+      'rotation',
+      'switch',
+      '--state',
+      path('keyset.json'),
+      '--now',
+      at(599),
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(early.status).toBe(1);
+    expect(read('keyset.json').current.kid).toBe('lite-2026-11');
+
+    const status = cli(['rotation', 'status', '--state', path('keyset.json'), '--now', at(10)]);
+    expect(status.stdout).toMatch(/next +lite-2026-12 {2}<- {2}.*cryptoKeyVersions\/2/);
+
+    const switched = cli([
+      'rotation',
+      'switch',
+      '--state',
+      path('keyset.json'),
+      '--now',
+      at(600),
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(switched.status).toBe(0);
+    const retireAt = at(600 + 300 + MAX_TTL_SECONDS + CLOCK_SKEW_SECONDS);
+    expect(read('keyset.json')).toMatchObject({
+      current: { kid: 'lite-2026-12', kmsKeyVersion: VERSION(2) },
+      previous: [{ kid: 'lite-2026-11', kmsKeyVersion: VERSION(1), retireAt }],
+    });
+    expect(read('keyset.json').next).toBeUndefined();
+
+    cli([
+      'rotation',
+      'retire',
+      '--state',
+      path('keyset.json'),
+      '--now',
+      at(1259),
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(read('keyset.json').previous).toHaveLength(1);
+    cli([
+      'rotation',
+      'retire',
+      '--state',
+      path('keyset.json'),
+      '--now',
+      at(1260),
+      '--out',
+      path('keyset.json'),
+    ]);
+    expect(read('keyset.json').previous).toEqual([]);
+    // Atomic writes leave no temp files behind.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('retire --kid removes a key now and says how long verifiers may still trust it', () => {
+    cli([
+      'rotation',
+      'init',
+      '--kid',
+      'lite-2026-11',
+      '--kms-key-version',
+      VERSION(1),
+      '--out',
+      path('r.json'),
+    ]);
+    cli([
+      'rotation',
+      'publish-next',
+      '--state',
+      path('r.json'),
+      '--kid',
+      'lite-2026-12',
+      '--kms-key-version',
+      VERSION(2),
+      '--now',
+      at(0),
+      '--out',
+      path('r.json'),
+    ]);
+    cli(['rotation', 'switch', '--state', path('r.json'), '--now', at(300), '--out', path('r.json')]);
+    const run = cli([
+      'rotation',
+      'retire',
+      '--state',
+      path('r.json'),
+      '--kid',
+      'lite-2026-11',
+      '--now',
+      at(301),
+      '--out',
+      path('r.json'),
+    ]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/refreshKeys/);
+    expect(read('r.json').previous).toEqual([]);
+  });
+
+  it('refuses a version published twice, a bad kid and an unknown command, writing nothing', () => {
+    cli([
+      'rotation',
+      'init',
+      '--kid',
+      'lite-2026-11',
+      '--kms-key-version',
+      VERSION(1),
+      '--out',
+      path('x.json'),
+    ]);
+    const before = readFileSync(path('x.json'), 'utf8');
+    const twice = cli([
+      'rotation',
+      'publish-next',
+      '--state',
+      path('x.json'),
+      '--kid',
+      'lite-2026-12',
+      '--kms-key-version',
+      VERSION(1),
+      '--out',
+      path('x.json'),
+    ]);
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/appears twice/);
+    const badKid = cli([
+      'rotation',
+      'publish-next',
+      '--state',
+      path('x.json'),
+      '--kid',
+      'next',
+      '--kms-key-version',
+      VERSION(2),
+      '--out',
+      path('x.json'),
+    ]);
+    expect(badKid.status).toBe(1);
+    expect(readFileSync(path('x.json'), 'utf8')).toBe(before);
+    expect(cli(['rotation', 'rotate']).status).toBe(2);
+  });
+});
