@@ -184,6 +184,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   const batcher = createBatcher<NormalizedEntry>({ run: insertBatch, timeoutMs, maxBatch, pipelineDepth });
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
+    forgetLayout(); // every run looks again: the table may have been converted since the last one
     if ((await layout()) === 'partitioned') return maintainPartitions();
     let deleted = 0;
     let batches = 0;
