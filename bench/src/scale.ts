@@ -315,6 +315,8 @@ const b =
 const a = my - b * mx;
 /** Fitted throughput, never above the measured figure at the largest step (noise must not promise gains). */
 const at = (rows: number) => Math.min(big.run.perSec, a + b * Math.log(rows));
+/** A log fit through fewer than three noisy points says nothing; print n/a instead. */
+const fitted = (rows: number) => (steps.length >= 3 ? fmt(Math.max(0, at(rows))) : 'n/a (needs ≥ 3 steps)');
 const scenarios = [
   { label: '1,000 req/s × 24 h', rows: 1000 * DAY },
   { label: '10,000 req/s × 24 h', rows: 10_000 * DAY },
@@ -382,7 +384,7 @@ out(
 out('|---|---:|---:|---:|---:|---:|');
 for (const s of scenarios) {
   out(
-    `| ${s.label} | ${fmt(s.rows)} | ${fmt((s.rows * bytesPerRow) / 2 ** 30, 1)} GiB | ${fmt((s.rows * pkBytesPerRow) / 2 ** 30, 1)} GiB | ${fmt(Math.max(0, at(s.rows)))} | ${fmt(Math.round((s.rows * 300) / DAY))} |`,
+    `| ${s.label} | ${fmt(s.rows)} | ${fmt((s.rows * bytesPerRow) / 2 ** 30, 1)} GiB | ${fmt((s.rows * pkBytesPerRow) / 2 ** 30, 1)} GiB | ${fitted(s.rows)} | ${fmt(Math.round((s.rows * 300) / DAY))} |`,
   );
 }
 out();
