@@ -47,39 +47,63 @@ export async function replayInsertSuite(database: BenchDatabase, opsPerRound: nu
   }
 }
 
-/** Full verification with the Postgres store vs with the memory store, 64 in flight. */
-export async function verifierWithPgSuite(
+export interface EndToEndResult {
+  concurrency: number;
+  /** One durable single-row INSERT at a time: the disk's commit (WAL flush) latency. */
+  commit: { p50: number; p99: number; perSec: number };
+  store: Measurement;
+  verify: Measurement;
+  both: Measurement;
+  /** 1 / (1/verify + 1/store): Node and Postgres share the cores, so the two costs add. */
+  bound: number;
+}
+
+/**
+ * Issue 13 item 0: the four figures the end-to-end explanation rests on, in the same run and
+ * interleaved: commit probe, store alone, verify alone (memory store), verify + pgReplayStore.
+ */
+export async function endToEndSuite(
   database: BenchDatabase,
   opsPerRound: number,
   rounds: number,
   concurrency: number,
-) {
+): Promise<EndToEndResult> {
   const pool = await openPool(database);
   const fixture = createFixture();
   const jwks = await fixture.signer.jwks();
-  const tokens = await mintTokens(fixture, opsPerRound * (rounds + 1));
+  const tokens = await mintTokens(fixture, opsPerRound * (rounds + 1) + 500);
   let cursor = 0;
   let memoryCursor = 0;
   const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
     createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
+  const store = pgReplayStore({ db: pool });
   const withPg = make(pgReplayStore({ db: pool }));
   let withMemory = make(memoryReplayStore());
   try {
-    return await measure(
+    await pool.query(
+      'CREATE TABLE IF NOT EXISTS bench_commit_probe (id bigserial PRIMARY KEY, at timestamptz)',
+    );
+    const probe: number[] = [];
+    const probeStart = performance.now();
+    for (let i = 0; i < 500; i++) {
+      const t0 = performance.now();
+      await pool.query('INSERT INTO bench_commit_probe (at) VALUES (now())');
+      probe.push(performance.now() - t0);
+    }
+    const probeMs = performance.now() - probeStart;
+    probe.sort((a, b) => a - b);
+    await pool.query('DROP TABLE bench_commit_probe');
+    const results = await measure(
       [
         {
-          name: 'verify + pgReplayStore',
-          // Every Postgres presentation is a first one: tokens are consumed, never reused.
+          name: 'store alone (pgReplayStore.remember)',
           op: async () => {
-            const r = await withPg.verify(tokens[cursor++ % tokens.length]!, {
-              scope: SCOPE,
-              path: '/bench',
-            });
-            if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
+            if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+              throw new Error('lost a jti');
           },
         },
         {
-          name: 'verify + memoryReplayStore',
+          name: 'verify alone (memory store)',
           setup: () => {
             withMemory = make(memoryReplayStore());
             memoryCursor = 0;
@@ -89,12 +113,31 @@ export async function verifierWithPgSuite(
               scope: SCOPE,
               path: '/bench',
             });
-            if (!r.ok) throw new Error(`verify + memory: ${r.reason}`);
+            if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
+          },
+        },
+        {
+          name: 'verify + pgReplayStore',
+          op: async () => {
+            const r = await withPg.verify(tokens[cursor++ % tokens.length]!, {
+              scope: SCOPE,
+              path: '/bench',
+            });
+            if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
           },
         },
       ],
       { concurrency, opsPerRound, rounds, warmupOps: 200 },
     );
+    const [storeAlone, verifyAlone, both] = results as [Measurement, Measurement, Measurement];
+    return {
+      concurrency,
+      commit: { p50: percentile(probe, 50), p99: percentile(probe, 99), perSec: (500 / probeMs) * 1000 },
+      store: storeAlone,
+      verify: verifyAlone,
+      both,
+      bound: 1 / (1 / verifyAlone.opsPerSec + 1 / storeAlone.opsPerSec),
+    };
   } finally {
     await pool.end();
   }

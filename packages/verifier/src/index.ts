@@ -44,6 +44,9 @@ export {
   type VerifierOptions,
 } from './options.js';
 export {
+  type ConvertOptions,
+  type ConvertOutcome,
+  convertToPartitioned,
   DEFAULT_MEMORY_MAX_ENTRIES,
   DEFAULT_REPLAY_TIMEOUT_MS,
   type MemoryReplayStore,
@@ -62,8 +65,10 @@ export {
   REPLAY_MIGRATION_FILE,
   REPLAY_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
+  type ReplayCallOptions,
   type ReplayDb,
   type ReplayEntry,
+  type ReplayLayout,
   type ReplayPurger,
   type ReplayStore,
   ReplayStoreError,

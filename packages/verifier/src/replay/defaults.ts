@@ -25,6 +25,9 @@ export const DEFAULT_PURGE_TIMEOUT_MS = 30_000;
 /** Longest `migrate` waits (including for another replica's migration holding the lock). */
 export const DEFAULT_MIGRATE_TIMEOUT_MS = 30_000;
 
+/** Longest `convertToPartitioned`'s switch waits for its ACCESS EXCLUSIVE lock on the live table. */
+export const DEFAULT_SWITCH_LOCK_TIMEOUT_MS = 5000;
+
 /**
  * Memory store capacity. At 24 h retention this is about 11 tokens per second sustained; past it the
  * store refuses (503) rather than forget an unexpired jti, which would re-open replay.

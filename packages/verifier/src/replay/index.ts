@@ -1,10 +1,11 @@
+export { type ConvertOptions, type ConvertOutcome, convertToPartitioned } from './convert.js';
 export type { ReplayDb } from './db.js';
 export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './defaults.js';
 export { ReplayStoreError, type ReplayStoreErrorCode } from './errors.js';
 export { type MemoryReplayStore, type MemoryReplayStoreOptions, memoryReplayStore } from './memory.js';
 export { type MigrateOptions, migrate } from './migrate.js';
 export { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from './migration-sql.js';
-export { type PgReplayStore, type PgReplayStoreOptions, pgReplayStore } from './pg.js';
+export { type PgReplayStore, type PgReplayStoreOptions, pgReplayStore, type ReplayLayout } from './pg.js';
 export type {
   PurgeOutcome,
   PurgeRunOptions,
@@ -14,4 +15,4 @@ export type {
   ReplayPurger,
 } from './purge-schedule.js';
 export { type StartPurgerOptions, startPurger } from './purger.js';
-export type { ReplayEntry, ReplayStore } from './store.js';
+export type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';

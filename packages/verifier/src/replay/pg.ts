@@ -154,7 +154,10 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       const sql = (await layout()) === 'partitioned' ? REMEMBER_PARTITIONED_SQL : REMEMBER_SQL;
       rows = await statement(sql, [iss, jti, exp]);
     } catch (error) {
-      forgetLayout();
+      // A statement that does not fit the table (SQLSTATE class 42: no matching ON CONFLICT arbiter,
+      // table or function missing) means the layout may have changed: look again on the next call.
+      // Connection loss and timeouts keep it, so recovery costs no extra round trip.
+      if (sqlStateClass(error) === '42') forgetLayout();
       throw error;
     }
     const firstSeen = new Uint8Array(iss.length);
@@ -184,6 +187,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   const batcher = createBatcher<NormalizedEntry>({ run: insertBatch, timeoutMs, maxBatch, pipelineDepth });
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
+    forgetLayout(); // every run looks again: the table may have been converted since the last one
     if ((await layout()) === 'partitioned') return maintainPartitions();
     let deleted = 0;
     let batches = 0;
@@ -242,4 +246,11 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     },
   };
   return store;
+}
+
+/** The SQLSTATE class (first two characters) of a driver error wrapped in a ReplayStoreError. */
+function sqlStateClass(error: unknown): string | undefined {
+  const cause = error instanceof ReplayStoreError ? error.cause : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.length === 5 ? code.slice(0, 2) : undefined;
 }

@@ -24,7 +24,9 @@ export const PURGE_BATCH_SQL = `WITH lock AS MATERIALIZED (
   SELECT pg_try_advisory_xact_lock($1::bigint) AS held
 ), purged AS (
   DELETE FROM ${REPLAY_TABLE_NAME}
-  WHERE ctid = ANY (ARRAY(
+  -- The cutoff again: should this ever run against the partitioned layout (a store that has not yet
+  -- re-detected it), a ctid matching in another partition still cannot delete a retained row.
+  WHERE retain_until < now() AND ctid = ANY (ARRAY(
     SELECT ctid FROM ${REPLAY_TABLE_NAME}
     WHERE retain_until < now() AND (SELECT held FROM lock)
     LIMIT $2::int

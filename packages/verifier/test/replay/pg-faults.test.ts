@@ -39,6 +39,7 @@ describe('pgReplayStore when a statement is blocked (table locked by another ses
   it('rejects within the timeout, never true, and recovers once the lock is released', async () => {
     const db = countingDb(database.pool());
     const store = pgReplayStore({ db, timeoutMs: TIMEOUT_MS, pipelineDepth: 2 });
+    await store.layout(); // the one-time layout detection is not what this test times
     expect(await store.remember(entry('before-lock'))).toBe(true);
 
     const release = await holdReplayTableLock(database.url);
@@ -66,6 +67,14 @@ describe('pgReplayStore when a statement is blocked (table locked by another ses
     }
 
     await eventually(() => store.health(), 5000);
+    await eventually(
+      () =>
+        store.layout().then(
+          () => true,
+          () => false,
+        ),
+      5000,
+    );
     expect(await store.remember(entry('after-lock'))).toBe(true);
     expect(await store.remember(entry('before-lock'))).toBe(false);
   });
@@ -76,6 +85,7 @@ describe('pgReplayStore when statements are slow (a trigger sleeping in every IN
 
   it('rejects within the timeout while slow, and answers normally once it is fast again', async () => {
     const store = pgReplayStore({ db: database.pool(), timeoutMs: TIMEOUT_MS });
+    await store.layout();
     const restore = await slowReplayInserts(database.url, TIMEOUT_MS * 3);
     try {
       const { value: results, ms } = await timed(
@@ -101,6 +111,7 @@ describe('pgReplayStore when its connections are terminated (pg_terminate_backen
 
   it('fails the affected calls closed and recovers through the pool by itself', async () => {
     const store = pgReplayStore({ db: database.pool({ max: 4 }), timeoutMs: TIMEOUT_MS });
+    await store.layout();
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.remember(entry(`warm-${i}`)))); // open connections
     expect(await terminateBackends(database.url)).toBeGreaterThan(0);
 
@@ -137,6 +148,7 @@ describe('pgReplayStore when the database server stops and comes back', () => {
 
   it('rejects within the timeout while down, then answers again without a restart', async () => {
     const store = pgReplayStore({ db: pool, timeoutMs: TIMEOUT_MS });
+    await store.layout();
     expect(await store.remember(entry('before-stop'))).toBe(true);
     await server.stop();
 

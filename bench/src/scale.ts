@@ -1,0 +1,401 @@
+/**
+ * `pnpm bench:scale`: capacity study of the replay store (issue 13). Loads the table to N rows in
+ * steps (realistic iss/jti, exp spread over the 24 h retention) and at each step measures remember()
+ * throughput and p99 at 64 in flight, bytes per million rows, WAL bytes per token, one 5-minute purge
+ * (duration, insert p99 during it vs idle) and autovacuum activity; then single vs partitioned at the
+ * largest N. Uses its own databases on the server at DATABASE_URL (or an embedded one) and drops them.
+ * Default steps (1 M, 3 M, 10 M) are sized for ≤ 15 min on 2 cores; `--steps 200000,1000000` to change.
+ */
+import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { migrate, type PgReplayStore, pgReplayStore } from '@hyper/s2s-verifier';
+import pg from 'pg';
+import { fmt, percentile } from './harness.js';
+import { benchDatabase } from './postgres.js';
+import { SCALE_MARKER } from './scale-report.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    steps: { type: 'string', default: '1000000,3000000,10000000' },
+    ops: { type: 'string', default: '20000' },
+    write: { type: 'boolean', default: true },
+  },
+});
+const STEPS = values.steps
+  .split(',')
+  .map(Number)
+  .filter((x) => Number.isSafeInteger(x) && x > 0)
+  .sort((a, b) => a - b);
+const OPS = Number(values.ops);
+const IN_FLIGHT = 64;
+const DAY = 86_400;
+/** Measured on this server: ~140 bytes per row with indexes; refuse to leave less than 10 GB free. */
+const BYTES_PER_ROW_GUESS = 200;
+const MIN_FREE_BYTES = 10 * 2 ** 30;
+
+const free = statfsSync('/').bavail * statfsSync('/').bsize;
+const largest = STEPS.at(-1) ?? 0;
+if (free - 2.5 * largest * BYTES_PER_ROW_GUESS < MIN_FREE_BYTES) {
+  throw new Error(
+    `bench:scale: ${fmt(largest)} rows would leave less than 10 GB of disk free; pass smaller --steps`,
+  );
+}
+
+const lines: string[] = [];
+const out = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+
+const server = await benchDatabase();
+const names: string[] = [];
+async function freshDatabase(tag: string): Promise<pg.Pool> {
+  const name = `s2s_bench_scale_${tag}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  names.push(name);
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+async function dropDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+const ISSUERS = `ARRAY['https://lite-eu.hyper.example','https://lite-us.hyper.example','https://billing.hyper.example']`;
+
+/** Adds rows `from+1 .. to`: a UUID jti, one of three issuers, exp spread over the retention window. */
+async function load(pool: pg.Pool, from: number, to: number): Promise<void> {
+  for (let lo = from; lo < to; lo += 1_000_000) {
+    const hi = Math.min(to, lo + 1_000_000);
+    await pool.query(
+      `INSERT INTO session.s2s_jwt_replay (iss, jti, exp)
+       SELECT (${ISSUERS})[1 + g % 3], gen_random_uuid()::text,
+              extract(epoch FROM now())::bigint - ${DAY} + 900 + (g * 7919) % (${DAY} - 600)
+       FROM generate_series($1::bigint + 1, $2::bigint) AS g`,
+      [lo, hi],
+    );
+  }
+  await pool.query('VACUUM (ANALYZE) session.s2s_jwt_replay');
+}
+
+let sequence = 0;
+const entry = () => ({
+  iss: 'https://lite-eu.hyper.example',
+  jti: `${process.pid}-${++sequence}-${Math.random().toString(36).slice(2)}`,
+  exp: Math.floor(Date.now() / 1000) + 120,
+});
+
+/** remember() at 64 in flight until `stop()` (and at least `minOps`); sorted latencies and rate. */
+async function drive(store: PgReplayStore, stop: () => boolean, minOps: number) {
+  const samples: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (!stop() || samples.length < minOps) {
+        const t0 = performance.now();
+        if (!(await store.remember(entry()))) throw new Error('lost a jti');
+        samples.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  samples.sort((a, b) => a - b);
+  return {
+    ops: samples.length,
+    perSec: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+  };
+}
+
+async function one<T>(pool: pg.Pool, sql: string): Promise<T> {
+  return (await pool.query(sql)).rows[0] as T;
+}
+
+async function tableBytes(pool: pg.Pool): Promise<number> {
+  const row = await one<{ b: string }>(
+    pool,
+    `SELECT CASE WHEN c.relkind = 'p'
+              THEN (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(c.oid))
+              ELSE pg_total_relation_size(c.oid) END::bigint AS b
+     FROM pg_class c WHERE c.oid = 'session.s2s_jwt_replay'::regclass`,
+  );
+  return Number(row.b);
+}
+
+interface Vacuum {
+  dead: number;
+  autovacuums: number;
+  autoanalyzes: number;
+}
+async function vacuumStats(pool: pg.Pool): Promise<Vacuum> {
+  const row = await one<{ dead: string; av: string; aa: string }>(
+    pool,
+    `SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(autovacuum_count), 0) AS av,
+            coalesce(sum(autoanalyze_count), 0) AS aa
+     FROM pg_stat_user_tables WHERE schemaname = 'session'`,
+  );
+  return { dead: Number(row.dead), autovacuums: Number(row.av), autoanalyzes: Number(row.aa) };
+}
+
+async function walLsn(pool: pg.Pool): Promise<string> {
+  return (await one<{ lsn: string }>(pool, 'SELECT pg_current_wal_lsn()::text AS lsn')).lsn;
+}
+async function walBytes(pool: pg.Pool, from: string): Promise<number> {
+  return Number(
+    (await one<{ b: string }>(pool, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '${from}')::bigint AS b`))
+      .b,
+  );
+}
+
+/** Adds `rows` rows past retention (exp in one hour, 2 h + 24 h ago) for a purge to remove. */
+async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const lo = Math.floor((now - DAY - 3 * 3600) / 3600) * 3600;
+  if (partitioned) {
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay_e${lo} PARTITION OF session.s2s_jwt_replay
+       FOR VALUES FROM (${lo}) TO (${lo + 3600})`,
+    );
+  }
+  await pool.query(
+    `INSERT INTO session.s2s_jwt_replay (iss, jti, exp)
+     SELECT (${ISSUERS})[1 + g % 3], gen_random_uuid()::text, ${lo} + g % 3600
+     FROM generate_series(1, $1::int) AS g`,
+    [rows],
+  );
+  await pool.query('ANALYZE session.s2s_jwt_replay');
+}
+
+/** Purges while remember() runs at 64 in flight; compares its p99 with an idle run just before. */
+async function purgeUnderLoad(store: PgReplayStore) {
+  let idleOps = 0;
+  const idle = await drive(store, () => ++idleOps > OPS / 2, OPS / 2);
+  let done = false;
+  const started = performance.now();
+  const purge = store.runPurge().finally(() => {
+    done = true;
+  });
+  const during = await drive(store, () => done, 500);
+  const outcome = await purge;
+  return {
+    idle,
+    during,
+    purgeMs: performance.now() - started,
+    deleted: outcome.deleted,
+    ratio: during.p99 / idle.p99,
+  };
+}
+
+interface Step {
+  rows: number;
+  loadS: number;
+  run: Awaited<ReturnType<typeof drive>>;
+  bytesPerMillion: number;
+  walPerToken: number;
+  purge: Awaited<ReturnType<typeof purgeUnderLoad>>;
+  purgeRows: number;
+  vacuum: Vacuum;
+}
+
+async function step(
+  pool: pg.Pool,
+  store: PgReplayStore,
+  rows: number,
+  loaded: number,
+  partitioned: boolean,
+  purgeRows: number,
+): Promise<Step> {
+  const loadStart = performance.now();
+  await load(pool, loaded, rows);
+  const loadS = (performance.now() - loadStart) / 1000;
+  const before = await vacuumStats(pool);
+  const bytes = await tableBytes(pool);
+  const lsn = await walLsn(pool);
+  let count = 0;
+  const run = await drive(store, () => ++count > OPS, OPS);
+  const wal = await walBytes(pool, lsn);
+  await addExpired(pool, purgeRows, partitioned);
+  const purge = await purgeUnderLoad(store);
+  const after = await vacuumStats(pool);
+  return {
+    rows,
+    loadS,
+    run,
+    bytesPerMillion: (bytes / rows) * 1e6,
+    walPerToken: wal / run.ops,
+    purge,
+    purgeRows,
+    vacuum: {
+      dead: after.dead,
+      autovacuums: after.autovacuums - before.autovacuums,
+      autoanalyzes: after.autoanalyzes - before.autoanalyzes,
+    },
+  };
+}
+
+const started = performance.now();
+const load1 = loadavg()[0] ?? 0;
+const steps: Step[] = [];
+let partitionedStep: Step | undefined;
+let singleHour: Awaited<ReturnType<typeof purgeUnderLoad>> | undefined;
+let sharedBuffers = 'unknown';
+let pkBytesPerRow = 0;
+try {
+  const single = await freshDatabase('single');
+  await migrate(single);
+  const singleStore = pgReplayStore({ db: single, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
+  let loaded = 0;
+  for (const rows of STEPS) {
+    // One 5-minute purge at this volume: 300 s of a 24 h window.
+    const s = await step(
+      single,
+      singleStore,
+      rows,
+      loaded,
+      false,
+      Math.max(1000, Math.round((rows * 300) / DAY)),
+    );
+    loaded = rows;
+    steps.push(s);
+    console.error(`[scale] single ${fmt(rows)} rows done at ${fmt((performance.now() - started) / 1000)} s`);
+  }
+  sharedBuffers = (await one<{ shared_buffers: string }>(single, 'SHOW shared_buffers')).shared_buffers;
+  const pk = await one<{ b: string; n: string }>(
+    single,
+    `SELECT pg_relation_size('session.s2s_jwt_replay_pkey')::bigint AS b, count(*)::bigint AS n FROM session.s2s_jwt_replay`,
+  );
+  pkBytesPerRow = Number(pk.b) / Number(pk.n);
+  // Single table at the largest N: purge one hour of rows (DELETE in batches).
+  await addExpired(single, Math.round(largest / 24), false);
+  singleHour = await purgeUnderLoad(singleStore);
+
+  // Partitioned at the largest N, loaded the same way; its purge of one hour of rows is a DROP.
+  const parted = await freshDatabase('partitioned');
+  await migrate(parted, { layout: 'partitioned' });
+  const partedStore = pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
+  partitionedStep = await step(parted, partedStore, largest, 0, true, Math.round(largest / 24));
+  console.error(
+    `[scale] partitioned ${fmt(largest)} rows done at ${fmt((performance.now() - started) / 1000)} s`,
+  );
+  await single.end();
+  await parted.end();
+} finally {
+  await dropDatabases().catch((error) => console.error('[scale] drop failed', error));
+  await server.stop();
+}
+
+const minutes = (performance.now() - started) / 60_000;
+const big = steps.at(-1)!;
+const part = partitionedStep!;
+const hour = singleHour!;
+
+// Model: bytes grow linearly with rows; throughput fitted as a + b·ln(N) over the steps.
+const bytesPerRow = big.bytesPerMillion / 1e6;
+const xs = steps.map((s) => Math.log(s.rows));
+const ys = steps.map((s) => s.run.perSec);
+const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+const b =
+  xs.length > 1
+    ? xs.reduce((acc, x, i) => acc + (x - mx) * (ys[i]! - my), 0) /
+      xs.reduce((acc, x) => acc + (x - mx) ** 2, 0)
+    : 0;
+const a = my - b * mx;
+/** Fitted throughput, never above the measured figure at the largest step (noise must not promise gains). */
+const at = (rows: number) => Math.min(big.run.perSec, a + b * Math.log(rows));
+/** A log fit through fewer than three noisy points says nothing; print n/a instead. */
+const fitted = (rows: number) => (steps.length >= 3 ? fmt(Math.max(0, at(rows))) : 'n/a (needs ≥ 3 steps)');
+const scenarios = [
+  { label: '1,000 req/s × 24 h', rows: 1000 * DAY },
+  { label: '10,000 req/s × 24 h', rows: 10_000 * DAY },
+];
+
+out(SCALE_MARKER);
+out();
+out('## Replay store capacity (`pnpm bench:scale`)');
+out();
+out(
+  `Run on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ` +
+    `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows, ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight; ` +
+    `${fmt(minutes, 1)} min. Load average at start ${fmt(load1, 1)} on ${cpus().length} cores: other work shared the machine, ` +
+    'so throughput and p99 are disturbed (ratios within the run are the figures to read).',
+);
+out();
+out(
+  '| rows | remember/s | p50 ms | p99 ms | bytes per 1 M rows | WAL bytes/token | 5-min purge rows | purge s | insert p99 idle → during | autovacuum runs | dead tuples after |',
+);
+out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const s of steps) {
+  out(
+    `| ${fmt(s.rows)} | ${fmt(s.run.perSec)} | ${fmt(s.run.p50, 2)} | ${fmt(s.run.p99, 2)} | ${fmt(s.bytesPerMillion / 2 ** 20, 0)} MiB | ${fmt(s.walPerToken)} | ${fmt(s.purgeRows)} | ${fmt(s.purge.purgeMs / 1000, 2)} | ${fmt(s.purge.idle.p99, 2)} → ${fmt(s.purge.during.p99, 2)} ms (${fmt(s.purge.ratio, 2)}×) | ${s.vacuum.autovacuums} | ${fmt(s.vacuum.dead)} |`,
+  );
+}
+out();
+out(`### Single table vs partitioned at ${fmt(largest)} rows (same run)`);
+out();
+out('| | single | partitioned | partitioned / single |');
+out('|---|---:|---:|---:|');
+out(
+  `| remember()/s at 64 in flight | ${fmt(big.run.perSec)} | ${fmt(part.run.perSec)} | ${fmt(part.run.perSec / big.run.perSec, 2)}× |`,
+);
+out(
+  `| remember() p99 ms | ${fmt(big.run.p99, 2)} | ${fmt(part.run.p99, 2)} | ${fmt(part.run.p99 / big.run.p99, 2)}× |`,
+);
+out(
+  `| WAL bytes per token | ${fmt(big.walPerToken)} | ${fmt(part.walPerToken)} | ${fmt(part.walPerToken / big.walPerToken, 2)}× |`,
+);
+out(
+  `| bytes per 1 M rows | ${fmt(big.bytesPerMillion / 2 ** 20)} MiB | ${fmt(part.bytesPerMillion / 2 ** 20)} MiB | |`,
+);
+out(
+  `| purge of one hour of rows (${fmt(Math.round(largest / 24))}) | DELETE ${fmt(hour.purgeMs / 1000, 2)} s | DROP ${fmt(part.purge.purgeMs / 1000, 2)} s | ${fmt(part.purge.purgeMs / hour.purgeMs, 3)}× |`,
+);
+out(
+  `| insert p99 during that purge vs idle (goal ≤ 1.5×) | ${fmt(hour.during.p99, 2)} vs ${fmt(hour.idle.p99, 2)} ms = ${fmt(hour.ratio, 2)}× | ${fmt(part.purge.during.p99, 2)} vs ${fmt(part.purge.idle.p99, 2)} ms = ${fmt(part.purge.ratio, 2)}× | |`,
+);
+out();
+out('### Model');
+out();
+out(
+  `Size grows linearly: ${fmt(bytesPerRow, 0)} bytes per row (table + primary key + retain_until index, at ${fmt(largest)} rows). ` +
+    (b < 0
+      ? `Throughput fitted over the steps as ${fmt(a)} − ${fmt(-b)}·ln(N) remember/s (an extrapolation far past the measured range: a trend, not a promise).`
+      : `Throughput did not fall measurably over the steps (fit ${fmt(a)} + ${fmt(b)}·ln(N) is noise on this loaded machine); the extrapolation below is capped at the largest step's figure.`) +
+    ` Memory is the limit that matters: the primary-key index must stay in cache for each uniqueness check to avoid a random read (shared_buffers here: ${sharedBuffers}).`,
+);
+out();
+out(`Primary-key index: ${fmt(pkBytesPerRow, 0)} bytes per row.`);
+out();
+out(
+  '| retention load | rows | table + indexes | primary-key index | fitted remember/s (single) | 5-min purge rows |',
+);
+out('|---|---:|---:|---:|---:|---:|');
+for (const s of scenarios) {
+  out(
+    `| ${s.label} | ${fmt(s.rows)} | ${fmt((s.rows * bytesPerRow) / 2 ** 30, 1)} GiB | ${fmt((s.rows * pkBytesPerRow) / 2 ** 30, 1)} GiB | ${fitted(s.rows)} | ${fmt(Math.round((s.rows * 300) / DAY))} |`,
+  );
+}
+out();
+
+if (values.write) {
+  const file = new URL('../RESULTS.md', import.meta.url);
+  let previous = '';
+  try {
+    previous = readFileSync(file, 'utf8');
+  } catch {}
+  const at = previous.indexOf(SCALE_MARKER);
+  const head = at >= 0 ? previous.slice(0, at) : `${previous.trimEnd()}\n\n`;
+  writeFileSync(file, `${head}${lines.join('\n')}\n`);
+}

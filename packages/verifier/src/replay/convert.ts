@@ -1,0 +1,167 @@
+import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
+import { VerifierConfigError } from '../errors.js';
+import { column, isReplayDb, type ReplayDb } from './db.js';
+import { withDeadline } from './deadline.js';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS } from './defaults.js';
+import { ReplayStoreError } from './errors.js';
+import { MIGRATE_LOCK_KEY } from './lock-keys.js';
+import { REPLAY_TABLE_NAME } from './migration-sql.js';
+import { positiveInteger } from './options.js';
+import {
+  ENSURE_PARTITIONS_FUNCTION,
+  PARTITION_LEAD_SECONDS,
+  PARTITION_SECONDS,
+  PARTITIONED_FUNCTIONS_SQL,
+  partitionedTableSql,
+  REPLAY_NEXT_TABLE_NAME,
+  REPLAY_RETIRED_TABLE,
+} from './partitioned-sql.js';
+import { checkReplayShape } from './shape.js';
+
+const { schema, table } = REPLAY_TABLE;
+const RETIRED_TABLE_NAME = `${schema}.${REPLAY_RETIRED_TABLE}`;
+const MIRROR = `${table}_mirror`;
+
+export interface ConvertOptions {
+  /** Bound on each step (the copy of one hour of rows, the switch). Default 30 s. */
+  readonly stepTimeoutMs?: number;
+  /** Longest the switch waits for its brief ACCESS EXCLUSIVE lock on the live table. Default 5000 ms. */
+  readonly lockTimeoutMs?: number;
+  /** Drop the retired single table once every row within retention is found in the new one. Default false. */
+  readonly dropRetired?: boolean;
+}
+
+export interface ConvertOutcome {
+  /** Rows within retention copied by the bulk copy (the mirror trigger copied the rest). */
+  readonly copied: number;
+  /** Rows within retention in the retired table but not in the partitioned one after the switch: must be 0. */
+  readonly missing: number;
+  /** Whether the retired table was dropped. */
+  readonly retiredDropped: boolean;
+}
+
+/**
+ * Converts the single-table layout to the partitioned one while traffic runs (runbook in REPLAY.md):
+ * 1. builds `<table>_next` (partitioned, partitions covering every retained exp) and a statement trigger
+ *    on the live table mirroring every new row into it — the live table's primary key still decides;
+ * 2. copies the rows within retention, one hour of exp at a time (short statements, no long locks);
+ * 3. switches in one transaction: ACCESS EXCLUSIVE on the live table (waits for in-flight inserts, whose
+ *    rows the trigger has mirrored), renames it to `<table>_retired`, renames `_next` to the live name;
+ * 4. checks that no row within retention is missing, and optionally drops the retired table.
+ * Stores detect the new layout by themselves: a statement against the switched table fails (503, fail
+ * closed) and the next call re-detects. No replay is accepted at any point: before the switch the old
+ * primary key decides; after it, the new table holds every retained row.
+ */
+export async function convertToPartitioned(
+  db: ReplayDb,
+  options: ConvertOptions = {},
+): Promise<ConvertOutcome> {
+  if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');
+  const stepTimeoutMs = positiveInteger('stepTimeoutMs', options.stepTimeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
+  const lockTimeoutMs = positiveInteger(
+    'lockTimeoutMs',
+    options.lockTimeoutMs,
+    DEFAULT_SWITCH_LOCK_TIMEOUT_MS,
+  );
+  const step = async (text: string, values?: unknown[]): Promise<unknown[]> => {
+    try {
+      const result = await withDeadline(
+        Promise.resolve().then(() => db.query(text, values)),
+        stepTimeoutMs,
+        () =>
+          new ReplayStoreError(
+            'ERR_S2S_REPLAY_TIMEOUT',
+            `replay conversion step did not finish within ${stepTimeoutMs} ms`,
+          ),
+      );
+      return result.rows;
+    } catch (error) {
+      if (error instanceof ReplayStoreError) throw error;
+      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay conversion step failed', { cause: error });
+    }
+  };
+
+  await checkReplayShape(db, 'single', { allowMissing: false });
+  // 1. The partitioned table beside the live one, partitions up to the latest exp present, the mirror.
+  await step(`DO $convert$
+DECLARE
+  -- Through the retain_until index: no scan of the live table.
+  latest bigint := coalesce(extract(epoch FROM (SELECT max(retain_until) FROM ${REPLAY_TABLE_NAME}))::bigint - ${REPLAY_RETENTION_SECONDS}, 0);
+BEGIN
+PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+IF to_regclass('${RETIRED_TABLE_NAME}') IS NOT NULL THEN
+  RAISE EXCEPTION '${RETIRED_TABLE_NAME} exists: finish or undo an earlier conversion first';
+END IF;
+${partitionedTableSql(REPLAY_NEXT_TABLE_NAME)}
+${PARTITIONED_FUNCTIONS_SQL}
+PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_NEXT_TABLE_NAME}',
+  greatest(${PARTITION_LEAD_SECONDS}, latest - floor(extract(epoch FROM now()))::bigint + ${PARTITION_SECONDS}));
+CREATE OR REPLACE FUNCTION ${schema}.${MIRROR}() RETURNS trigger LANGUAGE plpgsql AS $m$
+BEGIN
+  INSERT INTO ${REPLAY_NEXT_TABLE_NAME} (iss, jti, exp, first_seen_at)
+  SELECT a.iss, a.jti, a.exp, a.first_seen_at FROM added AS a
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END
+$m$;
+DROP TRIGGER IF EXISTS ${MIRROR} ON ${REPLAY_TABLE_NAME};
+CREATE TRIGGER ${MIRROR} AFTER INSERT ON ${REPLAY_TABLE_NAME}
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${MIRROR}();
+END
+$convert$`);
+
+  // 2. Bulk copy, one hour of exp per statement, oldest retained first.
+  const bounds = await step(
+    `SELECT coalesce(extract(epoch FROM min(retain_until)) - ${REPLAY_RETENTION_SECONDS}, 0)::float8 AS lo,
+            coalesce(extract(epoch FROM max(retain_until)) - ${REPLAY_RETENTION_SECONDS}, -1)::float8 AS hi
+     FROM ${REPLAY_TABLE_NAME} WHERE retain_until >= now()`,
+  );
+  const lo = Number(column(bounds[0], 'lo'));
+  const hi = Number(column(bounds[0], 'hi'));
+  let copied = 0;
+  for (
+    let from = Math.floor(lo / PARTITION_SECONDS) * PARTITION_SECONDS;
+    from <= hi;
+    from += PARTITION_SECONDS
+  ) {
+    const rows = await step(
+      `WITH copied AS (
+         INSERT INTO ${REPLAY_NEXT_TABLE_NAME} (iss, jti, exp, first_seen_at)
+         SELECT iss, jti, exp, first_seen_at FROM ${REPLAY_TABLE_NAME}
+         WHERE retain_until >= to_timestamp($1::bigint + ${REPLAY_RETENTION_SECONDS})
+           AND retain_until < to_timestamp($2::bigint + ${REPLAY_RETENTION_SECONDS})
+           AND retain_until >= now()
+         ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT count(*)::float8 AS n FROM copied`,
+      [from, from + PARTITION_SECONDS],
+    );
+    copied += Number(column(rows[0], 'n'));
+  }
+
+  // 3. The switch: one short transaction.
+  await step(`DO $switch$
+BEGIN
+PERFORM set_config('lock_timeout', '${lockTimeoutMs}', true);
+LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+DROP TRIGGER ${MIRROR} ON ${REPLAY_TABLE_NAME};
+ALTER TABLE ${REPLAY_TABLE_NAME} RENAME TO ${REPLAY_RETIRED_TABLE};
+ALTER TABLE ${REPLAY_NEXT_TABLE_NAME} RENAME TO ${table};
+DROP FUNCTION ${schema}.${MIRROR}();
+END
+$switch$`);
+
+  // 4. Nothing within retention may be missing.
+  const check = await step(
+    `SELECT count(*)::float8 AS missing FROM ${RETIRED_TABLE_NAME} AS o
+     WHERE o.retain_until >= now()
+       AND NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME} AS n WHERE n.iss = o.iss AND n.jti = o.jti)`,
+  );
+  const missing = Number(column(check[0], 'missing'));
+  let retiredDropped = false;
+  if (options.dropRetired === true && missing === 0) {
+    await step(`DROP TABLE ${RETIRED_TABLE_NAME}`);
+    retiredDropped = true;
+  }
+  await checkReplayShape(db, 'partitioned', { allowMissing: false });
+  return { copied, missing, retiredDropped };
+}

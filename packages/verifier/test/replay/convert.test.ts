@@ -1,0 +1,130 @@
+import { PGlite } from '@electric-sql/pglite';
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
+import { describe, expect, it } from 'vitest';
+import { convertToPartitioned } from '../../src/replay/convert.js';
+import type { ReplayDb } from '../../src/replay/db.js';
+import { migrate } from '../../src/replay/migrate.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import { pgReplayStore } from '../../src/replay/pg.js';
+import { useReplayDatabase } from '../support/replay-database.js';
+
+const ISS = 'https://lite.example';
+const NOW_S = Math.floor(Date.now() / 1000);
+const RETAINED = 3000;
+const EXPIRED = 200;
+
+/** Rows spread over the whole retention window (exp from 24 h ago to 2 min ahead), and some past it. */
+async function seed(db: ReplayDb): Promise<void> {
+  await db.query(
+    `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp)
+     SELECT $1, 'seed-' || g, $2::bigint - $3::bigint + 600 + (g * ($3::bigint - 480) / $4::int)
+       FROM generate_series(1, $4::int) AS g
+     UNION ALL SELECT $1, 'expired-' || g, $2::bigint - $3::bigint - 7200 FROM generate_series(1, $5::int) AS g`,
+    [ISS, NOW_S, REPLAY_RETENTION_SECONDS, RETAINED, EXPIRED],
+  );
+}
+
+async function count(db: ReplayDb, sql: string): Promise<number> {
+  const { rows } = await db.query(sql);
+  return Number((rows[0] as { n: unknown }).n);
+}
+
+describe('convertToPartitioned: single table to partitions with traffic running', () => {
+  const database = useReplayDatabase();
+
+  it('loses no row within retention and accepts no replay before, during or after the switch', async () => {
+    const admin = database.pool({ max: 2 });
+    await seed(admin);
+    const stores = [0, 1, 2].map(() => pgReplayStore({ db: database.pool({ max: 3 }), timeoutMs: 5000 }));
+    const accepted = new Map<string, number>();
+    const answers = { true: 0, false: 0, failed: 0 };
+    let seedAccepted = 0;
+    let next = 0;
+    let stop = false;
+    const fresh: string[] = [];
+
+    async function worker(w: number): Promise<void> {
+      const store = stores[w % stores.length]!;
+      for (let i = 0; !stop; i++) {
+        // New jtis, replays of accepted ones, and replays of seeded (pre-conversion) rows.
+        const kind = i % 3;
+        const jti =
+          kind === 0 || fresh.length === 0
+            ? `live-${next++}`
+            : kind === 1
+              ? fresh[(i * 7919) % fresh.length]!
+              : `seed-${1 + ((i * 104729) % RETAINED)}`;
+        const exp = kind === 2 ? NOW_S + 60 : NOW_S + 120; // a reused jti under another exp: still a replay
+        try {
+          const first = await store.remember({ iss: ISS, jti, exp });
+          answers[first ? 'true' : 'false']++;
+          if (first) {
+            accepted.set(jti, (accepted.get(jti) ?? 0) + 1);
+            if (jti.startsWith('seed-')) seedAccepted++;
+            fresh.push(jti);
+          }
+        } catch {
+          answers.failed++; // 503 upstream: fail closed, never an acceptance
+        }
+      }
+    }
+
+    const traffic = Array.from({ length: 12 }, (_, w) => worker(w));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const outcome = await convertToPartitioned(admin);
+    // Traffic goes on until every store has re-detected the layout and answered on the new table.
+    const after = answers.true + answers.false;
+    await expect
+      .poll(async () => (await Promise.all(stores.map((store) => store.layout()))).join(), {
+        timeout: 10_000,
+      })
+      .toBe('partitioned,partitioned,partitioned');
+    await expect.poll(() => answers.true + answers.false - after, { timeout: 10_000 }).toBeGreaterThan(200);
+    stop = true;
+    await Promise.all(traffic);
+
+    console.info('[convert]', { outcome, answers, accepted: accepted.size });
+    expect(outcome).toEqual({ copied: expect.any(Number), missing: 0, retiredDropped: false });
+    expect(outcome.copied).toBeGreaterThanOrEqual(RETAINED);
+    expect(seedAccepted).toBe(0);
+    expect([...accepted.values()].every((n) => n === 1)).toBe(true);
+    expect(answers.false).toBeGreaterThan(0);
+    // Every retained seed row and every accepted jti is in the partitioned table; expired rows were not copied.
+    expect(await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'seed-%'`)).toBe(
+      RETAINED,
+    );
+    expect(
+      await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'expired-%'`),
+    ).toBe(0);
+    const { rows } = await admin.query(`SELECT jti FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'live-%'`);
+    const stored = new Set(rows.map((row) => row.jti as string));
+    expect([...accepted.keys()].every((jti) => stored.has(jti))).toBe(true);
+    // Replaying everything accepted before or during the switch, on the new layout: all refused.
+    const again = await Promise.all(
+      [...accepted.keys()].map((jti) => stores[0]!.remember({ iss: ISS, jti, exp: NOW_S + 120 })),
+    );
+    expect(again.every((first) => first === false)).toBe(true);
+    // migrate() on a replica afterwards keeps the partitioned layout; a second conversion is refused.
+    await migrate(admin);
+    await expect(convertToPartitioned(admin)).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_SCHEMA' });
+  }, 120_000);
+});
+
+describe('convertToPartitioned on PGlite', () => {
+  it('converts, keeps retained rows, drops the retired table when asked', async () => {
+    const db = await PGlite.create();
+    try {
+      await migrate(db);
+      await seed(db);
+      const outcome = await convertToPartitioned(db, { dropRetired: true });
+      expect(outcome).toEqual({ copied: RETAINED, missing: 0, retiredDropped: true });
+      const store = pgReplayStore({ db });
+      expect(await store.layout()).toBe('partitioned');
+      expect(await store.remember({ iss: ISS, jti: 'seed-1', exp: NOW_S + 60 })).toBe(false);
+      expect(await store.remember({ iss: ISS, jti: 'new', exp: NOW_S + 60 })).toBe(true);
+      expect(await count(db, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME}`)).toBe(RETAINED + 1);
+    } finally {
+      await db.close();
+    }
+  }, 240_000);
+});
