@@ -12,7 +12,7 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
   signerMetrics({ registry });
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
-    if (metric.type === 'histogram') {
+    if (String(metric.type) === 'histogram') {
       for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${metric.name}${suffix}`);
     } else {
       names.add(metric.name);
