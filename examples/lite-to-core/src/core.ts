@@ -15,6 +15,7 @@ import {
 import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
 import pg from 'pg';
 import { Registry } from 'prom-client';
+import { adminPage } from './admin.js';
 import { CORE_AUDIENCE, LITE_ISSUER } from './gateway.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -52,6 +53,7 @@ export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServ
   const purger = startPurger(replayStore);
   const registry = new Registry();
   const metrics = prometheusMetrics({ registry });
+  const admin = adminPage(registry);
 
   let keyset = initialKeyset;
   let guards = new Map<string, Handler>();
@@ -74,6 +76,7 @@ export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServ
   deploy(initialKeyset);
 
   const server: Server = createServer((req, res) => {
+    if (admin.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && path === '/metrics') {
       registry.metrics().then((text) => {
@@ -106,6 +109,7 @@ export async function startCore(initialKeyset: Jwks, port = 0): Promise<CoreServ
     metrics: () => registry.metrics(),
     async close() {
       await purger.stop();
+      admin.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     },
