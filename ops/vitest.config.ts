@@ -4,5 +4,7 @@ export default defineProject({
   test: {
     name: 'ops',
     include: ['test/**/*.test.ts'],
+    // promtool runs its rule tests in a few seconds, more on a loaded machine.
+    testTimeout: 60_000,
   },
 });
