@@ -2,6 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['contracts', 'packages/*', 'examples/*'],
+    projects: ['contracts', 'packages/*', 'examples/*', 'ops'],
   },
 });

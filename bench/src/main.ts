@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fmt, type Measurement } from './harness.js';
+import { histogramShare, observeSuite } from './observe-suite.js';
 import { benchDatabase } from './postgres.js';
 import {
   type EndToEndResult,
@@ -162,6 +163,22 @@ for (const { concurrency, results } of verify) {
       `| verify ≥ 1.0× fast-jwt, 64 in flight (aim) | ${fmt(vsFast, 2)}× | ${verdict(vsFast >= 1)} |`,
     );
 }
+
+out('## Observability overhead on verify (static keyset, memory replay store)');
+out();
+const observed = await observeSuite([1, 64], n(4000), 5);
+for (const { concurrency, results } of observed.results) {
+  out(`### ${concurrency} in flight`);
+  out();
+  table(results, byName(results, 'verify + counters only'));
+}
+const share = await histogramShare(n(3000), 5);
+const sharePct = (share.histogramNs / share.verifyNs) * 100;
+out(
+  `Histogram work per verify (2 samples, 3 clock reads): ${fmt(share.histogramNs / 1000, 2)} µs of a ${fmt(share.verifyNs / 1000, 1)} µs sequential verify = ${fmt(sharePct, 2)} %, measured alternately in one process.`,
+);
+out();
+targets.push(`| latency histograms ≤ 3 % of a verify | ${fmt(sharePct, 2)} % | ${verdict(sharePct <= 3)} |`);
 
 const database = await benchDatabase();
 try {

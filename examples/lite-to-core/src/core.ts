@@ -17,6 +17,7 @@ import {
 import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
 import pg from 'pg';
 import { Registry } from 'prom-client';
+import { adminPage } from './admin.js';
 import { CORE_AUDIENCE, LITE_ISSUER } from './gateway.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -63,6 +64,7 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
   const purger = startPurger(replayStore);
   const registry = new Registry();
   const metrics = prometheusMetrics({ registry });
+  const admin = adminPage(registry);
 
   let keyset: Jwks = 'jwksUrl' in initialKeys ? { keys: [] } : initialKeys;
   let guards = new Map<string, Handler>();
@@ -86,6 +88,7 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
   deploy(initialKeys);
 
   const server: Server = createServer((req, res) => {
+    if (admin.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && path === '/metrics') {
       registry.metrics().then((text) => {
@@ -121,6 +124,7 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
     metrics: () => registry.metrics(),
     async close() {
       await purger.stop();
+      admin.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     },

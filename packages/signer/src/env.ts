@@ -2,6 +2,7 @@ import { ENV, FORBIDDEN_ENV, type SupportedAlgorithm } from '@hyper/s2s-contract
 import { SignerConfigError } from './errors.js';
 import type { KmsClient } from './kms-client.js';
 import type { Logger } from './logger.js';
+import type { SignerMetricsSink } from './metrics.js';
 import type { PrefetchOptions } from './prefetch-pool.js';
 import { scopeClaim } from './scope.js';
 import { createSigner, type Signer, type SignerOptions } from './signer.js';
@@ -26,6 +27,8 @@ export interface SignerFromEnvOptions {
   jti?: () => string;
   prefetch?: PrefetchOptions;
   logger?: Logger;
+  /** Sign/KMS latency and pool hits/misses (see SignerOptions.metrics). */
+  metrics?: SignerMetricsSink;
 }
 
 export interface EnvSigner extends Signer {
@@ -147,6 +150,7 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
     ...(options.jti ? { jti: options.jti } : {}),
     ...(options.prefetch ? { prefetch: options.prefetch } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   const scopes = Object.freeze(parseScopes(env));
   let signer: Signer;

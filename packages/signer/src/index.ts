@@ -44,7 +44,12 @@ export {
 export { checkKeyset, type KeysetProblem } from './keyset-check.js';
 export type { KmsKeyOptions } from './kms.js';
 export { KMS_ALGORITHMS } from './kms-algorithm.js';
-export { DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './kms-call.js';
+export {
+  DEFAULT_KMS_CALL_POLICY,
+  KMS_CALL_OUTCOMES,
+  type KmsCallOutcome,
+  type KmsCallPolicy,
+} from './kms-call.js';
 export type {
   KmsAsymmetricSignRequest,
   KmsAsymmetricSignResponse,
@@ -60,6 +65,11 @@ export {
   kmsPublishedKey,
 } from './kms-published-key.js';
 export type { Logger } from './logger.js';
+export type {
+  SignerCounterName,
+  SignerHistogramName,
+  SignerMetricsSink,
+} from './metrics.js';
 export type { PrefetchOptions } from './prefetch-pool.js';
 export type { Jwks, PublicJwk } from './public-jwk.js';
 export type { SignedFetchOptions } from './signed-fetch.js';

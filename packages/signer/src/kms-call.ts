@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsError, KmsResourceExhaustedError, KmsUnavailableError } from './errors.js';
 import type { KmsCallOptions } from './kms-client.js';
+import type { KmsCallObserver } from './metrics.js';
 
 /** gRPC canonical status codes (grpc/status.proto) the retry policy distinguishes. */
 export const GRPC_STATUS = {
@@ -9,6 +10,26 @@ export const GRPC_STATUS = {
   FAILED_PRECONDITION: 9,
   UNAVAILABLE: 14,
 } as const;
+
+/** Closed set: the `outcome` label of one KMS RPC attempt. */
+export const KMS_CALL_OUTCOMES = [
+  'ok',
+  'deadline_exceeded',
+  'unavailable',
+  'resource_exhausted',
+  'error',
+] as const;
+export type KmsCallOutcome = (typeof KMS_CALL_OUTCOMES)[number];
+
+const OUTCOME_BY_GRPC_CODE: ReadonlyMap<number, KmsCallOutcome> = new Map([
+  [GRPC_STATUS.DEADLINE_EXCEEDED, 'deadline_exceeded'],
+  [GRPC_STATUS.UNAVAILABLE, 'unavailable'],
+  [GRPC_STATUS.RESOURCE_EXHAUSTED, 'resource_exhausted'],
+]);
+
+export function kmsOutcomeOf(grpcCode: number | undefined): KmsCallOutcome {
+  return (grpcCode === undefined ? undefined : OUTCOME_BY_GRPC_CODE.get(grpcCode)) ?? 'error';
+}
 
 export interface KmsCallPolicy {
   /** Deadline of each attempt. gax defaults to 60 s with 600 s of retries: far too long on a request path. */
@@ -37,13 +58,19 @@ export async function callKms<T>(
   method: string,
   call: (options: KmsCallOptions) => Promise<T>,
   policy: KmsCallPolicy,
+  observe?: KmsCallObserver,
 ): Promise<T> {
   const attempts = policy.maxRetries + 1;
   for (let attempt = 1; ; attempt++) {
+    // Each attempt is one sample: retries show up as their own (failed) calls.
+    const started = observe ? performance.now() : 0;
     try {
-      return await call({ timeout: policy.deadlineMs, retry: null });
+      const result = await call({ timeout: policy.deadlineMs, retry: null });
+      observe?.(method, 'ok', (performance.now() - started) / 1000);
+      return result;
     } catch (cause) {
       const grpcCode = grpcCodeOf(cause);
+      observe?.(method, kmsOutcomeOf(grpcCode), (performance.now() - started) / 1000);
       if (grpcCode === GRPC_STATUS.RESOURCE_EXHAUSTED) {
         throw new KmsResourceExhaustedError(`${method}: Cloud KMS quota exhausted (RESOURCE_EXHAUSTED)`, {
           cause,

@@ -9,6 +9,7 @@ import { kmsAlgorithmName, kmsAlgorithmSigns } from './kms-algorithm.js';
 import { callKms, DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './kms-call.js';
 import type { KmsClient } from './kms-client.js';
 import { checkPublicKeyResponse, checkSignResponse } from './kms-integrity.js';
+import type { KmsCallObserver } from './metrics.js';
 import { type PublicJwk, toPublicJwk } from './public-jwk.js';
 import type { SigningKey } from './signing-key.js';
 import { requireInteger } from './validate.js';
@@ -103,8 +104,9 @@ export async function readKmsPublicKey(
   kid: string,
   alg: SupportedAlgorithm,
   policy: KmsCallPolicy,
+  observe?: KmsCallObserver,
 ): Promise<VerifiedPublicKey> {
-  const [response] = await callKms('GetPublicKey', (o) => c.getPublicKey({ name }, o), policy);
+  const [response] = await callKms('GetPublicKey', (o) => c.getPublicKey({ name }, o), policy, observe);
   const pem = checkPublicKeyResponse(response, name);
   const kmsAlgorithm = kmsAlgorithmName(response.algorithm);
   if (!kmsAlgorithmSigns(kmsAlgorithm, alg)) {
@@ -131,7 +133,12 @@ export async function readKmsPublicKey(
  * the public key fetched once (pemCrc32c and algorithm checked) and every signature verified against it
  * before it becomes a token.
  */
-export function createKmsKey(options: KmsKeyOptions, kid: string, alg: SupportedAlgorithm): SigningKey {
+export function createKmsKey(
+  options: KmsKeyOptions,
+  kid: string,
+  alg: SupportedAlgorithm,
+  observe?: KmsCallObserver,
+): SigningKey {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError(FIELD, 'must be an object');
   const name = options.keyVersionName;
@@ -152,7 +159,7 @@ export function createKmsKey(options: KmsKeyOptions, kid: string, alg: Supported
   };
 
   const fetchPublicKey = async (): Promise<VerifiedPublicKey> =>
-    readKmsPublicKey(await getClient(), name, kid, alg, policy);
+    readKmsPublicKey(await getClient(), name, kid, alg, policy, observe);
 
   let publicKey: Promise<VerifiedPublicKey> | undefined;
   const getPublicKey = () => {
@@ -174,7 +181,12 @@ export function createKmsKey(options: KmsKeyOptions, kid: string, alg: Supported
       const c = await getClient();
       const digest = createHash('sha256').update(input).digest();
       const request = { name, digest: { sha256: digest }, digestCrc32c: { value: crc32c(digest) } };
-      const [response] = await callKms('AsymmetricSign', (o) => c.asymmetricSign(request, o), policy);
+      const [response] = await callKms(
+        'AsymmetricSign',
+        (o) => c.asymmetricSign(request, o),
+        policy,
+        observe,
+      );
       const raw = checkSignResponse(response, name);
       let signature: Buffer;
       try {

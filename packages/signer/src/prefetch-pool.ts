@@ -37,6 +37,8 @@ export interface PrefetchPoolDeps {
   mint(audience: string, scope: string): Promise<MintedToken>;
   nowSeconds(): number;
   logger: Logger;
+  /** Told whether each take() found a ready token (pool hit) or not (miss: waits or signs directly). */
+  onTake?: ((hit: boolean) => void) | undefined;
 }
 
 /**
@@ -67,6 +69,7 @@ export class PrefetchPool {
       // A refill is already signing: wait for it rather than add a KMS call (calls ≈ tokens used).
       result = new Promise<string>((resolve, reject) => lane.waiters.push({ resolve, reject }));
     }
+    this.#deps.onTake?.(served !== undefined);
     this.#refill(lane);
     return result;
   }

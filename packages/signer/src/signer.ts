@@ -2,6 +2,7 @@ import {
   DEFAULT_SIGNER_TTL_SECONDS,
   isStorableText,
   MAX_JTI_LENGTH,
+  SIGNER_METRIC_NAMES,
   type SupportedAlgorithm,
   utf8Length,
 } from '@hyper/s2s-contracts';
@@ -9,6 +10,7 @@ import { nanoid } from 'nanoid';
 import { SignerClosedError, SignerConfigError, SignRequestError } from './errors.js';
 import { createKmsKey, type KmsKeyOptions } from './kms.js';
 import { type Logger, stderrLogger } from './logger.js';
+import { type SignerMetricsSink, type SignerTelemetry, signerTelemetry } from './metrics.js';
 import { createPemKey, resolveAlgorithm } from './pem-key.js';
 import { type MintedToken, type PrefetchOptions, PrefetchPool } from './prefetch-pool.js';
 import type { Jwks } from './public-jwk.js';
@@ -54,6 +56,8 @@ export interface SignerOptions {
   /** KMS keys only: keep tokens signed ahead per (audience, scope). */
   prefetch?: PrefetchOptions;
   logger?: Logger;
+  /** Sign and KMS latency histograms, pool hits/misses: `prometheusMetrics()` (./prometheus) or `otelMetrics()` (./otel). */
+  metrics?: SignerMetricsSink;
 }
 
 export interface SignRequest {
@@ -78,7 +82,7 @@ export interface Signer {
 
 const MAX_PREFETCH_SIZE = 1000;
 
-function createKey(key: unknown): SigningKey {
+function createKey(key: unknown, telemetry: SignerTelemetry | undefined): SigningKey {
   if (key === null || typeof key !== 'object') {
     throw new SignerConfigError('key', 'must be { privateKeyPem, kid } or { kms: { keyVersionName }, kid }');
   }
@@ -90,14 +94,14 @@ function createKey(key: unknown): SigningKey {
   }
   const kid = requireKid(k.kid, 'key.kid');
   if (hasPem) return createPemKey(k.privateKeyPem, kid, k.alg);
-  return createKmsKey(k.kms!, kid, resolveAlgorithm(k.alg ?? 'RS256', k.alg));
+  return createKmsKey(k.kms!, kid, resolveAlgorithm(k.alg ?? 'RS256', k.alg), telemetry?.kmsCall);
 }
 
 function createPool(
   prefetch: unknown,
   key: SigningKey,
   ttl: number,
-  deps: Pick<ConstructorParameters<typeof PrefetchPool>[0], 'mint' | 'nowSeconds' | 'logger'>,
+  deps: Pick<ConstructorParameters<typeof PrefetchPool>[0], 'mint' | 'nowSeconds' | 'logger' | 'onTake'>,
 ): PrefetchPool | undefined {
   if (prefetch === undefined) return undefined;
   if (!key.remote) {
@@ -124,7 +128,8 @@ export function createSigner(options: SignerOptions): Signer {
   if (typeof logger?.warn !== 'function' || typeof logger.info !== 'function') {
     throw new SignerConfigError('logger', 'must have info(obj, msg) and warn(obj, msg)');
   }
-  const key = createKey(options.key);
+  const telemetry = signerTelemetry(options.metrics);
+  const key = createKey(options.key, telemetry);
 
   const header = encodedHeader(key.alg, key.kid);
   const encodePayload = payloadEncoder(issuer, subject);
@@ -162,11 +167,14 @@ export function createSigner(options: SignerOptions): Signer {
     mint: (aud, scope) => mint(JSON.stringify(aud), scope),
     nowSeconds,
     logger,
+    onTake: telemetry
+      ? (hit) => telemetry.increment(hit ? SIGNER_METRIC_NAMES.poolHits : SIGNER_METRIC_NAMES.poolMisses)
+      : undefined,
   });
 
   let closed = false;
 
-  const sign = async (request: SignRequest): Promise<string> => {
+  const signUntimed = async (request: SignRequest): Promise<string> => {
     if (closed) throw new SignerClosedError();
     const scope = scopeClaim(request?.scope);
     const aud = request.audience === undefined ? audience : requireAudience(request.audience);
@@ -174,6 +182,8 @@ export function createSigner(options: SignerOptions): Signer {
     if (pooled) return pooled;
     return (await mint(aud === audience ? defaultAudJson : JSON.stringify(aud), scope)).token;
   };
+  // Without a sink, sign() is the untimed function itself: no clock read, no extra frame.
+  const sign = telemetry ? timed(signUntimed, telemetry) : signUntimed;
 
   const signer: Signer = {
     kid: key.kid,
@@ -189,6 +199,26 @@ export function createSigner(options: SignerOptions): Signer {
     },
   };
   return signer;
+}
+
+const SIGN_OK = Object.freeze({ outcome: 'ok' });
+const SIGN_ERROR = Object.freeze({ outcome: 'error' });
+
+function timed(
+  sign: (request: SignRequest) => Promise<string>,
+  telemetry: SignerTelemetry,
+): (request: SignRequest) => Promise<string> {
+  return async (request) => {
+    const started = performance.now();
+    try {
+      const token = await sign(request);
+      telemetry.observe(SIGNER_METRIC_NAMES.signDuration, (performance.now() - started) / 1000, SIGN_OK);
+      return token;
+    } catch (error) {
+      telemetry.observe(SIGNER_METRIC_NAMES.signDuration, (performance.now() - started) / 1000, SIGN_ERROR);
+      throw error;
+    }
+  };
 }
 
 function requireAudience(value: unknown): string {

@@ -1,0 +1,56 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alertRules, githubAnchors } from './support/files.js';
+import { systemTool } from './support/system-tool.js';
+
+const dir = resolve(import.meta.dirname, '../prometheus');
+const RULES = join(dir, 's2s-alerts.rules.yml');
+const TESTS = join(dir, 's2s-alerts.test.yml');
+const promtool = systemTool('promtool', ['--version'], 'Debian: apt-get install -y prometheus');
+
+describe.skipIf(promtool === undefined)('promtool', () => {
+  it('check rules: the rule file is valid PromQL and YAML', () => {
+    const out = execFileSync(promtool!, ['check', 'rules', RULES], { encoding: 'utf8' });
+    expect(out).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('test rules: each alert fires on its series and stays quiet on normal traffic', () => {
+    const run = spawnSync(promtool!, ['test', 'rules', TESTS], { cwd: dir, encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toContain('SUCCESS');
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('alert rules', () => {
+  const rules = alertRules(readFileSync(RULES, 'utf8'));
+
+  it('cover the contract alert conditions, failing closed and JWKS fetch failures', () => {
+    const exprs = rules.map((rule) => rule.expr).join('\n');
+    expect(exprs).toContain('reason="replayed_token"');
+    expect(exprs).toContain('reason="unknown_kid"');
+    expect(exprs).toContain('s2s_auth_403');
+    expect(exprs).toContain('s2s_auth_success');
+    expect(exprs).toContain('s2s_auth_503');
+    expect(exprs).toContain('s2s_jwks_fetch_failures_total');
+  });
+
+  it('each carry summary, description and a runbook_url that names a README section', () => {
+    const anchors = githubAnchors(readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8'));
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    for (const rule of rules) {
+      expect(rule.annotations.summary, rule.alert).toBeTruthy();
+      expect(rule.annotations.description, rule.alert).toBeTruthy();
+      const [file, anchor] = (rule.annotations.runbook_url ?? '').split('#');
+      expect(file, rule.alert).toBe('README.md');
+      expect(anchors, rule.alert).toContain(anchor);
+    }
+  });
+
+  it('are all tested by the promtool test file', () => {
+    const tests = readFileSync(TESTS, 'utf8');
+    for (const rule of rules)
+      expect(tests).toMatch(new RegExp(`alertname: ${rule.alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`));
+  });
+});
