@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
 import type { Jwks } from '@hyper/s2s-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoreServer, startCore } from '../src/core.js';
@@ -67,4 +70,29 @@ describe('pnpm demo --serve: the gateway routes for curl', () => {
     expect((await post(`${lite.url}/demo/mint-token?age=-1`)).status).toBe(400);
     expect((await post(`${lite.url}/demo/mint-token?age=999999`)).status).toBe(400);
   });
+});
+
+describe('pnpm demo --serve: Ctrl-C', () => {
+  it('closes the servers and exits 0 on SIGINT', async () => {
+    const script = `
+      const { exitCleanlyOnSignal } = await import('./src/demo-routes.ts');
+      exitCleanlyOnSignal(async () => { console.log('closed'); });
+      setInterval(() => {}, 1000);
+      console.log('ready');
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((ready) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('ready')) ready();
+      });
+    });
+    child.kill('SIGINT');
+    const [code, signal] = await once(child, 'exit');
+    expect({ code, signal, closed: out.includes('closed') }).toEqual({ code: 0, signal: null, closed: true });
+  }, 300_000);
 });
