@@ -1,7 +1,7 @@
 // Packs the three published packages and installs the tarballs with plain npm into a fresh project
 // outside the workspace, then uses them as a consumer would (as aws-jwt-verify tests its package).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -124,6 +124,140 @@ process.exit(0);
   if (!/hyper-s2s-conformance core/.test(kit))
     throw new Error('hyper-s2s-conformance --help did not list core');
   console.log('consumer: hyper-s2s-conformance --help works from the installed tarball');
+
+  await frameworks(app, files);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The framework adapters from the tarballs, in TypeScript as a consumer writes them: compiled with
+ * tsc (nodenext, experimentalDecorators for Nest, no emitDecoratorMetadata), then run against real
+ * Express, Fastify and Nest (both platforms) servers. The framework versions are the ranges the
+ * verifier is tested with (its devDependencies).
+ */
+async function frameworks(app, files) {
+  const dev = JSON.parse(readFileSync(join(root, 'packages/verifier/package.json'), 'utf8')).devDependencies;
+  const wanted = [
+    'express',
+    '@types/express',
+    'fastify',
+    'fastify-plugin',
+    '@nestjs/common',
+    '@nestjs/core',
+    '@nestjs/platform-express',
+    '@nestjs/platform-fastify',
+    'reflect-metadata',
+    'rxjs',
+  ].map((name) => `${name}@${dev[name]}`);
+  const rootDev = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
+  wanted.push(`typescript@${rootDev.typescript}`, `@types/node@${rootDev['@types/node']}`);
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, ...wanted], app);
+
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        experimentalDecorators: true,
+        skipLibCheck: true,
+        outDir: 'out',
+        types: ['node'],
+      },
+      files: ['frameworks.ts'],
+    }),
+  );
+  writeFileSync(join(app, 'frameworks.ts'), frameworksSource());
+  run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'], app);
+  console.log('consumer: the Express (typed req.s2s), Fastify and Nest adapters compile from the tarballs');
+  process.stdout.write(run('node', ['out/frameworks.js'], app));
+}
+
+// A function, not a const: the try block above runs before a module-level const would be initialized.
+function frameworksSource() {
+  return `
+import 'reflect-metadata';
+import { generateKeyPairSync } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Claims } from '@hyper/s2s-contracts';
+import { createSigner } from '@hyper/s2s-signer';
+import { createVerifier, memoryReplayStore, type Verifier } from '@hyper/s2s-verifier';
+import { s2sMiddleware } from '@hyper/s2s-verifier/express';
+import s2sAuth from '@hyper/s2s-verifier/fastify';
+import { RequireS2sScope, S2sClaims, S2sGuard, S2sModule } from '@hyper/s2s-verifier/nest';
+import { Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import express from 'express';
+import Fastify from 'fastify';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signer = createSigner({
+  key: { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, kid: 'lite-2026-11' },
+  issuer: 'hyper-lite',
+  subject: 'consumer-gateway',
+  audience: 'hyper-core',
+});
+const jwks = await signer.jwks();
+const newVerifier = (): Verifier =>
+  createVerifier({ keys: { jwks }, audience: 'hyper-core', issuers: ['hyper-lite'], replayStore: memoryReplayStore() });
+
+async function check(name: string, base: string): Promise<void> {
+  const url = base + '/integrations/spaces';
+  const ok = await fetch(url, { method: 'POST', headers: { authorization: 'Bearer ' + (await signer.sign({ scope: 'spaces:create' })) } });
+  const body = (await ok.json()) as { sub?: string };
+  const missing = await fetch(url, { method: 'POST' });
+  if (ok.status !== 200 || body.sub !== 'consumer-gateway' || missing.status !== 401 || missing.headers.get('www-authenticate') !== 'Bearer') {
+    throw new Error(name + ': got ' + ok.status + ' ' + JSON.stringify(body) + ', then ' + missing.status);
+  }
+  console.log('consumer: ' + name + ' lets a signed token through and answers 401 without one');
+}
+
+const expressApp = express();
+expressApp.post(
+  '/integrations/spaces',
+  s2sMiddleware(newVerifier(), { scope: 'spaces:create', path: '/integrations/spaces' }),
+  (req, res) => {
+    const sub: string = req.s2s.claims.sub;
+    res.json({ sub });
+  },
+);
+const expressServer = expressApp.listen(0, '127.0.0.1');
+await new Promise((resolve) => expressServer.once('listening', resolve));
+await check('Express', 'http://127.0.0.1:' + (expressServer.address() as AddressInfo).port);
+expressServer.close();
+
+const fastify = Fastify();
+await fastify.register(s2sAuth, { verifier: newVerifier() });
+fastify.post('/integrations/spaces', { onRequest: fastify.s2sRequire('spaces:create') }, async (request) => ({
+  sub: request.s2s.claims.sub,
+}));
+await check('Fastify', await fastify.listen({ port: 0, host: '127.0.0.1' }));
+await fastify.close();
+
+@Controller('integrations')
+@UseGuards(S2sGuard)
+class SpacesController {
+  @Post('spaces')
+  @HttpCode(200)
+  @RequireS2sScope('spaces:create')
+  create(@S2sClaims() claims: Claims) {
+    return { sub: claims.sub };
+  }
+}
+
+for (const platform of ['express', 'fastify'] as const) {
+  @Module({ imports: [S2sModule.forRoot({ verifier: newVerifier() })], controllers: [SpacesController] })
+  class AppModule {}
+  const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+  const nest = await NestFactory.create(AppModule, adapter, { logger: false });
+  await nest.listen(0, '127.0.0.1');
+  await check('Nest on ' + platform, (await nest.getUrl()).replace('[::1]', '127.0.0.1'));
+  await nest.close();
+}
+`;
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createJwksHandler, createSigner, type Signer } from '@hyper/s2s-signer';
 
@@ -9,6 +9,10 @@ export const CORE_AUDIENCE = 'hyper-core';
 export interface LiteGateway {
   readonly url: string;
   signer: Signer;
+  /** The key the gateway signs with now (changes with switchKey). */
+  readonly key: { kid: string; privateKeyPem: string };
+  /** Serves `handler` for every path but the JWKS (the demo's curl routes). */
+  mount(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
   /** Rotation step "update Hyper Lite's key and kid, deploy Lite". */
   switchKey(key: { kid: string; privateKeyPem: string }): void;
   close(): Promise<void>;
@@ -44,8 +48,12 @@ export async function startLiteGateway(
   port = 0,
 ): Promise<LiteGateway> {
   let signer = liteSigner(key);
+  let current = key;
+  let mounted: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const jwks = createJwksHandler({ jwks: () => signer.jwks() });
-  const server: Server = createServer((req, res) => jwks(req, res));
+  const server: Server = createServer((req, res) =>
+    jwks(req, res, mounted === undefined ? undefined : () => mounted?.(req, res)),
+  );
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
@@ -56,8 +64,15 @@ export async function startLiteGateway(
     set signer(value) {
       signer = value;
     },
+    get key() {
+      return current;
+    },
+    mount(handler) {
+      mounted = handler;
+    },
     switchKey(next) {
       signer = liteSigner(next);
+      current = next;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

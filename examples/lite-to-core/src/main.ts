@@ -7,6 +7,7 @@ import type { Jwks } from '@hyper/s2s-signer';
 import { runAdrPath } from './adr-path.js';
 import { printAdrPath } from './adr-report.js';
 import { startCore } from './core.js';
+import { demoRoutes, exitCleanlyOnSignal } from './demo-routes.js';
 import { liteAuthLog, startLiteGateway } from './gateway.js';
 import { generateLiteKey, kidForMonth } from './keys.js';
 import { runScenario } from './scenario.js';
@@ -36,11 +37,13 @@ console.log(`Core          ${core.url}  (replay store: ${core.database}, purger 
 
 const results = await runScenario(core, lite, currentKey);
 const width = Math.max(...results.map((r) => r.step.length));
-console.log(`${'step'.padEnd(width)}  status  reason                 expected`);
+const expectedWidth = Math.max(...results.map((r) => `${r.expected.status} ${r.expected.reason}`.length));
+console.log(`${'pass'.padEnd(4)}  ${'step'.padEnd(width)}  status  ${'reason'.padEnd(21)}  expected`);
 for (const r of results) {
-  const mark = r.pass ? 'ok ' : 'FAIL';
+  // First column, one word, no colour needed: PASS or FAIL.
+  const mark = r.pass ? 'PASS' : 'FAIL';
   console.log(
-    `${r.step.padEnd(width)}  ${String(r.status).padEnd(6)}  ${r.reason.padEnd(21)}  ${r.expected.status} ${r.expected.reason}  ${mark}`,
+    `${mark}  ${r.step.padEnd(width)}  ${String(r.status).padEnd(6)}  ${r.reason.padEnd(21)}  ${`${r.expected.status} ${r.expected.reason}`.padEnd(expectedWidth)}`,
   );
 }
 
@@ -60,7 +63,19 @@ console.log(
 );
 
 if (values.serve) {
-  console.log(`\nServing. Try: curl -i -X POST ${core.url}/integrations/spaces   (Ctrl-C to stop)`);
+  lite.mount(demoRoutes(lite, core.url));
+  exitCleanlyOnSignal(async () => {
+    await core.close();
+    await lite.close();
+  });
+  console.log(`\nServing. Lite now signs with kid ${lite.signer.kid} (after the rotation above).`);
+  console.log(
+    `  curl -i -X POST ${lite.url}/call/spaces                       # Lite signs, Core answers 201`,
+  );
+  console.log(`  curl -i -X POST ${lite.url}/call/join-tokens`);
+  console.log(`  curl -s -X POST '${lite.url}/demo/mint-token?scope=spaces:create&age=400'   # DEMO ONLY`);
+  console.log(`  curl -i -X POST ${core.url}/integrations/spaces -H "authorization: Bearer <token>"`);
+  console.log('Ctrl-C to stop.');
 } else {
   await core.close();
   await lite.close();

@@ -1,20 +1,22 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { KID_PATTERN, MIN_RSA_MODULUS_BITS } from '@hyper/s2s-contracts';
 import { toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs, requireOption } from './args.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE } from './io.js';
 
-export const KEYGEN_USAGE = `Usage: hyper-s2s-keys keygen --kid lite-YYYY-MM --out FILE [--alg RS256|ES256] [--bits N] [--force]
+export const KEYGEN_USAGE = `Usage: hyper-s2s-keys keygen --kid lite-YYYY-MM --out FILE [--jwk-out FILE] [--alg RS256|ES256] [--bits N] [--force]
 
 Generates a signing key pair for the rotation runbook (step 1).
-Writes the PKCS#8 private key PEM to FILE with mode 0600 and prints the public JWK on stdout,
-ready for "hyper-s2s-keys keyset add".
+Writes the PKCS#8 private key PEM to FILE with mode 0600 and the public JWK to --jwk-out (or
+stdout), ready for "hyper-s2s-keys keyset add". Files are written atomically.
 
 Options:
   --kid ID       key id, lite-YYYY-MM (required)
   --out FILE     where the private key goes (required); refuses to overwrite without --force.
                  "--out -" prints the private key on stdout (and the JWK on stderr): only if you mean it
+  --jwk-out FILE where the public JWK goes (default: stdout)
   --alg ALG      RS256 (default, the contract's) or ES256 (P-256)
   --bits N       RSA modulus size, at least ${MIN_RSA_MODULUS_BITS} (default ${MIN_RSA_MODULUS_BITS})
   --force        replace an existing FILE
@@ -27,6 +29,7 @@ export function keygen(argv: string[], io: CliIo): number {
     {
       kid: { type: 'string' },
       out: { type: 'string' },
+      'jwk-out': { type: 'string' },
       alg: { type: 'string' },
       bits: { type: 'string' },
       force: { type: 'boolean' },
@@ -63,19 +66,21 @@ export function keygen(argv: string[], io: CliIo): number {
     io.stderr(jwk);
     return EXIT_OK;
   }
-  if (existsSync(out)) {
-    if (!args.force) throw new CliError(`keygen: ${out} exists; pass --force to replace it`);
-    rmSync(out);
-  }
+  const jwkOut = args['jwk-out'];
+  if (jwkOut === out) throw new CliError('keygen: --jwk-out must differ from --out', EXIT_USAGE);
+  if (existsSync(out) && !args.force) throw new CliError(`keygen: ${out} exists; pass --force to replace it`);
   try {
-    // 'wx' creates the file with mode 0600 from the start: the key is never readable by others, not even briefly.
-    writeFileSync(out, pem, { mode: 0o600, flag: 'wx' });
+    // Mode 0600 from the temp file's creation: the key is never readable by others, not even briefly.
+    writeFileAtomic(out, pem, { mode: 0o600, noClobber: !args.force });
   } catch (error) {
-    throw new CliError(
-      `keygen: cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
+    throw new CliError(`keygen: ${(error as Error).message}`);
   }
-  io.stdout(jwk);
   io.stderr(`wrote private key ${kid} (${alg}) to ${out} (mode 0600)\n`);
+  if (jwkOut === undefined || jwkOut === '-') {
+    io.stdout(jwk);
+  } else {
+    writeFileAtomic(jwkOut, jwk);
+    io.stderr(`wrote public JWK ${kid} to ${jwkOut}\n`);
+  }
   return EXIT_OK;
 }

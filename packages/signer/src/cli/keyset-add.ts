@@ -12,13 +12,14 @@ Adds a public key to the keyset (rotation runbook step 2) and prints the new doc
 (or writes it to --out). Refuses duplicate kids, private keys, weak keys and bad kid names.
 
 ${KEYSET_SOURCE_HELP}
+With neither, it starts a new keyset holding just this key (and says so on stderr).
 
 Options:
   --jwk FILE     a public JWK, or a JWKS holding exactly one key (e.g. the output of keygen)
   --pem FILE     a key PEM (private or public; only the public part is added), with --kid
   --kid ID       key id for --pem
   --keyset FILE  the current keyset ("-" for stdin)
-  --out FILE     write the result here instead of stdout (may be the --keyset file)
+  --out FILE     write the result here (atomically) instead of stdout; may be the --keyset file
   --compact      one line of JSON (for an environment variable)
   -h, --help     show this help
 `;
@@ -69,7 +70,7 @@ export function keysetAdd(argv: string[], io: CliIo): number {
   if (problems.length > 0) {
     throw new CliError(`keyset add: refused:\n${problems.map((p) => `  ${p.problem}`).join('\n')}`);
   }
-  const doc = loadKeyset(args.keyset, io, 'keyset add');
+  const doc = loadKeyset(args.keyset, io, 'keyset add', true);
   refusePrivateMembers(doc, 'keyset add');
   const kid = (jwk as { kid: string }).kid;
   if (doc.keys.some((k) => k?.kid === kid))

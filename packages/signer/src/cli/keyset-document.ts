@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { ENV, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
+import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_USAGE, parseJson, readInput } from './io.js';
 
 export interface KeysetDocument {
@@ -9,8 +9,17 @@ export interface KeysetDocument {
 export const KEYSET_SOURCE_HELP = `The keyset is the ${ENV.publicKeysJson} document ({ "keys": [ ... ] }), read from
 --keyset FILE ("-" for stdin) or, without --keyset, from the ${ENV.publicKeysJson} variable.`;
 
-/** Loads the keyset from --keyset or the environment; only the { keys: [...] } shape gets through. */
-export function loadKeyset(path: string | undefined, io: CliIo, command: string): KeysetDocument {
+/**
+ * Loads the keyset from --keyset or the environment; only the { keys: [...] } shape gets through.
+ * With `startEmpty` (keyset add: the first key of a runbook run from zero), no source at all means a
+ * new, empty keyset, said on stderr so it is never a silent surprise.
+ */
+export function loadKeyset(
+  path: string | undefined,
+  io: CliIo,
+  command: string,
+  startEmpty = false,
+): KeysetDocument {
   let text: string;
   let what: string;
   if (path !== undefined) {
@@ -18,6 +27,10 @@ export function loadKeyset(path: string | undefined, io: CliIo, command: string)
     what = `keyset ${path}`;
   } else {
     const fromEnv = io.env[ENV.publicKeysJson];
+    if ((fromEnv === undefined || fromEnv.trim() === '') && startEmpty) {
+      io.stderr(`${command}: no --keyset and no ${ENV.publicKeysJson}: starting a new keyset\n`);
+      return { keys: [] };
+    }
     if (fromEnv === undefined || fromEnv.trim() === '') {
       throw new CliError(
         `${command}: no keyset: pass --keyset FILE or set ${ENV.publicKeysJson}`,
@@ -51,11 +64,5 @@ export function writeKeyset(doc: KeysetDocument, out: string | undefined, compac
     io.stdout(text);
     return;
   }
-  try {
-    writeFileSync(out, text);
-  } catch (error) {
-    throw new CliError(
-      `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+  writeFileAtomic(out, text);
 }

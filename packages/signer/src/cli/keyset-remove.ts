@@ -12,7 +12,7 @@ ${KEYSET_SOURCE_HELP}
 Options:
   --kid ID         the key to remove (required)
   --keyset FILE    the current keyset ("-" for stdin)
-  --out FILE       write the result here instead of stdout (may be the --keyset file)
+  --out FILE       write the result here (atomically) instead of stdout; may be the --keyset file
   --compact        one line of JSON (for an environment variable)
   --allow-empty    allow removing the last key (Core would then refuse every token)
   -h, --help       show this help

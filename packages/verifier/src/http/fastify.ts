@@ -13,6 +13,7 @@ import type { Verifier } from '../verifier.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';
+import { UNMATCHED_ROUTE } from './route-label.js';
 
 export interface S2sFastifyOptions {
   verifier: Verifier;
@@ -38,9 +39,6 @@ declare module 'fastify' {
     s2s: VerifySuccess;
   }
 }
-
-// A route reached without a template (only the not-found handler) still needs a bounded label.
-const UNMATCHED_ROUTE = '(unmatched)';
 
 async function plugin(app: FastifyInstance, options: S2sFastifyOptions): Promise<void> {
   const { verifier } = options;

@@ -19,6 +19,7 @@ import type { Verifier } from '../verifier.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';
+import { UNMATCHED_ROUTE } from './route-label.js';
 
 export interface S2sNestOptions {
   verifier: Verifier;
@@ -29,16 +30,14 @@ export interface S2sNestOptions {
 /** Injection token of the `S2sNestOptions` the guard uses (provided by `S2sModule.forRoot`). */
 export const S2S_OPTIONS = Symbol.for('@hyper/s2s-verifier/nest:options');
 const SCOPE_METADATA = '@hyper/s2s-verifier/nest:scope';
-// Route decorators are applied before any request: the scope check needs some path to validate with.
-const DECLARATION_PATH = '/';
-const UNMATCHED_ROUTE = '(unmatched)';
 
 /** The scope(s) a handler or controller requires; every one must be granted. */
 export function RequireS2sScope(
   ...scopes: [string | readonly string[], ...string[]]
 ): MethodDecorator & ClassDecorator {
   const scope = scopes.length === 1 ? scopes[0] : scopes.flat();
-  callContext({ scope, path: DECLARATION_PATH });
+  // Checked when the route is declared, before any request: the path here only satisfies the check.
+  callContext({ scope, path: UNMATCHED_ROUTE });
   return SetMetadata(SCOPE_METADATA, scope);
 }
 
