@@ -16,7 +16,7 @@ import { type RotationUnderTrafficReport, runRotationUnderTraffic } from './rota
 import type { StepResult } from './scenario.js';
 
 /**
- * The production timeline (README "Key rotation in JWKS mode") compressed to seconds so the demo runs
+ * The production timeline (README "Key rotation runbook in JWKS mode") compressed to seconds so the demo runs
  * it whole: JWKS max-age and Core's cache age 2 s (production: 300 s), token TTL 2 s (up to 300 s), a
  * switch that reaches every worker within 2 s, and 1 s of skew allowance (the contract's is 60 s;
  * these tokens are presented the moment they are signed). The arithmetic is the same.

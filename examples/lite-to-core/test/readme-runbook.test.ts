@@ -45,7 +45,7 @@ function binDir(): string {
 }
 
 const sections = runbookSections();
-const ROOT_RUNBOOK = 'README.md > hyper-s2s > Key rotation runbook';
+const ROOT_RUNBOOK = 'README.md > hyper-s2s > Key rotation runbook (static keyset)';
 
 describe('README runbooks, executed verbatim', () => {
   it('finds the rotation runbook in the root README', () => {

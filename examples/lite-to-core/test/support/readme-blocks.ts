@@ -8,6 +8,7 @@ export const READMES = [
   'contracts/README.md',
   'packages/signer/README.md',
   'packages/verifier/README.md',
+  'packages/conformance/README.md',
 ].map((path) => resolve(REPO, path));
 
 export interface CodeBlock {
