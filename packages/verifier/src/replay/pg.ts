@@ -53,7 +53,7 @@ export interface PgReplayStoreOptions {
 
 export interface PgReplayStore extends ReplayStore {
   health(options?: ReplayCallOptions): Promise<boolean>;
-  /** The layout found in the database (detected on first use and again after any failed statement). */
+  /** The layout found in the database (detected on first use and again after a statement that does not fit the table, SQLSTATE class 42). */
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
@@ -94,7 +94,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   }
 
   let layoutFound: Promise<ReplayLayout> | undefined;
-  /** Detects the layout once; forgets it after any failure so a table converted online is re-detected. */
+  /** Detects the layout once; forgets it when detection fails or a statement does not fit the table, so a table converted online is re-detected. */
   function layout(): Promise<ReplayLayout> {
     layoutFound ??= statement(LAYOUT_SQL, [], timeoutMs).then((rows) => {
       const kind = column(rows[0], 'kind');
