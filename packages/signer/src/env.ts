@@ -100,6 +100,19 @@ function renameField(error: unknown, fields: Record<string, string>): unknown {
  * HYPER_S2S_JWT_KMS_KEY_VERSION + HYPER_S2S_JWT_KID; issuer, subject, audience, optional TTL and alg;
  * per-operation scopes from HYPER_S2S_JWT_SCOPE_*. The legacy S2S_JWT_SECRET / S2S_OPEN are refused
  * outright (ADR 0031), even when empty. Every error names the variable.
+ *
+ * @example
+ * ```ts
+ * import { signerFromEnv } from '@hyper/s2s-signer';
+ *
+ * // HYPER_S2S_JWT_PRIVATE_KEY_PEM (or _KMS_KEY_VERSION), _KID, _ISSUER, _SUBJECT, _AUDIENCE from process.env
+ * const signer = signerFromEnv();
+ * const res = await signer.fetch(
+ *   'https://core.internal/integrations/spaces',
+ *   { method: 'POST', body: JSON.stringify({ name: 'demo' }) },
+ *   { scope: 'spaces:create' },
+ * );
+ * ```
  */
 export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
   const env = options.env ?? process.env;

@@ -28,6 +28,15 @@ export type JwksHandler = (
  * A node:http (and express-compatible) handler serving `GET|HEAD /.well-known/jwks.json`. Other paths go
  * to `next` when given, else 404. When the key cannot be read (KMS down) it answers 503 with no-store,
  * never an empty 200 that a verifier could cache.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createJwksHandler, signerFromEnv } from '@hyper/s2s-signer';
+ *
+ * const signer = signerFromEnv();
+ * createServer(createJwksHandler(signer, { maxAgeSeconds: 300 })).listen(8080); // or app.use(handler)
+ * ```
  */
 export function createJwksHandler(
   source: { jwks(): Promise<Jwks> },

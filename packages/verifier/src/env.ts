@@ -125,6 +125,17 @@ function renamed(error: VerifierConfigError): VerifierConfigError {
  * HYPER_S2S_JWT_PUBLIC_KEYS_JSON, S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS (comma-separated), optional
  * TUNING_ENV variables. Explicit options override the environment. Throws VerifierConfigError naming
  * the variable at fault.
+ *
+ * @example
+ * ```ts
+ * import { pgReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * // S2S_JWKS_URL (or HYPER_S2S_JWT_PUBLIC_KEYS_JSON), S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS from process.env
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const verifier = verifierFromEnv({ replayStore: pgReplayStore({ db: pool }) });
+ * console.log(await verifier.warmup()); // { keys: true, kids: ['lite-2026-03'] }
+ * ```
  */
 export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const { env = process.env, ...overrides } = options;

@@ -36,6 +36,20 @@ function counter<L extends string>(registry: Registry, name: string, help: strin
  * A MetricsSink on prom-client: the contract's s2s_auth_success / s2s_auth_401 / s2s_auth_403, plus
  * s2s_auth_503, with labels reason, path, scope; and s2s_jwks_fetches_total and
  * s2s_jwks_fetch_failures_total{reason} for the remote JWKS.
+ *
+ * @example
+ * ```ts
+ * import { memoryReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+ * import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
+ * import { Registry } from 'prom-client';
+ *
+ * const registry = new Registry();
+ * const verifier = verifierFromEnv({
+ *   replayStore: memoryReplayStore(),
+ *   metrics: prometheusMetrics({ registry }),
+ * });
+ * // GET /metrics answers with: await registry.metrics()
+ * ```
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): MetricsSink {
   const registry = options.registry ?? register;

@@ -25,7 +25,18 @@ ${REPLAY_MIGRATION_SQL}
 END
 $migrate$`;
 
-/** Creates `session.s2s_jwt_replay` and its purge index if missing. Idempotent and safe to run concurrently. */
+/**
+ * Creates `session.s2s_jwt_replay` and its purge index if missing. Idempotent and safe to run concurrently.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool, { timeoutMs: 10_000 }); // creates session.s2s_jwt_replay if missing
+ * ```
+ */
 export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promise<void> {
   if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');
   const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
