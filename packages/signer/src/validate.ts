@@ -1,4 +1,4 @@
-import { KID_PATTERN, MAX_KID_LENGTH, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import { checkInteger, KID_PATTERN, MAX_KID_LENGTH, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 
 export function requireNonEmptyString(value: unknown, field: string): string {
@@ -10,10 +10,11 @@ export function requireNonEmptyString(value: unknown, field: string): string {
 
 /** Contract: `exp - iat <= 300`; whole seconds so `exp` stays an integer NumericDate. */
 export function requireTtl(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
+  const checked = checkInteger(value, { min: 1, max: MAX_TTL_SECONDS });
+  if (!checked.ok) {
     throw new SignerConfigError(field, `must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
   }
-  return value;
+  return checked.value;
 }
 
 /**
@@ -37,8 +38,7 @@ export function requireFunction<T>(value: unknown, field: string): T {
 }
 
 export function requireInteger(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SignerConfigError(field, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
+  const checked = checkInteger(value, { min, max });
+  if (!checked.ok) throw new SignerConfigError(field, checked.problem);
+  return checked.value;
 }
