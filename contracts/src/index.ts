@@ -1,5 +1,13 @@
 export { type Claims, ClaimsSchema, ScopeStringSchema } from './claims.js';
 export {
+  type ConfigValue,
+  checkInteger,
+  type EnvSource,
+  type IntegerBounds,
+  parseInteger,
+  readEnv,
+} from './config-values.js';
+export {
   CLAIM_NAMES,
   CLOCK_SKEW_SECONDS,
   type ClaimName,

@@ -10,7 +10,19 @@ export const VECTOR_SCHEMA_PATH = fileURLToPath(
   new URL('../s2s-jwt-auth-test-vectors.schema.json', import.meta.url),
 );
 
-/** Reads and validates the canonical vectors; throws if the file does not match its schema. */
+/**
+ * Reads and validates the canonical vectors; throws if the file does not match its schema.
+ *
+ * @example
+ * ```ts
+ * import { loadVectors } from '@hyper/s2s-contracts';
+ *
+ * const file = loadVectors(); // the canonical vectors, validated against their schema
+ * for (const vector of file.vectors) {
+ *   console.log(vector.id, vector.scope, vector.expect); // evaluate each at file.now with file.jwks
+ * }
+ * ```
+ */
 export function loadVectors(path: string = VECTOR_FILE_PATH): VectorFile {
   return VectorFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }

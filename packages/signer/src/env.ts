@@ -1,4 +1,11 @@
-import { ENV, FORBIDDEN_ENV, type SupportedAlgorithm } from '@hyper/s2s-contracts';
+import {
+  ENV,
+  FORBIDDEN_ENV,
+  MAX_TTL_SECONDS,
+  parseInteger,
+  readEnv,
+  type SupportedAlgorithm,
+} from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import type { KmsClient } from './kms-client.js';
 import type { Logger } from './logger.js';
@@ -6,7 +13,6 @@ import type { SignerMetricsSink } from './metrics.js';
 import type { PrefetchOptions } from './prefetch-pool.js';
 import { scopeClaim } from './scope.js';
 import { createSigner, type Signer, type SignerOptions } from './signer.js';
-import { requireTtl } from './validate.js';
 
 /** The Lite-side variables beyond key PEM, kid and scope prefix; names come from the contract. */
 export const SIGNER_ENV = {
@@ -38,14 +44,16 @@ export interface EnvSigner extends Signer {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The shared rule (contracts `readEnv`): unset is undefined, set but blank is an error. */
 function present(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value;
+  const read = readEnv(env, name);
+  if (!read.ok) throw new SignerConfigError(name, read.problem);
+  return read.value;
 }
 
 function required(env: Env, name: string): string {
   const value = present(env, name);
-  if (value === undefined) throw new SignerConfigError(name, 'is required and must not be empty');
+  if (value === undefined) throw new SignerConfigError(name, 'is required');
   return value;
 }
 
@@ -55,9 +63,9 @@ const unescapePem = (pem: string) => (pem.includes('\\n') ? pem.replaceAll('\\n'
 function parseTtl(env: Env): number | undefined {
   const raw = present(env, SIGNER_ENV.ttlSeconds);
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw.trim()))
-    throw new SignerConfigError(SIGNER_ENV.ttlSeconds, 'must be a whole number of seconds');
-  return requireTtl(Number(raw.trim()), SIGNER_ENV.ttlSeconds);
+  const ttl = parseInteger(raw, { min: 1, max: MAX_TTL_SECONDS });
+  if (!ttl.ok) throw new SignerConfigError(SIGNER_ENV.ttlSeconds, `${ttl.problem} (seconds)`);
+  return ttl.value;
 }
 
 function parseAlg(env: Env): SupportedAlgorithm | undefined {
@@ -103,6 +111,19 @@ function renameField(error: unknown, fields: Record<string, string>): unknown {
  * HYPER_S2S_JWT_KMS_KEY_VERSION + HYPER_S2S_JWT_KID; issuer, subject, audience, optional TTL and alg;
  * per-operation scopes from HYPER_S2S_JWT_SCOPE_*. The legacy S2S_JWT_SECRET / S2S_OPEN are refused
  * outright (ADR 0031), even when empty. Every error names the variable.
+ *
+ * @example
+ * ```ts
+ * import { signerFromEnv } from '@hyper/s2s-signer';
+ *
+ * // HYPER_S2S_JWT_PRIVATE_KEY_PEM (or _KMS_KEY_VERSION), _KID, _ISSUER, _SUBJECT, _AUDIENCE from process.env
+ * const signer = signerFromEnv();
+ * const res = await signer.fetch(
+ *   'https://core.internal/integrations/spaces',
+ *   { method: 'POST', body: JSON.stringify({ name: 'demo' }) },
+ *   { scope: 'spaces:create' },
+ * );
+ * ```
  */
 export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
   const env = options.env ?? process.env;

@@ -29,6 +29,15 @@ export type JwksHandler = (
  * to `next` when given, else 404. `source` is a key set (createKeySet: current, next and previous keys,
  * its max-age) or anything with `jwks()`, such as a signer. When the keys cannot be read (KMS down) or
  * none may be published it answers 503 with no-store, never an empty or partial 200 a verifier could cache.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createJwksHandler, signerFromEnv } from '@hyper/s2s-signer';
+ *
+ * const signer = signerFromEnv();
+ * createServer(createJwksHandler(signer, { maxAgeSeconds: 300 })).listen(8080); // or app.use(handler)
+ * ```
  */
 export function createJwksHandler(
   source: { jwks(): Promise<Jwks>; readonly maxAgeSeconds?: number },

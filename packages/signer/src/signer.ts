@@ -114,7 +114,27 @@ function createPool(
   return new PrefetchPool({ size, minLifeSeconds: ttl - maxAge, ...deps });
 }
 
-/** Validates everything up front (typed SignerConfigError naming the field) and returns the signer. */
+/**
+ * Validates everything up front (typed SignerConfigError naming the field) and returns the signer.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { createSigner } from '@hyper/s2s-signer';
+ *
+ * const signer = createSigner({
+ *   key: { privateKeyPem: readFileSync('lite-2026-03.pem', 'utf8'), kid: 'lite-2026-03' },
+ *   issuer: 'hyper-lite',
+ *   subject: 'hyper-lite-gateway',
+ *   audience: 'hyper-core',
+ * });
+ * const token = await signer.sign({ scope: 'spaces:create' }); // a fresh jti every call
+ * const res = await fetch('https://core.internal/integrations/spaces', {
+ *   method: 'POST',
+ *   headers: { authorization: `Bearer ${token}` },
+ * });
+ * ```
+ */
 export function createSigner(options: SignerOptions): Signer {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError('options', 'must be an object');

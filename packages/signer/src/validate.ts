@@ -1,4 +1,5 @@
 import {
+  checkInteger,
   isStorableText,
   KID_PATTERN,
   MAX_ISS_LENGTH,
@@ -26,10 +27,11 @@ export function requireIssuer(value: unknown, field: string): string {
 
 /** Contract: `exp - iat <= 300`; whole seconds so `exp` stays an integer NumericDate. */
 export function requireTtl(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
+  const checked = checkInteger(value, { min: 1, max: MAX_TTL_SECONDS });
+  if (!checked.ok) {
     throw new SignerConfigError(field, `must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
   }
-  return value;
+  return checked.value;
 }
 
 /**
@@ -53,8 +55,7 @@ export function requireFunction<T>(value: unknown, field: string): T {
 }
 
 export function requireInteger(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SignerConfigError(field, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
+  const checked = checkInteger(value, { min, max });
+  if (!checked.ok) throw new SignerConfigError(field, checked.problem);
+  return checked.value;
 }

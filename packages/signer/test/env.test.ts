@@ -105,6 +105,13 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
     ['a non-numeric TTL', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '60s' }, SIGNER_ENV.ttlSeconds],
     ['a TTL above 300', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '301' }, SIGNER_ENV.ttlSeconds],
     ['a TTL of 0', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '0' }, SIGNER_ENV.ttlSeconds],
+    // One blank rule in both SDKs (contracts readEnv): set but blank is an error, never the default.
+    ['a blank optional TTL', { ...pemEnv, [SIGNER_ENV.ttlSeconds]: '' }, SIGNER_ENV.ttlSeconds],
+    [
+      'a blank KMS key version next to a PEM',
+      { ...pemEnv, [SIGNER_ENV.kmsKeyVersion]: ' ' },
+      SIGNER_ENV.kmsKeyVersion,
+    ],
     ['an HMAC secret as the key', { ...pemEnv, [ENV.privateKeyPem]: 'my-shared-secret' }, ENV.privateKeyPem],
     ['an RSA key with HYPER_S2S_JWT_ALG=ES256', { ...pemEnv, [SIGNER_ENV.alg]: 'ES256' }, SIGNER_ENV.alg],
     ['HYPER_S2S_JWT_ALG=HS256', { ...pemEnv, [SIGNER_ENV.alg]: 'HS256' }, SIGNER_ENV.alg],

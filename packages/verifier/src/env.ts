@@ -1,4 +1,4 @@
-import { ENV, FORBIDDEN_ENV } from '@hyper/s2s-contracts';
+import { ENV, FORBIDDEN_ENV, parseInteger, readEnv } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from './errors.js';
 import type { VerifierOptions } from './options.js';
 import type { ReplayStore } from './replay/store.js';
@@ -39,11 +39,11 @@ const SOURCES: ReadonlyArray<readonly [string, string]> = [
 const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
 const HMAC_ALGORITHM = /^HS\d+$/i;
 
+/** The shared rule (contracts `readEnv`): unset is undefined, set but blank is an error. */
 function present(env: Environment, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  if (value.trim() === '') throw new VerifierConfigError(name, 'is set but empty');
-  return value.trim();
+  const read = readEnv(env, name);
+  if (!read.ok) throw new VerifierConfigError(name, read.problem);
+  return read.value;
 }
 
 function list(env: Environment, name: string): string[] | undefined {
@@ -57,8 +57,10 @@ function list(env: Environment, name: string): string[] | undefined {
 function milliseconds(env: Environment, name: string): number | undefined {
   const value = present(env, name);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new VerifierConfigError(name, 'must be a whole number of milliseconds');
-  return Number(value);
+  // Digits only here; createVerifier then applies the option's own bounds.
+  const ms = parseInteger(value, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  if (!ms.ok) throw new VerifierConfigError(name, `${ms.problem} (milliseconds)`);
+  return ms.value;
 }
 
 /** ADR 0031: the open mode, the shared secret and HMAC are gone; any trace of them stops startup. */
@@ -125,6 +127,17 @@ function renamed(error: VerifierConfigError): VerifierConfigError {
  * HYPER_S2S_JWT_PUBLIC_KEYS_JSON, S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS (comma-separated), optional
  * TUNING_ENV variables. Explicit options override the environment. Throws VerifierConfigError naming
  * the variable at fault.
+ *
+ * @example
+ * ```ts
+ * import { pgReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * // S2S_JWKS_URL (or HYPER_S2S_JWT_PUBLIC_KEYS_JSON), S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS from process.env
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const verifier = verifierFromEnv({ replayStore: pgReplayStore({ db: pool }) });
+ * console.log(await verifier.warmup()); // { keys: true, kids: ['lite-2026-03'] }
+ * ```
  */
 export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const { env = process.env, ...overrides } = options;

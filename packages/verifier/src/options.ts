@@ -1,6 +1,8 @@
 import {
   CLOCK_SKEW_SECONDS,
+  checkInteger,
   DEFAULT_ALGORITHMS,
+  type IntegerBounds,
   isStorableText,
   MAX_ISS_LENGTH,
   MAX_TTL_SECONDS,
@@ -64,10 +66,7 @@ export const DEFAULTS = {
   replayTimeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,
 } as const;
 
-interface Bound {
-  readonly min: number;
-  readonly max: number;
-}
+type Bound = IntegerBounds;
 
 const BOUNDS = {
   timeoutMs: { min: 1, max: 60_000 },
@@ -124,10 +123,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function integer(value: unknown, field: string, bound: Bound, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < bound.min || value > bound.max) {
-    throw new VerifierConfigError(field, `must be an integer from ${bound.min} to ${bound.max}`);
-  }
-  return value;
+  const checked = checkInteger(value, bound);
+  if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
+  return checked.value;
 }
 
 function hasMethods(value: unknown, methods: readonly string[]): boolean {

@@ -37,6 +37,20 @@ function histogram(registry: Registry, name: string, help: string, labelNames: r
  * s2s_auth_duration_seconds {status, path, scope}, s2s_replay_remember_duration_seconds {outcome},
  * s2s_jwks_fetch_duration_seconds {outcome}; and the purger's s2s_replay_purge_runs_total {result},
  * s2s_replay_purged_rows_total (pass the sink to startPurger as `metrics`).
+ *
+ * @example
+ * ```ts
+ * import { memoryReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+ * import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
+ * import { Registry } from 'prom-client';
+ *
+ * const registry = new Registry();
+ * const verifier = verifierFromEnv({
+ *   replayStore: memoryReplayStore(),
+ *   metrics: prometheusMetrics({ registry }),
+ * });
+ * // GET /metrics answers with: await registry.metrics()
+ * ```
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): MetricsSink {
   const registry = options.registry ?? register;

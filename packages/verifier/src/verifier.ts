@@ -255,7 +255,28 @@ class S2sVerifier implements Verifier {
   }
 }
 
-/** Validates the options (VerifierConfigError at startup) and returns a ready verifier. */
+/**
+ * Validates the options (VerifierConfigError at startup) and returns a ready verifier.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, pgReplayStore } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const verifier = createVerifier({
+ *   keys: { jwksUrl: 'https://lite.example/.well-known/jwks.json' },
+ *   audience: 'hyper-core',
+ *   issuers: ['hyper-lite'],
+ *   replayStore: pgReplayStore({ db: pool }),
+ * });
+ *
+ * export async function allowed(token: string): Promise<boolean> {
+ *   const result = await verifier.verify(token, { scope: 'spaces:create', path: '/integrations/spaces' });
+ *   return result.ok; // otherwise result.status is 401, 403 or 503 and result.reason says why
+ * }
+ * ```
+ */
 export function createVerifier(options: VerifierOptions): Verifier {
   return new S2sVerifier(options);
 }

@@ -110,6 +110,12 @@ describe('verifierFromEnv', () => {
     ],
     ['the audience is missing', { ...base, [ENV.audience]: undefined }, ENV.audience],
     ['the audience is blank', { ...base, [ENV.audience]: '  ' }, ENV.audience],
+    // One blank rule in both SDKs (contracts readEnv): set but blank is an error, never the default.
+    [
+      'an optional tuning variable is blank',
+      { ...base, [TUNING_ENV.replayTimeoutMs]: '' },
+      TUNING_ENV.replayTimeoutMs,
+    ],
     ['the issuer list is missing', { ...base, [ENV.allowedIssuers]: undefined }, ENV.allowedIssuers],
     ['the issuer list has an empty entry', { ...base, [ENV.allowedIssuers]: 'a,,b' }, ENV.allowedIssuers],
     [

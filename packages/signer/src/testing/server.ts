@@ -76,6 +76,26 @@ class RpcError extends Error {
  * Starts a local google.cloud.kms.v1.KeyManagementService (AsymmetricSign, GetPublicKey and
  * GetCryptoKeyVersion; every other
  * method answers UNIMPLEMENTED) for tests that drive the real KMS client.
+ *
+ * @example
+ * ```ts
+ * import { createSigner } from '@hyper/s2s-signer';
+ * import { startKmsTestServer } from '@hyper/s2s-signer/testing';
+ *
+ * const kms = await startKmsTestServer(); // listens on 127.0.0.1, a free port
+ * const keyVersionName = 'projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1';
+ * kms.addKey(keyVersionName, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+ * const signer = createSigner({
+ *   key: { kms: { keyVersionName, client: kms.client() }, kid: 'lite-2026-03' },
+ *   issuer: 'hyper-lite',
+ *   subject: 'hyper-lite-gateway',
+ *   audience: 'hyper-core',
+ * });
+ * await signer.sign({ scope: 'spaces:create' }); // through the real @google-cloud/kms client
+ * kms.setFaults({ unavailableTimes: 3 }); // the next three calls answer UNAVAILABLE
+ * await signer.close();
+ * await kms.close();
+ * ```
  */
 export async function startKmsTestServer(options: KmsTestServerOptions = {}): Promise<KmsTestServer> {
   const host = options.host ?? '127.0.0.1';

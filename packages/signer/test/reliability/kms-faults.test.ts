@@ -74,29 +74,29 @@ const PHASES: readonly Phase[] = [
     name: 'bad signature CRC',
     faults: { wrongSignatureCrc: true },
     ms: 300,
-    allowed: ['KMS_INTEGRITY:signatureCrc32c'],
-    required: ['KMS_INTEGRITY:signatureCrc32c'],
+    allowed: ['ERR_S2S_KMS_INTEGRITY:signatureCrc32c'],
+    required: ['ERR_S2S_KMS_INTEGRITY:signatureCrc32c'],
   },
   {
     name: 'wrong key name',
     faults: { wrongName: true },
     ms: 300,
-    allowed: ['KMS_INTEGRITY:name'],
-    required: ['KMS_INTEGRITY:name'],
+    allowed: ['ERR_S2S_KMS_INTEGRITY:name'],
+    required: ['ERR_S2S_KMS_INTEGRITY:name'],
   },
   {
     name: 'digest CRC not verified',
     faults: { unverifiedDigestCrc: true },
     ms: 300,
-    allowed: ['KMS_INTEGRITY:verifiedDigestCrc32c'],
-    required: ['KMS_INTEGRITY:verifiedDigestCrc32c'],
+    allowed: ['ERR_S2S_KMS_INTEGRITY:verifiedDigestCrc32c'],
+    required: ['ERR_S2S_KMS_INTEGRITY:verifiedDigestCrc32c'],
   },
   {
     name: 'bad signature (valid CRC, wrong digest)',
     faults: { badSignature: true },
     ms: 300,
-    allowed: ['KMS_INTEGRITY:signature'],
-    required: ['KMS_INTEGRITY:signature'],
+    allowed: ['ERR_S2S_KMS_INTEGRITY:signature'],
+    required: ['ERR_S2S_KMS_INTEGRITY:signature'],
   },
   // GetPublicKey only: signers that already hold the public key are unaffected.
   { name: 'bad PEM CRC', faults: { wrongPemCrc: true }, ms: 300, allowed: ['ok'], required: ['ok'] },
@@ -261,8 +261,8 @@ describe.each([
         expect(call.outcome.startsWith('untyped')).toBe(false);
       }
       const fresh = Object.fromEntries(freshCalls.map((call) => [call.phase, call.outcome]));
-      expect(fresh['bad PEM CRC']).toBe('KMS_INTEGRITY:pemCrc32c');
-      expect(fresh['wrong key name']).toBe('KMS_INTEGRITY:name');
+      expect(fresh['bad PEM CRC']).toBe('ERR_S2S_KMS_INTEGRITY:pemCrc32c');
+      expect(fresh['wrong key name']).toBe('ERR_S2S_KMS_INTEGRITY:name');
       expect(fresh['latency spike past the deadline']).toBe('ERR_S2S_KMS_UNAVAILABLE');
       expect(fresh['healthy again']).toBe('ok');
     }, 60_000);

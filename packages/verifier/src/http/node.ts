@@ -30,6 +30,23 @@ export function authorizationValues(req: IncomingMessage): string[] {
  * Express/Connect middleware (also plain node:http: `middleware(req, res, () => handle(req, res))`).
  * On success sets `req.s2s` (and `res.locals.s2s` under Express) and calls next(); otherwise answers
  * 401/403/503 itself. Options are validated when the middleware is created.
+ *
+ * @example
+ * ```ts
+ * import { memoryReplayStore, s2sMiddleware, type VerifySuccess, verifierFromEnv } from '@hyper/s2s-verifier';
+ * import express from 'express';
+ *
+ * const verifier = verifierFromEnv({ replayStore: memoryReplayStore() });
+ * const app = express();
+ * app.post(
+ *   '/integrations/spaces',
+ *   s2sMiddleware(verifier, { scope: 'spaces:create', path: '/integrations/spaces' }),
+ *   (_req, res) => {
+ *     const { claims } = res.locals.s2s as VerifySuccess; // also on req.s2s (S2sAuthenticatedRequest)
+ *     res.json({ by: claims.sub });
+ *   },
+ * );
+ * ```
  */
 export function s2sMiddleware(
   verifier: Verifier,

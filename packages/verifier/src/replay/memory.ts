@@ -37,6 +37,16 @@ const BUCKET_SECONDS = 60;
  * so a token replayed against another replica is accepted there. For tests and single-process services
  * only. Memory is bounded by `maxEntries`: when full it purges what has expired and otherwise refuses
  * new entries (503 upstream) rather than forget an unexpired jti and re-open replay.
+ *
+ * @example
+ * ```ts
+ * import { memoryReplayStore } from '@hyper/s2s-verifier';
+ *
+ * const replayStore = memoryReplayStore({ maxEntries: 100_000 }); // one process only: not for replicas
+ * const exp = Math.floor(Date.now() / 1000) + 60;
+ * await replayStore.remember({ iss: 'hyper-lite', jti: 'V1StGXR8_Z5jdHi6B-myT', exp }); // true: first use
+ * await replayStore.remember({ iss: 'hyper-lite', jti: 'V1StGXR8_Z5jdHi6B-myT', exp }); // false: replayed
+ * ```
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
   const now = clockOption('now', options.now);

@@ -63,6 +63,16 @@ $migrate$`;
  * missing, then checks the shape of what is there: a table this SDK did not create — another primary
  * key, a retain_until it does not derive from exp — is refused with `ERR_S2S_REPLAY_SCHEMA` instead of
  * being written to and purged by a column it does not control. Idempotent and safe to run concurrently.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool, { timeoutMs: 10_000 }); // creates session.s2s_jwt_replay if missing
+ * // at high volume instead: await migrate(pool, { layout: 'partitioned' }) (REPLAY.md)
+ * ```
  */
 export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promise<void> {
   if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');

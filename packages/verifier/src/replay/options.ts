@@ -1,12 +1,14 @@
+import { checkInteger } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
+
+const AT_LEAST_ONE = { min: 1, max: Number.MAX_SAFE_INTEGER } as const;
 
 /** A whole number of at least 1 (counts, milliseconds), or the default when absent. */
 export function positiveInteger(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new VerifierConfigError(field, 'must be a whole number of at least 1');
-  }
-  return value;
+  const checked = checkInteger(value, AT_LEAST_ONE);
+  if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
+  return checked.value;
 }
 
 export function clockOption(field: string, value: unknown): () => number {

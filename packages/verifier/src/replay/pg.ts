@@ -67,6 +67,24 @@ export interface PgReplayStore extends ReplayStore {
  * one is answered `true`. Concurrent calls are coalesced into one multi-row INSERT while earlier ones
  * are in flight; every caller gets its own answer, and a failed or timed-out statement rejects all of
  * its callers (503 upstream), never answering `true`.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, migrate, pgReplayStore } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool);
+ * const replayStore = pgReplayStore({ db: pool });
+ * const purger = replayStore.startPurger(); // every 5 minutes, one replica at a time
+ * const verifier = createVerifier({
+ *   keys: { jwksUrl: 'https://lite.example/.well-known/jwks.json' },
+ *   audience: 'hyper-core',
+ *   issuers: ['hyper-lite'],
+ *   replayStore,
+ * });
+ * process.once('SIGTERM', () => void purger.stop());
+ * ```
  */
 export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   const db = options?.db;

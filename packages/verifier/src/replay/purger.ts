@@ -13,6 +13,16 @@ export interface StartPurgerOptions extends PurgerOptions {
  * timer until `stop()`. Given a Postgres store or a database handle, each batch runs under a
  * transaction-scoped advisory lock, so across replicas one purges at a time and the others skip.
  * Failures go to `logger.warn`; nothing is ever thrown out of the timer.
+ *
+ * @example
+ * ```ts
+ * import { startPurger } from '@hyper/s2s-verifier';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const purger = startPurger(pool, { logger: console });
+ * process.once('SIGTERM', () => void purger.stop());
+ * ```
  */
 export function startPurger(target: PurgeSource | ReplayDb, options: StartPurgerOptions = {}): ReplayPurger {
   const { store: storeOptions, ...purgerOptions } = options;

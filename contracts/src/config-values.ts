@@ -1,0 +1,61 @@
+/**
+ * One validator for the integer options and environment variables of both SDKs, so a setting is read
+ * the same way by the signer and the verifier. Each check returns a result; the SDK turns a failure
+ * into its own typed config error (`SignerConfigError`, `VerifierConfigError`) naming the field.
+ */
+
+/** A checked configuration value, or what is wrong with it. `problem` follows the field name
+ * ("<field>: must be ...") and never quotes the value, which may be a secret. */
+export type ConfigValue<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problem: string };
+
+/** Inclusive bounds of an integer setting. */
+export interface IntegerBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Environment variables as `process.env` holds them. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+function boundsText({ min, max }: IntegerBounds): string {
+  return max >= Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+}
+
+/** A safe integer within `bounds` (counts, milliseconds, seconds). */
+export function checkInteger(value: unknown, bounds: IntegerBounds): ConfigValue<number> {
+  if (
+    typeof value === 'number' &&
+    Number.isSafeInteger(value) &&
+    value >= bounds.min &&
+    value <= bounds.max
+  ) {
+    return { ok: true, value };
+  }
+  return { ok: false, problem: `must be an integer ${boundsText(bounds)}` };
+}
+
+/**
+ * An environment value holding a decimal integer within `bounds`. Only digits are accepted: `2s`, `1e3`,
+ * `0x10`, `-1` and `1.5` are refused rather than read as something the operator did not mean.
+ */
+export function parseInteger(text: string, bounds: IntegerBounds): ConfigValue<number> {
+  if (!/^\d+$/.test(text)) return { ok: false, problem: `must be a whole number ${boundsText(bounds)}` };
+  return checkInteger(Number(text), bounds);
+}
+
+/**
+ * Reads one environment variable, trimmed. The rule for a blank value is the same in both SDKs:
+ * unset is `undefined` (the default applies), but set-and-blank (empty or only whitespace) is an error.
+ * A blank value is nearly always a template or secret mount that did not fill in; defaulting it
+ * silently would hide which key source or setting is in effect, and the forbidden variables are
+ * already refused when merely present.
+ */
+export function readEnv(env: EnvSource, name: string): ConfigValue<string | undefined> {
+  const value = env[name];
+  if (value === undefined) return { ok: true, value: undefined };
+  const trimmed = value.trim();
+  if (trimmed === '') return { ok: false, problem: 'is set but empty; unset it to use the default' };
+  return { ok: true, value: trimmed };
+}
