@@ -1,9 +1,9 @@
 import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH } from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
-import { bounded, Deadline } from './bounded.js';
 import { type CallContext, callContext, type VerifyOptions } from './call.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
+import { Deadline, withDeadline } from './deadline.js';
 import { VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
@@ -211,7 +211,13 @@ class S2sVerifier implements Verifier {
     const { replayStore, replayTimeoutMs } = this.#config;
     if (typeof replayStore.health !== 'function') return true;
     try {
-      return (await bounded(replayStore.health(), replayTimeoutMs)) === true;
+      return (
+        (await withDeadline(
+          replayStore.health(),
+          replayTimeoutMs,
+          () => new Error('replay store health timed out'),
+        )) === true
+      );
     } catch {
       return false;
     }

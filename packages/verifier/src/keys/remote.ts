@@ -1,8 +1,9 @@
-import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
+import { errors, type JSONWebKeySet } from 'jose';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { checkFetchedKeySet } from './keyset.js';
+import { remoteJwksSet } from './remote-jwks-set.js';
 import { type KeySource, KeysUnavailableError } from './source.js';
 
 export interface RemoteKeySettings {
@@ -63,21 +64,30 @@ function outcomeOf(error: unknown): JwksFetchOutcome {
   return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
 }
 
+const REQUEST_HEADERS = { accept: 'application/json, application/jwk-set+json' };
+
 /**
- * Remote JWKS through jose's createRemoteJWKSet (shared in-flight fetches, cache max age, unknown-kid
- * cooldown, timeout). Every response passes through `guardedFetch`, which enforces the keyset policy
- * jose does not (public keys only, algorithm fit, size cap), counts fetches and backs off on failure.
+ * Remote JWKS through remoteJwksSet (jose's remote semantics on the monotonic clock: shared in-flight
+ * fetches, cache max age, unknown-kid cooldown, timeout). Every response passes through `load`, which
+ * enforces the keyset policy jose does not (public keys only, algorithm fit, size cap), counts fetches
+ * and backs off on failure.
  */
 export function remoteKeySource(settings: RemoteKeySettings, observer: Observer): KeySource {
   let index = new Map<string, KeyInfo>();
-  let retryAt = 0;
+  // performance.now() based: a wall-clock step must not stretch or skip the backoff.
+  let retryAt = Number.NEGATIVE_INFINITY;
   const where = `${settings.url.origin}${settings.url.pathname}`;
 
-  const guardedFetch: FetchImplementation = async (url, init) => {
+  const load = async (signal: AbortSignal): Promise<JSONWebKeySet> => {
     // Within the backoff the previous failure stands: fail fast without touching the network.
-    if (Date.now() < retryAt) throw new KeysUnavailableError();
+    if (performance.now() < retryAt) throw new KeysUnavailableError();
     try {
-      const response = await fetch(url, init);
+      const response = await fetch(settings.url, {
+        method: 'GET',
+        signal,
+        redirect: 'manual',
+        headers: REQUEST_HEADERS,
+      });
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new FetchFailure('http_status');
@@ -98,28 +108,20 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
         observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
       }
       index = checked.index;
-      retryAt = 0;
+      retryAt = Number.NEGATIVE_INFINITY;
       observer.jwksFetch('ok');
       observer.info({ event: 's2s_jwks_fetched', jwks: where, kids: [...index.keys()] }, 'JWKS fetched');
-      return new Response(JSON.stringify(checked.jwks), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
+      return checked.jwks as JSONWebKeySet;
     } catch (error) {
       const outcome = outcomeOf(error);
-      retryAt = Date.now() + settings.failureBackoffMs;
+      retryAt = performance.now() + settings.failureBackoffMs;
       observer.jwksFetch(outcome);
       observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome }, 'JWKS fetch failed');
       throw new KeysUnavailableError();
     }
   };
 
-  const remote = createRemoteJWKSet(settings.url, {
-    timeoutDuration: settings.timeoutMs,
-    cacheMaxAge: settings.cacheMaxAgeMs,
-    cooldownDuration: settings.cooldownMs,
-    [customFetch]: guardedFetch,
-  });
+  const remote = remoteJwksSet(load, settings);
 
   const refresh = async (): Promise<boolean> => {
     try {

@@ -1,3 +1,4 @@
+import { type CancelDeadline, Deadline } from '../deadline.js';
 import { ReplayStoreError } from './errors.js';
 
 export interface BatcherOptions<E> {
@@ -14,7 +15,7 @@ interface Waiter<E> {
   readonly entry: E;
   readonly resolve: (answer: boolean) => void;
   readonly reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  cancel: CancelDeadline | undefined;
   done: boolean;
 }
 
@@ -39,11 +40,14 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
 
   const timeoutError = () =>
     new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${timeoutMs} ms`);
+  // One timer for all callers and one for all statements (same length each: FIFO, monotonic clock).
+  const callerDeadline = new Deadline(timeoutMs, timeoutError);
+  const statementDeadline = new Deadline(timeoutMs, timeoutError);
 
   function settle(waiter: Waiter<E>, outcome: boolean | Error): void {
     if (waiter.done) return;
     waiter.done = true;
-    clearTimeout(waiter.timer);
+    waiter.cancel?.();
     if (outcome instanceof Error) waiter.reject(outcome);
     else waiter.resolve(outcome);
   }
@@ -83,13 +87,12 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
       slotHeld = false;
       live--;
     };
-    const statementTimer = setTimeout(() => {
+    const cancelStatementDeadline = statementDeadline.track(() => {
       const error = timeoutError();
       for (const waiter of batch) settle(waiter, error);
       releaseSlot();
       flush();
-    }, timeoutMs);
-    statementTimer.unref?.();
+    });
 
     let answers: Promise<readonly boolean[]>;
     try {
@@ -112,7 +115,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
         },
       )
       .finally(() => {
-        clearTimeout(statementTimer);
+        cancelStatementDeadline();
         releaseSlot();
         unsettled--;
         flush();
@@ -121,9 +124,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): { submit(entry: E)
 
   function submit(entry: E): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      const waiter: Waiter<E> = { entry, resolve, reject, timer: undefined, done: false };
-      waiter.timer = setTimeout(() => settle(waiter, timeoutError()), timeoutMs);
-      waiter.timer.unref?.();
+      const waiter: Waiter<E> = { entry, resolve, reject, cancel: undefined, done: false };
+      waiter.cancel = callerDeadline.track(() => settle(waiter, timeoutError()));
       queue.push(waiter);
       scheduleFlush();
     });

@@ -1,7 +1,7 @@
+import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import { column, isReplayDb, type ReplayDb } from './db.js';
-import { withDeadline } from './deadline.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
   DEFAULT_PURGE_TIMEOUT_MS,
