@@ -10,7 +10,7 @@ import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jos
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
-import { Observer, type RejectionFacts } from './observe.js';
+import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
@@ -39,22 +39,30 @@ export interface Verifier {
 // Logged claim values are the token sender's text: cap them like the longest contract string claim.
 const MAX_LOGGED_CLAIM_LENGTH = MAX_JTI_LENGTH;
 const LOGGED_CLAIMS = ['iss', 'sub', 'jti'] as const;
+// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
+// they forge or hide log lines in a terminal or a log viewer.
+const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
-function factsOf(decoded: DecodedToken | undefined): RejectionFacts | undefined {
+const loggable = (value: string, max: number) => value.replace(UNLOGGABLE, '').slice(0, max);
+
+function factsOf(decoded: DecodedToken | undefined, verified: boolean): RejectionFacts | undefined {
   if (decoded === undefined) return undefined;
-  const facts: RejectionFacts = {};
+  const facts: TokenFacts = {};
   const { kid } = decoded.header;
-  if (typeof kid === 'string' && kid.length <= MAX_KID_LENGTH) facts.kid = kid;
+  if (typeof kid === 'string' && kid.length <= MAX_KID_LENGTH) facts.kid = loggable(kid, MAX_KID_LENGTH);
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
-    if (typeof value === 'string') facts[name] = value.slice(0, MAX_LOGGED_CLAIM_LENGTH);
+    if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);
   }
-  return facts;
+  if (verified) return facts;
+  return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
 }
 
 /** Per-call scratch: what verification got to, for the rejection log. */
 interface Attempt {
   decoded?: DecodedToken;
+  /** The signature verified: header and claims are the signer's, not just the sender's. */
+  verified?: boolean;
 }
 
 /**
@@ -115,7 +123,7 @@ class S2sVerifier implements Verifier {
       result.reason,
       call.path,
       call.scopeLabel,
-      result.ok || !observer.logging ? undefined : factsOf(attempt.decoded),
+      result.ok || !observer.logging ? undefined : factsOf(attempt.decoded, attempt.verified === true),
     );
     return result;
   }
@@ -160,6 +168,7 @@ class S2sVerifier implements Verifier {
 
     // Signature verified: the claims decide, by the contract's rules rather than jose's messages.
     this.#verifiedHeaders.remember(decoded);
+    attempt.verified = true;
     const typeFailure = checkClaimTypes(decoded.payload);
     if (typeFailure !== undefined) return failure(typeFailure);
     const claims = decoded.payload as Claims;
