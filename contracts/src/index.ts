@@ -47,6 +47,7 @@ export {
   type ReasonInfo,
   statusOf,
 } from './reasons.js';
+export { isUnavailableCause, UNAVAILABLE_CAUSES, type UnavailableCause } from './unavailable-causes.js';
 export {
   type Outcome,
   OutcomeSchema,

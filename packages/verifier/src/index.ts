@@ -60,4 +60,10 @@ export {
   startPurger,
 } from './replay/index.js';
 export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';
-export { createVerifier, type HealthReport, type Verifier, type WarmupReport } from './verifier.js';
+export {
+  createVerifier,
+  type HealthReport,
+  type Verifier,
+  type WarmupOptions,
+  type WarmupReport,
+} from './verifier.js';

@@ -1,4 +1,4 @@
-import { METRIC_NAMES, type MetricName, type Reason } from '@hyper/s2s-contracts';
+import { METRIC_NAMES, type MetricName, type Reason, type UnavailableCause } from '@hyper/s2s-contracts';
 
 /**
  * 503 outcomes (fail closed on JWKS or replay store) are neither a 401 nor a 403; they get a counter of
@@ -64,6 +64,8 @@ export interface TokenFacts {
  */
 export interface RejectionFacts extends TokenFacts {
   unverified?: TokenFacts;
+  /** 503 only: why the dependency failed (the contract's closed cause set). */
+  cause?: UnavailableCause;
 }
 
 /**

@@ -1,19 +1,21 @@
-import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH } from '@hyper/s2s-contracts';
+import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH, type UnavailableCause } from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
 import { type CallContext, callContext, type VerifyOptions } from './call.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
 import { Deadline, withDeadline } from './deadline.js';
-import { VerifierUsageError } from './errors.js';
+import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
 import { remoteKeySource } from './keys/remote.js';
-import type { KeySource, KeysReport } from './keys/source.js';
+import type { KeySource, KeysHealth, KeysReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
+import { ReplayStoreError } from './replay/errors.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
+import { unavailableCauseOf } from './unavailable-cause.js';
 
 export type WarmupReport = KeysReport;
 
@@ -22,6 +24,18 @@ export interface HealthReport {
   readonly keys: boolean;
   /** The replay store answered its health probe in time (true when the store has no probe). */
   readonly replayStore: boolean;
+  /** Set when `keys` is false: timeout, unreachable, http_status, invalid_body or error. */
+  readonly keysCause?: UnavailableCause;
+  /** Set when `replayStore` is false: timeout, unreachable, schema_missing or error. */
+  readonly replayStoreCause?: UnavailableCause;
+}
+
+export interface WarmupOptions {
+  /**
+   * Throw a VerifierConfigError (naming the key setting and the cause) when no key can be loaded, for
+   * services that prefer not to start. Default: the verifier's `warmupRequired` option (false).
+   */
+  readonly required?: boolean;
 }
 
 export interface Verifier {
@@ -30,8 +44,11 @@ export interface Verifier {
    * programmer error in `options` (VerifierUsageError).
    */
   verify(token: unknown, options: VerifyOptions): Promise<VerifyResult>;
-  /** Loads and imports keys ahead of traffic; an unreachable JWKS is reported, never thrown. */
-  warmup(): Promise<WarmupReport>;
+  /**
+   * Loads and imports keys ahead of traffic; an unreachable JWKS is reported, never thrown, unless
+   * `required` (or the `warmupRequired` option) asks for a startup failure.
+   */
+  warmup(options?: WarmupOptions): Promise<WarmupReport>;
   /** For readiness probes; never rejects. */
   health(): Promise<HealthReport>;
 }
@@ -60,6 +77,8 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
 
 /** Per-call scratch: what verification got to, for the rejection log. */
 interface Attempt {
+  /** Why a dependency failed, for a 503. */
+  cause?: UnavailableCause;
   decoded?: DecodedToken;
   /** The signature verified: header and claims are the signer's, not just the sender's. */
   verified?: boolean;
@@ -99,7 +118,10 @@ class S2sVerifier implements Verifier {
     // With the same skew and `now` it never rejects a token these rules accept.
     this.#joseAlgorithms = [...config.algorithms];
     this.#joseIssuers = [...config.issuers];
-    this.#replayDeadline = new Deadline(config.replayTimeoutMs, () => new Error('replay store timed out'));
+    this.#replayDeadline = new Deadline(
+      config.replayTimeoutMs,
+      () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store timed out'),
+    );
   }
 
   async verify(token: unknown, verifyOptions: VerifyOptions): Promise<VerifyResult> {
@@ -118,13 +140,12 @@ class S2sVerifier implements Verifier {
       observer.warn({ event: 's2s_verify_internal_error', error: (error as Error)?.name }, 'verify failed');
       result = failure('malformed_token');
     }
-    observer.authResult(
-      result.status,
-      result.reason,
-      call.path,
-      call.scopeLabel,
-      result.ok || !observer.logging ? undefined : factsOf(attempt.decoded, attempt.verified === true),
-    );
+    let facts: RejectionFacts | undefined;
+    if (!result.ok && observer.logging) {
+      facts = factsOf(attempt.decoded, attempt.verified === true);
+      if (result.status === 503) facts = { ...facts, cause: attempt.cause ?? 'error' };
+    }
+    observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);
     return result;
   }
 
@@ -161,6 +182,7 @@ class S2sVerifier implements Verifier {
     }
     if (rejected && !isClaimError(joseError)) {
       const reason = reasonForJoseError(joseError);
+      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(joseError);
       // A refetched JWKS may hold the kid under another algorithm.
       if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
       return failure(reason);
@@ -183,52 +205,68 @@ class S2sVerifier implements Verifier {
       fresh = await this.#replayDeadline.bound(
         this.#config.replayStore.remember({ iss: claims.iss, jti: claims.jti, exp: claims.exp }),
       );
-    } catch {
+    } catch (error) {
+      attempt.cause = unavailableCauseOf(error);
       return failure('replay_store_unavailable');
     }
-    if (typeof fresh !== 'boolean') return failure('replay_store_unavailable');
+    if (typeof fresh !== 'boolean') {
+      attempt.cause = 'error';
+      return failure('replay_store_unavailable');
+    }
     if (!fresh) return failure('replayed_token');
 
     if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
     return success(claims);
   }
 
-  async warmup(): Promise<WarmupReport> {
+  async warmup(options?: WarmupOptions): Promise<WarmupReport> {
     let report: WarmupReport;
     try {
       report = await this.#keys.warmup();
     } catch {
-      report = { keys: false, kids: [] };
+      report = { keys: false, kids: [], cause: 'error' };
     }
     if (report.keys) {
       this.#observer.info({ event: 's2s_keys_ready', kids: report.kids }, 'S2S verification keys ready');
-    } else {
-      this.#observer.warn({ event: 's2s_keys_unavailable' }, 'S2S verification keys unavailable');
+      return report;
+    }
+    const cause = report.cause ?? 'error';
+    this.#observer.warn({ event: 's2s_keys_unavailable', cause }, 'S2S verification keys unavailable');
+    if (options?.required ?? this.#config.warmupRequired) {
+      const field = 'remote' in this.#config.keys ? 'keys.jwksUrl' : 'keys.jwks';
+      throw new VerifierConfigError(field, `no verification key could be loaded (cause: ${cause})`);
     }
     return report;
   }
 
   async health(): Promise<HealthReport> {
-    const [keys, replayStore] = await Promise.all([
-      this.#keys.healthy().catch(() => false),
+    const [keys, replay] = await Promise.all([
+      this.#keys.healthy().catch((): KeysHealth => ({ ok: false, cause: 'error' })),
       this.#replayHealthy(),
     ]);
-    return { keys, replayStore };
+    return {
+      keys: keys.ok,
+      replayStore: replay === undefined,
+      ...(keys.ok ? {} : { keysCause: keys.cause ?? 'error' }),
+      ...(replay === undefined ? {} : { replayStoreCause: replay }),
+    };
   }
 
-  async #replayHealthy(): Promise<boolean> {
+  /** Undefined when healthy, else why not. */
+  async #replayHealthy(): Promise<UnavailableCause | undefined> {
     const { replayStore, replayTimeoutMs } = this.#config;
-    if (typeof replayStore.health !== 'function') return true;
+    const timedOut = () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store health timed out');
     try {
-      return (
-        (await withDeadline(
-          replayStore.health(),
-          replayTimeoutMs,
-          () => new Error('replay store health timed out'),
-        )) === true
-      );
-    } catch {
-      return false;
+      if (typeof replayStore.check === 'function') {
+        await withDeadline(replayStore.check(), replayTimeoutMs, timedOut);
+        return undefined;
+      }
+      if (typeof replayStore.health !== 'function') return undefined;
+      return (await withDeadline(replayStore.health(), replayTimeoutMs, timedOut)) === true
+        ? undefined
+        : 'error';
+    } catch (error) {
+      return unavailableCauseOf(error);
     }
   }
 }

@@ -1,10 +1,11 @@
+import type { UnavailableCause } from '@hyper/s2s-contracts';
 import { errors, type JSONWebKeySet } from 'jose';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { checkFetchedKeySet } from './keyset.js';
 import { remoteJwksSet } from './remote-jwks-set.js';
-import { type KeySource, KeysUnavailableError } from './source.js';
+import { type KeySource, type KeysHealth, KeysUnavailableError } from './source.js';
 
 export interface RemoteKeySettings {
   readonly url: URL;
@@ -58,6 +59,15 @@ async function readCapped(response: Response): Promise<string> {
   }
 }
 
+const CAUSE_OF_OUTCOME: Readonly<Record<Exclude<JwksFetchOutcome, 'ok'>, UnavailableCause>> = {
+  timeout: 'timeout',
+  network: 'unreachable',
+  http_status: 'http_status',
+  too_large: 'invalid_body',
+  invalid_json: 'invalid_body',
+  invalid_keyset: 'invalid_body',
+};
+
 function outcomeOf(error: unknown): JwksFetchOutcome {
   if (error instanceof FetchFailure) return error.outcome;
   const name = (error as { name?: unknown } | null)?.name;
@@ -76,11 +86,13 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
   let index = new Map<string, KeyInfo>();
   // performance.now() based: a wall-clock step must not stretch or skip the backoff.
   let retryAt = Number.NEGATIVE_INFINITY;
+  // Why the last fetch failed: stands for every refusal within the backoff, and for health().
+  let lastCause: UnavailableCause = 'error';
   const where = `${settings.url.origin}${settings.url.pathname}`;
 
   const load = async (signal: AbortSignal): Promise<JSONWebKeySet> => {
     // Within the backoff the previous failure stands: fail fast without touching the network.
-    if (performance.now() < retryAt) throw new KeysUnavailableError();
+    if (performance.now() < retryAt) throw new KeysUnavailableError(lastCause);
     try {
       const response = await fetch(settings.url, {
         method: 'GET',
@@ -114,22 +126,25 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       return checked.jwks as JSONWebKeySet;
     } catch (error) {
       const outcome = outcomeOf(error);
+      const cause = outcome === 'ok' ? 'error' : CAUSE_OF_OUTCOME[outcome];
       retryAt = performance.now() + settings.failureBackoffMs;
+      lastCause = cause;
       observer.jwksFetch(outcome);
-      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome }, 'JWKS fetch failed');
-      throw new KeysUnavailableError();
+      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome, cause }, 'JWKS fetch failed');
+      throw new KeysUnavailableError(cause);
     }
   };
 
   const remote = remoteJwksSet(load, settings);
 
-  const refresh = async (): Promise<boolean> => {
+  /** Undefined when the keyset is fresh, else why it could not be refreshed. */
+  const refresh = async (): Promise<UnavailableCause | undefined> => {
     try {
       await remote.reload();
-    } catch {
-      return false;
+    } catch (error) {
+      return error instanceof KeysUnavailableError ? error.unavailableCause : 'error';
     }
-    return remote.fresh;
+    return remote.fresh ? undefined : 'error';
   };
 
   return {
@@ -142,17 +157,19 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey) throw error;
         // Fetch failed, timed out, was refused, or no fetch allowed yet: no usable key (fail closed).
-        throw new KeysUnavailableError();
+        throw error instanceof KeysUnavailableError ? error : new KeysUnavailableError('error');
       }
     },
     warmup: async () => {
-      if (!remote.fresh && !(await refresh())) return { keys: false, kids: [] };
+      const cause = remote.fresh ? undefined : await refresh();
+      if (cause !== undefined) return { keys: false, kids: [], cause };
       const kids = await importAll(remote, index.values());
-      return { keys: kids.length > 0, kids };
+      return kids.length > 0 ? { keys: true, kids } : { keys: false, kids, cause: 'invalid_body' };
     },
-    healthy: async () => {
-      if (!remote.fresh && !(await refresh())) return false;
-      return index.size > 0;
+    healthy: async (): Promise<KeysHealth> => {
+      const cause = remote.fresh ? undefined : await refresh();
+      if (cause !== undefined) return { ok: false, cause };
+      return index.size > 0 ? { ok: true } : { ok: false, cause: 'invalid_body' };
     },
   };
 }

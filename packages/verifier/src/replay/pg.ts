@@ -42,6 +42,7 @@ export interface PgReplayStoreOptions {
 
 export interface PgReplayStore extends ReplayStore {
   health(): Promise<boolean>;
+  check(): Promise<void>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
   /** `startPurger(this, options)`. */
@@ -170,11 +171,14 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     runPurge,
     async health() {
       try {
-        await statement(HEALTH_SQL, [], timeoutMs);
+        await store.check();
         return true;
       } catch {
         return false;
       }
+    },
+    async check() {
+      await statement(HEALTH_SQL, [], timeoutMs);
     },
     startPurger(purgerOptions?: PurgerOptions) {
       return schedulePurges(store, purgerOptions);
