@@ -32,6 +32,7 @@ export {
 } from './constants.js';
 export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
+export { checkPublicJwk, type JwkPolicyResult } from './jwk-policy.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
 export {
   type BearerErrorCode,
