@@ -41,6 +41,7 @@ export {
 } from './constants.js';
 export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
+export { checkPublicJwk, type JwkPolicyResult } from './jwk-policy.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
 export {
   LATENCY_BUCKETS_SECONDS,
@@ -70,6 +71,7 @@ export {
 } from './reasons.js';
 export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
 export { isStorableText, utf8Length } from './text.js';
+export { isUnavailableCause, UNAVAILABLE_CAUSES, type UnavailableCause } from './unavailable-causes.js';
 export {
   type Outcome,
   OutcomeSchema,

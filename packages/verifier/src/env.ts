@@ -12,6 +12,7 @@ export const TUNING_ENV = {
   jwksCooldownMs: 'S2S_JWKS_COOLDOWN_MS',
   jwksFailureBackoffMs: 'S2S_JWKS_FAILURE_BACKOFF_MS',
   replayTimeoutMs: 'S2S_REPLAY_TIMEOUT_MS',
+  warmupRequired: 'S2S_WARMUP_REQUIRED',
 } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -34,6 +35,7 @@ const SOURCES: ReadonlyArray<readonly [string, string]> = [
   ['issuers', ENV.allowedIssuers],
   ['algorithms', TUNING_ENV.algorithms],
   ['replayTimeoutMs', TUNING_ENV.replayTimeoutMs],
+  ['warmupRequired', TUNING_ENV.warmupRequired],
 ];
 
 const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
@@ -52,6 +54,13 @@ function list(env: Environment, name: string): string[] | undefined {
   const items = value.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new VerifierConfigError(name, 'has an empty entry');
   return items;
+}
+
+function boolean(env: Environment, name: string): boolean | undefined {
+  const value = present(env, name);
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new VerifierConfigError(name, 'must be true or false');
+  return value === 'true';
 }
 
 function milliseconds(env: Environment, name: string): number | undefined {
@@ -145,6 +154,7 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const fromEnv: Record<string, unknown> = {};
   const algorithms = list(env, TUNING_ENV.algorithms);
   const replayTimeoutMs = milliseconds(env, TUNING_ENV.replayTimeoutMs);
+  const warmupRequired = boolean(env, TUNING_ENV.warmupRequired);
   if (overrides.keys === undefined) fromEnv.keys = keysFromEnv(env);
   if (overrides.audience === undefined) fromEnv.audience = required(present(env, ENV.audience), ENV.audience);
   if (overrides.issuers === undefined) {
@@ -152,10 +162,21 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   }
   if (algorithms !== undefined) fromEnv.algorithms = algorithms;
   if (replayTimeoutMs !== undefined) fromEnv.replayTimeoutMs = replayTimeoutMs;
+  if (warmupRequired !== undefined) fromEnv.warmupRequired = warmupRequired;
   const merged: Record<string, unknown> = { ...fromEnv };
   for (const [name, value] of Object.entries(overrides)) if (value !== undefined) merged[name] = value;
   try {
-    return createVerifier(merged as unknown as VerifierOptions);
+    const verifier = createVerifier(merged as unknown as VerifierOptions);
+    if (fromEnv.keys === undefined) return verifier;
+    // warmup({ required }) names the key setting: from here, the variable the keys came from.
+    return {
+      verify: (token, verifyOptions) => verifier.verify(token, verifyOptions),
+      health: () => verifier.health(),
+      warmup: (warmupOptions) =>
+        verifier.warmup(warmupOptions).catch((error: unknown) => {
+          throw error instanceof VerifierConfigError ? renamed(error) : error;
+        }),
+    };
   } catch (error) {
     throw error instanceof VerifierConfigError &&
       merged[topLevel(error.field)] === fromEnv[topLevel(error.field)]

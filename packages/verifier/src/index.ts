@@ -82,5 +82,6 @@ export {
   type HealthReport,
   type RefreshReport,
   type Verifier,
+  type WarmupOptions,
   type WarmupReport,
 } from './verifier.js';

@@ -1,4 +1,10 @@
-import { METRIC_NAMES, type MetricName, type Reason, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import {
+  METRIC_NAMES,
+  type MetricName,
+  type Reason,
+  type UnavailableCause,
+  VERIFIER_METRIC_NAMES,
+} from '@hyper/s2s-contracts';
 import type { PurgeResult, VerifierHistogramName } from './metrics.js';
 
 /**
@@ -58,12 +64,23 @@ const METRIC_FOR_STATUS: Readonly<Record<200 | 401 | 403 | 503, AuthMetricName>>
   503: UNAVAILABLE_METRIC_NAME,
 };
 
-/** Token facts a rejection log may carry (never the token or any segment of it). */
-export interface RejectionFacts {
+/** Header and claim values copied from a token into a log (never the token or any segment of it). */
+export interface TokenFacts {
   kid?: string;
   iss?: string;
   sub?: string;
   jti?: string;
+}
+
+/**
+ * What a rejection log may carry about the token: its values at the top level only once the signature
+ * verified; before that (forged, unknown kid, bad signature) under `unverified`, so nobody mistakes a
+ * forger's `iss` for the caller's.
+ */
+export interface RejectionFacts extends TokenFacts {
+  unverified?: TokenFacts;
+  /** 503 only: why the dependency failed (the contract's closed cause set). */
+  cause?: UnavailableCause;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface VerifierOptions {
   replayTimeoutMs?: number;
   /** Epoch milliseconds; default Date.now. */
   now?: () => number;
+  /** `warmup()` throws a VerifierConfigError when no key can be loaded (default false). */
+  warmupRequired?: boolean;
   metrics?: MetricsSink;
   logger?: Logger;
 }
@@ -96,6 +98,7 @@ export interface ResolvedOptions {
   readonly replayTimeoutMs: number;
   readonly replayStore: ReplayStore;
   readonly now: () => number;
+  readonly warmupRequired: boolean;
   readonly metrics: MetricsSink | undefined;
   readonly logger: Logger | undefined;
 }
@@ -110,6 +113,7 @@ const KNOWN_OPTIONS = new Set([
   'maxTtlSeconds',
   'replayTimeoutMs',
   'now',
+  'warmupRequired',
   'metrics',
   'logger',
 ]);
@@ -235,6 +239,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (now !== undefined && typeof now !== 'function')
     throw new VerifierConfigError('now', 'must be a function');
+  if (options.warmupRequired !== undefined && typeof options.warmupRequired !== 'boolean') {
+    throw new VerifierConfigError('warmupRequired', 'must be true or false');
+  }
   if (metrics !== undefined && !hasMethods(metrics, ['increment'])) {
     throw new VerifierConfigError('metrics', 'must have increment(name, labels)');
   }
@@ -261,6 +268,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     replayStore: replayStore as unknown as ReplayStore,
     now: (now as (() => number) | undefined) ?? Date.now,
+    warmupRequired: options.warmupRequired === true,
     metrics: metrics as MetricsSink | undefined,
     logger: logger as Logger | undefined,
   };

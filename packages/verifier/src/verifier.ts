@@ -1,21 +1,29 @@
-import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import {
+  type Claims,
+  MAX_JTI_LENGTH,
+  MAX_KID_LENGTH,
+  type UnavailableCause,
+  VERIFIER_METRIC_NAMES,
+} from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
-import { bounded, Deadline } from './bounded.js';
 import { type CallContext, callContext, type VerifyOptions } from './call.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
-import { VerifierUsageError } from './errors.js';
+import { Deadline, withDeadline } from './deadline.js';
+import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
 import { remoteKeySource } from './keys/remote.js';
-import type { KeySource, KeysReport, RefreshReport } from './keys/source.js';
+import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
-import { Observer, type RejectionFacts } from './observe.js';
+import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
+import { ReplayStoreError } from './replay/errors.js';
 import type { ReplayCallOptions } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
+import { unavailableCauseOf } from './unavailable-cause.js';
 import { verifyFinished, verifyStarted } from './verify-telemetry.js';
 
 export type WarmupReport = KeysReport;
@@ -26,6 +34,18 @@ export interface HealthReport {
   readonly keys: boolean;
   /** The replay store answered its health probe in time (true when the store has no probe). */
   readonly replayStore: boolean;
+  /** Set when `keys` is false: timeout, unreachable, http_status, invalid_body or error. */
+  readonly keysCause?: UnavailableCause;
+  /** Set when `replayStore` is false: timeout, unreachable, schema_missing or error. */
+  readonly replayStoreCause?: UnavailableCause;
+}
+
+export interface WarmupOptions {
+  /**
+   * Throw a VerifierConfigError (naming the key setting and the cause) when no key can be loaded, for
+   * services that prefer not to start. Default: the verifier's `warmupRequired` option (false).
+   */
+  readonly required?: boolean;
 }
 
 export interface Verifier {
@@ -34,8 +54,11 @@ export interface Verifier {
    * programmer error in `options` (VerifierUsageError).
    */
   verify(token: unknown, options: VerifyOptions): Promise<VerifyResult>;
-  /** Loads and imports keys ahead of traffic; an unreachable JWKS is reported, never thrown. */
-  warmup(): Promise<WarmupReport>;
+  /**
+   * Loads and imports keys ahead of traffic; an unreachable JWKS is reported, never thrown, unless
+   * `required` (or the `warmupRequired` option) asks for a startup failure.
+   */
+  warmup(options?: WarmupOptions): Promise<WarmupReport>;
   /** For readiness probes; never rejects. */
   health(): Promise<HealthReport>;
   /**
@@ -50,22 +73,32 @@ export interface Verifier {
 // Logged claim values are the token sender's text: cap them like the longest contract string claim.
 const MAX_LOGGED_CLAIM_LENGTH = MAX_JTI_LENGTH;
 const LOGGED_CLAIMS = ['iss', 'sub', 'jti'] as const;
+// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
+// they forge or hide log lines in a terminal or a log viewer.
+const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
-function factsOf(decoded: DecodedToken | undefined): RejectionFacts | undefined {
+const loggable = (value: string, max: number) => value.replace(UNLOGGABLE, '').slice(0, max);
+
+function factsOf(decoded: DecodedToken | undefined, verified: boolean): RejectionFacts | undefined {
   if (decoded === undefined) return undefined;
-  const facts: RejectionFacts = {};
+  const facts: TokenFacts = {};
   const { kid } = decoded.header;
-  if (typeof kid === 'string' && kid.length <= MAX_KID_LENGTH) facts.kid = kid;
+  if (typeof kid === 'string' && kid.length <= MAX_KID_LENGTH) facts.kid = loggable(kid, MAX_KID_LENGTH);
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
-    if (typeof value === 'string') facts[name] = value.slice(0, MAX_LOGGED_CLAIM_LENGTH);
+    if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);
   }
-  return facts;
+  if (verified) return facts;
+  return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
 }
 
 /** Per-call scratch: what verification got to, for the rejection log. */
 interface Attempt {
+  /** Why a dependency failed, for a 503. */
+  cause?: UnavailableCause;
   decoded?: DecodedToken;
+  /** The signature verified: header and claims are the signer's, not just the sender's. */
+  verified?: boolean;
 }
 
 /**
@@ -105,7 +138,10 @@ class S2sVerifier implements Verifier {
     this.#joseAlgorithms = [...config.algorithms];
     this.#joseIssuers = [...config.issuers];
     this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
-    this.#replayDeadline = new Deadline(config.replayTimeoutMs, () => new Error('replay store timed out'));
+    this.#replayDeadline = new Deadline(
+      config.replayTimeoutMs,
+      () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store timed out'),
+    );
   }
 
   async verify(token: unknown, verifyOptions: VerifyOptions): Promise<VerifyResult> {
@@ -125,13 +161,12 @@ class S2sVerifier implements Verifier {
       observer.warn({ event: 's2s_verify_internal_error', error: (error as Error)?.name }, 'verify failed');
       result = failure('malformed_token');
     }
-    observer.authResult(
-      result.status,
-      result.reason,
-      call.path,
-      call.scopeLabel,
-      result.ok || !observer.logging ? undefined : factsOf(attempt.decoded),
-    );
+    let facts: RejectionFacts | undefined;
+    if (!result.ok && observer.logging) {
+      facts = factsOf(attempt.decoded, attempt.verified === true);
+      if (result.status === 503) facts = { ...facts, cause: attempt.cause ?? 'error' };
+    }
+    observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);
     if (started !== undefined) verifyFinished(observer, started, result, call, attempt.decoded);
     return result;
   }
@@ -169,6 +204,7 @@ class S2sVerifier implements Verifier {
     }
     if (rejected && !isClaimError(joseError)) {
       const reason = reasonForJoseError(joseError);
+      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(joseError);
       // A refetched JWKS may hold the kid under another algorithm.
       if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
       return failure(reason);
@@ -176,6 +212,7 @@ class S2sVerifier implements Verifier {
 
     // Signature verified: the claims decide, by the contract's rules rather than jose's messages.
     this.#verifiedHeaders.remember(decoded);
+    attempt.verified = true;
     const typeFailure = checkClaimTypes(decoded.payload);
     if (typeFailure !== undefined) return failure(typeFailure);
     const claims = decoded.payload as Claims;
@@ -194,7 +231,8 @@ class S2sVerifier implements Verifier {
           this.#replayCall,
         ),
       );
-    } catch {
+    } catch (error) {
+      attempt.cause = unavailableCauseOf(error);
       fresh = undefined;
     }
     const remembered: RememberOutcome =
@@ -206,34 +244,47 @@ class S2sVerifier implements Verifier {
         REMEMBER_LABELS[remembered],
       );
     }
-    if (remembered === 'unavailable') return failure('replay_store_unavailable');
+    if (remembered === 'unavailable') {
+      attempt.cause ??= 'error';
+      return failure('replay_store_unavailable');
+    }
     if (remembered === 'replayed') return failure('replayed_token');
 
     if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
     return success(claims);
   }
 
-  async warmup(): Promise<WarmupReport> {
+  async warmup(options?: WarmupOptions): Promise<WarmupReport> {
     let report: WarmupReport;
     try {
       report = await this.#keys.warmup();
     } catch {
-      report = { keys: false, kids: [] };
+      report = { keys: false, kids: [], cause: 'error' };
     }
     if (report.keys) {
       this.#observer.info({ event: 's2s_keys_ready', kids: report.kids }, 'S2S verification keys ready');
-    } else {
-      this.#observer.warn({ event: 's2s_keys_unavailable' }, 'S2S verification keys unavailable');
+      return report;
+    }
+    const cause = report.cause ?? 'error';
+    this.#observer.warn({ event: 's2s_keys_unavailable', cause }, 'S2S verification keys unavailable');
+    if (options?.required ?? this.#config.warmupRequired) {
+      const field = 'remote' in this.#config.keys ? 'keys.jwksUrl' : 'keys.jwks';
+      throw new VerifierConfigError(field, `no verification key could be loaded (cause: ${cause})`);
     }
     return report;
   }
 
   async health(): Promise<HealthReport> {
-    const [keys, replayStore] = await Promise.all([
-      this.#keys.healthy().catch(() => false),
+    const [keys, replay] = await Promise.all([
+      this.#keys.healthy().catch((): KeysHealth => ({ ok: false, cause: 'error' })),
       this.#replayHealthy(),
     ]);
-    return { keys, replayStore };
+    return {
+      keys: keys.ok,
+      replayStore: replay === undefined,
+      ...(keys.ok ? {} : { keysCause: keys.cause ?? 'error' }),
+      ...(replay === undefined ? {} : { replayStoreCause: replay }),
+    };
   }
 
   async refreshKeys(): Promise<RefreshReport> {
@@ -244,13 +295,21 @@ class S2sVerifier implements Verifier {
     }
   }
 
-  async #replayHealthy(): Promise<boolean> {
+  /** Undefined when healthy, else why not. */
+  async #replayHealthy(): Promise<UnavailableCause | undefined> {
     const { replayStore, replayTimeoutMs } = this.#config;
-    if (typeof replayStore.health !== 'function') return true;
+    const timedOut = () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store health timed out');
     try {
-      return (await bounded(replayStore.health(this.#replayCall), replayTimeoutMs)) === true;
-    } catch {
-      return false;
+      if (typeof replayStore.check === 'function') {
+        await withDeadline(replayStore.check(this.#replayCall), replayTimeoutMs, timedOut);
+        return undefined;
+      }
+      if (typeof replayStore.health !== 'function') return undefined;
+      return (await withDeadline(replayStore.health(this.#replayCall), replayTimeoutMs, timedOut)) === true
+        ? undefined
+        : 'error';
+    } catch (error) {
+      return unavailableCauseOf(error);
     }
   }
 }

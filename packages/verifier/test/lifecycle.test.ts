@@ -1,4 +1,7 @@
+import { ENV } from '@hyper/s2s-contracts';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TUNING_ENV, verifierFromEnv } from '../src/env.js';
+import { VerifierConfigError } from '../src/errors.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
 import { hang, type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
@@ -48,11 +51,51 @@ describe('warmup', () => {
     server.respond(hang);
     const observed = recorder();
     const started = performance.now();
-    expect(await remote(server.url, { logger: observed.logger }).warmup()).toEqual({ keys: false, kids: [] });
+    expect(await remote(server.url, { logger: observed.logger }).warmup()).toEqual({
+      keys: false,
+      kids: [],
+      cause: 'timeout',
+    });
     expect(performance.now() - started).toBeLessThan(200 + 500);
     expect(
       observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_unavailable'),
     ).toBe(true);
+  });
+});
+
+describe('warmup({ required: true })', () => {
+  it('throws a VerifierConfigError naming the key setting and the cause when no key loads', async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('<html>maintenance</html>', 200, 'text/html'));
+    const error = await remote(server.url)
+      .warmup({ required: true })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VerifierConfigError);
+    expect(error).toMatchObject({ field: 'keys.jwksUrl', code: 'ERR_S2S_VERIFIER_CONFIG' });
+    expect((error as Error).message).toContain('invalid_body');
+  });
+
+  it('is the default with warmupRequired, and S2S_WARMUP_REQUIRED=true names S2S_JWKS_URL', async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('down', 503, 'text/plain'));
+    await expect(remote(server.url, { warmupRequired: true }).warmup()).rejects.toBeInstanceOf(
+      VerifierConfigError,
+    );
+    const fromEnv = verifierFromEnv({
+      replayStore: memoryReplayStore(),
+      env: {
+        [ENV.jwksUrl]: server.url,
+        [ENV.audience]: file.audience,
+        [ENV.allowedIssuers]: file.issuer,
+        [TUNING_ENV.warmupRequired]: 'true',
+        [TUNING_ENV.jwksFailureBackoffMs]: '0',
+      },
+    });
+    await expect(fromEnv.warmup()).rejects.toMatchObject({ field: ENV.jwksUrl });
+    // Without the switch the same outage is only reported.
+    expect(await remote(server.url).warmup()).toMatchObject({ keys: false, cause: 'http_status' });
+    server.serve(file.jwks);
+    expect((await fromEnv.warmup()).keys).toBe(true);
   });
 });
 
@@ -65,11 +108,13 @@ describe('health', () => {
     expect(await liveVerifier({ replayStore: downStore }).health()).toEqual({
       keys: true,
       replayStore: false,
+      replayStoreCause: 'error',
     });
     const started = performance.now();
     expect(await liveVerifier({ replayStore: stuckStore, replayTimeoutMs: 100 }).health()).toEqual({
       keys: true,
       replayStore: false,
+      replayStoreCause: 'timeout',
     });
     expect(performance.now() - started).toBeLessThan(100 + 400);
   });
@@ -78,7 +123,9 @@ describe('health', () => {
     server = await startJwksServer(file.jwks);
     server.respond(text('down', 503, 'text/plain'));
     const verifier = remote(server.url);
-    expect(await verifier.health()).toEqual({ keys: false, replayStore: true });
+    expect(await verifier.health()).toEqual({ keys: false, replayStore: true, keysCause: 'http_status' });
+    server.respond(text('<html>maintenance</html>', 200, 'text/html'));
+    expect(await verifier.health()).toEqual({ keys: false, replayStore: true, keysCause: 'invalid_body' });
     server.serve(file.jwks);
     expect(await verifier.health()).toEqual({ keys: true, replayStore: true });
     // A fresh cache answers without another fetch.

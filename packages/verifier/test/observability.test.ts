@@ -4,7 +4,7 @@ import { UNAVAILABLE_METRIC_NAME } from '../src/observe.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
 import { recorder } from './harness/recorder.js';
-import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { freshKey, nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file, staticKeys } from './harness/vectors.js';
 import { downStore, liveVerifier } from './harness/verifiers.js';
 
@@ -101,6 +101,31 @@ describe('rejection logs', () => {
     });
     const text = JSON.stringify(observed.logs);
     for (const part of token.split('.')) expect(text).not.toContain(part);
+  });
+
+  it('put the values of a token whose signature did not verify under `unverified`, controls stripped', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    // A forger's token: a published kid, claims of its choosing, signed by a key nobody published.
+    const forger = { ...(await freshKey('forger')), kid: 'lite-2026-03' };
+    const forged = await sign(forger, nowSeconds(), {
+      iss: `${file.issuer}\n{"event":"s2s_auth_ok"}\u001b[2K\u202e`,
+      sub: 'admin\r\u0000\u0085\u200b\u2028x',
+      jti: 'j'.repeat(5000),
+    });
+    expect((await verifier.verify(forged, endpoint)).reason).toBe('invalid_signature');
+    const logged = observed.logs[0]?.obj as Record<string, unknown>;
+    expect(logged).not.toHaveProperty('iss');
+    expect(logged).not.toHaveProperty('sub');
+    expect(logged).not.toHaveProperty('jti');
+    expect(logged).not.toHaveProperty('kid');
+    expect(logged.unverified).toEqual({
+      kid: 'lite-2026-03',
+      iss: `${file.issuer}{"event":"s2s_auth_ok"}[2K`,
+      sub: 'adminx',
+      jti: 'j'.repeat(128),
+    });
+    for (const part of forged.split('.')) expect(JSON.stringify(observed.logs)).not.toContain(part);
   });
 
   it('cap claim values copied from a token', async () => {

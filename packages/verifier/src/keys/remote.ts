@@ -1,11 +1,13 @@
-import { createRemoteJWKSet, customFetch, errors, type FetchImplementation } from 'jose';
-import { bounded } from '../bounded.js';
+import type { UnavailableCause } from '@hyper/s2s-contracts';
+import { errors, type JSONWebKeySet } from 'jose';
+import { withDeadline } from '../deadline.js';
 import { secondsSince } from '../metrics.js';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { checkFetchedKeySet } from './keyset.js';
-import { type KeySource, KeysUnavailableError, type RefreshReport } from './source.js';
+import { remoteJwksSet } from './remote-jwks-set.js';
+import { type KeySource, type KeysHealth, KeysUnavailableError, type RefreshReport } from './source.js';
 
 export interface RemoteKeySettings {
   readonly url: URL;
@@ -62,28 +64,48 @@ async function readCapped(response: Response): Promise<string> {
   }
 }
 
+const CAUSE_OF_OUTCOME: Readonly<Record<Exclude<JwksFetchOutcome, 'ok'>, UnavailableCause>> = {
+  timeout: 'timeout',
+  network: 'unreachable',
+  http_status: 'http_status',
+  too_large: 'invalid_body',
+  invalid_json: 'invalid_body',
+  invalid_keyset: 'invalid_body',
+};
+
 function outcomeOf(error: unknown): JwksFetchOutcome {
   if (error instanceof FetchFailure) return error.outcome;
   const name = (error as { name?: unknown } | null)?.name;
   return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
 }
 
+const REQUEST_HEADERS = { accept: 'application/json, application/jwk-set+json' };
+
 /**
- * Remote JWKS through jose's createRemoteJWKSet (shared in-flight fetches, cache max age, unknown-kid
- * cooldown, timeout). Every response passes through `guardedFetch`, which enforces the keyset policy
- * jose does not (public keys only, algorithm fit, size cap), counts fetches and backs off on failure.
+ * Remote JWKS through remoteJwksSet (jose's remote semantics on the monotonic clock: shared in-flight
+ * fetches, cache max age, unknown-kid cooldown, timeout). Every response passes through `load`, which
+ * enforces the keyset policy jose does not (public keys only, algorithm fit, size cap), counts fetches
+ * and backs off on failure.
  */
 export function remoteKeySource(settings: RemoteKeySettings, observer: Observer): KeySource {
   let index = new Map<string, KeyInfo>();
-  let retryAt = 0;
+  // performance.now() based: a wall-clock step must not stretch or skip the backoff.
+  let retryAt = Number.NEGATIVE_INFINITY;
+  // Why the last fetch failed: stands for every refusal within the backoff, and for health().
+  let lastCause: UnavailableCause = 'error';
   const where = `${settings.url.origin}${settings.url.pathname}`;
 
-  const guardedFetch: FetchImplementation = async (url, init) => {
+  const load = async (signal: AbortSignal): Promise<JSONWebKeySet> => {
     // Within the backoff the previous failure stands: fail fast without touching the network.
-    if (Date.now() < retryAt) throw new KeysUnavailableError();
+    if (performance.now() < retryAt) throw new KeysUnavailableError(lastCause);
     const started = performance.now();
     try {
-      const response = await fetch(url, init);
+      const response = await fetch(settings.url, {
+        method: 'GET',
+        signal,
+        redirect: 'manual',
+        headers: REQUEST_HEADERS,
+      });
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new FetchFailure('http_status');
@@ -104,36 +126,31 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
         observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
       }
       index = checked.index;
-      retryAt = 0;
+      retryAt = Number.NEGATIVE_INFINITY;
       observer.jwksFetch('ok', secondsSince(started));
       observer.info({ event: 's2s_jwks_fetched', jwks: where, kids: [...index.keys()] }, 'JWKS fetched');
-      return new Response(JSON.stringify(checked.jwks), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
+      return checked.jwks as JSONWebKeySet;
     } catch (error) {
       const outcome = outcomeOf(error);
-      retryAt = Date.now() + settings.failureBackoffMs;
+      const cause = outcome === 'ok' ? 'error' : CAUSE_OF_OUTCOME[outcome];
+      retryAt = performance.now() + settings.failureBackoffMs;
+      lastCause = cause;
       observer.jwksFetch(outcome, secondsSince(started));
-      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome }, 'JWKS fetch failed');
-      throw new KeysUnavailableError();
+      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome, cause }, 'JWKS fetch failed');
+      throw new KeysUnavailableError(cause);
     }
   };
 
-  const remote = createRemoteJWKSet(settings.url, {
-    timeoutDuration: settings.timeoutMs,
-    cacheMaxAge: settings.cacheMaxAgeMs,
-    cooldownDuration: settings.cooldownMs,
-    [customFetch]: guardedFetch,
-  });
+  const remote = remoteJwksSet(load, settings);
 
-  const refresh = async (): Promise<boolean> => {
+  /** Undefined when the keyset is fresh, else why it could not be refreshed. */
+  const refresh = async (): Promise<UnavailableCause | undefined> => {
     try {
       await remote.reload();
-    } catch {
-      return false;
+    } catch (error) {
+      return error instanceof KeysUnavailableError ? error.unavailableCause : 'error';
     }
-    return remote.fresh;
+    return remote.fresh ? undefined : 'error';
   };
 
   // verifier.refreshKeys(): a fetch now, whatever the cache age. jose's reload() joins a fetch already in
@@ -145,7 +162,7 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
     refreshing ??= (async (): Promise<RefreshReport> => {
       let refreshed = true;
       try {
-        await bounded(remote.reload(), settings.timeoutMs + REFRESH_MARGIN_MS);
+        await withDeadline(remote.reload(), settings.timeoutMs + REFRESH_MARGIN_MS, () => new Error('JWKS refresh timed out'));
       } catch {
         refreshed = false;
       }
@@ -172,17 +189,19 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey) throw error;
         // Fetch failed, timed out, was refused, or no fetch allowed yet: no usable key (fail closed).
-        throw new KeysUnavailableError();
+        throw error instanceof KeysUnavailableError ? error : new KeysUnavailableError('error');
       }
     },
     warmup: async () => {
-      if (!remote.fresh && !(await refresh())) return { keys: false, kids: [] };
+      const cause = remote.fresh ? undefined : await refresh();
+      if (cause !== undefined) return { keys: false, kids: [], cause };
       const kids = await importAll(remote, index.values());
-      return { keys: kids.length > 0, kids };
+      return kids.length > 0 ? { keys: true, kids } : { keys: false, kids, cause: 'invalid_body' };
     },
-    healthy: async () => {
-      if (!remote.fresh && !(await refresh())) return false;
-      return index.size > 0;
+    healthy: async (): Promise<KeysHealth> => {
+      const cause = remote.fresh ? undefined : await refresh();
+      if (cause !== undefined) return { ok: false, cause };
+      return index.size > 0 ? { ok: true } : { ok: false, cause: 'invalid_body' };
     },
     refresh: () => forcedRefresh(),
   };

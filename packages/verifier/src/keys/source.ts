@@ -1,3 +1,4 @@
+import type { UnavailableCause } from '@hyper/s2s-contracts';
 import type { JWTVerifyGetKey } from 'jose';
 import type { KeyInfo } from './jwk-policy.js';
 
@@ -11,10 +12,16 @@ export interface KeySource {
   readonly resolve: JWTVerifyGetKey;
   /** Loads keys (fetching if remote) and imports them; never rejects. */
   warmup(): Promise<KeysReport>;
-  /** Whether at least one usable key is available now; fetches if the cache is not fresh. */
-  healthy(): Promise<boolean>;
+  /** Whether at least one usable key is available now, and why not; fetches if the cache is not fresh. */
+  healthy(): Promise<KeysHealth>;
   /** Refetches now, whatever the cache age (an operator's `verifier.refreshKeys()`); never rejects. */
   refresh(): Promise<RefreshReport>;
+}
+
+export interface KeysHealth {
+  readonly ok: boolean;
+  /** Set when not ok: why the keys could not be had. */
+  readonly cause?: UnavailableCause;
 }
 
 export interface RefreshReport extends KeysReport {
@@ -27,6 +34,8 @@ export interface KeysReport {
   readonly keys: boolean;
   /** The kids available for verification. */
   readonly kids: readonly string[];
+  /** Set when no key is loaded: why (from the contract's closed cause set). */
+  readonly cause?: UnavailableCause;
 }
 
 /**
@@ -34,8 +43,12 @@ export interface KeysReport {
  * refused). Carries no detail from the token.
  */
 export class KeysUnavailableError extends Error {
-  constructor() {
-    super('JWKS unavailable');
+  /** Why, from the contract's closed cause set (logged with the 503). */
+  readonly unavailableCause: UnavailableCause;
+
+  constructor(unavailableCause: UnavailableCause) {
+    super(`JWKS unavailable (${unavailableCause})`);
     this.name = 'KeysUnavailableError';
+    this.unavailableCause = unavailableCause;
   }
 }

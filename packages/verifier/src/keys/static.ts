@@ -2,7 +2,7 @@ import { type CryptoKey, createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGe
 import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { validateKeySet } from './keyset.js';
-import type { KeySource, KeysReport, RefreshReport } from './source.js';
+import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './source.js';
 
 /** A keyset fixed at startup (HYPER_S2S_JWT_PUBLIC_KEYS_JSON); validated before anything verifies. */
 class StaticKeySource implements KeySource {
@@ -33,8 +33,8 @@ class StaticKeySource implements KeySource {
     return { keys: kids.length > 0, kids };
   }
 
-  async healthy(): Promise<boolean> {
-    return this.#index.size > 0;
+  async healthy(): Promise<KeysHealth> {
+    return this.#index.size > 0 ? { ok: true } : { ok: false, cause: 'error' };
   }
 
   /** A static keyset changes only with a redeploy: nothing to fetch, the loaded keys are the keys. */

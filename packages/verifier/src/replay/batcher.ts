@@ -1,3 +1,4 @@
+import { type CancelDeadline, Deadline } from '../deadline.js';
 import { ReplayStoreError } from './errors.js';
 
 export interface BatcherOptions<E> {
@@ -10,13 +11,16 @@ export interface BatcherOptions<E> {
   readonly pipelineDepth: number;
 }
 
+/** Distinct per-call bounds that keep a shared deadline (normally one: the verifier's). */
+const MAX_DISTINCT_BOUNDS = 8;
+
 interface Waiter<E> {
   readonly entry: E;
   readonly resolve: (answer: boolean) => void;
   readonly reject: (error: Error) => void;
   /** This caller's bound (the verifier passes its replayTimeoutMs; otherwise the batcher's default). */
   readonly timeoutMs: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  cancel: CancelDeadline | undefined;
   done: boolean;
 }
 
@@ -43,11 +47,23 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
 
   const timeoutError = (ms: number) =>
     new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
+  // One FIFO deadline per distinct bound (in practice one: the verifier's replayTimeoutMs), shared by
+  // callers and statements alike, on the monotonic clock.
+  const deadlines = new Map<number, Deadline>();
+  const deadlineFor = (ms: number): Deadline => {
+    let deadline = deadlines.get(ms);
+    if (deadline === undefined) {
+      deadline = new Deadline(ms, () => timeoutError(ms));
+      // Bounded: callers passing ever-new bounds get one-off deadlines instead of growing the map.
+      if (deadlines.size < MAX_DISTINCT_BOUNDS) deadlines.set(ms, deadline);
+    }
+    return deadline;
+  };
 
   function settle(waiter: Waiter<E>, outcome: boolean | Error): void {
     if (waiter.done) return;
     waiter.done = true;
-    clearTimeout(waiter.timer);
+    waiter.cancel?.();
     if (outcome instanceof Error) waiter.reject(outcome);
     else waiter.resolve(outcome);
   }
@@ -90,13 +106,12 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
     // A statement may run as long as its most patient caller waits, never cutting a caller short.
     let statementMs = 0;
     for (const waiter of batch) statementMs = Math.max(statementMs, waiter.timeoutMs);
-    const statementTimer = setTimeout(() => {
+    const cancelStatementDeadline = deadlineFor(statementMs).track(() => {
       const error = timeoutError(statementMs);
       for (const waiter of batch) settle(waiter, error);
       releaseSlot();
       flush();
-    }, statementMs);
-    statementTimer.unref?.();
+    });
 
     let answers: Promise<readonly boolean[]>;
     try {
@@ -119,7 +134,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
         },
       )
       .finally(() => {
-        clearTimeout(statementTimer);
+        cancelStatementDeadline();
         releaseSlot();
         unsettled--;
         flush();
@@ -133,11 +148,10 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
         resolve,
         reject,
         timeoutMs: callerTimeoutMs,
-        timer: undefined,
+        cancel: undefined,
         done: false,
       };
-      waiter.timer = setTimeout(() => settle(waiter, timeoutError(callerTimeoutMs)), callerTimeoutMs);
-      waiter.timer.unref?.();
+      waiter.cancel = deadlineFor(callerTimeoutMs).track(() => settle(waiter, timeoutError(callerTimeoutMs)));
       queue.push(waiter);
       scheduleFlush();
     });

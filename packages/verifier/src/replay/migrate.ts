@@ -1,6 +1,6 @@
+import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { isReplayDb, type ReplayDb } from './db.js';
-import { withDeadline } from './deadline.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS } from './defaults.js';
 import { ReplayStoreError } from './errors.js';
 import { MIGRATE_LOCK_KEY } from './lock-keys.js';

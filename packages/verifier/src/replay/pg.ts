@@ -1,7 +1,7 @@
+import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import { column, isReplayDb, type ReplayDb } from './db.js';
-import { withDeadline } from './deadline.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
   DEFAULT_PURGE_TIMEOUT_MS,
@@ -53,6 +53,7 @@ export interface PgReplayStoreOptions {
 
 export interface PgReplayStore extends ReplayStore {
   health(options?: ReplayCallOptions): Promise<boolean>;
+  check(options?: ReplayCallOptions): Promise<void>;
   /** The layout found in the database (detected on first use and again after a statement that does not fit the table, SQLSTATE class 42). */
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
@@ -253,11 +254,14 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     layout,
     async health(call?: ReplayCallOptions) {
       try {
-        await statement(HEALTH_SQL, [], callTimeout(call));
+        await store.check(call);
         return true;
       } catch {
         return false;
       }
+    },
+    async check(call?: ReplayCallOptions) {
+      await statement(HEALTH_SQL, [], callTimeout(call));
     },
     startPurger(purgerOptions?: PurgerOptions) {
       return schedulePurges(store, purgerOptions);

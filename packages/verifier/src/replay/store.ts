@@ -26,4 +26,9 @@ export interface ReplayStore {
   purge(): Promise<number>;
   /** Readiness: resolves true when the store answers within its timeout. Never rejects. */
   health?(options?: ReplayCallOptions): Promise<boolean>;
+  /**
+   * Readiness with the reason: resolves when healthy, rejects with the failure (so `health()` of the
+   * verifier can say timeout, unreachable or schema_missing). Preferred over `health` when present.
+   */
+  check?(options?: ReplayCallOptions): Promise<void>;
 }

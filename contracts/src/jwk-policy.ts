@@ -1,0 +1,114 @@
+import { createPublicKey, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
+import {
+  MAX_KID_LENGTH,
+  MIN_RSA_MODULUS_BITS,
+  PRIVATE_JWK_MEMBERS,
+  type SupportedAlgorithm,
+} from './constants.js';
+
+/**
+ * The one JWK policy of the contract: a public verification key every tool (the signer's keyset CLI and
+ * JWKS output, the verifier's startup check and fetched-JWKS check) judges the same way, mirroring what
+ * jose will actually use (jose's createLocalJWKSet `isUsableJWK` and WebCrypto importKey):
+ * - no private members; `kty` RSA (RS256, modulus ≥ 2048 bits) or EC (ES256, `crv` P-256);
+ * - `kid` a string of 1..MAX_KID_LENGTH characters;
+ * - `alg`, when present, the key's algorithm; `use`, when present, "sig";
+ * - `key_ops`, when present, an array of unique strings containing "verify" and nothing else (jose
+ *   imports with `key_ops` as the usages, and a public key can only verify);
+ * - `ext`, when present, a boolean;
+ * - the key material parses as a public key of that type and strength.
+ */
+export type JwkPolicyResult =
+  | {
+      readonly ok: true;
+      readonly kid: string;
+      readonly kty: 'RSA' | 'EC';
+      readonly alg: SupportedAlgorithm;
+      /** "2048 bits" (RSA modulus) or "P-256". */
+      readonly strength: string;
+    }
+  | {
+      readonly ok: false;
+      /** The JWK member at fault ('' for the whole value). */
+      readonly member: string;
+      readonly problem: string;
+      /** Private key material: the whole keyset is suspect, not just this key. */
+      readonly privateMaterial: boolean;
+    };
+
+const ALG_FOR_KTY: Readonly<Record<string, SupportedAlgorithm>> = { RSA: 'RS256', EC: 'ES256' };
+const EC_CURVE = { jwk: 'P-256', node: 'prime256v1' } as const;
+/** The only operation a public verification key can be imported for. */
+const VERIFY_OP = 'verify';
+
+const refuse = (member: string, problem: string, privateMaterial = false): JwkPolicyResult => ({
+  ok: false,
+  member,
+  problem,
+  privateMaterial,
+});
+
+function keyOpsProblem(ops: unknown): string | undefined {
+  if (ops === undefined) return undefined;
+  if (!Array.isArray(ops) || !ops.every((op) => typeof op === 'string')) return 'must be an array of strings';
+  if (new Set(ops).size !== ops.length) return 'must not repeat an operation';
+  if (!ops.includes(VERIFY_OP)) return 'must include "verify"';
+  if (ops.length !== 1) return 'must hold only "verify": a public key cannot do anything else';
+  return undefined;
+}
+
+/** Reads the key material with node:crypto (validates it, gives the modulus size and curve). */
+function material(jwk: Record<string, unknown>): ReturnType<typeof createPublicKey> | undefined {
+  const key: NodeJsonWebKey =
+    jwk.kty === 'RSA'
+      ? { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
+      : { kty: 'EC', crv: jwk.crv as string, x: jwk.x as string, y: jwk.y as string };
+  try {
+    return createPublicKey({ key, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Judges one JWK as a public verification key (see the type's comment for the rules). */
+export function checkPublicJwk(jwk: unknown): JwkPolicyResult {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    return refuse('', 'must be a JWK object');
+  const key = jwk as Record<string, unknown>;
+  // Before the private members: an oct key's `k` is a shared secret, and that is the problem to name.
+  if (key.kty === 'oct')
+    return refuse('kty', 'symmetric (oct/HMAC) keys are refused (ADR 0031: RS256/ES256 only)');
+  for (const member of PRIVATE_JWK_MEMBERS) {
+    if (key[member] !== undefined) {
+      return refuse(member, 'private member: publish and load public keys only', true);
+    }
+  }
+  const { kty, kid, alg, use, ext } = key;
+  if (kty === 'oct')
+    return refuse('kty', 'symmetric (oct/HMAC) keys are refused (ADR 0031: RS256/ES256 only)');
+  const keyAlg = typeof kty === 'string' && Object.hasOwn(ALG_FOR_KTY, kty) ? ALG_FOR_KTY[kty] : undefined;
+  if (keyAlg === undefined) return refuse('kty', 'must be "RSA" (RS256) or "EC" (ES256)');
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
+    return refuse('kid', `must be a string of 1-${MAX_KID_LENGTH} characters`);
+  }
+  if (alg !== undefined && alg !== keyAlg) return refuse('alg', `must be "${keyAlg}" for a ${kty} key`);
+  if (use !== undefined && use !== 'sig') return refuse('use', 'must be "sig"');
+  const opsProblem = keyOpsProblem(key.key_ops);
+  if (opsProblem !== undefined) return refuse('key_ops', opsProblem);
+  if (ext !== undefined && typeof ext !== 'boolean') return refuse('ext', 'must be true or false');
+  if (kty === 'EC' && key.crv !== EC_CURVE.jwk) return refuse('crv', `must be "${EC_CURVE.jwk}" for ES256`);
+  const publicKey = material(key);
+  if (publicKey === undefined || publicKey.type !== 'public') {
+    return refuse(kty === 'RSA' ? 'n' : 'x', 'is not valid public key material');
+  }
+  const details = publicKey.asymmetricKeyDetails;
+  if (kty === 'RSA') {
+    const bits = details?.modulusLength ?? 0;
+    if (bits < MIN_RSA_MODULUS_BITS) {
+      return refuse('n', `RSA key of ${bits} bits: at least ${MIN_RSA_MODULUS_BITS} are required`);
+    }
+    return { ok: true, kid, kty, alg: keyAlg, strength: `${bits} bits` };
+  }
+  if (details?.namedCurve !== EC_CURVE.node) return refuse('crv', 'is not P-256');
+  return { ok: true, kid, kty: 'EC', alg: keyAlg, strength: EC_CURVE.jwk };
+}

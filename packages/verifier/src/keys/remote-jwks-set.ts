@@ -1,0 +1,64 @@
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+
+export interface RemoteJwksTiming {
+  /** Abort a fetch after this long. */
+  readonly timeoutMs: number;
+  /** Refetch once the keyset is this old. */
+  readonly cacheMaxAgeMs: number;
+  /** After a fetch, an unknown kid is answered from the cache for this long. */
+  readonly cooldownMs: number;
+}
+
+export interface RemoteJwksSet extends JWTVerifyGetKey {
+  /** The cached keyset is younger than cacheMaxAgeMs. */
+  readonly fresh: boolean;
+  /** Fetches now (sharing a fetch already in flight). */
+  reload(): Promise<void>;
+}
+
+/**
+ * jose's createRemoteJWKSet semantics (one shared in-flight fetch, cache max age, unknown-kid cooldown,
+ * timeout) on the monotonic clock: jose ages its cache by Date.now(), so a backward wall-clock step
+ * would keep a stale keyset "fresh" and an unknown kid "cooling down" for the size of the step.
+ * `load` fetches and checks the keyset; it must honour `signal`.
+ */
+export function remoteJwksSet(
+  load: (signal: AbortSignal) => Promise<JSONWebKeySet>,
+  timing: RemoteJwksTiming,
+): RemoteJwksSet {
+  let local: ReturnType<typeof createLocalJWKSet> | undefined;
+  let fetchedAt: number | undefined;
+  let pending: Promise<void> | undefined;
+
+  const youngerThan = (ms: number) => fetchedAt !== undefined && performance.now() - fetchedAt < ms;
+
+  const reload = (): Promise<void> => {
+    pending ??= load(AbortSignal.timeout(timing.timeoutMs))
+      .then((jwks) => {
+        local = createLocalJWKSet(jwks);
+        fetchedAt = performance.now();
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (local === undefined || !youngerThan(timing.cacheMaxAgeMs)) await reload();
+    try {
+      return await local!(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && !youngerThan(timing.cooldownMs)) {
+        await reload();
+        return local!(header, token);
+      }
+      throw error;
+    }
+  };
+
+  return Object.defineProperties(getKey, {
+    fresh: { get: () => youngerThan(timing.cacheMaxAgeMs) },
+    reload: { value: reload },
+  }) as RemoteJwksSet;
+}

@@ -1,0 +1,60 @@
+import type { UnavailableCause } from '@hyper/s2s-contracts';
+import { KeysUnavailableError } from './keys/source.js';
+import { ReplayStoreError } from './replay/errors.js';
+
+/** Postgres SQLSTATEs: undefined_table, invalid_schema_name. */
+const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '3F000']);
+/** admin_shutdown, crash_shutdown, cannot_connect_now; class 08 (connection exception) is checked apart. */
+const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** query_canceled (statement_timeout, lock_timeout). */
+const TIMEOUT_SQLSTATES = new Set(['57014']);
+const UNREACHABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+// node-postgres and PGlite report a lost or closed connection by message only.
+const UNREACHABLE_MESSAGE =
+  /connection terminated|connection (?:is )?closed|not queryable|client has encountered a connection error|pglite is closed/i;
+const MAX_CAUSE_DEPTH = 8;
+
+function causeOfOne(error: unknown): UnavailableCause | undefined {
+  if (error instanceof KeysUnavailableError) return error.unavailableCause;
+  if (error instanceof ReplayStoreError && error.code === 'ERR_S2S_REPLAY_TIMEOUT') return 'timeout';
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (SCHEMA_MISSING_SQLSTATES.has(code)) return 'schema_missing';
+    if (UNREACHABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'unreachable';
+    if (TIMEOUT_SQLSTATES.has(code) || code === 'ETIMEDOUT') return 'timeout';
+    if (UNREACHABLE_ERRNOS.has(code)) return 'unreachable';
+  }
+  const name = (error as { name?: unknown }).name;
+  if (name === 'TimeoutError') return 'timeout';
+  const message = (error as { message?: unknown }).message;
+  if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return 'unreachable';
+  return undefined;
+}
+
+/**
+ * Classifies a dependency failure into the contract's closed cause set, following `cause` chains
+ * (a ReplayStoreError wraps the driver's error) and AggregateErrors (a refused dual-stack connect).
+ */
+export function unavailableCauseOf(error: unknown): UnavailableCause {
+  const queue: unknown[] = [error];
+  for (let seen = 0; seen < MAX_CAUSE_DEPTH && queue.length > 0; seen++) {
+    const next = queue.shift();
+    const cause = causeOfOne(next);
+    if (cause !== undefined) return cause;
+    if (typeof next === 'object' && next !== null) {
+      if ('cause' in next) queue.push((next as { cause?: unknown }).cause);
+      const inner = (next as { errors?: unknown }).errors;
+      if (Array.isArray(inner)) queue.push(...inner);
+    }
+  }
+  return 'error';
+}
