@@ -172,6 +172,7 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
     return {
       verify: (token, verifyOptions) => verifier.verify(token, verifyOptions),
       health: () => verifier.health(),
+      refreshKeys: () => verifier.refreshKeys(),
       warmup: (warmupOptions) =>
         verifier.warmup(warmupOptions).catch((error: unknown) => {
           throw error instanceof VerifierConfigError ? renamed(error) : error;

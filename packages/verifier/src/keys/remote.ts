@@ -162,7 +162,11 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
     refreshing ??= (async (): Promise<RefreshReport> => {
       let refreshed = true;
       try {
-        await withDeadline(remote.reload(), settings.timeoutMs + REFRESH_MARGIN_MS, () => new Error('JWKS refresh timed out'));
+        await withDeadline(
+          remote.reload(),
+          settings.timeoutMs + REFRESH_MARGIN_MS,
+          () => new Error('JWKS refresh timed out'),
+        );
       } catch {
         refreshed = false;
       }

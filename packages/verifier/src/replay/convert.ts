@@ -1,7 +1,7 @@
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
+import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { column, isReplayDb, type ReplayDb } from './db.js';
-import { withDeadline } from './deadline.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS } from './defaults.js';
 import { ReplayStoreError } from './errors.js';
 import { MIGRATE_LOCK_KEY } from './lock-keys.js';
