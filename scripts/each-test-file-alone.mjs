@@ -48,7 +48,10 @@ const failed = [];
 const started = performance.now();
 for (const [i, { dir, file }] of runs.entries()) {
   const t0 = performance.now();
-  const result = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', file], {
+  // The slow suites belong to their package's vitest.slow.config.ts project.
+  const config = file.endsWith('.slow.test.ts') ? ['--config', 'vitest.slow.config.ts'] : [];
+  const vitest = join(root, 'node_modules/vitest/vitest.mjs');
+  const result = spawnSync(process.execPath, [vitest, 'run', ...config, file], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, FORCE_COLOR: '0' },
