@@ -17,6 +17,7 @@ export default defineProject({
       'test/config.test.ts',
       'test/authorization.test.ts',
       'test/remote-jwks.test.ts',
+      'test/replay-integration.test.ts',
       'test/observability.test.ts',
       'test/reliability/es256-malleability.test.ts',
     ],

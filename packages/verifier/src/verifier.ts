@@ -1,12 +1,12 @@
 import { type Claims, MAX_JTI_LENGTH, MAX_KID_LENGTH } from '@hyper/s2s-contracts';
-import { compactVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import { bounded, Deadline } from './bounded.js';
 import { type CallContext, callContext, type VerifyOptions } from './call.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
 import { VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
-import { reasonForJoseError } from './jose-errors.js';
+import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
@@ -67,7 +67,8 @@ class S2sVerifier implements Verifier {
   readonly #keys: KeySource;
   readonly #allowed: ReadonlySet<string>;
   readonly #policy: ClaimPolicy;
-  readonly #joseVerifyOptions: { readonly algorithms: string[] };
+  readonly #joseAlgorithms: string[];
+  readonly #joseIssuers: string[];
   readonly #replayDeadline: Deadline;
   readonly #verifiedHeaders = new VerifiedHeaders();
 
@@ -86,10 +87,10 @@ class S2sVerifier implements Verifier {
       clockToleranceSeconds: config.clockToleranceSeconds,
       maxTtlSeconds: config.maxTtlSeconds,
     };
-    // jose checks the signature with the key's own algorithm from this allow-list (ADR 0031); the
-    // claims are decided below on the payload the strict parser already decoded, so jose never decodes
-    // and parses it a second time.
-    this.#joseVerifyOptions = { algorithms: [...config.algorithms] };
+    // jose enforces its share as well (defence in depth): algorithm allow-list, iss, aud, exp, nbf.
+    // With the same skew and `now` it never rejects a token these rules accept.
+    this.#joseAlgorithms = [...config.algorithms];
+    this.#joseIssuers = [...config.issuers];
     this.#replayDeadline = new Deadline(config.replayTimeoutMs, () => new Error('replay store timed out'));
   }
 
@@ -136,11 +137,22 @@ class S2sVerifier implements Verifier {
     // A key verifies with its own algorithm only (no RSA key used for ES256, no key alg overridden).
     if (known !== undefined && known.alg !== alg) return failure('invalid_algorithm');
 
+    let joseError: unknown;
+    let rejected = false;
     try {
-      // Signature, algorithm and key only: the JWS layer of the same compact token.
-      await compactVerify(token, known?.key ?? keys.resolve, this.#joseVerifyOptions);
+      await jwtVerify(token, known?.key ?? keys.resolve, {
+        algorithms: this.#joseAlgorithms,
+        issuer: this.#joseIssuers,
+        audience: this.#policy.audience,
+        clockTolerance: this.#policy.clockToleranceSeconds,
+        currentDate: new Date(nowMs),
+      });
     } catch (error) {
-      const reason = reasonForJoseError(error);
+      rejected = true;
+      joseError = error;
+    }
+    if (rejected && !isClaimError(joseError)) {
+      const reason = reasonForJoseError(joseError);
       // A refetched JWKS may hold the kid under another algorithm.
       if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
       return failure(reason);
@@ -153,6 +165,7 @@ class S2sVerifier implements Verifier {
     const claims = decoded.payload as Claims;
     const policyFailure = checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000));
     if (policyFailure !== undefined) return failure(policyFailure);
+    if (rejected) return failure(reasonForJoseClaimError(joseError));
 
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
     // jtis, and a 403 token is spent too.
