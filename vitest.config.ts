@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['contracts', 'packages/*', 'examples/*', 'ops'],
+    // The verifier's slow suites are their own project, still run by `pnpm test`.
+    projects: ['contracts', 'packages/*', 'examples/*', 'ops', 'packages/verifier/vitest.slow.config.ts'],
   },
 });

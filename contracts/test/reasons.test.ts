@@ -20,6 +20,9 @@ describe('the reason vocabulary', () => {
     expect(isReason('missing_claim(admin)')).toBe(false);
     expect(isReason('__proto__')).toBe(false);
     expect(isReason(undefined)).toBe(false);
+    // Only strings: an object whose string form is a reason is not one (a metric label must be a string).
+    expect(isReason({ toString: () => 'ok' })).toBe(false);
+    expect(isReason(['ok'])).toBe(false);
   });
 
   it('maps a valid token without the required scope to 403 insufficient_scope', () => {

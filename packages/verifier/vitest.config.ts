@@ -1,9 +1,14 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 
 export default defineProject({
   test: {
     name: 'verifier',
     include: ['test/**/*.test.ts'],
+    // Soak, fuzz, replicas and the 1M-row purge are the `verifier-slow` project (vitest.slow.config.ts).
+    exclude: [...configDefaults.exclude, 'test/**/*.slow.test.ts'],
+    // Generous: the suite shares a 2-core machine; every wait inside a test has its own deadline.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     // One PostgreSQL for the run: DATABASE_URL, or an embedded server started here when it is unset.
     globalSetup: ['test/support/global-setup.ts'],
   },

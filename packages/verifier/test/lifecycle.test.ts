@@ -15,9 +15,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-const remote = (url: string, extra: Record<string, unknown> = {}) =>
+// A fetch timeout generous enough for a busy machine; the hanging-endpoint test passes a short one.
+const remote = (url: string, extra: Record<string, unknown> = {}, timeoutMs = 5000) =>
   createVerifier({
-    keys: { jwksUrl: url, timeoutMs: 200, failureBackoffMs: 0 },
+    keys: { jwksUrl: url, timeoutMs, failureBackoffMs: 0 },
     audience: file.audience,
     issuers: [file.issuer],
     replayStore: memoryReplayStore(),
@@ -50,13 +51,10 @@ describe('warmup', () => {
     server = await startJwksServer(file.jwks);
     server.respond(hang);
     const observed = recorder();
-    const started = performance.now();
-    expect(await remote(server.url, { logger: observed.logger }).warmup()).toEqual({
-      keys: false,
-      kids: [],
-      cause: 'timeout',
-    });
-    expect(performance.now() - started).toBeLessThan(200 + 500);
+    // The endpoint never answers: only the fetch timeout can end warmup (the test timeout bounds it).
+    const verifier = remote(server.url, { logger: observed.logger, metrics: observed.metrics }, 200);
+    expect(await verifier.warmup()).toEqual({ keys: false, kids: [], cause: 'timeout' });
+    expect(observed.fetches).toEqual(['timeout']);
     expect(
       observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_unavailable'),
     ).toBe(true);
@@ -110,13 +108,12 @@ describe('health', () => {
       replayStore: false,
       replayStoreCause: 'error',
     });
-    const started = performance.now();
+    // The store never settles: only the replay timeout can produce this answer.
     expect(await liveVerifier({ replayStore: stuckStore, replayTimeoutMs: 100 }).health()).toEqual({
       keys: true,
       replayStore: false,
       replayStoreCause: 'timeout',
     });
-    expect(performance.now() - started).toBeLessThan(100 + 400);
   });
 
   it('follows the remote JWKS: down, then up, without a restart', async () => {

@@ -135,9 +135,10 @@ describe('remote JWKS: failures fail closed with 503 jwks_unavailable', () => {
     const result = await verifier.verify(token, call);
     const elapsed = performance.now() - started;
     expect(result).toEqual({ ok: false, status: 503, reason: 'jwks_unavailable' });
-    expect(elapsed).toBeGreaterThanOrEqual(150);
-    expect(elapsed).toBeLessThan(200 + 500);
+    // The endpoint hangs: the 'timeout' outcome is the property; only the lower bound is timed (load
+    // can only lengthen it), the test timeout bounds the rest.
     expect(observed.fetches).toEqual(['timeout']);
+    expect(elapsed).toBeGreaterThanOrEqual(150);
   });
 
   const bad: [string, Parameters<JwksServer['respond']>[0], string][] = [

@@ -63,12 +63,11 @@ describe('KMS test server fault switches, observed through the real client', () 
 
   it('latencyMs beyond the call deadline surfaces DEADLINE_EXCEEDED', async () => {
     server.setFaults({ latencyMs: 1_000 });
-    const started = performance.now();
+    // The code is the property: DEADLINE_EXCEEDED means the call was cut before the 1 s answer.
     expect(await grpcCode(sign('late', { timeout: 100 }))).toBe(status.DEADLINE_EXCEEDED);
     expect(await grpcCode(server.client({ timeoutMs: 100 }).getPublicKey({ name: NAME }))).toBe(
       status.DEADLINE_EXCEEDED,
     );
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('wrongSignatureCrc: signatureCrc32c no longer matches the (still valid) signature', async () => {

@@ -1,0 +1,28 @@
+import { defineProject } from 'vitest/config';
+
+/**
+ * The tests StrykerJS runs against each mutant of the verification path (stryker.config.mjs): the
+ * vectors, the parser, header, claim, scope and key-policy suites and the never-throws properties.
+ * Store, fault and slow suites stay out: they guard other files and would multiply the run time.
+ */
+export default defineProject({
+  test: {
+    name: 'verifier-mutation',
+    include: [
+      'test/vectors.test.ts',
+      'test/compact.test.ts',
+      'test/claims-schema.test.ts',
+      'test/header-cache.test.ts',
+      'test/never-throws.test.ts',
+      'test/config.test.ts',
+      'test/authorization.test.ts',
+      'test/remote-jwks.test.ts',
+      'test/replay-integration.test.ts',
+      'test/observability.test.ts',
+      'test/reliability/es256-malleability.test.ts',
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    globalSetup: ['test/support/global-setup.ts'],
+  },
+});

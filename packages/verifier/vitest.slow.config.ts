@@ -1,0 +1,18 @@
+import { defineProject } from 'vitest/config';
+
+/**
+ * The slow suites (soak, fuzz, replicas, purge of 1M rows) as a project of their own: still part of
+ * `pnpm test`, and runnable apart with `npx vitest run --project verifier-slow` from the root or
+ * `npx vitest run --config vitest.slow.config.ts` here. Each test states its own budget.
+ */
+export default defineProject({
+  test: {
+    name: 'verifier-slow',
+    include: ['test/**/*.slow.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // One file at a time: each one loads the machine on its own.
+    fileParallelism: false,
+    globalSetup: ['test/support/global-setup.ts'],
+  },
+});
