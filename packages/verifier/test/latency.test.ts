@@ -70,7 +70,7 @@ describe('latency histograms', () => {
     const { metrics, samples } = sampler();
     server = await startJwksServer(file.jwks);
     const verifier = createVerifier({
-      keys: { jwksUrl: server.url, failureBackoffMs: 0, cooldownMs: 0, cacheMaxAgeMs: 100 },
+      keys: { jwksUrl: server.url, failureBackoffMs: 0, cooldownMs: 1000, cacheMaxAgeMs: 100 },
       audience: file.audience,
       issuers: [file.issuer],
       replayStore: memoryReplayStore(),
@@ -84,13 +84,24 @@ describe('latency histograms', () => {
     expect(fetches.map((sample) => sample.labels)).toEqual([{ outcome: 'ok' }, { outcome: 'http_status' }]);
   });
 
-  it('read no clock when no sink takes samples and nobody subscribes to the channel', async () => {
-    const token = await sign(key, nowSeconds());
+  it('read the clock for samples only when a sink takes them or someone subscribes to the channel', async () => {
+    // The replay deadline reads the monotonic clock on every verify; timing must add nothing to that.
     const now = vi.spyOn(performance, 'now');
-    await liveVerifier({ metrics: { increment: () => undefined } }).verify(token, endpoint);
-    expect(now).not.toHaveBeenCalled();
+    await liveVerifier({ metrics: { increment: () => undefined } }).verify(
+      await sign(key, nowSeconds()),
+      endpoint,
+    );
+    const withoutSamples = now.mock.calls.length;
+    now.mockClear();
     await liveVerifier({ metrics: sampler().metrics }).verify(await sign(key, nowSeconds()), endpoint);
-    expect(now).toHaveBeenCalled();
+    const withSamples = now.mock.calls.length;
+    now.mockClear();
+    await liveVerifier({ metrics: { increment: () => undefined } }).verify(
+      await sign(key, nowSeconds()),
+      endpoint,
+    );
+    expect(now.mock.calls.length).toBe(withoutSamples);
+    expect(withSamples).toBeGreaterThanOrEqual(withoutSamples + 2);
   });
 
   it('are prom-client histograms with the contract buckets', async () => {
