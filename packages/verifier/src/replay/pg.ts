@@ -119,8 +119,13 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       const kind = column(rows[0], 'kind');
       if (kind === 'r') return 'single';
       if (kind === 'p') return 'partitioned';
+      // Reported as Postgres would report the table missing (undefined_table), so a 503 says schema_missing.
+      const missing = Object.assign(
+        new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
+        { code: '42P01' },
+      );
       throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', {
-        cause: new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
+        cause: missing,
       });
     });
     layoutFound.catch(() => {
