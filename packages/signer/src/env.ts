@@ -7,7 +7,7 @@ import {
   type SupportedAlgorithm,
 } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import type { KmsClient } from './kms-client.js';
+import type { KmsClient } from './kms/client-types.js';
 import type { Logger } from './logger.js';
 import type { SignerMetricsSink } from './metrics.js';
 import type { PrefetchOptions } from './prefetch-pool.js';

@@ -8,7 +8,7 @@ import {
 } from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignerClosedError, SignerConfigError, SignRequestError } from './errors.js';
-import { createKmsKey, type KmsKeyOptions } from './kms.js';
+import { createKmsKey, type KmsKeyOptions } from './kms/kms-signing-key.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { type SignerMetricsSink, type SignerTelemetry, signerTelemetry } from './metrics.js';
 import { createPemKey, resolveAlgorithm } from './pem-key.js';
