@@ -43,6 +43,7 @@ export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
 export { checkPublicJwk, type JwkPolicyResult } from './jwk-policy.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
+export type { Logger } from './logger.js';
 export {
   LATENCY_BUCKETS_SECONDS,
   METRICS,

@@ -1,3 +1,5 @@
+/** The logger shape is shared with the verifier; re-exported so `import { type Logger }` keeps working. */
+export type { Logger } from '@hyper/s2s-contracts';
 export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
 export {
   KeySetError,
@@ -64,7 +66,6 @@ export {
   type KmsPublishedKeyOptions,
   kmsPublishedKey,
 } from './kms/published-key.js';
-export type { Logger } from './logger.js';
 export type {
   SignerCounterName,
   SignerHistogramName,
