@@ -1,5 +1,6 @@
 /** The logger shape is shared with the verifier; re-exported so `import { type Logger }` keeps working. */
-export type { Logger } from '@hyper/s2s-contracts';
+/** The public JWK shape is shared with the verifier's key policy; re-exported under the same name. */
+export type { Logger, PublicJwk } from '@hyper/s2s-contracts';
 export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
 export {
   KeySetError,
@@ -72,7 +73,7 @@ export type {
   SignerMetricsSink,
 } from './metrics.js';
 export type { PrefetchOptions } from './prefetch-pool.js';
-export type { Jwks, PublicJwk } from './public-jwk.js';
+export type { Jwks } from './public-jwk.js';
 export type { SignedFetchOptions } from './signed-fetch.js';
 export {
   createSigner,

@@ -1,10 +1,10 @@
 import { createHash, createPublicKey, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { KmsIntegrityError, KmsKeyMismatchError, SignerConfigError } from '../errors.js';
 import { algorithmOfKey } from '../key-object-algorithm.js';
 import type { KmsCallObserver } from '../metrics.js';
-import { type PublicJwk, toPublicJwk } from '../public-jwk.js';
+import { toPublicJwk } from '../public-jwk.js';
 import type { SigningKey } from '../signing-key.js';
 import { requireInteger } from '../validate.js';
 import { callKms, DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './call-with-retry.js';

@@ -1,7 +1,6 @@
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { KmsError, KmsIntegrityError, SignerConfigError } from '../errors.js';
 import type { PublishableKey } from '../key-set.js';
-import type { PublicJwk } from '../public-jwk.js';
 import { requireInteger, requireKid } from '../validate.js';
 import { callKms, GRPC_STATUS } from './call-with-retry.js';
 import type { KmsClient } from './client-types.js';
