@@ -41,8 +41,9 @@ export {
 } from './constants.js';
 export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
-export { checkPublicJwk, type JwkPolicyResult } from './jwk-policy.js';
+export { checkPublicJwk, type JwkPolicyResult, type PublicJwk } from './jwk-policy.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
+export type { Logger } from './logger.js';
 export {
   LATENCY_BUCKETS_SECONDS,
   METRICS,
@@ -75,7 +76,6 @@ export { isUnavailableCause, UNAVAILABLE_CAUSES, type UnavailableCause } from '.
 export {
   type Outcome,
   OutcomeSchema,
-  type PublicJwk,
   PublicJwkSchema,
   type Sequence,
   SequenceSchema,

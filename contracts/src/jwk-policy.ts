@@ -7,6 +7,22 @@ import {
 } from './constants.js';
 
 /**
+ * A public RSA or EC signing key as published in a JWKS (the shape checkPublicJwk accepts): RSA keys
+ * carry `n`/`e`, EC keys `crv`/`x`/`y`; never private members. The one type both SDKs use.
+ */
+export interface PublicJwk {
+  kty: 'RSA' | 'EC';
+  kid: string;
+  alg: SupportedAlgorithm;
+  use: 'sig';
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+/**
  * The one JWK policy of the contract: a public verification key every tool (the signer's keyset CLI and
  * JWKS output, the verifier's startup check and fetched-JWKS check) judges the same way, mirroring what
  * jose will actually use (jose's createLocalJWKSet `isUsableJWK` and WebCrypto importKey):

@@ -135,7 +135,6 @@ export const VectorFileSchema = z
   .strict();
 
 export type Outcome = z.infer<typeof OutcomeSchema>;
-export type PublicJwk = z.infer<typeof PublicJwkSchema>;
 export type TestPrivateKey = z.infer<typeof TestPrivateKeySchema>;
 export type SignedContent = z.infer<typeof SignedContentSchema>;
 export type Vector = z.infer<typeof VectorSchema>;

@@ -1,14 +1,14 @@
 import {
   ENV,
   FORBIDDEN_ENV,
+  type Logger,
   MAX_TTL_SECONDS,
   parseInteger,
   readEnv,
   type SupportedAlgorithm,
 } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import type { KmsClient } from './kms-client.js';
-import type { Logger } from './logger.js';
+import type { KmsClient } from './kms/client-types.js';
 import type { SignerMetricsSink } from './metrics.js';
 import type { PrefetchOptions } from './prefetch-pool.js';
 import { scopeClaim } from './scope.js';

@@ -1,4 +1,6 @@
-export { crc32c } from './crc32c.js';
+/** The logger shape is shared with the verifier; re-exported so `import { type Logger }` keeps working. */
+/** The public JWK shape is shared with the verifier's key policy; re-exported under the same name. */
+export type { Logger, PublicJwk } from '@hyper/s2s-contracts';
 export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
 export {
   KeySetError,
@@ -41,15 +43,13 @@ export {
   keySetToDocument,
   parseKeySetDocument,
 } from './key-set-document.js';
-export { checkKeyset, type KeysetProblem } from './keyset-check.js';
-export type { KmsKeyOptions } from './kms.js';
-export { KMS_ALGORITHMS } from './kms-algorithm.js';
+export { checkKeyset, type KeysetProblem } from './keyset-policy.js';
 export {
   DEFAULT_KMS_CALL_POLICY,
   KMS_CALL_OUTCOMES,
   type KmsCallOutcome,
   type KmsCallPolicy,
-} from './kms-call.js';
+} from './kms/call-with-retry.js';
 export type {
   KmsAsymmetricSignRequest,
   KmsAsymmetricSignResponse,
@@ -58,20 +58,22 @@ export type {
   KmsCryptoKeyVersion,
   KmsInt64Value,
   KmsPublicKey,
-} from './kms-client.js';
+} from './kms/client-types.js';
+export { crc32c } from './kms/crc32c.js';
+export { KMS_ALGORITHMS } from './kms/key-version-algorithm.js';
+export type { KmsKeyOptions } from './kms/kms-signing-key.js';
 export {
   DEFAULT_KMS_RECHECK_SECONDS,
   type KmsPublishedKeyOptions,
   kmsPublishedKey,
-} from './kms-published-key.js';
-export type { Logger } from './logger.js';
+} from './kms/published-key.js';
 export type {
   SignerCounterName,
   SignerHistogramName,
   SignerMetricsSink,
 } from './metrics.js';
 export type { PrefetchOptions } from './prefetch-pool.js';
-export type { Jwks, PublicJwk } from './public-jwk.js';
+export type { Jwks } from './public-jwk.js';
 export type { SignedFetchOptions } from './signed-fetch.js';
 export {
   createSigner,

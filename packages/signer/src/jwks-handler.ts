@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LITE_AUTH_LOG_CATEGORY, type Reason } from '@hyper/s2s-contracts';
+import { LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import type { Logger } from './logger.js';
 import type { Jwks } from './public-jwk.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';

@@ -1,7 +1,7 @@
 import { SignerConfigError } from './errors.js';
 import { createKeySet, type KeySet, type KeySetOptions, type PublishableKey } from './key-set.js';
-import { KEY_VERSION_NAME, type KmsKeyOptions } from './kms.js';
-import { kmsPublishedKey } from './kms-published-key.js';
+import { KEY_VERSION_NAME, type KmsKeyOptions } from './kms/kms-signing-key.js';
+import { kmsPublishedKey } from './kms/published-key.js';
 import { requireKid } from './validate.js';
 
 /** One kid <-> KMS key version pair of the key set document. */

@@ -1,8 +1,13 @@
-import { CLOCK_SKEW_SECONDS, LITE_AUTH_LOG_CATEGORY, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import {
+  CLOCK_SKEW_SECONDS,
+  LITE_AUTH_LOG_CATEGORY,
+  type Logger,
+  MAX_TTL_SECONDS,
+  type PublicJwk,
+} from '@hyper/s2s-contracts';
 import { KeySetError, KeySetUnavailableError } from './errors.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from './jwks-handler.js';
-import type { Logger } from './logger.js';
-import type { Jwks, PublicJwk } from './public-jwk.js';
+import type { Jwks } from './public-jwk.js';
 import { requireFunction, requireInteger } from './validate.js';
 
 /** One key a key set can publish. */

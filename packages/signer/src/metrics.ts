@@ -1,6 +1,6 @@
 import { SIGNER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import type { KmsCallOutcome } from './kms-call.js';
+import type { KmsCallOutcome } from './kms/call-with-retry.js';
 
 export type SignerHistogramName =
   | typeof SIGNER_METRIC_NAMES.signDuration

@@ -1,7 +1,7 @@
 import { createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
 import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import { algorithmOfKey } from './key-algorithm.js';
+import { algorithmOfKey } from './key-object-algorithm.js';
 import { toPublicJwk } from './public-jwk.js';
 import type { SigningKey } from './signing-key.js';
 

@@ -1,6 +1,5 @@
-import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import { LITE_AUTH_LOG_CATEGORY, type Logger } from '@hyper/s2s-contracts';
 import { SignerClosedError, SignerError } from './errors.js';
-import type { Logger } from './logger.js';
 
 export interface PrefetchOptions {
   /** Tokens kept signed ahead per (audience, scope). */

@@ -1,18 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
-
-/** A public signing key as published in a JWKS; never carries private members. */
-export interface PublicJwk {
-  kty: 'RSA' | 'EC';
-  kid: string;
-  alg: SupportedAlgorithm;
-  use: 'sig';
-  n?: string;
-  e?: string;
-  crv?: string;
-  x?: string;
-  y?: string;
-}
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 
 export interface Jwks {
   keys: PublicJwk[];

@@ -1,7 +1,6 @@
-import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
+import { LITE_AUTH_LOG_CATEGORY, type Logger } from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignedFetchError, SignRequestError } from './errors.js';
-import type { Logger } from './logger.js';
 import { rejectionReason } from './rejection-reason.js';
 
 export interface SignedFetchOptions {

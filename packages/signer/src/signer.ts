@@ -1,6 +1,7 @@
 import {
   DEFAULT_SIGNER_TTL_SECONDS,
   isStorableText,
+  type Logger,
   MAX_JTI_LENGTH,
   SIGNER_METRIC_NAMES,
   type SupportedAlgorithm,
@@ -8,8 +9,7 @@ import {
 } from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignerClosedError, SignerConfigError, SignRequestError } from './errors.js';
-import { createKmsKey, type KmsKeyOptions } from './kms.js';
-import { type Logger, stderrLogger } from './logger.js';
+import { createKmsKey, type KmsKeyOptions } from './kms/kms-signing-key.js';
 import { type SignerMetricsSink, type SignerTelemetry, signerTelemetry } from './metrics.js';
 import { createPemKey, resolveAlgorithm } from './pem-key.js';
 import { type MintedToken, type PrefetchOptions, PrefetchPool } from './prefetch-pool.js';
@@ -17,6 +17,7 @@ import type { Jwks } from './public-jwk.js';
 import { scopeClaim } from './scope.js';
 import { type SignedFetchOptions, signedFetch } from './signed-fetch.js';
 import type { SigningKey } from './signing-key.js';
+import { stderrLogger } from './stderr-logger.js';
 import { encodedHeader, payloadEncoder } from './token-encoding.js';
 import {
   requireFunction,

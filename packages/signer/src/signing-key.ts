@@ -1,5 +1,4 @@
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
-import type { PublicJwk } from './public-jwk.js';
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 
 /** One signing backend (PEM or Cloud KMS): turns a JWS signing input into a JOSE signature. */
 export interface SigningKey {

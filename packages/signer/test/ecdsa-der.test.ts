@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DerSignatureError, derToJoseP256 } from '../src/ecdsa-der.js';
+import { DerSignatureError, derToJoseP256 } from '../src/kms/ecdsa-der.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 

@@ -1,8 +1,8 @@
 import { ENV, FORBIDDEN_ENV } from '@hyper/s2s-contracts';
 import * as jose from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SIGNER_ENV, SignerConfigError, signerFromEnv } from '../src/index.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 import { decodeToken } from './helpers/tokens.js';
 import { AUDIENCE, EC_KEY, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
 
@@ -145,18 +145,14 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
 });
 
 describe('signerFromEnv with a KMS key version', () => {
-  let server: KmsTestServer;
-  beforeAll(async () => {
-    server = await startKmsTestServer();
-  });
-  afterAll(async () => server?.close());
+  const kms = useKmsTestServer({ resetFaults: false });
 
   it('signs through the given KMS client', async () => {
     const name = keyVersionName();
-    server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
     const signer = signerFromEnv({
       env: { ...pemEnv, [ENV.privateKeyPem]: undefined, [SIGNER_ENV.kmsKeyVersion]: name },
-      kmsClient: server.client(),
+      kmsClient: kms.client(),
     });
     const token = await signer.sign({ scope: signer.scopes.JOIN_TOKENS_ISSUE! });
     const { payload } = await jose.jwtVerify(token, jose.createLocalJWKSet(await signer.jwks()), {

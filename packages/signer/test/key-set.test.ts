@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLOCK_SKEW_SECONDS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createJwksHandler,
   createKeySet,
@@ -17,16 +17,13 @@ import {
   parseKeySetDocument,
   SignerConfigError,
 } from '../src/index.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { type KmsTestServer, keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 
-let kms: KmsTestServer;
+const kms = useKmsTestServer();
 let client: ReturnType<KmsTestServer['client']>;
-beforeAll(async () => {
-  kms = await startKmsTestServer();
+beforeAll(() => {
   client = kms.client();
 });
-afterAll(() => kms?.close());
-beforeEach(() => kms.resetFaults());
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -44,7 +41,7 @@ async function serveJwks(keySet: KeySet): Promise<() => Promise<Response>> {
 /** A new RSA key version in the KMS test server, published under `kid`. */
 function kmsVersion(kid: string, recheckSeconds = 60) {
   const name = keyVersionName();
-  const { publicKeyPem } = kms.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+  const { publicKeyPem } = kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
   const key = kmsPublishedKey({
     kid,
     keyVersionName: name,
@@ -85,12 +82,12 @@ describe('a published key set from KMS key versions', { timeout: 30_000 }, () =>
     const get = await serveJwks(
       createKeySet({ current: b.key, previous: [{ key: a.key, retireAt: Date.now() + 60_000 }] }),
     );
-    kms.setKeyState(a.name, 'DISABLED');
+    kms.server.setKeyState(a.name, 'DISABLED');
     expect(((await (await get()).json()) as { keys: PublicJwk[] }).keys.map((k) => k.kid)).toEqual([
       'lite-2026-11',
     ]);
-    kms.setKeyState(a.name, 'DESTROYED');
-    kms.setKeyState(b.name, 'DESTROY_SCHEDULED');
+    kms.server.setKeyState(a.name, 'DESTROYED');
+    kms.server.setKeyState(b.name, 'DESTROY_SCHEDULED');
     const res = await get();
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
@@ -101,7 +98,7 @@ describe('a published key set from KMS key versions', { timeout: 30_000 }, () =>
     const get = await serveJwks(createKeySet({ current: b.key, next: a.key }));
     expect((await get()).status).toBe(200);
     // Two attempts per RPC (maxRetries 1) for each of the two versions' first call.
-    kms.setFaults({ unavailableTimes: 4 });
+    kms.server.setFaults({ unavailableTimes: 4 });
     const res = await get();
     expect(res.status).toBe(503);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -124,19 +121,19 @@ describe('a published key set from KMS key versions', { timeout: 30_000 }, () =>
 
   it('refuses a public key whose CRC32C does not match (503)', async () => {
     const get = await serveJwks(createKeySet({ current: kmsVersion('lite-2026-11', 0).key }));
-    kms.setFaults({ wrongPemCrc: true });
+    kms.server.setFaults({ wrongPemCrc: true });
     expect((await get()).status).toBe(503);
   });
 
   it('serves many JWKS requests with a bounded number of KMS calls', async () => {
     const [a, b] = [kmsVersion('lite-2026-10'), kmsVersion('lite-2026-11')];
     const get = await serveJwks(createKeySet({ current: b.key, next: a.key }));
-    const before = kms.calls;
+    const before = kms.server.calls;
     const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await get()).status));
     expect(statuses.every((s) => s === 200)).toBe(true);
     // One GetCryptoKeyVersion and one GetPublicKey per version, shared by every request.
-    expect(kms.calls.getPublicKey - before.getPublicKey).toBe(2);
-    expect(kms.calls.getCryptoKeyVersion - before.getCryptoKeyVersion).toBe(2);
+    expect(kms.server.calls.getPublicKey - before.getPublicKey).toBe(2);
+    expect(kms.server.calls.getCryptoKeyVersion - before.getCryptoKeyVersion).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crc32c, KmsIntegrityError } from '../src/index.js';
-import { checkPublicKeyResponse, checkSignResponse, int64Value } from '../src/kms-integrity.js';
+import { checkPublicKeyResponse, checkSignResponse, int64Value } from '../src/kms/response-integrity.js';
 
 describe('Int64Value CRC fields arrive as strings or Longs', () => {
   it.each([

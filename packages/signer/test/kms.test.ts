@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import * as jose from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   createSigner,
   KmsError,
@@ -12,19 +12,11 @@ import {
   type Signer,
 } from '../src/index.js';
 import type { KmsTestAlgorithm } from '../src/testing/index.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 import { decodeToken } from './helpers/tokens.js';
 import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT, VECTOR_NOW_MS, vectorFile } from './helpers/vectors.js';
 
-let server: KmsTestServer;
-
-beforeAll(async () => {
-  server = await startKmsTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
-beforeEach(() => server.resetFaults());
+const kms = useKmsTestServer();
 
 const signers: Signer[] = [];
 afterAll(async () => {
@@ -42,13 +34,13 @@ function kmsSigner(
   } = {},
 ) {
   const name = keyVersionName();
-  const { publicKeyPem } = server.addKey(name, {
+  const { publicKeyPem } = kms.server.addKey(name, {
     algorithm,
     ...(options.privateKeyPem ? { privateKeyPem: options.privateKeyPem } : {}),
   });
   const signer = createSigner({
     key: {
-      kms: { keyVersionName: name, client: server.client(), retryBackoffMs: 5, ...options.kms },
+      kms: { keyVersionName: name, client: kms.client(), retryBackoffMs: 5, ...options.kms },
       kid: 'lite-2026-03',
       ...(options.alg ? { alg: options.alg } : {}),
     },
@@ -122,10 +114,10 @@ describe('KMS signing through the real @google-cloud/kms client', () => {
 
   it('fetches the public key once per signer, not per token', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256');
-    const before = server.calls;
+    const before = kms.server.calls;
     for (let i = 0; i < 5; i++) await sign(signer);
     await signer.jwks();
-    const after = server.calls;
+    const after = kms.server.calls;
     expect(after.getPublicKey - before.getPublicKey).toBe(1);
     expect(after.asymmetricSign - before.asymmetricSign).toBe(5);
   });
@@ -135,25 +127,25 @@ describe('KMS signing through the real @google-cloud/kms client', () => {
     ['an RSA key version for ES256', 'RSA_SIGN_PKCS1_2048_SHA256', 'ES256'],
   ] as const)('refuses %s before signing anything (KmsKeyMismatchError)', async (_name, algorithm, alg) => {
     const { signer } = kmsSigner(algorithm, { alg });
-    const before = server.calls.asymmetricSign;
+    const before = kms.server.calls.asymmetricSign;
     await expect(sign(signer)).rejects.toBeInstanceOf(KmsKeyMismatchError);
     await expect(signer.jwks()).rejects.toMatchObject({ code: 'ERR_S2S_KMS_KEY_MISMATCH' });
-    expect(server.calls.asymmetricSign).toBe(before);
+    expect(kms.server.calls.asymmetricSign).toBe(before);
   });
 
   it('surfaces an unknown key version as a KmsError with the gRPC code, without retrying', async () => {
     const signer = createSigner({
-      key: { kms: { keyVersionName: keyVersionName(), client: server.client() }, kid: 'lite-2026-03' },
+      key: { kms: { keyVersionName: keyVersionName(), client: kms.client() }, kid: 'lite-2026-03' },
       issuer: ISSUER,
       subject: SUBJECT,
       audience: AUDIENCE,
     });
     signers.push(signer);
-    const before = server.calls.getPublicKey;
+    const before = kms.server.calls.getPublicKey;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsError);
     expect(error).toMatchObject({ code: 'ERR_S2S_KMS_ERROR', grpcCode: 5 });
-    expect(server.calls.getPublicKey - before).toBe(1);
+    expect(kms.server.calls.getPublicKey - before).toBe(1);
   });
 });
 
@@ -167,37 +159,37 @@ describe('KMS data integrity: each fault switch is caught and no token is produc
     for (const algorithm of ['RSA_SIGN_PKCS1_2048_SHA256', 'EC_SIGN_P256_SHA256'] as const) {
       const { signer } = kmsSigner(algorithm, { alg: algorithm.startsWith('EC') ? 'ES256' : 'RS256' });
       await signer.jwks(); // public key fetched before the fault
-      server.setFaults(faults);
+      kms.server.setFaults(faults);
       const error = await sign(signer).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KmsIntegrityError);
       expect(error).toMatchObject({ code: 'ERR_S2S_KMS_INTEGRITY', check });
-      server.resetFaults();
+      kms.server.resetFaults();
       await expect(sign(signer)).resolves.toMatch(/^ey/);
     }
   });
 
   it('wrongPemCrc on GetPublicKey -> jwks() and sign() fail with KmsIntegrityError(pemCrc32c), then recover', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256');
-    server.setFaults({ wrongPemCrc: true });
+    kms.server.setFaults({ wrongPemCrc: true });
     await expect(signer.jwks()).rejects.toMatchObject({ code: 'ERR_S2S_KMS_INTEGRITY', check: 'pemCrc32c' });
-    const before = server.calls.asymmetricSign;
+    const before = kms.server.calls.asymmetricSign;
     await expect(sign(signer)).rejects.toMatchObject({ check: 'pemCrc32c' });
-    expect(server.calls.asymmetricSign).toBe(before);
-    server.resetFaults();
+    expect(kms.server.calls.asymmetricSign).toBe(before);
+    kms.server.resetFaults();
     // The failure is not cached: the next call fetches the key again and succeeds.
     await expect(signer.jwks()).resolves.toMatchObject({ keys: [{ kid: 'lite-2026-03' }] });
   });
 
   it('wrongName on GetPublicKey -> KmsIntegrityError(name)', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256');
-    server.setFaults({ wrongName: true });
+    kms.server.setFaults({ wrongName: true });
     await expect(signer.jwks()).rejects.toMatchObject({ check: 'name' });
   });
 
   it('integrity errors never carry the token or its signing input', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256', { jti: () => 'jti-that-must-not-leak' });
     await signer.jwks();
-    server.setFaults({ badSignature: true });
+    kms.server.setFaults({ badSignature: true });
     const error = (await sign(signer).catch((e: unknown) => e)) as Error;
     expect(`${error.message} ${error.stack}`).not.toMatch(/jti-that-must-not-leak|eyJ/);
   });
@@ -207,32 +199,32 @@ describe('KMS deadlines and bounded retries', () => {
   it('retries UNAVAILABLE and succeeds within maxRetries', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256', { kms: { maxRetries: 2 } });
     await signer.jwks();
-    server.setFaults({ unavailableTimes: 2 });
-    const before = server.calls.asymmetricSign;
+    kms.server.setFaults({ unavailableTimes: 2 });
+    const before = kms.server.calls.asymmetricSign;
     await expect(sign(signer)).resolves.toMatch(/^ey/);
-    expect(server.calls.asymmetricSign - before).toBe(3);
+    expect(kms.server.calls.asymmetricSign - before).toBe(3);
   });
 
   it('gives up after maxRetries + 1 attempts with KmsUnavailableError', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256', { kms: { maxRetries: 2 } });
     await signer.jwks();
-    server.setFaults({ unavailableTimes: 10 });
-    const before = server.calls.asymmetricSign;
+    kms.server.setFaults({ unavailableTimes: 10 });
+    const before = kms.server.calls.asymmetricSign;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsUnavailableError);
     expect(error).toMatchObject({ code: 'ERR_S2S_KMS_UNAVAILABLE', attempts: 3, grpcCode: 14 });
-    expect(server.calls.asymmetricSign - before).toBe(3);
+    expect(kms.server.calls.asymmetricSign - before).toBe(3);
   });
 
   it('does not retry RESOURCE_EXHAUSTED: one call, a typed error, then normal service', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256', { kms: { maxRetries: 2 } });
     await signer.jwks();
-    server.setFaults({ resourceExhaustedTimes: 1 });
-    const before = server.calls.asymmetricSign;
+    kms.server.setFaults({ resourceExhaustedTimes: 1 });
+    const before = kms.server.calls.asymmetricSign;
     const error = await sign(signer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KmsResourceExhaustedError);
     expect(error).toMatchObject({ code: 'ERR_S2S_KMS_RESOURCE_EXHAUSTED', grpcCode: 8 });
-    expect(server.calls.asymmetricSign - before).toBe(1);
+    expect(kms.server.calls.asymmetricSign - before).toBe(1);
     await expect(sign(signer)).resolves.toMatch(/^ey/);
   });
 
@@ -241,8 +233,8 @@ describe('KMS deadlines and bounded retries', () => {
       kms: { deadlineMs: 150, maxRetries: 2, retryBackoffMs: 10 },
     });
     await signer.jwks();
-    server.setFaults({ latencyMs: 2000 });
-    const before = server.calls.asymmetricSign;
+    kms.server.setFaults({ latencyMs: 2000 });
+    const before = kms.server.calls.asymmetricSign;
     const started = performance.now();
     const error = await sign(signer).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
@@ -250,14 +242,14 @@ describe('KMS deadlines and bounded retries', () => {
     // test's own timeout bounds the total. Only the lower bound is timed: load can only lengthen it.
     expect(error).toBeInstanceOf(KmsUnavailableError);
     expect(error).toMatchObject({ attempts: 3, grpcCode: 4 });
-    expect(server.calls.asymmetricSign - before).toBe(3);
+    expect(kms.server.calls.asymmetricSign - before).toBe(3);
     expect(elapsed).toBeGreaterThanOrEqual(3 * 150 - 20);
   });
 
   it('answers within the deadline when KMS is slow but not too slow', async () => {
     const { signer } = kmsSigner('RSA_SIGN_PKCS1_2048_SHA256', { kms: { deadlineMs: 500 } });
     await signer.jwks();
-    server.setFaults({ latencyMs: 100 });
+    kms.server.setFaults({ latencyMs: 100 });
     await expect(sign(signer)).resolves.toMatch(/^ey/);
   });
 });

@@ -6,11 +6,11 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createSigner, type Signer, SignerConfigError, type SignerMetricsSink } from '../src/index.js';
 import { otelMetrics } from '../src/otel.js';
 import { prometheusMetrics } from '../src/prometheus.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
 
 const S = SIGNER_METRIC_NAMES;
@@ -34,16 +34,11 @@ function recorder(): Recorded {
   };
 }
 
-let server: KmsTestServer;
+const kms = useKmsTestServer();
 const signers: Signer[] = [];
-beforeAll(async () => {
-  server = await startKmsTestServer();
-});
 afterAll(async () => {
   await Promise.all(signers.map((s) => s.close()));
-  await server?.close();
 });
-beforeEach(() => server.resetFaults());
 
 const base = { issuer: ISSUER, subject: SUBJECT, audience: AUDIENCE, logger: { info() {}, warn() {} } };
 const pemSigner = (metrics: SignerMetricsSink) =>
@@ -51,10 +46,10 @@ const pemSigner = (metrics: SignerMetricsSink) =>
 
 function kmsSigner(metrics: SignerMetricsSink, extra: Record<string, unknown> = {}) {
   const name = keyVersionName();
-  server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+  kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
   const signer = createSigner({
     ...base,
-    key: { kms: { keyVersionName: name, client: server.client(), retryBackoffMs: 0 }, kid: 'lite-2026-03' },
+    key: { kms: { keyVersionName: name, client: kms.client(), retryBackoffMs: 0 }, kid: 'lite-2026-03' },
     metrics,
     ...extra,
   });
@@ -81,9 +76,9 @@ describe('signer metrics', () => {
     const r = recorder();
     const signer = kmsSigner(r.metrics);
     await signer.sign({ scope: 'spaces:create' });
-    server.setFaults({ unavailableTimes: 1 });
+    kms.server.setFaults({ unavailableTimes: 1 });
     await signer.sign({ scope: 'spaces:create' });
-    server.setFaults({ resourceExhaustedTimes: 1 });
+    kms.server.setFaults({ resourceExhaustedTimes: 1 });
     await expect(signer.sign({ scope: 'spaces:create' })).rejects.toThrow();
     expect(summary(r)).toEqual([
       { name: S.kmsCallDuration, labels: { method: 'GetPublicKey', outcome: 'ok' } },
@@ -101,7 +96,7 @@ describe('signer metrics', () => {
     const r = recorder();
     const signer = kmsSigner(r.metrics, { prefetch: { size: 2, maxAgeSeconds: 30 } });
     await signer.sign({ scope: 'spaces:create' });
-    for (let i = 0; i < 200 && server.calls.asymmetricSign < 3; i++)
+    for (let i = 0; i < 200 && kms.server.calls.asymmetricSign < 3; i++)
       await new Promise((ok) => setTimeout(ok, 10));
     await new Promise((ok) => setTimeout(ok, 50));
     await signer.sign({ scope: 'spaces:create' });

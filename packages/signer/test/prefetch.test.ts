@@ -1,35 +1,29 @@
 import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createSigner, type PrefetchOptions, type Signer, SignerClosedError } from '../src/index.js';
 import { captureLogger } from './helpers/capture-logger.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
+import { keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 import { decodeToken } from './helpers/tokens.js';
 import { AUDIENCE, ISSUER, SUBJECT } from './helpers/vectors.js';
 import { until } from './helpers/wait.js';
 
-let server: KmsTestServer;
+const kms = useKmsTestServer();
 const signers: Signer[] = [];
-
-beforeAll(async () => {
-  server = await startKmsTestServer();
-});
 afterAll(async () => {
   await Promise.all(signers.map((s) => s.close()));
-  await server?.close();
 });
-beforeEach(() => server.resetFaults());
 
 const TTL = 60;
 
 function poolSigner(prefetch: PrefetchOptions, now?: () => number, deadlineMs?: number) {
   const name = keyVersionName();
-  server.addKey(name, { algorithm: 'EC_SIGN_P256_SHA256' });
+  kms.server.addKey(name, { algorithm: 'EC_SIGN_P256_SHA256' });
   const log = captureLogger();
   const signer = createSigner({
     key: {
       kms: {
         keyVersionName: name,
-        client: server.client(),
+        client: kms.client(),
         maxRetries: 0,
         ...(deadlineMs ? { deadlineMs } : {}),
       },
@@ -49,7 +43,7 @@ function poolSigner(prefetch: PrefetchOptions, now?: () => number, deadlineMs?: 
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const signCalls = () => server.calls.asymmetricSign;
+const signCalls = () => kms.server.calls.asymmetricSign;
 
 /** Waits until no AsymmetricSign has arrived for `quietMs` (background refills finished). */
 async function quiet(quietMs = 150): Promise<void> {
@@ -69,7 +63,7 @@ describe('KMS pre-signed pool', () => {
     const size = 4;
     const { signer } = poolSigner({ size, maxAgeSeconds: 30 });
     await signer.jwks();
-    server.setFaults({ latencyMs: 5 });
+    kms.server.setFaults({ latencyMs: 5 });
     const before = signCalls();
     const tokens: string[] = [];
     for (let i = 0; i < 60; i++) tokens.push(await signer.sign({ scope: 'spaces:create' }));
@@ -89,13 +83,13 @@ describe('KMS pre-signed pool', () => {
     const size = 3;
     const { signer } = poolSigner({ size, maxAgeSeconds: 30 });
     await signer.jwks();
-    server.setFaults({ latencyMs: 50 });
+    kms.server.setFaults({ latencyMs: 50 });
     const before = signCalls();
     await signer.sign({ scope: 'spaces:create' }); // cold: signed directly, refill of `size` starts
     await until(() => signCalls() - before === 1 + size, 'the background refill');
     await quiet();
     // KMS now refuses every call (maxRetries 0): only tokens already in the pool can be served.
-    server.setFaults({ unavailableTimes: 1_000_000 });
+    kms.server.setFaults({ unavailableTimes: 1_000_000 });
     const pooled = [];
     for (let i = 0; i < size; i++) pooled.push(await signer.sign({ scope: 'spaces:create' }));
     expect(new Set(pooled).size).toBe(size);
@@ -147,7 +141,7 @@ describe('KMS pre-signed pool', () => {
     const { signer, log } = poolSigner({ size, maxAgeSeconds: 30 });
     await signer.sign({ scope: 'spaces:create' });
     await quiet();
-    server.setFaults({ unavailableTimes: 1_000 });
+    kms.server.setFaults({ unavailableTimes: 1_000 });
     const tokens = [];
     for (let i = 0; i < size; i++) tokens.push(await signer.sign({ scope: 'spaces:create' }));
     expect(new Set(tokens).size).toBe(size);
@@ -162,7 +156,7 @@ describe('KMS pre-signed pool', () => {
       code: 'ERR_S2S_KMS_UNAVAILABLE',
       scope: 'spaces:create',
     });
-    server.resetFaults();
+    kms.server.resetFaults();
   });
 
   it('KMS slower than maxAgeSeconds: every waiting caller settles and KMS calls stay ≤ callers + size', async () => {
@@ -172,7 +166,7 @@ describe('KMS pre-signed pool', () => {
     // deadlineMs above the latency: the KMS deadline policy lets these slow calls succeed.
     const { signer } = poolSigner({ size, maxAgeSeconds: 1 }, undefined, 5000);
     await signer.jwks();
-    server.setFaults({ latencyMs });
+    kms.server.setFaults({ latencyMs });
     const before = signCalls();
     let settled = 0;
     const calls = Array.from({ length: callers }, () =>
@@ -187,7 +181,7 @@ describe('KMS pre-signed pool', () => {
     // A refill that can never deliver a fresh-enough token must not keep re-signing.
     await sleep(2 * latencyMs);
     expect(signCalls() - before).toBeLessThanOrEqual(callers + size);
-    server.resetFaults();
+    kms.server.resetFaults();
   }, 20_000);
 
   it('close() discards pooled tokens and refuses further signing', async () => {

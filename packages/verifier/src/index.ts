@@ -1,3 +1,5 @@
+/** The logger shape is shared with the signer; re-exported so `import { type Logger }` keeps working. */
+export type { Logger } from '@hyper/s2s-contracts';
 export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
 export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
@@ -33,7 +35,6 @@ export {
   type AuthMetricName,
   JWKS_FETCH_OUTCOMES,
   type JwksFetchOutcome,
-  type Logger,
   type MetricsSink,
   UNAVAILABLE_METRIC_NAME,
 } from './observe.js';

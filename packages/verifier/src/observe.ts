@@ -1,3 +1,4 @@
+import type { Logger } from '@hyper/s2s-contracts';
 import {
   METRIC_NAMES,
   type MetricName,
@@ -49,12 +50,6 @@ export interface MetricsSink {
   observe?(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void;
   /** Optional: one call per purge run (startPurger's `metrics`), with the rows it deleted. */
   purge?(result: PurgeResult, deleted: number): void;
-}
-
-/** pino-shaped structured logger. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
 }
 
 const METRIC_FOR_STATUS: Readonly<Record<200 | 401 | 403 | 503, AuthMetricName>> = {

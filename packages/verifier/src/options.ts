@@ -1,3 +1,4 @@
+import type { Logger } from '@hyper/s2s-contracts';
 import {
   CLOCK_SKEW_SECONDS,
   checkInteger,
@@ -13,7 +14,7 @@ import {
 } from '@hyper/s2s-contracts';
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
-import type { Logger, MetricsSink } from './observe.js';
+import type { MetricsSink } from './observe.js';
 import { DEFAULT_REPLAY_TIMEOUT_MS } from './replay/defaults.js';
 import type { ReplayStore } from './replay/store.js';
 

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { KID_PATTERN } from '@hyper/s2s-contracts';
-import { algorithmOfKey } from '../key-algorithm.js';
+import { algorithmOfKey } from '../key-object-algorithm.js';
 import { toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { writeFileAtomic } from './atomic-write.js';

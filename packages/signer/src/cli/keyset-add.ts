@@ -1,5 +1,5 @@
-import { algorithmOfKey } from '../key-algorithm.js';
-import { checkJwk } from '../keyset-check.js';
+import { algorithmOfKey } from '../key-object-algorithm.js';
+import { checkJwk } from '../keyset-policy.js';
 import { toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs } from './args.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';

@@ -1,4 +1,4 @@
-import { checkJwk } from '../keyset-check.js';
+import { checkJwk } from '../keyset-policy.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, EXIT_OK } from './io.js';
 import { KEYSET_SOURCE_HELP, loadKeyset } from './keyset-document.js';

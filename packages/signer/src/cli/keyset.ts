@@ -1,6 +1,6 @@
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE } from './io.js';
 import { keysetAdd } from './keyset-add.js';
-import { keysetCheck } from './keyset-check.js';
+import { keysetCheck } from './keyset-check-command.js';
 import { KEYSET_SOURCE_HELP } from './keyset-document.js';
 import { keysetList } from './keyset-list.js';
 import { keysetRemove } from './keyset-remove.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { PublicJwk } from '@hyper/s2s-contracts';
 import { SignerError } from '../errors.js';
 import type { KeySet } from '../key-set.js';
 import {
@@ -10,7 +11,6 @@ import {
   keySetToDocument,
   parseKeySetDocument,
 } from '../key-set-document.js';
-import type { PublicJwk } from '../public-jwk.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import type * as GrpcJs from '@grpc/grpc-js';
-import { crc32c } from '../crc32c.js';
+import { crc32c } from '../kms/crc32c.js';
 import {
   type InjectedError,
   type KmsFaults,

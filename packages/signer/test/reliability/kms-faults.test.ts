@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as jose from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   createSigner,
   KmsError,
@@ -11,7 +11,7 @@ import {
   SignerError,
 } from '../../src/index.js';
 import type { KmsFaults, KmsTestAlgorithm } from '../../src/testing/index.js';
-import { type KmsTestServer, keyVersionName, startKmsTestServer } from '../helpers/kms-server.js';
+import { keyVersionName, useKmsTestServer } from '../helpers/kms-server.js';
 import { decodeToken } from '../helpers/tokens.js';
 import { AUDIENCE, ISSUER, SUBJECT } from '../helpers/vectors.js';
 
@@ -98,14 +98,11 @@ const PHASES: readonly Phase[] = [
   { name: 'healthy again', faults: {}, ms: 300, allowed: ['ok'], required: ['ok'] },
 ];
 
-let server: KmsTestServer;
+// The test resets faults itself between phases; the server is shared by the whole file.
+const kms = useKmsTestServer({ resetFaults: false });
 const signers: Signer[] = [];
-beforeAll(async () => {
-  server = await startKmsTestServer();
-});
 afterAll(async () => {
   await Promise.all(signers.map((signer) => signer.close()));
-  await server?.close();
 });
 
 function kmsSigner(name: string, alg: 'RS256' | 'ES256', prefetch?: PrefetchOptions) {
@@ -113,7 +110,7 @@ function kmsSigner(name: string, alg: 'RS256' | 'ES256', prefetch?: PrefetchOpti
     key: {
       kms: {
         keyVersionName: name,
-        client: server.client(),
+        client: kms.client(),
         deadlineMs: DEADLINE_MS,
         maxRetries: MAX_RETRIES,
         retryBackoffMs: BACKOFF_MS,
@@ -165,8 +162,8 @@ async function chaos(signer: Signer, freshSigner: () => Signer) {
     }
   });
   for (const phase of PHASES) {
-    server.resetFaults();
-    server.setFaults(phase.faults);
+    kms.server.resetFaults();
+    kms.server.setFaults(phase.faults);
     boundaries.push(performance.now());
     // A signer starting now must first fetch its public key, through the same fault.
     const started = performance.now();
@@ -182,7 +179,7 @@ async function chaos(signer: Signer, freshSigner: () => Signer) {
   boundaries.push(performance.now());
   stopped = true;
   await Promise.all(callers);
-  server.resetFaults();
+  kms.server.resetFaults();
   return { calls, freshCalls, boundaries };
 }
 
@@ -209,10 +206,10 @@ describe.each([
   (algorithm, alg) => {
     it('fails fast with typed errors inside the deadline and emits only tokens whose signature it checked', async () => {
       const name = keyVersionName();
-      server.addKey(name, { algorithm });
+      kms.server.addKey(name, { algorithm });
       const signer = kmsSigner(name, alg);
       await signer.jwks(); // the public key is fetched before the faults begin
-      const callsBefore = server.calls;
+      const callsBefore = kms.server.calls;
       const { calls, freshCalls, boundaries } = await chaos(signer, () => kmsSigner(name, alg));
 
       const report: Record<string, Record<string, number>> = {};
@@ -231,8 +228,8 @@ describe.each([
         emitted: emitted.length,
         failed: calls.length - emitted.length,
         rpcs: {
-          asymmetricSign: server.calls.asymmetricSign - callsBefore.asymmetricSign,
-          getPublicKey: server.calls.getPublicKey - callsBefore.getPublicKey,
+          asymmetricSign: kms.server.calls.asymmetricSign - callsBefore.asymmetricSign,
+          getPublicKey: kms.server.calls.getPublicKey - callsBefore.getPublicKey,
         },
         slowestMs: Math.round(slowest),
         phases: report,
@@ -262,7 +259,7 @@ describe.each([
 
     it('with a pre-signed pool: serves each token once, only tokens that verify, and fails typed when empty', async () => {
       const name = keyVersionName();
-      server.addKey(name, { algorithm });
+      kms.server.addKey(name, { algorithm });
       const signer = kmsSigner(name, alg, { size: 16, maxAgeSeconds: 30 });
       await signer.jwks();
       const { calls } = await chaos(signer, () => kmsSigner(name, alg));
@@ -284,16 +281,16 @@ describe.each([
 describe('typed KMS errors carry no token material', () => {
   it('an integrity failure under load names the check, never the signing input', async () => {
     const name = keyVersionName();
-    server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
     const signer = kmsSigner(name, 'RS256');
     await signer.jwks();
-    server.setFaults({ badSignature: true });
+    kms.server.setFaults({ badSignature: true });
     const errors = await Promise.all(
       Array.from({ length: 50 }, () =>
         signer.sign({ scope: 'spaces:create' }).catch((error: unknown) => error),
       ),
     );
-    server.resetFaults();
+    kms.server.resetFaults();
     for (const error of errors) {
       expect(error).toBeInstanceOf(KmsError);
       expect(`${(error as Error).message} ${(error as Error).stack}`).not.toMatch(/eyJ/);

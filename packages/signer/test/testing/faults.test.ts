@@ -1,7 +1,7 @@
 import { verify } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/crc32c.js';
+import { crc32c } from '../../src/kms/crc32c.js';
 import { type KmsTestServer, startKmsTestServer } from '../../src/testing/index.js';
 import { ALGORITHMS, grpcCode, keyVersion, sha256 } from './fixtures.js';
 

@@ -2,8 +2,8 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { createServer } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/crc32c.js';
 import { SignerError } from '../../src/errors.js';
+import { crc32c } from '../../src/kms/crc32c.js';
 import { type KmsTestServer, KmsTestServerError, startKmsTestServer } from '../../src/testing/index.js';
 import { ALGORITHMS, grpcCode, keyVersion, sha256 } from './fixtures.js';
 

@@ -1,4 +1,4 @@
-import { REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
+import { type Logger, REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
 import type { PurgeResult } from '../metrics.js';
 import type { MetricsSink } from '../observe.js';
 import { positiveInteger } from './options.js';
@@ -24,11 +24,8 @@ export interface PurgeSource {
   runPurge?(options?: PurgeRunOptions): Promise<PurgeOutcome>;
 }
 
-/** pino-shaped, the same shape as the verifier's Logger. */
-export interface PurgerLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** @deprecated The purger takes the shared `Logger`; this alias keeps existing imports compiling. */
+export type PurgerLogger = Logger;
 
 export interface PurgerOptions {
   /** Default REPLAY_PURGE_INTERVAL_MS (contract: every 5 minutes). */
@@ -36,7 +33,7 @@ export interface PurgerOptions {
   /** Also purge once right away instead of waiting a full interval. Default false. */
   readonly immediate?: boolean;
   /** Failures are reported here (warn) and never thrown out of the timer; purges that deleted rows at info. */
-  readonly logger?: PurgerLogger;
+  readonly logger?: Logger;
   /** Called after every completed run (metrics, tests). */
   readonly onPurge?: (outcome: PurgeOutcome) => void;
   /** s2s_replay_purge_runs_total {result} and s2s_replay_purged_rows_total: pass the verifier's sink. */

@@ -1,10 +1,5 @@
-import type {
-  AuthMetricLabels,
-  AuthMetricName,
-  JwksFetchOutcome,
-  Logger,
-  MetricsSink,
-} from '../../src/observe.js';
+import type { Logger } from '@hyper/s2s-contracts';
+import type { AuthMetricLabels, AuthMetricName, JwksFetchOutcome, MetricsSink } from '../../src/observe.js';
 
 export interface LogLine {
   readonly level: 'info' | 'warn';

@@ -1,4 +1,4 @@
-import { checkKeyset } from '../keyset-check.js';
+import { checkKeyset } from '../keyset-policy.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK } from './io.js';
 import { KEYSET_SOURCE_HELP, loadKeyset } from './keyset-document.js';

@@ -1,6 +1,9 @@
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
-import { KmsError, KmsIntegrityError, SignerConfigError } from './errors.js';
-import type { PublishableKey } from './key-set.js';
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { KmsError, KmsIntegrityError, SignerConfigError } from '../errors.js';
+import type { PublishableKey } from '../key-set.js';
+import { requireInteger, requireKid } from '../validate.js';
+import { callKms, GRPC_STATUS } from './call-with-retry.js';
+import type { KmsClient } from './client-types.js';
 import {
   importDefaultClient,
   KEY_VERSION_NAME,
@@ -8,11 +11,7 @@ import {
   readKmsPublicKey,
   validateClient,
   validatePolicy,
-} from './kms.js';
-import { callKms, GRPC_STATUS } from './kms-call.js';
-import type { KmsClient } from './kms-client.js';
-import type { PublicJwk } from './public-jwk.js';
-import { requireInteger, requireKid } from './validate.js';
+} from './kms-signing-key.js';
 
 export interface KmsPublishedKeyOptions extends KmsKeyOptions {
   /** The kid this key version is published under (`lite-YYYY-MM`): the explicit kid <-> version mapping. */

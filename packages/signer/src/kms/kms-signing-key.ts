@@ -1,18 +1,18 @@
 import { createHash, createPublicKey, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { KmsIntegrityError, KmsKeyMismatchError, SignerConfigError } from '../errors.js';
+import { algorithmOfKey } from '../key-object-algorithm.js';
+import type { KmsCallObserver } from '../metrics.js';
+import { toPublicJwk } from '../public-jwk.js';
+import type { SigningKey } from '../signing-key.js';
+import { requireInteger } from '../validate.js';
+import { callKms, DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './call-with-retry.js';
+import type { KmsClient } from './client-types.js';
 import { crc32c } from './crc32c.js';
 import { DerSignatureError, derToJoseP256 } from './ecdsa-der.js';
-import { KmsIntegrityError, KmsKeyMismatchError, SignerConfigError } from './errors.js';
-import { algorithmOfKey } from './key-algorithm.js';
-import { kmsAlgorithmName, kmsAlgorithmSigns } from './kms-algorithm.js';
-import { callKms, DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './kms-call.js';
-import type { KmsClient } from './kms-client.js';
-import { checkPublicKeyResponse, checkSignResponse } from './kms-integrity.js';
-import type { KmsCallObserver } from './metrics.js';
-import { type PublicJwk, toPublicJwk } from './public-jwk.js';
-import type { SigningKey } from './signing-key.js';
-import { requireInteger } from './validate.js';
+import { kmsAlgorithmName, kmsAlgorithmSigns } from './key-version-algorithm.js';
+import { checkPublicKeyResponse, checkSignResponse } from './response-integrity.js';
 
 export interface KmsKeyOptions {
   /** projects/…/locations/…/keyRings/…/cryptoKeys/…/cryptoKeyVersions/… */

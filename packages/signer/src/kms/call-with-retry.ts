@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KmsError, KmsResourceExhaustedError, KmsUnavailableError } from './errors.js';
-import type { KmsCallOptions } from './kms-client.js';
-import type { KmsCallObserver } from './metrics.js';
+import { KmsError, KmsResourceExhaustedError, KmsUnavailableError } from '../errors.js';
+import type { KmsCallObserver } from '../metrics.js';
+import type { KmsCallOptions } from './client-types.js';
 
 /** gRPC canonical status codes (grpc/status.proto) the retry policy distinguishes. */
 export const GRPC_STATUS = {

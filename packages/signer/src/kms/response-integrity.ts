@@ -1,6 +1,6 @@
+import { KmsIntegrityError } from '../errors.js';
+import type { KmsAsymmetricSignResponse, KmsInt64Value, KmsPublicKey } from './client-types.js';
 import { crc32c } from './crc32c.js';
-import { KmsIntegrityError } from './errors.js';
-import type { KmsAsymmetricSignResponse, KmsInt64Value, KmsPublicKey } from './kms-client.js';
 
 const UINT32_DIGITS = /^\d{1,10}$/;
 

@@ -1,8 +1,4 @@
-/** pino-shaped: pass a pino (child) logger, or anything with these two methods. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+import type { Logger } from '@hyper/s2s-contracts';
 
 /** Default: one JSON line per event on stderr, so auth rejections are never silently dropped. */
 export const stderrLogger: Logger = {
