@@ -1,4 +1,4 @@
-export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
+export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './verify-options.js';
 export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
 export {

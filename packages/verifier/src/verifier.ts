@@ -6,7 +6,7 @@ import {
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
-import { type CallContext, callContext, type VerifyOptions } from './call.js';
+import { type CallContext, callContext, type VerifyOptions } from './verify-options.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
 import { Deadline, withDeadline } from './deadline.js';

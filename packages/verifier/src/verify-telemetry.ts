@@ -1,5 +1,5 @@
 import { MAX_KID_LENGTH, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
-import type { CallContext } from './call.js';
+import type { CallContext } from './verify-options.js';
 import type { DecodedToken } from './compact.js';
 import { type VerifyEvent, verifyChannel } from './diagnostics.js';
 import { STATUS_LABEL } from './metrics.js';

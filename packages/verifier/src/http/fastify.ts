@@ -6,7 +6,7 @@ import type {
   onRequestHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { callContext, type VerifyOptions } from '../call.js';
+import { callContext, type VerifyOptions } from '../verify-options.js';
 import { VerifierUsageError } from '../errors.js';
 import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';

@@ -1,4 +1,4 @@
-import type { VerifyOptions } from '../call.js';
+import type { VerifyOptions } from '../verify-options.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
 import { bearerCredential } from './authorization.js';

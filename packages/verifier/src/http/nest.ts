@@ -12,7 +12,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { callContext } from '../call.js';
+import { callContext } from '../verify-options.js';
 import { VerifierUsageError } from '../errors.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { VerifyOptions } from '../call.js';
-import { callContext } from '../call.js';
+import type { VerifyOptions } from '../verify-options.js';
+import { callContext } from '../verify-options.js';
 import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
 import { bearerCredentialFrom } from './authorization.js';
