@@ -1,4 +1,3 @@
-export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './verify-options.js';
 export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
 export {
@@ -7,6 +6,7 @@ export {
   type VerifierErrorCode,
   VerifierUsageError,
 } from './errors.js';
+export type { AdapterOptions } from './http/adapter-options.js';
 export { bearerCredential } from './http/authorization.js';
 export {
   DEFAULT_RETRY_AFTER_SECONDS,
@@ -16,11 +16,10 @@ export {
 } from './http/challenge.js';
 export {
   authenticateRequest,
-  type FetchAuthOptions,
   type FetchAuthOutcome,
   rejectionResponse,
 } from './http/fetch.js';
-export { type MiddlewareOptions, type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
+export { type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
 export { MAX_JWKS_BYTES } from './keys/remote.js';
 export {
   PURGE_RESULTS,
@@ -85,3 +84,4 @@ export {
   type WarmupOptions,
   type WarmupReport,
 } from './verifier.js';
+export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './verify-options.js';

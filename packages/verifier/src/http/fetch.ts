@@ -1,13 +1,8 @@
-import type { VerifyOptions } from '../verify-options.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
+import type { AdapterOptions } from './adapter-options.js';
 import { bearerCredential } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
-
-export interface FetchAuthOptions extends VerifyOptions {
-  /** Retry-After on 503, in seconds; default 1. */
-  retryAfterSeconds?: number;
-}
 
 export type FetchAuthOutcome =
   | { readonly ok: true; readonly result: VerifySuccess }
@@ -56,7 +51,7 @@ export function rejectionResponse(result: VerifyFailure, options: RejectionOptio
 export async function authenticateRequest(
   verifier: Verifier,
   request: Request,
-  options: FetchAuthOptions,
+  options: AdapterOptions,
 ): Promise<FetchAuthOutcome> {
   checkRetryAfter(options.retryAfterSeconds);
   const result = await verifier.verify(bearerCredential(request.headers.get('authorization')), {
