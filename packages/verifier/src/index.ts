@@ -72,7 +72,6 @@ export {
   type ReplayStore,
   ReplayStoreError,
   type ReplayStoreErrorCode,
-  type StartPurgerOptions,
   startPurger,
 } from './replay/index.js';
 export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';

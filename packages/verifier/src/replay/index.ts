@@ -14,5 +14,5 @@ export type {
   PurgeSource,
   ReplayPurger,
 } from './purge-schedule.js';
-export { type StartPurgerOptions, startPurger } from './purger.js';
+export { startPurger } from './purger.js';
 export type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';

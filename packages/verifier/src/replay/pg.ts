@@ -20,13 +20,7 @@ import {
   PARTITION_LEAD_SECONDS,
   REMEMBER_PARTITIONED_SQL,
 } from './partitioned-sql.js';
-import {
-  type PurgeOutcome,
-  type PurgeRunOptions,
-  type PurgerOptions,
-  type ReplayPurger,
-  schedulePurges,
-} from './purge-schedule.js';
+import type { PurgeOutcome, PurgeRunOptions } from './purge-schedule.js';
 import { HEALTH_SQL, PURGE_BATCH_SQL, REMEMBER_SQL } from './statements.js';
 import type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';
 
@@ -58,8 +52,6 @@ export interface PgReplayStore extends ReplayStore {
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
-  /** `startPurger(this, options)`. */
-  startPurger(options?: PurgerOptions): ReplayPurger;
 }
 
 /**
@@ -71,13 +63,13 @@ export interface PgReplayStore extends ReplayStore {
  *
  * @example
  * ```ts
- * import { createVerifier, migrate, pgReplayStore } from '@hyper/s2s-verifier';
+ * import { createVerifier, migrate, pgReplayStore, startPurger } from '@hyper/s2s-verifier';
  * import pg from 'pg';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * await migrate(pool);
  * const replayStore = pgReplayStore({ db: pool });
- * const purger = replayStore.startPurger(); // every 5 minutes, one replica at a time
+ * const purger = startPurger(replayStore); // every 5 minutes, one replica at a time
  * const verifier = createVerifier({
  *   keys: { jwksUrl: 'https://lite.example/.well-known/jwks.json' },
  *   audience: 'hyper-core',
@@ -262,9 +254,6 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     },
     async check(call?: ReplayCallOptions) {
       await statement(HEALTH_SQL, [], callTimeout(call));
-    },
-    startPurger(purgerOptions?: PurgerOptions) {
-      return schedulePurges(store, purgerOptions);
     },
   };
   return store;

@@ -135,9 +135,11 @@ describe('startPurger', () => {
     expect(outcomes.length).toBe(runs);
   });
 
-  it('purges through a bare database handle too, with the store options it is given', async () => {
+  it("purges in batches of the store's purgeBatchSize", async () => {
     await seed(12, 3);
-    const purger = startPurger(database.pool(), { intervalMs: 60_000, store: { purgeBatchSize: 5 } });
+    const purger = startPurger(pgReplayStore({ db: database.pool(), purgeBatchSize: 5 }), {
+      intervalMs: 60_000,
+    });
     try {
       expect(await purger.runNow()).toEqual({ deleted: 12, batches: 3, lockBusy: false });
     } finally {
