@@ -1,10 +1,9 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { DEFAULT_MEMORY_MAX_ENTRIES } from './defaults.js';
-import { type NormalizedEntry, normalizeEntry } from './entry.js';
 import { ReplayStoreError } from './errors.js';
-import { clockOption, positiveInteger, readClock } from './options.js';
-import type { PurgeOutcome, PurgeRunOptions } from './purge-schedule.js';
+import { clockOption, DEFAULT_MEMORY_MAX_ENTRIES, positiveInteger, readClock } from './options.js';
+import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import type { ReplayEntry, ReplayStore } from './store.js';
+import { type NormalizedEntry, normalizeEntry } from './store.js';
 
 export interface MemoryReplayStoreOptions {
   /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */

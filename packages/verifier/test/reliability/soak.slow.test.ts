@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { REPLAY_RETENTION_SECONDS, type Reason } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryReplayStore } from '../../src/replay/memory.js';
-import { startPurger } from '../../src/replay/purger.js';
+import { startPurger } from '../../src/replay/purge.js';
 import { createVerifier } from '../../src/verifier.js';
 import { file, staticKeys, VECTOR_ROUTE } from '../harness/vectors.js';
 import { type Child, startChild } from './support/child-process.js';

@@ -1,11 +1,10 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
-import { PURGE_LOCK_KEY } from '../../src/replay/lock-keys.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
-import { startPurger } from '../../src/replay/purger.js';
+import type { PurgeOutcome } from '../../src/replay/purge.js';
+import { startPurger } from '../../src/replay/purge.js';
+import { PURGE_LOCK_KEY, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const database = useReplayDatabase();

@@ -5,8 +5,8 @@ import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
-import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
-import { startPurger } from '../../src/replay/purger.js';
+import type { PurgeOutcome } from '../../src/replay/purge.js';
+import { startPurger } from '../../src/replay/purge.js';
 
 const EXP = 1_900_000_000;
 
