@@ -13,7 +13,8 @@ export type FetchAuthOutcome =
  *
  * @example
  * ```ts
- * import { rejectionResponse, type Verifier } from '@hyper/s2s-verifier';
+ * import type { Verifier } from '@hyper/s2s-verifier';
+ * import { rejectionResponse } from '@hyper/s2s-verifier/http';
  *
  * export async function guard(verifier: Verifier, token: string): Promise<Response | undefined> {
  *   const result = await verifier.verify(token, { scope: 'spaces:create', path: '/integrations/spaces' });
