@@ -51,6 +51,8 @@ try {
 import { generateKeyPairSync } from 'node:crypto';
 import { createSigner } from '@hyper/s2s-signer';
 import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { rejectionBody } from '@hyper/s2s-verifier/http';
+import { REPLAY_MIGRATION_SQL } from '@hyper/s2s-verifier/replay';
 import { KNOWN_SCOPES } from '@hyper/s2s-contracts';
 import vectors from '@hyper/s2s-contracts/vectors.json' with { type: 'json' };
 
@@ -61,7 +63,9 @@ const verifier = createVerifier({ keys: { jwks: await signer.jwks() }, audience:
 const token = await signer.sign({ scope: KNOWN_SCOPES[0] });
 const first = await verifier.verify(token, { scope: KNOWN_SCOPES[0], path: '/integrations/spaces' });
 const again = await verifier.verify(token, { scope: KNOWN_SCOPES[0], path: '/integrations/spaces' });
-if (!first.ok || again.reason !== 'replayed_token' || vectors.vectors.length < 40) {
+// The ./http and ./replay subpaths resolve from the tarballs and carry the helpers moved off the root.
+const body = JSON.parse(rejectionBody(again));
+if (!first.ok || again.reason !== 'replayed_token' || vectors.vectors.length < 40 || body.reason !== 'replayed_token' || !REPLAY_MIGRATION_SQL.includes('CREATE TABLE')) {
   console.error('consumer check failed', first.reason, again.reason);
   process.exit(1);
 }

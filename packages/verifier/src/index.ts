@@ -1,6 +1,5 @@
 /** The logger shape is shared with the signer; re-exported so `import { type Logger }` keeps working. */
 export type { Logger } from '@hyper/s2s-contracts';
-export { MAX_PATH_LABEL_LENGTH, type VerifyOptions } from './call.js';
 export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
 export {
@@ -9,21 +8,9 @@ export {
   type VerifierErrorCode,
   VerifierUsageError,
 } from './errors.js';
-export { bearerCredential } from './http/authorization.js';
-export {
-  DEFAULT_RETRY_AFTER_SECONDS,
-  type RejectionOptions,
-  rejectionBody,
-  rejectionHeaders,
-} from './http/challenge.js';
-export {
-  authenticateRequest,
-  type FetchAuthOptions,
-  type FetchAuthOutcome,
-  rejectionResponse,
-} from './http/fetch.js';
-export { type MiddlewareOptions, type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
-export { MAX_JWKS_BYTES } from './keys/remote.js';
+export type { AdapterOptions } from './http/adapter-options.js';
+export { authenticateRequest, type FetchAuthOutcome } from './http/fetch.js';
+export { type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
 export {
   PURGE_RESULTS,
   type PurgeResult,
@@ -38,45 +25,17 @@ export {
   type MetricsSink,
   UNAVAILABLE_METRIC_NAME,
 } from './observe.js';
-export {
-  DEFAULTS,
-  type RemoteKeysOptions,
-  type StaticKeysOptions,
-  type VerifierOptions,
+export type {
+  RemoteKeysOptions,
+  StaticKeysOptions,
+  VerifierOptions,
 } from './options.js';
-export {
-  type ConvertOptions,
-  type ConvertOutcome,
-  convertToPartitioned,
-  DEFAULT_MEMORY_MAX_ENTRIES,
-  DEFAULT_REPLAY_TIMEOUT_MS,
-  type MemoryReplayStore,
-  type MemoryReplayStoreOptions,
-  type MigrateOptions,
-  memoryReplayStore,
-  migrate,
-  type PgReplayStore,
-  type PgReplayStoreOptions,
-  type PurgeOutcome,
-  type PurgeRunOptions,
-  type PurgerLogger,
-  type PurgerOptions,
-  type PurgeSource,
-  pgReplayStore,
-  REPLAY_MIGRATION_FILE,
-  REPLAY_MIGRATION_SQL,
-  REPLAY_TABLE_NAME,
-  type ReplayCallOptions,
-  type ReplayDb,
-  type ReplayEntry,
-  type ReplayLayout,
-  type ReplayPurger,
-  type ReplayStore,
-  ReplayStoreError,
-  type ReplayStoreErrorCode,
-  type StartPurgerOptions,
-  startPurger,
-} from './replay/index.js';
+export { ReplayStoreError, type ReplayStoreErrorCode } from './replay/errors.js';
+export { type MemoryReplayStore, type MemoryReplayStoreOptions, memoryReplayStore } from './replay/memory.js';
+export { type MigrateOptions, migrate } from './replay/migrate.js';
+export { type PgReplayStore, type PgReplayStoreOptions, pgReplayStore } from './replay/pg.js';
+export { type PurgerLogger, type PurgerOptions, type ReplayPurger, startPurger } from './replay/purge.js';
+export type { ReplayCallOptions, ReplayDb, ReplayEntry, ReplayStore } from './replay/store.js';
 export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';
 export {
   createVerifier,
@@ -86,3 +45,4 @@ export {
   type WarmupOptions,
   type WarmupReport,
 } from './verifier.js';
+export type { VerifyOptions } from './verify-options.js';

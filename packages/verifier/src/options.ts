@@ -15,7 +15,7 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
 import type { MetricsSink } from './observe.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS } from './replay/defaults.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from './replay/options.js';
 import type { ReplayStore } from './replay/store.js';
 
 /** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */

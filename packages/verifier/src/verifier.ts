@@ -6,7 +6,6 @@ import {
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import { jwtVerify } from 'jose';
-import { type CallContext, callContext, type VerifyOptions } from './call.js';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
 import { Deadline, withDeadline } from './deadline.js';
@@ -24,6 +23,7 @@ import type { ReplayCallOptions } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
 import { unavailableCauseOf } from './unavailable-cause.js';
+import { type CallContext, callContext, type VerifyOptions } from './verify-options.js';
 import { verifyFinished, verifyStarted } from './verify-telemetry.js';
 
 export type WarmupReport = KeysReport;

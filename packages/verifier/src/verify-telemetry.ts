@@ -1,10 +1,10 @@
 import { MAX_KID_LENGTH, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
-import type { CallContext } from './call.js';
 import type { DecodedToken } from './compact.js';
 import { type VerifyEvent, verifyChannel } from './diagnostics.js';
 import { STATUS_LABEL } from './metrics.js';
 import type { Observer } from './observe.js';
 import type { VerifyResult } from './result.js';
+import type { CallContext } from './verify-options.js';
 
 /**
  * A clock reading for this call when anyone wants its duration (a histogram sink or a channel

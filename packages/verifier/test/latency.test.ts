@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MetricsSink } from '../src/observe.js';
 import { prometheusMetrics } from '../src/prometheus.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
-import { startPurger } from '../src/replay/purger.js';
+import { startPurger } from '../src/replay/purge.js';
 import { createVerifier } from '../src/verifier.js';
 import { type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';

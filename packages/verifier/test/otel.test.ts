@@ -13,7 +13,7 @@ import {
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { otelMetrics } from '../src/otel.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
-import { startPurger } from '../src/replay/purger.js';
+import { startPurger } from '../src/replay/purge.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { downStore, liveVerifier } from './harness/verifiers.js';
 

@@ -1,13 +1,8 @@
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  bearerCredential,
-  memoryReplayStore,
-  rejectionBody,
-  rejectionHeaders,
-  verifierFromEnv,
-} from '@hyper/s2s-verifier';
+import { memoryReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+import { bearerCredential, rejectionBody, rejectionHeaders } from '@hyper/s2s-verifier/http';
 import { kitEnvironment, vectorFile } from '../../src/index.js';
 
 /** Deliberate defects, one per conformance check that must catch it. */

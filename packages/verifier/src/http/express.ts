@@ -1,6 +1,7 @@
 import type { VerifySuccess } from '../result.js';
 
-export { type MiddlewareOptions, s2sMiddleware } from './node.js';
+export type { AdapterOptions } from './adapter-options.js';
+export { s2sMiddleware } from './node.js';
 
 // Express 4 and 5 types both build their Request and Locals on these global interfaces
 // (@types/express-serve-static-core), so one augmentation types `req.s2s` and `res.locals.s2s` for

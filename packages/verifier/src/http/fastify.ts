@@ -6,10 +6,10 @@ import type {
   onRequestHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { callContext, type VerifyOptions } from '../call.js';
 import { VerifierUsageError } from '../errors.js';
 import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
+import { callContext, type VerifyOptions } from '../verify-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';

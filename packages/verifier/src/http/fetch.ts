@@ -1,13 +1,8 @@
-import type { VerifyOptions } from '../call.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
+import type { AdapterOptions } from './adapter-options.js';
 import { bearerCredential } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
-
-export interface FetchAuthOptions extends VerifyOptions {
-  /** Retry-After on 503, in seconds; default 1. */
-  retryAfterSeconds?: number;
-}
 
 export type FetchAuthOutcome =
   | { readonly ok: true; readonly result: VerifySuccess }
@@ -18,7 +13,8 @@ export type FetchAuthOutcome =
  *
  * @example
  * ```ts
- * import { rejectionResponse, type Verifier } from '@hyper/s2s-verifier';
+ * import type { Verifier } from '@hyper/s2s-verifier';
+ * import { rejectionResponse } from '@hyper/s2s-verifier/http';
  *
  * export async function guard(verifier: Verifier, token: string): Promise<Response | undefined> {
  *   const result = await verifier.verify(token, { scope: 'spaces:create', path: '/integrations/spaces' });
@@ -56,7 +52,7 @@ export function rejectionResponse(result: VerifyFailure, options: RejectionOptio
 export async function authenticateRequest(
   verifier: Verifier,
   request: Request,
-  options: FetchAuthOptions,
+  options: AdapterOptions,
 ): Promise<FetchAuthOutcome> {
   checkRetryAfter(options.retryAfterSeconds);
   const result = await verifier.verify(bearerCredential(request.headers.get('authorization')), {

@@ -12,10 +12,10 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { callContext } from '../call.js';
 import { VerifierUsageError } from '../errors.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
+import { callContext } from '../verify-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';

@@ -1,15 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { VerifyOptions } from '../call.js';
-import { callContext } from '../call.js';
 import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
+import type { VerifyOptions } from '../verify-options.js';
+import { callContext } from '../verify-options.js';
+import type { AdapterOptions } from './adapter-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
-
-export interface MiddlewareOptions extends VerifyOptions {
-  /** Retry-After on 503, in seconds; default 1. */
-  retryAfterSeconds?: number;
-}
 
 /** A request that passed: `req.s2s` holds the verification result and its claims. */
 export type S2sAuthenticatedRequest = IncomingMessage & { s2s: VerifySuccess };
@@ -50,7 +46,7 @@ export function authorizationValues(req: IncomingMessage): string[] {
  */
 export function s2sMiddleware(
   verifier: Verifier,
-  options: MiddlewareOptions,
+  options: AdapterOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   callContext(options);
   checkRetryAfter(options.retryAfterSeconds);

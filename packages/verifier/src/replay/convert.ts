@@ -1,22 +1,21 @@
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
-import { column, isReplayDb, type ReplayDb } from './db.js';
-import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS } from './defaults.js';
 import { ReplayStoreError } from './errors.js';
-import { MIGRATE_LOCK_KEY } from './lock-keys.js';
-import { REPLAY_TABLE_NAME } from './migration-sql.js';
-import { positiveInteger } from './options.js';
+import { checkReplayShape } from './migrate.js';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS, positiveInteger } from './options.js';
 import {
   ENSURE_PARTITIONS_FUNCTION,
+  MIGRATE_LOCK_KEY,
   PARTITION_LEAD_SECONDS,
   PARTITION_SECONDS,
   PARTITIONED_FUNCTIONS_SQL,
   partitionedTableSql,
   REPLAY_NEXT_TABLE_NAME,
   REPLAY_RETIRED_TABLE,
-} from './partitioned-sql.js';
-import { checkReplayShape } from './shape.js';
+  REPLAY_TABLE_NAME,
+} from './sql.js';
+import { column, isReplayDb, type ReplayDb } from './store.js';
 
 const { schema, table } = REPLAY_TABLE;
 const RETIRED_TABLE_NAME = `${schema}.${REPLAY_RETIRED_TABLE}`;

@@ -1,18 +1,8 @@
+// `@hyper/s2s-verifier/replay`: the replay store's advanced parts (online conversion to partitions,
+// the migration text for your own runner, purge outcomes, defaults). What a service calls
+// (pgReplayStore, memoryReplayStore, migrate, startPurger) is on the root.
 export { type ConvertOptions, type ConvertOutcome, convertToPartitioned } from './convert.js';
-export type { ReplayDb } from './db.js';
-export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './defaults.js';
-export { ReplayStoreError, type ReplayStoreErrorCode } from './errors.js';
-export { type MemoryReplayStore, type MemoryReplayStoreOptions, memoryReplayStore } from './memory.js';
-export { type MigrateOptions, migrate } from './migrate.js';
-export { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from './migration-sql.js';
-export { type PgReplayStore, type PgReplayStoreOptions, pgReplayStore, type ReplayLayout } from './pg.js';
-export type {
-  PurgeOutcome,
-  PurgeRunOptions,
-  PurgerLogger,
-  PurgerOptions,
-  PurgeSource,
-  ReplayPurger,
-} from './purge-schedule.js';
-export { type StartPurgerOptions, startPurger } from './purger.js';
-export type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';
+export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './options.js';
+export type { ReplayLayout } from './pg.js';
+export type { PurgeOutcome, PurgeRunOptions, PurgeSource } from './purge.js';
+export { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from './sql.js';

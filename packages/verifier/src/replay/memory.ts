@@ -1,16 +1,9 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { DEFAULT_MEMORY_MAX_ENTRIES } from './defaults.js';
-import { type NormalizedEntry, normalizeEntry } from './entry.js';
 import { ReplayStoreError } from './errors.js';
-import { clockOption, positiveInteger, readClock } from './options.js';
-import {
-  type PurgeOutcome,
-  type PurgeRunOptions,
-  type PurgerOptions,
-  type ReplayPurger,
-  schedulePurges,
-} from './purge-schedule.js';
+import { clockOption, DEFAULT_MEMORY_MAX_ENTRIES, positiveInteger, readClock } from './options.js';
+import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import type { ReplayEntry, ReplayStore } from './store.js';
+import { type NormalizedEntry, normalizeEntry } from './store.js';
 
 export interface MemoryReplayStoreOptions {
   /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
@@ -22,8 +15,6 @@ export interface MemoryReplayStoreOptions {
 export interface MemoryReplayStore extends ReplayStore {
   health(): Promise<boolean>;
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
-  /** `startPurger(this, options)`. */
-  startPurger(options?: PurgerOptions): ReplayPurger;
   /** Entries currently held. */
   readonly size: number;
 }
@@ -116,9 +107,6 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     runPurge,
     async health() {
       return true;
-    },
-    startPurger(purgerOptions?: PurgerOptions) {
-      return schedulePurges(store, purgerOptions);
     },
     get size() {
       return retainUntil.size;

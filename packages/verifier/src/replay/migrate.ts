@@ -1,19 +1,21 @@
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
-import { isReplayDb, type ReplayDb } from './db.js';
-import { DEFAULT_MIGRATE_TIMEOUT_MS } from './defaults.js';
 import { ReplayStoreError } from './errors.js';
-import { MIGRATE_LOCK_KEY } from './lock-keys.js';
-import { REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from './migration-sql.js';
-import { positiveInteger } from './options.js';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
+import type { ReplayLayout } from './pg.js';
 import {
   ENSURE_PARTITIONS_FUNCTION,
+  MIGRATE_LOCK_KEY,
   PARTITION_LEAD_SECONDS,
   PARTITIONED_FUNCTIONS_SQL,
   partitionedTableSql,
-} from './partitioned-sql.js';
-import type { ReplayLayout } from './pg.js';
-import { checkReplayShape } from './shape.js';
+  REMEMBER_FUNCTION,
+  REPLAY_MIGRATION_SQL,
+  REPLAY_TABLE_NAME,
+  SHAPE_SQL,
+} from './sql.js';
+import { column, isReplayDb, type ReplayDb } from './store.js';
 
 export interface MigrateOptions {
   /** Longest to wait, including behind another replica's migration. Default 30 s. */
@@ -101,4 +103,68 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     if (error instanceof ReplayStoreError) throw error;
     throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay migration failed', { cause: error });
   }
+}
+
+/** retain_until as the migration writes it, with casts, spaces and parentheses stripped. */
+const RETAIN_EXPRESSION = `to_timestampexp+${REPLAY_RETENTION_SECONDS}::doubleprecision`;
+
+function strip(expression: unknown): string {
+  return typeof expression === 'string' ? expression.replace(/[\s()]/g, '') : '';
+}
+
+function list(value: unknown): string {
+  return Array.isArray(value) ? `(${value.join(', ')})` : 'none';
+}
+
+/**
+ * Refuses (ERR_S2S_REPLAY_SCHEMA) a replay table this SDK would misuse: wrong primary key (uniqueness
+ * would not be per (iss, jti)), a retain_until that is not generated from exp (the purge would delete
+ * by a value it does not control), or another layout than the one asked for.
+ */
+export async function checkReplayShape(
+  db: ReplayDb,
+  layout: ReplayLayout | undefined,
+  options: { allowMissing: boolean },
+): Promise<ReplayLayout | undefined> {
+  const { rows } = await db.query(SHAPE_SQL);
+  const row = rows[0];
+  if (row === undefined) {
+    if (options.allowMissing) return undefined;
+    throw refuse('does not exist after migration');
+  }
+  const kind = column(row, 'kind');
+  const found: ReplayLayout | undefined = kind === 'r' ? 'single' : kind === 'p' ? 'partitioned' : undefined;
+  if (found === undefined) throw refuse(`is not a table (relkind ${String(kind)})`);
+  if (layout !== undefined && layout !== found) {
+    throw refuse(
+      `has the ${found} layout, not the ${layout} layout asked for` +
+        (found === 'single' ? ' (convert it online with convertToPartitioned, see REPLAY.md)' : ''),
+    );
+  }
+  const pk = column(row, 'pk');
+  const expectedPk = found === 'single' ? ['iss', 'jti'] : ['iss', 'jti', 'exp'];
+  if (list(pk) !== list(expectedPk)) {
+    throw refuse(`has primary key ${list(pk)}, expected ${list(expectedPk)}`);
+  }
+  if (column(row, 'generated') !== 's' || strip(column(row, 'retain_expr')) !== RETAIN_EXPRESSION) {
+    throw refuse(
+      `has a retain_until that is not GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED`,
+    );
+  }
+  if (found === 'partitioned') {
+    if (column(row, 'partkey') !== 'RANGE (exp)') {
+      throw refuse(`is partitioned by ${String(column(row, 'partkey'))}, expected RANGE (exp)`);
+    }
+    if (column(row, 'has_remember') !== true && !options.allowMissing) {
+      throw refuse(`is partitioned but ${REMEMBER_FUNCTION} is missing`);
+    }
+  }
+  return found;
+}
+
+function refuse(what: string): ReplayStoreError {
+  return new ReplayStoreError(
+    'ERR_S2S_REPLAY_SCHEMA',
+    `replay table ${REPLAY_TABLE_NAME} ${what}; refusing to use or purge it`,
+  );
 }

@@ -1,6 +1,42 @@
 import { checkInteger } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 
+/**
+ * Tuning defaults of the replay stores. Contract numbers (retention, purge interval, table name) live in
+ * @hyper/s2s-contracts; these are operational choices of this SDK.
+ */
+
+/**
+ * The one default bound on a replay-store call (`replayTimeoutMs`, `S2S_REPLAY_TIMEOUT_MS`, and a store
+ * used without a verifier): past it, 503 `replay_store_unavailable` (fail closed). The verifier passes
+ * its configured value to the store on every call, so that value is the bound end to end.
+ */
+export const DEFAULT_REPLAY_TIMEOUT_MS = 1000;
+
+/** Most presentations folded into one INSERT; bounds statement size and parameter array length. */
+export const DEFAULT_REPLAY_MAX_BATCH = 256;
+
+/** Coalesced INSERT statements allowed in flight at once (new calls queue behind them and coalesce). */
+export const DEFAULT_REPLAY_PIPELINE_DEPTH = 2;
+
+/** Rows deleted per purge statement: small enough that one batch holds its locks for milliseconds. */
+export const DEFAULT_PURGE_BATCH_SIZE = 5000;
+
+/** Longest one purge batch may run before the purge run is abandoned and reported. */
+export const DEFAULT_PURGE_TIMEOUT_MS = 30_000;
+
+/** Longest `migrate` waits (including for another replica's migration holding the lock). */
+export const DEFAULT_MIGRATE_TIMEOUT_MS = 30_000;
+
+/** Longest `convertToPartitioned`'s switch waits for its ACCESS EXCLUSIVE lock on the live table. */
+export const DEFAULT_SWITCH_LOCK_TIMEOUT_MS = 5000;
+
+/**
+ * Memory store capacity. At 24 h retention this is about 11 tokens per second sustained; past it the
+ * store refuses (503) rather than forget an unexpired jti, which would re-open replay.
+ */
+export const DEFAULT_MEMORY_MAX_ENTRIES = 1_000_000;
+
 const AT_LEAST_ONE = { min: 1, max: Number.MAX_SAFE_INTEGER } as const;
 
 /** A whole number of at least 1 (counts, milliseconds), or the default when absent. */

@@ -1,34 +1,36 @@
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
-import { column, isReplayDb, type ReplayDb } from './db.js';
+import { ReplayStoreError } from './errors.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
   DEFAULT_PURGE_TIMEOUT_MS,
   DEFAULT_REPLAY_MAX_BATCH,
   DEFAULT_REPLAY_PIPELINE_DEPTH,
   DEFAULT_REPLAY_TIMEOUT_MS,
-} from './defaults.js';
-import { type NormalizedEntry, normalizeEntry, replayKey } from './entry.js';
-import { ReplayStoreError } from './errors.js';
-import { PURGE_LOCK_KEY } from './lock-keys.js';
-import { REPLAY_TABLE_NAME } from './migration-sql.js';
-import { positiveInteger } from './options.js';
+  positiveInteger,
+} from './options.js';
+import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import {
+  HEALTH_SQL,
   LAYOUT_SQL,
   MAINTAIN_SQL,
   PARTITION_LEAD_SECONDS,
+  PURGE_BATCH_SQL,
+  PURGE_LOCK_KEY,
   REMEMBER_PARTITIONED_SQL,
-} from './partitioned-sql.js';
-import {
-  type PurgeOutcome,
-  type PurgeRunOptions,
-  type PurgerOptions,
-  type ReplayPurger,
-  schedulePurges,
-} from './purge-schedule.js';
-import { HEALTH_SQL, PURGE_BATCH_SQL, REMEMBER_SQL } from './statements.js';
+  REMEMBER_SQL,
+  REPLAY_TABLE_NAME,
+} from './sql.js';
 import type { ReplayCallOptions, ReplayEntry, ReplayStore } from './store.js';
+import {
+  column,
+  isReplayDb,
+  type NormalizedEntry,
+  normalizeEntry,
+  type ReplayDb,
+  replayKey,
+} from './store.js';
 
 /** The two table layouts `migrate` can create; the store detects which one it finds. */
 export type ReplayLayout = 'single' | 'partitioned';
@@ -58,8 +60,6 @@ export interface PgReplayStore extends ReplayStore {
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
-  /** `startPurger(this, options)`. */
-  startPurger(options?: PurgerOptions): ReplayPurger;
 }
 
 /**
@@ -71,13 +71,13 @@ export interface PgReplayStore extends ReplayStore {
  *
  * @example
  * ```ts
- * import { createVerifier, migrate, pgReplayStore } from '@hyper/s2s-verifier';
+ * import { createVerifier, migrate, pgReplayStore, startPurger } from '@hyper/s2s-verifier';
  * import pg from 'pg';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * await migrate(pool);
  * const replayStore = pgReplayStore({ db: pool });
- * const purger = replayStore.startPurger(); // every 5 minutes, one replica at a time
+ * const purger = startPurger(replayStore); // every 5 minutes, one replica at a time
  * const verifier = createVerifier({
  *   keys: { jwksUrl: 'https://lite.example/.well-known/jwks.json' },
  *   audience: 'hyper-core',
@@ -267,9 +267,6 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     },
     async check(call?: ReplayCallOptions) {
       await statement(HEALTH_SQL, [], callTimeout(call));
-    },
-    startPurger(purgerOptions?: PurgerOptions) {
-      return schedulePurges(store, purgerOptions);
     },
   };
   return store;

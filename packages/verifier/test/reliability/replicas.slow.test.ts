@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 import { type Child, startChild } from './support/child-process.js';
 import type { ReplicaReply, ReplicaRequest } from './support/replica-process.js';

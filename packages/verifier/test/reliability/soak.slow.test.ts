@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { REPLAY_RETENTION_SECONDS, type Reason } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryReplayStore } from '../../src/replay/memory.js';
+import { startPurger } from '../../src/replay/purge.js';
 import { createVerifier } from '../../src/verifier.js';
 import { file, staticKeys, VECTOR_ROUTE } from '../harness/vectors.js';
 import { type Child, startChild } from './support/child-process.js';
@@ -82,7 +83,7 @@ describe('soak: a million verifications with the memory store and its purger', (
     const store = memoryReplayStore({ now: () => clockMs });
     let purged = 0;
     let purges = 0;
-    const purger = store.startPurger({
+    const purger = startPurger(store, {
       intervalMs: 25,
       onPurge: (outcome) => {
         purged += outcome.deleted;

@@ -2,10 +2,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { convertToPartitioned } from '../../src/replay/convert.js';
-import type { ReplayDb } from '../../src/replay/db.js';
 import { migrate } from '../../src/replay/migrate.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import type { ReplayDb } from '../../src/replay/store.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const ISS = 'https://lite.example';

@@ -5,12 +5,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { migrate } from '../../src/replay/migrate.js';
-import {
-  REPLAY_MIGRATION_FILE,
-  REPLAY_MIGRATION_SQL,
-  REPLAY_TABLE_NAME,
-} from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
+import { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/database.js';
 
 const databases: IsolatedDatabase[] = [];

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PURGE_LOCK_KEY } from '../../src/replay/lock-keys.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
-import { PARTITION_SECONDS } from '../../src/replay/partitioned-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
+import { PARTITION_SECONDS, PURGE_LOCK_KEY, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const ISS = 'https://lite.example';

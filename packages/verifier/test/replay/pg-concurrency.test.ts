@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import { REMEMBER_SQL } from '../../src/replay/statements.js';
+import { REMEMBER_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import type { ReplayEntry } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
 import { useReplayDatabase } from '../support/replay-database.js';

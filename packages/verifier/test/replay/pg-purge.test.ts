@@ -1,11 +1,10 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
-import { PURGE_LOCK_KEY } from '../../src/replay/lock-keys.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
-import { startPurger } from '../../src/replay/purger.js';
+import type { PurgeOutcome } from '../../src/replay/purge.js';
+import { startPurger } from '../../src/replay/purge.js';
+import { PURGE_LOCK_KEY, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const database = useReplayDatabase();
@@ -135,9 +134,11 @@ describe('startPurger', () => {
     expect(outcomes.length).toBe(runs);
   });
 
-  it('purges through a bare database handle too, with the store options it is given', async () => {
+  it("purges in batches of the store's purgeBatchSize", async () => {
     await seed(12, 3);
-    const purger = startPurger(database.pool(), { intervalMs: 60_000, store: { purgeBatchSize: 5 } });
+    const purger = startPurger(pgReplayStore({ db: database.pool(), purgeBatchSize: 5 }), {
+      intervalMs: 60_000,
+    });
     try {
       expect(await purger.runNow()).toEqual({ deleted: 12, batches: 3, lockBusy: false });
     } finally {

@@ -5,8 +5,8 @@ import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
-import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
-import { startPurger } from '../../src/replay/purger.js';
+import type { PurgeOutcome } from '../../src/replay/purge.js';
+import { startPurger } from '../../src/replay/purge.js';
 
 const EXP = 1_900_000_000;
 
@@ -16,7 +16,7 @@ describe('startPurger', () => {
     const store = memoryReplayStore({ now: () => clock });
     await store.remember({ iss: 'i', jti: 'a', exp: EXP });
     const outcomes: PurgeOutcome[] = [];
-    const purger = store.startPurger({ intervalMs: 10, onPurge: (outcome) => outcomes.push(outcome) });
+    const purger = startPurger(store, { intervalMs: 10, onPurge: (outcome) => outcomes.push(outcome) });
     try {
       await expect.poll(() => outcomes.length).toBeGreaterThanOrEqual(1);
       expect(store.size).toBe(1);
@@ -85,7 +85,7 @@ describe('startPurger', () => {
 
   it.each([
     ['intervalMs', () => startPurger(memoryReplayStore(), { intervalMs: 0 })],
-    ['target', () => startPurger({} as never)],
+    ['replayStore', () => startPurger({} as never)],
   ])('refuses an invalid %s', (field, start) => {
     expect(start).toThrow(VerifierConfigError);
     expect(start).toThrow(expect.objectContaining({ field }));

@@ -1,15 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ReplayDb } from '../../src/replay/db.js';
-import { MAX_KEY_PART_LENGTH } from '../../src/replay/entry.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
 import { migrate } from '../../src/replay/migrate.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
-import { PARTITION_PREFIX, PARTITION_SECONDS } from '../../src/replay/partitioned-sql.js';
 import { pgReplayStore, type ReplayLayout } from '../../src/replay/pg.js';
-import type { PurgeOutcome } from '../../src/replay/purge-schedule.js';
-import type { ReplayEntry, ReplayStore } from '../../src/replay/store.js';
+import type { PurgeOutcome } from '../../src/replay/purge.js';
+import { PARTITION_PREFIX, PARTITION_SECONDS, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import type { ReplayDb, ReplayEntry, ReplayStore } from '../../src/replay/store.js';
+import { MAX_KEY_PART_LENGTH } from '../../src/replay/store.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 /** One behaviour table, run against every store and layout: they must be indistinguishable to the verifier. */

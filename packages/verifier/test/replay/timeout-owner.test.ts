@@ -2,7 +2,7 @@ import { ENV } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { TUNING_ENV, verifierFromEnv } from '../../src/env.js';
 import { DEFAULTS } from '../../src/options.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS } from '../../src/replay/defaults.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from '../../src/replay/options.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import { createVerifier } from '../../src/verifier.js';
 import { nowSeconds, sign, vectorKey } from '../harness/tokens.js';

@@ -1,4 +1,4 @@
-import type { ReplayDb } from '../../src/replay/db.js';
+import type { ReplayDb } from '../../src/replay/store.js';
 
 /** Wraps a real database handle and records every statement sent through it (no behaviour changed). */
 export interface CountingDb extends ReplayDb {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 
 /**
  * Real database faults for tests, each undone by the function it returns. They act on one database

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/migration-sql.js';
 import type { ReplayLayout } from '../../src/replay/pg.js';
+import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './database.js';
 
 export interface ReplayDatabase {

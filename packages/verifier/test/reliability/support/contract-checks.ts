@@ -1,7 +1,7 @@
 import { isReason, METRIC_NAMES, type Reason, statusOf } from '@hyper/s2s-contracts';
-import type { VerifyOptions } from '../../../src/call.js';
 import { UNAVAILABLE_METRIC_NAME } from '../../../src/observe.js';
 import type { VerifyResult } from '../../../src/result.js';
+import type { VerifyOptions } from '../../../src/verify-options.js';
 import { type LogLine, type MetricCall, recorder } from '../../harness/recorder.js';
 
 /**

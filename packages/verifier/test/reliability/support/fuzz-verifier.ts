@@ -1,8 +1,8 @@
 import type { Reason } from '@hyper/s2s-contracts';
 import type fc from 'fast-check';
-import type { VerifyOptions } from '../../../src/call.js';
 import type { ReplayStore } from '../../../src/replay/store.js';
 import { createVerifier } from '../../../src/verifier.js';
+import type { VerifyOptions } from '../../../src/verify-options.js';
 import { file, staticKeys, VECTOR_ROUTE } from '../../harness/vectors.js';
 import { checkEmitted, emissions } from './contract-checks.js';
 

@@ -1,7 +1,76 @@
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
-import { REPLAY_TABLE_NAME } from './migration-sql.js';
 
 const { schema, table } = REPLAY_TABLE;
+
+/** Name of the shipped migration file (packages/verifier/migrations/), for migration runners. */
+export const REPLAY_MIGRATION_FILE = '0001_s2s_jwt_replay.sql';
+
+/** Schema-qualified replay table, `session.s2s_jwt_replay`. */
+export const REPLAY_TABLE_NAME = `${schema}.${table}`;
+
+/**
+ * The DDL of migrations/0001_s2s_jwt_replay.sql, character for character (a test holds them equal).
+ * Core runs the file with its own migration runner; everyone else calls `migrate(db)`.
+ */
+export const REPLAY_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0001 (contract: "Replay protection").
+-- One row per first presentation of (iss, jti), kept until the token's exp + 24 h, then purged.
+-- Idempotent: every statement is IF NOT EXISTS, so running it again is harmless.
+CREATE SCHEMA IF NOT EXISTS ${schema};
+
+CREATE TABLE IF NOT EXISTS ${REPLAY_TABLE_NAME} (
+  -- "C" collation: byte-exact identity and the cheapest comparisons in the primary key.
+  iss text COLLATE "C" NOT NULL,
+  jti text COLLATE "C" NOT NULL,
+  -- The token's exp claim, whole seconds since the epoch.
+  exp bigint NOT NULL,
+  -- Derived, so no writer can get retention wrong: exp + ${REPLAY_RETENTION_SECONDS} s (24 h).
+  retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED,
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (iss, jti)
+);
+
+-- The purge walks this index in bounded batches.
+CREATE INDEX IF NOT EXISTS ${table}_retain_until_idx
+  ON ${REPLAY_TABLE_NAME} (retain_until);
+`;
+
+/**
+ * Records a coalesced batch of (already de-duplicated) presentations in one atomic statement and
+ * returns the keys that were first seen. ON CONFLICT DO NOTHING is the whole replay decision: of
+ * concurrent inserts of one key, across any number of connections and replicas, Postgres lets exactly
+ * one through. $1 iss[], $2 jti[], $3 exp[] (whole seconds).
+ */
+export const REMEMBER_SQL = `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+ON CONFLICT (iss, jti) DO NOTHING
+RETURNING iss, jti`;
+
+/**
+ * One purge batch. The advisory lock is transaction-scoped and taken inside the same statement, so it
+ * lives exactly as long as the batch, works through any pool connection and cannot leak if the client
+ * dies. Without the lock nothing is deleted (the one-time filter stops the scan before it starts).
+ * Rows are picked through the retain_until index and deleted by ctid (a TID scan), at most $3 per batch
+ * so locks and WAL per statement stay small and inserts are never stalled.
+ * The cutoff is the database clock (now()), never a replica's: a skewed replica cannot delete rows
+ * still within retention. $1 lock key, $2 batch size.
+ */
+export const PURGE_BATCH_SQL = `WITH lock AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock($1::bigint) AS held
+), purged AS (
+  DELETE FROM ${REPLAY_TABLE_NAME}
+  -- The cutoff again: should this ever run against the partitioned layout (a store that has not yet
+  -- re-detected it), a ctid matching in another partition still cannot delete a retained row.
+  WHERE retain_until < now() AND ctid = ANY (ARRAY(
+    SELECT ctid FROM ${REPLAY_TABLE_NAME}
+    WHERE retain_until < now() AND (SELECT held FROM lock)
+    LIMIT $2::int
+  ))
+  RETURNING 1
+)
+SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM purged)::int AS deleted`;
+
+/** Readiness: the table exists, is readable and not locked against us, within the timeout. */
+export const HEALTH_SQL = `SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 0`;
 
 /** Width of one partition of the partitioned layout, in seconds of `exp` (one hour). */
 export const PARTITION_SECONDS = 3600;
@@ -27,7 +96,7 @@ export const PARTITION_PREFIX = `${table}_e`;
 
 /**
  * Advisory-lock class (first of the two int4 keys) serialising writers of one (iss, jti) in the
- * partitioned layout; the two-key form never collides with the bigint keys in lock-keys.ts.
+ * partitioned layout; the two-key form never collides with the bigint keys below (MIGRATE_LOCK_KEY, PURGE_LOCK_KEY).
  */
 const KEY_LOCK_CLASS = 0x7332_6b79; // 's2ky'
 
@@ -141,3 +210,38 @@ export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, c
 
 /** Which layout the live table has: 'r' single, 'p' partitioned, no row when it is missing. */
 export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
+
+/**
+ * Postgres advisory lock keys (bigint) of the replay store. Spelled from ASCII so they are recognisable
+ * in pg_locks and unlikely to collide with an application's own small integer keys.
+ */
+function asciiKey(text: string): string {
+  let key = 0n;
+  for (const byte of new TextEncoder().encode(text)) key = (key << 8n) | BigInt(byte);
+  return key.toString();
+}
+
+/** Serializes concurrent `migrate` runs from replicas starting together. */
+export const MIGRATE_LOCK_KEY = asciiKey('s2s:migr');
+
+/** One replica purges at a time (transaction-scoped, taken per purge batch). */
+export const PURGE_LOCK_KEY = asciiKey('s2s:purg');
+
+/**
+ * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),
+ * primary-key columns in order, partition key, and how retain_until is produced. No row: no table.
+ */
+export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
+  (SELECT array_agg(a.attname::text ORDER BY k.ord)
+     FROM pg_constraint con
+     CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+    WHERE con.conrelid = c.oid AND con.contype = 'p') AS pk,
+  (SELECT a.attgenerated::text FROM pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attname = 'retain_until' AND NOT a.attisdropped) AS generated,
+  (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+    WHERE d.adrelid = c.oid AND a.attname = 'retain_until') AS retain_expr,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+  to_regprocedure('${REMEMBER_FUNCTION}(text[],text[],bigint[])') IS NOT NULL AS has_remember
+FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
