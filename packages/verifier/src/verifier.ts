@@ -5,13 +5,13 @@ import {
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
-import { jwtVerify } from 'jose';
+import { compactVerify } from 'jose';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
 import { Deadline, withDeadline } from './deadline.js';
 import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
-import { isClaimError, reasonForJoseClaimError, reasonForJoseError } from './jose-errors.js';
+import { reasonForJoseError } from './jose-errors.js';
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
@@ -111,8 +111,7 @@ class S2sVerifier implements Verifier {
   readonly #keys: KeySource;
   readonly #allowed: ReadonlySet<string>;
   readonly #policy: ClaimPolicy;
-  readonly #joseAlgorithms: string[];
-  readonly #joseIssuers: string[];
+  readonly #joseVerifyOptions: { readonly algorithms: string[] };
   readonly #replayDeadline: Deadline;
   /** Hands replayTimeoutMs to the store, so the store never gives up before the verifier does. */
   readonly #replayCall: ReplayCallOptions;
@@ -133,10 +132,10 @@ class S2sVerifier implements Verifier {
       clockToleranceSeconds: config.clockToleranceSeconds,
       maxTtlSeconds: config.maxTtlSeconds,
     };
-    // jose enforces its share as well (defence in depth): algorithm allow-list, iss, aud, exp, nbf.
-    // With the same skew and `now` it never rejects a token these rules accept.
-    this.#joseAlgorithms = [...config.algorithms];
-    this.#joseIssuers = [...config.issuers];
+    // jose checks the signature with the key's own algorithm from this allow-list (ADR 0031); the
+    // claims are decided below on the payload the strict parser already decoded, so jose never
+    // base64-decodes and JSON-parses it a second time.
+    this.#joseVerifyOptions = { algorithms: [...config.algorithms] };
     this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
     this.#replayDeadline = new Deadline(
       config.replayTimeoutMs,
@@ -188,23 +187,12 @@ class S2sVerifier implements Verifier {
     // A key verifies with its own algorithm only (no RSA key used for ES256, no key alg overridden).
     if (known !== undefined && known.alg !== alg) return failure('invalid_algorithm');
 
-    let joseError: unknown;
-    let rejected = false;
     try {
-      await jwtVerify(token, known?.key ?? keys.resolve, {
-        algorithms: this.#joseAlgorithms,
-        issuer: this.#joseIssuers,
-        audience: this.#policy.audience,
-        clockTolerance: this.#policy.clockToleranceSeconds,
-        currentDate: new Date(nowMs),
-      });
+      // Signature, algorithm and key only: the JWS layer of the same compact token.
+      await compactVerify(token, known?.key ?? keys.resolve, this.#joseVerifyOptions);
     } catch (error) {
-      rejected = true;
-      joseError = error;
-    }
-    if (rejected && !isClaimError(joseError)) {
-      const reason = reasonForJoseError(joseError);
-      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(joseError);
+      const reason = reasonForJoseError(error);
+      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(error);
       // A refetched JWKS may hold the kid under another algorithm.
       if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
       return failure(reason);
@@ -218,7 +206,6 @@ class S2sVerifier implements Verifier {
     const claims = decoded.payload as Claims;
     const policyFailure = checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000));
     if (policyFailure !== undefined) return failure(policyFailure);
-    if (rejected) return failure(reasonForJoseClaimError(joseError));
 
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
     // jtis, and a 403 token is spent too.
