@@ -24,7 +24,7 @@ const tokens: string[] = [];
 
 beforeAll(async () => {
   lite = await startLiteGateway(key);
-  const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
+  const published: Jwks = await lite.signer.jwks(); // in-process: no pooled connection idles while PGlite starts
   core = await startCore(published);
 });
 afterAll(async () => {

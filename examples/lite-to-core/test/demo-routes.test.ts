@@ -14,7 +14,9 @@ describe('pnpm demo --serve: the gateway routes for curl', () => {
 
   beforeAll(async () => {
     lite = await startLiteGateway(generateLiteKey(kidForMonth(0)));
-    const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
+    // Read in-process: a pooled HTTP connection left idle while PGlite starts (seconds, blocking the
+    // event loop) can be closed by the server just as the first test reuses it (ECONNRESET).
+    const published: Jwks = await lite.signer.jwks();
     core = await startCore(published);
     lite.mount(demoRoutes(lite, core.url));
   }, 300_000); // PGlite starts slowly on a loaded machine
