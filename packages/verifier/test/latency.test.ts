@@ -1,6 +1,7 @@
 import { LATENCY_BUCKETS_SECONDS, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Deadline } from '../src/deadline.js';
 import type { MetricsSink } from '../src/observe.js';
 import { prometheusMetrics } from '../src/prometheus.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
@@ -87,11 +88,14 @@ describe('latency histograms', () => {
   it('read the clock for samples only when a sink takes them or someone subscribes to the channel', async () => {
     // The replay deadline reads the monotonic clock on every verify; timing must add nothing to that.
     const now = vi.spyOn(performance, 'now');
+    const tracked = vi.spyOn(Deadline.prototype, 'track');
     await liveVerifier({ metrics: { increment: () => undefined } }).verify(
       await sign(key, nowSeconds()),
       endpoint,
     );
     const withoutSamples = now.mock.calls.length;
+    // Exactly the deadline's own reads (one per tracked call): timing adds none without a sink.
+    expect(withoutSamples).toBe(tracked.mock.calls.length);
     now.mockClear();
     await liveVerifier({ metrics: sampler().metrics }).verify(await sign(key, nowSeconds()), endpoint);
     const withSamples = now.mock.calls.length;
