@@ -168,7 +168,12 @@ export function createKeySet(options: KeySetOptions): KeySet {
       prune(now());
       const entries = [current, ...(next ? [next.key] : []), ...previous.map((p) => p.key)];
       // All or nothing: one unreadable key rejects the whole set, so a verifier never caches a partial one.
-      const jwks = await Promise.all(entries.map((key) => key.publicJwk()));
+      // Every read settles first: a read left running after the answer would be shared by the next
+      // request, which would then get a failure from before KMS recovered.
+      const settled = await Promise.allSettled(entries.map((key) => key.publicJwk()));
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      const jwks = settled.map((result) => (result as PromiseFulfilledResult<PublicJwk | undefined>).value);
       const keys: PublicJwk[] = [];
       jwks.forEach((jwk, i) => {
         const { kid } = entries[i]!;

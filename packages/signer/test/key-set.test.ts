@@ -97,11 +97,13 @@ describe('a published key set from KMS key versions', { timeout: 30_000 }, () =>
     const [a, b] = [kmsVersion('lite-2026-10', 0), kmsVersion('lite-2026-11', 0)];
     const get = await serveJwks(createKeySet({ current: b.key, next: a.key }));
     expect((await get()).status).toBe(200);
-    // Two attempts per RPC (maxRetries 1) for each of the two versions' first call.
-    kms.server.setFaults({ unavailableTimes: 4 });
+    // Down for every call until reset: a counted fault would leave the 200 to depend on how many
+    // attempts the 503 happened to use (one version's failure answers before the other's retry).
+    kms.server.setFaults({ unavailableTimes: Number.POSITIVE_INFINITY });
     const res = await get();
     expect(res.status).toBe(503);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    kms.server.resetFaults();
     expect((await get()).status).toBe(200);
   });
 

@@ -38,10 +38,13 @@ CREATE INDEX IF NOT EXISTS ${table}_retain_until_idx
  * Records a coalesced batch of (already de-duplicated) presentations in one atomic statement and
  * returns the keys that were first seen. ON CONFLICT DO NOTHING is the whole replay decision: of
  * concurrent inserts of one key, across any number of connections and replicas, Postgres lets exactly
- * one through. $1 iss[], $2 jti[], $3 exp[] (whole seconds).
+ * one through. Rows go in primary-key order: two batches sharing keys in opposite orders would each
+ * wait on the other's uncommitted row, a deadlock Postgres breaks by failing one (a 503 for its
+ * callers). $1 iss[], $2 jti[], $3 exp[] (whole seconds).
  */
 export const REMEMBER_SQL = `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+SELECT u.iss, u.jti, u.exp FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(iss, jti, exp)
+ORDER BY u.iss COLLATE "C", u.jti COLLATE "C"
 ON CONFLICT (iss, jti) DO NOTHING
 RETURNING iss, jti`;
 
