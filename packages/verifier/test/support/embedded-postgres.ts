@@ -34,7 +34,8 @@ const SERVER_SETTINGS = {
   full_page_writes: 'off',
   max_connections: '200',
 };
-const SERVER_FLAGS = Object.entries(SERVER_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+const serverFlags = (settings: Record<string, string>) =>
+  Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
 const PORT_ATTEMPTS = 3;
 
@@ -44,8 +45,16 @@ const PORT_ATTEMPTS = 3;
  * its own 0755 temporary directory, so it works from a checkout that user cannot reach (a clone in
  * `mktemp -d`). Nothing outside that directory changes.
  */
-export async function startOwnPostgres(): Promise<OwnPostgres> {
-  const base = await mkdtemp(join(tmpdir(), 's2s-pg-'));
+export async function startOwnPostgres(
+  options: {
+    /** Extra server settings (postgresql.conf names), over SERVER_SETTINGS. */
+    settings?: Record<string, string>;
+    /** Where the server's own temporary directory is made (default: the OS temp directory). */
+    parent?: string;
+  } = {},
+): Promise<OwnPostgres> {
+  const flags = serverFlags({ ...SERVER_SETTINGS, ...options.settings });
+  const base = await mkdtemp(join(options.parent ?? tmpdir(), 's2s-pg-'));
   try {
     const account = process.getuid?.() === 0 ? await postgresAccount() : undefined;
     if (account) await chmod(base, 0o755); // the postgres user must traverse it to its binaries and data
@@ -61,12 +70,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       const port = await freePort();
       let server: PostgresProcess | undefined;
       try {
-        server = await startServer(command, dataDir, port, SERVER_FLAGS);
+        server = await startServer(command, dataDir, port, flags);
       } catch (error) {
+        // Taken between probing and binding: another port. Anything else will not go away by retrying.
+        if (!String(error).includes('Address already in use')) throw error;
         lastError = error;
-        continue; // most likely the port was taken between probing and binding
+        continue;
       }
-      return ownPostgres(command, base, dataDir, port, password, server);
+      return ownPostgres({ command, base, dataDir, port, password, flags }, server);
     }
     throw new Error(`own PostgreSQL did not start after ${PORT_ATTEMPTS} attempts`, { cause: lastError });
   } catch (error) {
@@ -75,14 +86,17 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   }
 }
 
-function ownPostgres(
-  command: PostgresCommand,
-  base: string,
-  dataDir: string,
-  port: number,
-  password: string,
-  first: PostgresProcess,
-): OwnPostgres {
+interface Cluster {
+  readonly command: PostgresCommand;
+  readonly base: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly password: string;
+  readonly flags: readonly string[];
+}
+
+function ownPostgres(cluster: Cluster, first: PostgresProcess): OwnPostgres {
+  const { command, base, dataDir, port, password, flags } = cluster;
   let server: PostgresProcess | undefined = first;
   const stop = async () => {
     const stopping = server;
@@ -95,7 +109,7 @@ function ownPostgres(
     stop,
     async start() {
       if (server) return;
-      server = await startServer(command, dataDir, port, SERVER_FLAGS);
+      server = await startServer(command, dataDir, port, flags);
     },
     async destroy() {
       await stop().catch(() => undefined);
