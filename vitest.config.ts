@@ -3,6 +3,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // The verifier's slow suites are their own project, still run by `pnpm test`.
-    projects: ['contracts', 'packages/*', 'examples/*', 'ops', 'packages/verifier/vitest.slow.config.ts'],
+    projects: [
+      'contracts',
+      'packages/*',
+      'examples/*',
+      'ops',
+      'tools/*',
+      'packages/verifier/vitest.slow.config.ts',
+    ],
   },
 });

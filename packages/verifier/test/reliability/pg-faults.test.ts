@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Reason } from '@hyper/s2s-contracts';
+import { type OwnPostgres, startOwnPostgres } from '@hyper/s2s-own-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
@@ -8,7 +9,6 @@ import { pgReplayStore } from '../../src/replay/pg.js';
 import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { createVerifier } from '../../src/verifier.js';
 import { file, staticKeys, VECTOR_ROUTE } from '../harness/vectors.js';
-import { type OwnPostgres, startOwnPostgres } from '../support/embedded-postgres.js';
 import { holdReplayTableLock, slowReplayInserts, terminateBackends } from '../support/faults.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 import { checkDrained, checkResult, emissions } from './support/contract-checks.js';

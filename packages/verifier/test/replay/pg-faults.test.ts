@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { type OwnPostgres, startOwnPostgres } from '@hyper/s2s-own-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
@@ -6,7 +7,6 @@ import { pgReplayStore } from '../../src/replay/pg.js';
 import { REMEMBER_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import type { ReplayEntry } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
-import { type OwnPostgres, startOwnPostgres } from '../support/embedded-postgres.js';
 import { holdReplayTableLock, slowReplayInserts, terminateBackends } from '../support/faults.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 

@@ -1,5 +1,5 @@
+import { startOwnPostgres } from '@hyper/s2s-own-postgres';
 import type { TestProject } from 'vitest/node';
-import { startOwnPostgres } from './embedded-postgres.js';
 
 /**
  * With DATABASE_URL set (this machine, CI) tests use that server. Without it, one embedded PostgreSQL

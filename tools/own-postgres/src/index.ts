@@ -1,0 +1,1 @@
+export { type OwnPostgres, startOwnPostgres } from './own-postgres.js';
