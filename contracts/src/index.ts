@@ -58,6 +58,11 @@ export {
   type VerifierMetricName,
 } from './metrics.js';
 export {
+  findPublicTestKeys,
+  jwkThumbprint,
+  type PublicTestKeyMatch,
+} from './public-test-keys.js';
+export {
   type BearerErrorCode,
   type InvalidClaimReason,
   invalidClaim,
