@@ -46,6 +46,11 @@ export { checkPublicJwk, type JwkPolicyResult, type PublicJwk } from './jwk-poli
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
 export type { Logger } from './logger.js';
 export {
+  createMetricInstruments,
+  type InstrumentMeter,
+  type MetricInstruments,
+} from './metric-instruments.js';
+export {
   LATENCY_BUCKETS_SECONDS,
   METRICS,
   type MetricKind,
