@@ -16,6 +16,19 @@ const VERSION = (n: number) =>
 const T0 = Date.parse('2026-11-25T09:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
+/** `rotation init` of lite-2026-11 on version 1, written to `out`. */
+const initArgs = (out: string, ...extra: string[]) => [
+  'rotation',
+  'init',
+  '--kid',
+  'lite-2026-11',
+  '--kms-key-version',
+  VERSION(1),
+  '--out',
+  path(out),
+  ...extra,
+];
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hyper-s2s-rotation-'));
 });
@@ -124,16 +137,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
   });
 
   it('retire --kid removes a key now and says how long verifiers may still trust it', () => {
-    cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--out',
-      path('r.json'),
-    ]);
+    cli(initArgs('r.json'));
     cli([
       'rotation',
       'publish-next',
@@ -178,16 +182,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
   });
 
   it('refuses a version published twice, a bad kid and an unknown command, writing nothing', () => {
-    cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--out',
-      path('x.json'),
-    ]);
+    cli(initArgs('x.json'));
     const before = readFileSync(path('x.json'), 'utf8');
     const twice = cli([
       'rotation',
@@ -219,18 +214,6 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
     expect(readFileSync(path('x.json'), 'utf8')).toBe(before);
     expect(cli(['rotation', 'rotate']).status).toBe(2);
   });
-
-  const initArgs = (out: string, ...extra: string[]) => [
-    'rotation',
-    'init',
-    '--kid',
-    'lite-2026-11',
-    '--kms-key-version',
-    VERSION(1),
-    '--out',
-    path(out),
-    ...extra,
-  ];
 
   it('init refuses to replace an existing document without --force, naming the file', () => {
     expect(cli(initArgs('live.json')).status).toBe(0);
