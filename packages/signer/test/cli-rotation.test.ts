@@ -37,18 +37,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Each step spawns the CLI: slow on a loaded machine.
 describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_000 }, () => {
   it('walks init -> publish-next -> switch -> retire with the timeline arithmetic', () => {
-    const init = cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--verifier-cache',
-      '600',
-      '--out',
-      path('keyset.json'),
-    ]);
+    const init = cli(initArgs('keyset.json', '--verifier-cache', '600'));
     expect(init.status).toBe(0);
     expect(read('keyset.json').current).toEqual({ kid: 'lite-2026-11', kmsKeyVersion: VERSION(1) });
 
