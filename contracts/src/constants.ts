@@ -102,3 +102,10 @@ export const FORBIDDEN_ENV = ['S2S_OPEN', 'S2S_JWT_SECRET'] as const;
  * becomes a JWKS fetch. Verifiers refuse a smaller setting at startup.
  */
 export const MIN_JWKS_COOLDOWN_MS = 1000;
+
+/**
+ * How long a verifier keeps a fetched JWKS unless configured otherwise (Core's S2S_JWKS_CACHE_MAX_AGE_MS
+ * default). The signer's key set assumes it when not told the verifiers' setting: a next key must stay
+ * published at least this long before it signs, or a verifier on the default would not know it yet.
+ */
+export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;

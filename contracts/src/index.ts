@@ -12,6 +12,7 @@ export {
   CLOCK_SKEW_SECONDS,
   type ClaimName,
   DEFAULT_ALGORITHMS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   DEFAULT_SIGNER_TTL_SECONDS,
   ENV,
   FORBIDDEN_ENV,
@@ -45,6 +46,11 @@ export { checkPublicJwk, type JwkPolicyResult, type PublicJwk } from './jwk-poli
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
 export type { Logger } from './logger.js';
 export {
+  createMetricInstruments,
+  type InstrumentMeter,
+  type MetricInstruments,
+} from './metric-instruments.js';
+export {
   LATENCY_BUCKETS_SECONDS,
   METRICS,
   type MetricKind,
@@ -56,6 +62,11 @@ export {
   VERIFIER_METRIC_NAMES,
   type VerifierMetricName,
 } from './metrics.js';
+export {
+  findPublicTestKeys,
+  jwkThumbprint,
+  type PublicTestKeyMatch,
+} from './public-test-keys.js';
 export {
   type BearerErrorCode,
   type InvalidClaimReason,

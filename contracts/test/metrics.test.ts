@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createMetricInstruments,
   LATENCY_BUCKETS_SECONDS,
   METRIC_NAMES,
   METRICS,
@@ -38,4 +39,35 @@ describe('the metric catalogue', () => {
       expect(LATENCY_BUCKETS_SECONDS[i]).toBeGreaterThan(LATENCY_BUCKETS_SECONDS[i - 1]!);
     }
   });
+});
+
+describe('createMetricInstruments: the OTel sinks of both SDKs start from it, without OTel here', () => {
+  it.each(['signer', 'verifier'] as const)(
+    '%s: one instrument per metric, histograms in seconds with the buckets',
+    (side) => {
+      const made: { kind: string; name: string; options: unknown }[] = [];
+      const meter = {
+        createCounter: (name: string, options: unknown) => made.push({ kind: 'counter', name, options }),
+        createHistogram: (name: string, options: unknown) => made.push({ kind: 'histogram', name, options }),
+      };
+      const { counters, histograms } = createMetricInstruments(meter, side);
+      const specs = metricsOf(side);
+      expect(made.map(({ kind, name }) => [name, kind])).toEqual(
+        specs.map(([name, spec]) => [name, spec.kind]),
+      );
+      expect([...counters.keys(), ...histograms.keys()].sort()).toEqual(specs.map(([name]) => name).sort());
+      for (const [name, spec] of specs) {
+        const options = made.find((instrument) => instrument.name === name)!.options;
+        expect(options).toEqual(
+          spec.kind === 'counter'
+            ? { description: spec.help }
+            : {
+                description: spec.help,
+                unit: 's',
+                advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
+              },
+        );
+      }
+    },
+  );
 });

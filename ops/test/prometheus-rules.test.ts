@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemTool } from '../../test-support/system-tool.js';
 import { alertRules, githubAnchors } from './support/files.js';
-import { systemTool } from './support/system-tool.js';
 
 const dir = resolve(import.meta.dirname, '../prometheus');
 const RULES = join(dir, 's2s-alerts.rules.yml');

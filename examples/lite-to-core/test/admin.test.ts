@@ -6,11 +6,11 @@ import type { Jwks } from '@hyper/s2s-signer';
 import { VERIFY_CHANNEL } from '@hyper/s2s-verifier';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemTool } from '../../../test-support/system-tool.js';
 import { ADMIN_PATHS } from '../src/admin.js';
 import { type CoreServer, startCore } from '../src/core.js';
 import { type LiteGateway, startLiteGateway } from '../src/gateway.js';
 import { generateLiteKey, kidForMonth } from '../src/keys.js';
-import { systemTool } from './support/system-tool.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const chromium = systemTool(CHROMIUM, ['--version'], 'Debian: apt-get install -y chromium');

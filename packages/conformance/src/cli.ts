@@ -5,24 +5,40 @@ import { kitEnvironment, toDotenv } from './kit.js';
 import { DEFAULT_TOKEN_COUNT, runLiteChecks } from './lite.js';
 import { formatTable, type Report, writeReports } from './report.js';
 
-export const USAGE = `hyper-s2s-conformance: black-box conformance checks for S2S JWT auth
-
-Usage:
-  hyper-s2s-conformance env [--serve-jwks] [--port N]
+/** Each command's usage, also printed by `<command> --help`. */
+export const COMMAND_USAGE = {
+  env: `  hyper-s2s-conformance env [--serve-jwks] [--port N]
       Print (dotenv) what the target Core must be configured with: the kit's public test keys,
       S2S_JWT_AUDIENCE and S2S_ALLOWED_ISSUERS. With --serve-jwks, serve the keys as a JWKS on
       127.0.0.1 (port N, default any) and print S2S_JWKS_URL instead; runs until interrupted.
-  hyper-s2s-conformance core --base-url URL --endpoint PATH=SCOPE [--endpoint PATH=SCOPE ...]
+`,
+  core: `  hyper-s2s-conformance core --base-url URL --endpoint PATH=SCOPE [--endpoint PATH=SCOPE ...]
       [--method POST] [--concurrency ${DEFAULT_CONCURRENCY}] [--json FILE] [--junit FILE]
       Re-sign every applicable vector for now, present it to the running Core, check status and
       reason (when exposed), replay every accepted token, and present one token from N concurrent
       connections (exactly one success).
-  hyper-s2s-conformance lite --jwks-url URL --token-command "CMD" [--count ${DEFAULT_TOKEN_COUNT}] [--json FILE] [--junit FILE]
+`,
+  lite: `  hyper-s2s-conformance lite --jwks-url URL --token-command "CMD" [--count ${DEFAULT_TOKEN_COUNT}] [--json FILE] [--junit FILE]
       Check a signer from outside: JWKS key policy, header, kid convention, signature, claims,
       TTL <= 300, jti uniqueness over N tokens printed by CMD.
+`,
+} as const;
 
-Exit status: 0 only when every check passes; 1 when one fails; 2 for a usage error.
-`;
+const EXIT_STATUS = 'Exit status: 0 only when every check passes; 1 when one fails; 2 for a usage error.\n';
+
+export const USAGE = `hyper-s2s-conformance: black-box conformance checks for S2S JWT auth
+
+Usage:
+${COMMAND_USAGE.env}${COMMAND_USAGE.core}${COMMAND_USAGE.lite}
+${EXIT_STATUS}`;
+
+/** `<command> --help` / `-h`: that command's usage on stdout. */
+function commandHelp(command: keyof typeof COMMAND_USAGE, io: Io): number {
+  io.out(`Usage:\n${COMMAND_USAGE[command]}\n${EXIT_STATUS}`);
+  return 0;
+}
+
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
 export interface Io {
   out(text: string): void;
@@ -89,8 +105,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (command === 'env') {
       const { values } = parseArgs({
         args: rest,
-        options: { 'serve-jwks': { type: 'boolean' }, port: { type: 'string' } },
+        options: { 'serve-jwks': { type: 'boolean' }, port: { type: 'string' }, ...HELP },
       });
+      if (values.help) return commandHelp('env', io);
       if (!values['serve-jwks']) {
         io.out(toDotenv(kitEnvironment()));
         return 0;
@@ -115,8 +132,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           concurrency: { type: 'string' },
           json: { type: 'string' },
           junit: { type: 'string' },
+          ...HELP,
         },
       });
+      if (values.help) return commandHelp('core', io);
       if (!values['base-url']) throw new UsageError('core needs --base-url URL');
       let baseUrl: URL;
       try {
@@ -142,8 +161,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           count: { type: 'string' },
           json: { type: 'string' },
           junit: { type: 'string' },
+          ...HELP,
         },
       });
+      if (values.help) return commandHelp('lite', io);
       if (!values['jwks-url'] || !values['token-command']) {
         throw new UsageError('lite needs --jwks-url URL and --token-command "CMD"');
       }

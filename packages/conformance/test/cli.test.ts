@@ -31,6 +31,25 @@ describe('hyper-s2s-conformance CLI', () => {
     for (const command of ['env', 'core', 'lite']) expect(out).toContain(`hyper-s2s-conformance ${command}`);
   });
 
+  // Every subcommand answers --help / -h with its own usage (before checking its required flags), exit 0.
+  it.each([
+    ['env', ['--serve-jwks', '--port']],
+    ['core', ['--base-url', '--endpoint', '--method', '--concurrency', '--json', '--junit']],
+    ['lite', ['--jwks-url', '--token-command', '--count', '--json', '--junit']],
+  ])('%s --help and -h print its usage and exit 0', async (command, flags) => {
+    for (const help of ['--help', '-h']) {
+      const { code, out, err } = await run(command, help);
+      expect(code).toBe(0);
+      expect(err).toBe('');
+      expect(out).toContain(`hyper-s2s-conformance ${command}`);
+      for (const flag of flags) expect(out).toContain(flag);
+      // Only this command's usage, not the others'.
+      for (const other of ['env', 'core', 'lite'].filter((name) => name !== command)) {
+        expect(out).not.toContain(`hyper-s2s-conformance ${other}`);
+      }
+    }
+  });
+
   it.each([
     [['core'], /--base-url/],
     [['core', '--base-url', 'http://127.0.0.1:1'], /--endpoint/],

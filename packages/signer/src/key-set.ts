@@ -1,5 +1,6 @@
 import {
   CLOCK_SKEW_SECONDS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   LITE_AUTH_LOG_CATEGORY,
   type Logger,
   MAX_TTL_SECONDS,
@@ -33,7 +34,8 @@ export interface KeySetTimings {
   maxAgeSeconds: number;
   /**
    * The longest any verifier keeps a fetched JWKS (Core's S2S_JWKS_CACHE_MAX_AGE_MS / 1000); a next key
-   * is safe to sign with once published this long. Default: `maxAgeSeconds`.
+   * is safe to sign with once published this long. Default: the verifier's own default cache age
+   * (DEFAULT_JWKS_CACHE_MAX_AGE_MS in @hyper/s2s-contracts, 600 s).
    */
   verifierCacheSeconds: number;
   /**
@@ -104,6 +106,9 @@ function requireKey(key: unknown, field: string): PublishableKey {
   return k as PublishableKey;
 }
 
+/** What a verifier caches a JWKS for when not configured: one value, owned by the contracts. */
+export const DEFAULT_VERIFIER_CACHE_SECONDS = DEFAULT_JWKS_CACHE_MAX_AGE_MS / 1000;
+
 function seconds(value: number | undefined, fallback: number, field: string): number {
   return requireInteger(value ?? fallback, `keySet.${field}`, 0, 86_400);
 }
@@ -113,7 +118,11 @@ export function createKeySet(options: KeySetOptions): KeySet {
   const maxAgeSeconds = seconds(options.maxAgeSeconds, DEFAULT_JWKS_MAX_AGE_SECONDS, 'maxAgeSeconds');
   const timings: KeySetTimings = Object.freeze({
     maxAgeSeconds,
-    verifierCacheSeconds: seconds(options.verifierCacheSeconds, maxAgeSeconds, 'verifierCacheSeconds'),
+    verifierCacheSeconds: seconds(
+      options.verifierCacheSeconds,
+      DEFAULT_VERIFIER_CACHE_SECONDS,
+      'verifierCacheSeconds',
+    ),
     switchPropagationSeconds: seconds(
       options.switchPropagationSeconds,
       maxAgeSeconds,

@@ -1,5 +1,5 @@
-import { LATENCY_BUCKETS_SECONDS, metricsOf } from '@hyper/s2s-contracts';
-import { type Counter, type Histogram, type Meter, metrics } from '@opentelemetry/api';
+import { createMetricInstruments } from '@hyper/s2s-contracts';
+import { type Meter, metrics } from '@opentelemetry/api';
 import type { SignerCounterName, SignerHistogramName, SignerMetricsSink } from './metrics.js';
 
 export interface OtelMetricsOptions {
@@ -14,21 +14,7 @@ export interface OtelMetricsOptions {
  */
 export function otelMetrics(options: OtelMetricsOptions = {}): SignerMetricsSink {
   const meter = options.meter ?? metrics.getMeter('@hyper/s2s-signer');
-  const counters = new Map<string, Counter>();
-  const histograms = new Map<string, Histogram>();
-  for (const [name, spec] of metricsOf('signer')) {
-    if (spec.kind === 'counter') counters.set(name, meter.createCounter(name, { description: spec.help }));
-    else {
-      histograms.set(
-        name,
-        meter.createHistogram(name, {
-          description: spec.help,
-          unit: 's',
-          advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
-        }),
-      );
-    }
-  }
+  const { counters, histograms } = createMetricInstruments(meter, 'signer');
   return {
     observe(name: SignerHistogramName, seconds: number, labels: Readonly<Record<string, string>>) {
       histograms.get(name)?.record(seconds, labels);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLOCK_SKEW_SECONDS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
+import { CLOCK_SKEW_SECONDS, DEFAULT_JWKS_CACHE_MAX_AGE_MS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeySetDocument, parseKeySetDocument } from '../src/index.js';
 import { runCli } from './helpers/cli.js';
@@ -16,6 +16,19 @@ const VERSION = (n: number) =>
 const T0 = Date.parse('2026-11-25T09:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
+/** `rotation init` of lite-2026-11 on version 1, written to `out`. */
+const initArgs = (out: string, ...extra: string[]) => [
+  'rotation',
+  'init',
+  '--kid',
+  'lite-2026-11',
+  '--kms-key-version',
+  VERSION(1),
+  '--out',
+  path(out),
+  ...extra,
+];
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hyper-s2s-rotation-'));
 });
@@ -24,18 +37,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Each step spawns the CLI: slow on a loaded machine.
 describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_000 }, () => {
   it('walks init -> publish-next -> switch -> retire with the timeline arithmetic', () => {
-    const init = cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--verifier-cache',
-      '600',
-      '--out',
-      path('keyset.json'),
-    ]);
+    const init = cli(initArgs('keyset.json', '--verifier-cache', '600'));
     expect(init.status).toBe(0);
     expect(read('keyset.json').current).toEqual({ kid: 'lite-2026-11', kmsKeyVersion: VERSION(1) });
 
@@ -124,16 +126,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
   });
 
   it('retire --kid removes a key now and says how long verifiers may still trust it', () => {
-    cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--out',
-      path('r.json'),
-    ]);
+    cli(initArgs('r.json'));
     cli([
       'rotation',
       'publish-next',
@@ -148,7 +141,18 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
       '--out',
       path('r.json'),
     ]);
-    cli(['rotation', 'switch', '--state', path('r.json'), '--now', at(300), '--out', path('r.json')]);
+    // The default verifier cache (600 s) has passed: the switch is allowed.
+    const switched = cli([
+      'rotation',
+      'switch',
+      '--state',
+      path('r.json'),
+      '--now',
+      at(600),
+      '--out',
+      path('r.json'),
+    ]);
+    expect(switched.status).toBe(0);
     const run = cli([
       'rotation',
       'retire',
@@ -157,7 +161,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
       '--kid',
       'lite-2026-11',
       '--now',
-      at(301),
+      at(601),
       '--out',
       path('r.json'),
     ]);
@@ -167,16 +171,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
   });
 
   it('refuses a version published twice, a bad kid and an unknown command, writing nothing', () => {
-    cli([
-      'rotation',
-      'init',
-      '--kid',
-      'lite-2026-11',
-      '--kms-key-version',
-      VERSION(1),
-      '--out',
-      path('x.json'),
-    ]);
+    cli(initArgs('x.json'));
     const before = readFileSync(path('x.json'), 'utf8');
     const twice = cli([
       'rotation',
@@ -207,5 +202,49 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
     expect(badKid.status).toBe(1);
     expect(readFileSync(path('x.json'), 'utf8')).toBe(before);
     expect(cli(['rotation', 'rotate']).status).toBe(2);
+  });
+
+  it('init refuses to replace an existing document without --force, naming the file', () => {
+    expect(cli(initArgs('live.json')).status).toBe(0);
+    const live = readFileSync(path('live.json'), 'utf8');
+    const again = cli([...initArgs('live.json').map((a) => (a === VERSION(1) ? VERSION(7) : a))]);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toContain(path('live.json'));
+    expect(again.stderr).toContain('--force');
+    expect(readFileSync(path('live.json'), 'utf8')).toBe(live);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    const forced = cli([...initArgs('live.json', '--force').map((a) => (a === VERSION(1) ? VERSION(7) : a))]);
+    expect(forced.status).toBe(0);
+    expect(read('live.json').current.kmsKeyVersion).toBe(VERSION(7));
+  });
+
+  it("rotation --help and rotation init --help list init's flags, --force included (exit 0)", () => {
+    const rotationHelp = cli(['rotation', '--help']);
+    expect(rotationHelp.status).toBe(0);
+    expect(rotationHelp.stdout).toMatch(/init .*--force/);
+    for (const flag of ['-h', '--help']) {
+      const initHelp = cli(['rotation', 'init', flag]);
+      expect(initHelp.status).toBe(0);
+      for (const option of [
+        '--kid',
+        '--kms-key-version',
+        '--max-age',
+        '--verifier-cache',
+        '--switch-propagation',
+        '--out',
+        '--force',
+      ]) {
+        expect(initHelp.stdout).toContain(option);
+      }
+    }
+  });
+
+  it("init's default verifier cache is the verifier's default JWKS cache age", () => {
+    expect(cli(initArgs('defaults.json')).status).toBe(0);
+    const expected = DEFAULT_JWKS_CACHE_MAX_AGE_MS / 1000;
+    expect(read('defaults.json').verifierCacheSeconds).toBe(expected);
+    const help = cli(['rotation', 'init', '--help']);
+    expect(help.stdout).toContain(`(default ${expected}, the verifier's own default)`);
   });
 });

@@ -359,3 +359,41 @@ describe('hyper-s2s-keys keyset', () => {
     expect(cli(['keyset', 'check', '--keyset', 'array.json'])).toMatchObject({ status: 1 });
   });
 });
+
+describe("hyper-s2s-keys warns about the contract's public test keys", () => {
+  const warningsIn = (stderr: string) =>
+    stderr.split('\n').filter((line) => line.includes('public test key'));
+  const freshJwk = (kid: string) => ({
+    ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+    kid,
+    alg: 'ES256',
+    use: 'sig',
+  });
+
+  it('keyset check: once per test key, naming its kid, without changing the verdict', () => {
+    writeJson(
+      'with-test-keys.json',
+      keysetOf(jwkOf('lite-2026-03'), jwkOf('lite-2026-05'), freshJwk('lite-2031-01')),
+    );
+    const run = cli(['keyset', 'check', '--keyset', 'with-test-keys.json']);
+    expect(run).toMatchObject({ status: 0, stdout: 'ok: 3 key(s)\n' });
+    const warnings = warningsIn(run.stderr);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('"lite-2026-03"');
+    expect(warnings[1]).toContain('"lite-2026-05"');
+
+    writeJson('clean.json', keysetOf(freshJwk('lite-2031-02')));
+    expect(warningsIn(cli(['keyset', 'check', '--keyset', 'clean.json']).stderr)).toEqual([]);
+  });
+
+  it('keyset add: by key material, so a test key under another kid is caught', () => {
+    writeJson('renamed.jwk.json', { ...jwkOf('lite-2026-04'), kid: 'lite-2031-03' });
+    writeJson('base.json', keysetOf(freshJwk('lite-2031-04')));
+    const run = cli(['keyset', 'add', '--jwk', 'renamed.jwk.json', '--keyset', 'base.json']);
+    expect(run.status).toBe(0);
+    const warnings = warningsIn(run.stderr);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"lite-2031-03"');
+    expect(warnings[0]).toContain('lite-2026-04');
+  });
+});

@@ -3,6 +3,7 @@ import {
   CLOCK_SKEW_SECONDS,
   checkInteger,
   DEFAULT_ALGORITHMS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   type IntegerBounds,
   isStorableText,
   MAX_ISS_LENGTH,
@@ -63,7 +64,7 @@ export interface VerifierOptions {
 
 export const DEFAULTS = {
   jwksTimeoutMs: 2000,
-  jwksCacheMaxAgeMs: 600_000,
+  jwksCacheMaxAgeMs: DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   jwksCooldownMs: 30_000,
   jwksFailureBackoffMs: 1000,
   replayTimeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,

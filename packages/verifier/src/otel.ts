@@ -1,5 +1,5 @@
-import { LATENCY_BUCKETS_SECONDS, metricsOf, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
-import { type Counter, type Histogram, type Meter, metrics } from '@opentelemetry/api';
+import { createMetricInstruments, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { type Meter, metrics } from '@opentelemetry/api';
 import type { PurgeResult, VerifierHistogramName } from './metrics.js';
 import type { AuthMetricLabels, AuthMetricName, JwksFetchOutcome, MetricsSink } from './observe.js';
 
@@ -16,21 +16,7 @@ export interface OtelMetricsOptions {
  */
 export function otelMetrics(options: OtelMetricsOptions = {}): MetricsSink {
   const meter = options.meter ?? metrics.getMeter('@hyper/s2s-verifier');
-  const counters = new Map<string, Counter>();
-  const histograms = new Map<string, Histogram>();
-  for (const [name, spec] of metricsOf('verifier')) {
-    if (spec.kind === 'counter') counters.set(name, meter.createCounter(name, { description: spec.help }));
-    else {
-      histograms.set(
-        name,
-        meter.createHistogram(name, {
-          description: spec.help,
-          unit: 's',
-          advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
-        }),
-      );
-    }
-  }
+  const { counters, histograms } = createMetricInstruments(meter, 'verifier');
   const fetches = counters.get(VERIFIER_METRIC_NAMES.jwksFetches)!;
   const failures = counters.get(VERIFIER_METRIC_NAMES.jwksFetchFailures)!;
   const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;

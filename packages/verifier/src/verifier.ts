@@ -12,6 +12,7 @@ import { Deadline, withDeadline } from './deadline.js';
 import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { reasonForJoseError } from './jose-errors.js';
+import { publicTestKeyWarner } from './keys/public-test-keys.js';
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
@@ -121,10 +122,12 @@ class S2sVerifier implements Verifier {
     const config = resolveOptions(options);
     this.#config = config;
     this.#observer = new Observer(config.metrics, config.logger);
+    const warnTestKeys = publicTestKeyWarner(this.#observer, config.logger !== undefined);
     this.#keys =
       'remote' in config.keys
-        ? remoteKeySource(config.keys.remote, this.#observer)
+        ? remoteKeySource(config.keys.remote, this.#observer, warnTestKeys)
         : staticKeySource(config.keys.jwks, 'keys.jwks');
+    if (!('remote' in config.keys)) warnTestKeys(config.keys.jwks);
     this.#allowed = new Set(config.algorithms);
     this.#policy = {
       issuers: config.issuers,

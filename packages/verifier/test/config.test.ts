@@ -183,3 +183,11 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     }
   });
 });
+
+describe('defaults shared with the signer', () => {
+  it("the JWKS cache age default is the contracts' DEFAULT_JWKS_CACHE_MAX_AGE_MS (the signer's key set assumes it)", async () => {
+    const { DEFAULT_JWKS_CACHE_MAX_AGE_MS } = await import('@hyper/s2s-contracts');
+    const { DEFAULTS } = await import('../src/options.js');
+    expect(DEFAULTS.jwksCacheMaxAgeMs).toBe(DEFAULT_JWKS_CACHE_MAX_AGE_MS);
+  });
+});

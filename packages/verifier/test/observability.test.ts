@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UNAVAILABLE_METRIC_NAME } from '../src/observe.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
-import { recorder } from './harness/recorder.js';
+import { recorder, requestLogs } from './harness/recorder.js';
 import { freshKey, nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file, staticKeys } from './harness/vectors.js';
 import { downStore, liveVerifier } from './harness/verifiers.js';
@@ -81,7 +81,7 @@ describe('metrics', () => {
 
 describe('rejection logs', () => {
   it('carry reason, path, scope, kid, iss, sub and jti, never the token', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     const token = await sign(key, nowSeconds(), { jti: 'jti-1', aud: 'someone-else' });
     await verifier.verify(token, endpoint);
@@ -104,7 +104,7 @@ describe('rejection logs', () => {
   });
 
   it('put the values of a token whose signature did not verify under `unverified`, controls stripped', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     // A forger's token: a published kid, claims of its choosing, signed by a key nobody published.
     const forger = { ...(await freshKey('forger')), kid: 'lite-2026-03' };
@@ -129,7 +129,7 @@ describe('rejection logs', () => {
   });
 
   it('cap claim values copied from a token', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     await verifier.verify(await sign(key, nowSeconds(), { sub: 's'.repeat(5000), iss: 'wrong' }), endpoint);
     const logged = observed.logs[0]?.obj as { sub: string };
@@ -137,14 +137,14 @@ describe('rejection logs', () => {
   });
 
   it('are not written for successes', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     await verifier.verify(await sign(key, nowSeconds()), endpoint);
     expect(observed.logs).toEqual([]);
   });
 
   it('hold nothing from a token that could not be decoded', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = createVerifier({
       keys: staticKeys(),
       audience: file.audience,

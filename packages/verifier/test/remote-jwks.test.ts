@@ -131,14 +131,11 @@ describe('remote JWKS: failures fail closed with 503 jwks_unavailable', () => {
     jwks.respond(hang);
     const { verifier, observed } = remoteVerifier(jwks.url, { timeoutMs: 200 });
     const token = await sign(k1, nowSeconds());
-    const started = performance.now();
     const result = await verifier.verify(token, call);
-    const elapsed = performance.now() - started;
     expect(result).toEqual({ ok: false, status: 503, reason: 'jwks_unavailable' });
-    // The endpoint hangs: the 'timeout' outcome is the property; only the lower bound is timed (load
-    // can only lengthen it), the test timeout bounds the rest.
+    // The endpoint never answers, so an answer at all means the fetch was cut; the 'timeout' outcome
+    // says it was the configured deadline that cut it. No elapsed time is asserted.
     expect(observed.fetches).toEqual(['timeout']);
-    expect(elapsed).toBeGreaterThanOrEqual(150);
   });
 
   const bad: [string, Parameters<JwksServer['respond']>[0], string][] = [

@@ -6,7 +6,7 @@ import { pgReplayStore } from '../src/replay/pg.js';
 import type { ReplayStore } from '../src/replay/store.js';
 import { createVerifier } from '../src/verifier.js';
 import { type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
-import { recorder } from './harness/recorder.js';
+import { requestLogs } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { liveVerifier } from './harness/verifiers.js';
@@ -26,7 +26,7 @@ const bare = useReplayDatabase({ migrated: false });
 
 /** A 503's log line and the verifier's health() for one replay store. */
 async function replayOutage(replayStore: ReplayStore, replayTimeoutMs = 300) {
-  const observed = recorder();
+  const observed = requestLogs();
   const verifier = liveVerifier({ replayStore, replayTimeoutMs, logger: observed.logger });
   const result = await verifier.verify(await sign(key, nowSeconds()), call);
   return { result, log: observed.logs[0]?.obj, health: await verifier.health() };
@@ -92,7 +92,7 @@ describe('503 causes from the JWKS endpoint', () => {
   ] as const)('%s is logged with the 503 and reported by health()', async (cause, responder) => {
     server = await startJwksServer(file.jwks);
     server.respond(responder);
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = createVerifier({
       keys: { jwksUrl: server.url, failureBackoffMs: 0 },
       audience: file.audience,

@@ -3,7 +3,13 @@ import { checkJwk } from '../keyset-policy.js';
 import { toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs } from './args.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';
-import { KEYSET_SOURCE_HELP, loadKeyset, refusePrivateMembers, writeKeyset } from './keyset-document.js';
+import {
+  KEYSET_SOURCE_HELP,
+  loadKeyset,
+  refusePrivateMembers,
+  warnPublicTestKeys,
+  writeKeyset,
+} from './keyset-document.js';
 import { publicKeyFromPem } from './pem.js';
 
 export const KEYSET_ADD_USAGE = `Usage: hyper-s2s-keys keyset add (--jwk FILE | --pem FILE --kid lite-YYYY-MM) [--keyset FILE] [--out FILE] [--compact]
@@ -76,6 +82,7 @@ export function keysetAdd(argv: string[], io: CliIo): number {
   if (doc.keys.some((k) => k?.kid === kid))
     throw new CliError(`keyset add: kid ${kid} is already in the keyset`);
   doc.keys.push(jwk as Record<string, unknown>);
+  warnPublicTestKeys(doc.keys, io, 'keyset add');
   writeKeyset(doc, args.out, args.compact ?? false, io);
   io.stderr(`added ${kid}; the keyset now holds ${doc.keys.length} key(s)\n`);
   return EXIT_OK;

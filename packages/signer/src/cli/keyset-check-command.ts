@@ -1,7 +1,7 @@
 import { checkKeyset } from '../keyset-policy.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK } from './io.js';
-import { KEYSET_SOURCE_HELP, loadKeyset } from './keyset-document.js';
+import { KEYSET_SOURCE_HELP, loadKeyset, warnPublicTestKeys } from './keyset-document.js';
 
 export const KEYSET_CHECK_USAGE = `Usage: hyper-s2s-keys keyset check [--keyset FILE]
 
@@ -24,6 +24,7 @@ export function keysetCheck(argv: string[], io: CliIo): number {
   }
   const doc = loadKeyset(args.keyset, io, 'keyset check');
   const problems = checkKeyset(doc);
+  warnPublicTestKeys(doc.keys, io, 'keyset check');
   if (problems.length === 0) {
     io.stdout(`ok: ${doc.keys.length} key(s)\n`);
     return EXIT_OK;

@@ -1,4 +1,4 @@
-import { ENV, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
+import { ENV, findPublicTestKeys, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
 import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_USAGE, parseJson, readInput } from './io.js';
 
@@ -45,6 +45,14 @@ export function loadKeyset(
     throw new CliError(`${command}: ${what} must be a JSON object { "keys": [ ... ] }`);
   }
   return doc as KeysetDocument;
+}
+
+/**
+ * A warning on stderr, once per kid, for each of the contract's public test keys in the keyset (by key
+ * material, @hyper/s2s-contracts' findPublicTestKeys): fine in a test, forgeable in production.
+ */
+export function warnPublicTestKeys(keys: readonly unknown[], io: CliIo, command: string): void {
+  for (const match of findPublicTestKeys(keys)) io.stderr(`${command}: warning: ${match.message}\n`);
 }
 
 /** add/remove rewrite the document: refuse one holding private members rather than echo them. */

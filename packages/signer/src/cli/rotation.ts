@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { PublicJwk } from '@hyper/s2s-contracts';
 import { SignerError } from '../errors.js';
-import type { KeySet } from '../key-set.js';
+import { DEFAULT_JWKS_MAX_AGE_SECONDS } from '../jwks-handler.js';
+import { DEFAULT_VERIFIER_CACHE_SECONDS, type KeySet } from '../key-set.js';
 import {
   type KeySetDocument,
   type KeySetDocumentKey,
@@ -12,6 +11,7 @@ import {
   parseKeySetDocument,
 } from '../key-set-document.js';
 import { parseCommandArgs, requireOption } from './args.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';
 
 export const ROTATION_USAGE = `Usage: hyper-s2s-keys rotation <command> [options]
@@ -20,7 +20,7 @@ JWKS-mode rotation (Core on S2S_JWKS_URL) with Cloud KMS: keeps the key set docu
 publishes from, i.e. which KMS key version is published under which kid, and when.
 
 Commands:
-  init          start a document: --kid ID --kms-key-version NAME [--max-age S] [--verifier-cache S] [--switch-propagation S]
+  init          start a document: --kid ID --kms-key-version NAME [--max-age S] [--verifier-cache S] [--switch-propagation S] [--force]
   publish-next  publish --kid ID --kms-key-version NAME as the next key (step 1)
   switch        the next key becomes the signing key; the old one stays published until its retire time (step 3)
   retire        drop previous keys past their retire time; --kid ID drops one now (revocation)
@@ -30,27 +30,31 @@ Common options:
   --state FILE  the key set document to read (all commands but init)
   --out FILE    write the new document to FILE (atomically: temp file + rename); without it, stdout
   --now TIME    ISO 8601 time to act at (default: now), e.g. to plan ahead
-  -h, --help    show this help
+  -h, --help    show this help (\`rotation init --help\`: init's own options)
 `;
 
-/** Writes through a temp file in the same directory and a rename: a reader never sees half a document. */
-function writeAtomically(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, text, { mode: 0o644, flag: 'wx' });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw new CliError(
-      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
+export const ROTATION_INIT_USAGE = `Usage: hyper-s2s-keys rotation init --kid ID --kms-key-version NAME [options]
 
-function emit(io: CliIo, out: string | undefined, document: KeySetDocument): void {
+Starts a key set document: NAME (a KMS key version) signs and is published under kid ID.
+
+Options:
+  --kid ID                  the kid of the signing key, lite-YYYY-MM (required)
+  --kms-key-version NAME    projects/…/cryptoKeyVersions/N (required)
+  --max-age S               Cache-Control max-age of the published JWKS (default ${DEFAULT_JWKS_MAX_AGE_SECONDS})
+  --verifier-cache S        the longest any verifier caches the JWKS: Core's S2S_JWKS_CACHE_MAX_AGE_MS / 1000
+                            (default ${DEFAULT_VERIFIER_CACHE_SECONDS}, the verifier's own default)
+  --switch-propagation S    how long Lite instances may still sign with the previous key after a switch
+                            (default: --max-age)
+  --out FILE                write the document to FILE (atomically); without it, stdout
+  --force                   replace an existing --out FILE (without it, init refuses: it would drop the
+                            rotation state that file holds)
+  -h, --help                show this help
+`;
+
+function emit(io: CliIo, out: string | undefined, document: KeySetDocument, noClobber = false): void {
   const text = `${JSON.stringify(document, null, 2)}\n`;
   if (out === undefined || out === '-') io.stdout(text);
-  else writeAtomically(out, text);
+  else writeFileAtomic(out, text, { noClobber });
 }
 
 function nowOf(value: string | undefined, command: string): number {
@@ -124,10 +128,21 @@ function init(argv: string[], io: CliIo): number {
       'verifier-cache': { type: 'string' },
       'switch-propagation': { type: 'string' },
       out: { type: 'string' },
+      force: { type: 'boolean' },
     },
     'rotation init',
   );
-  if (args.help) return help(io);
+  if (args.help) {
+    io.stdout(ROTATION_INIT_USAGE);
+    return EXIT_OK;
+  }
+  // An existing document is live rotation state (next and previous keys): starting over drops it.
+  const out = args.out === '-' ? undefined : args.out;
+  if (out !== undefined && !args.force && existsSync(out)) {
+    throw new CliError(
+      `rotation init: ${out} exists (it may hold live rotation state); pass --force to replace it`,
+    );
+  }
   const current = {
     kid: requireOption(args.kid, 'kid', 'rotation init'),
     kmsKeyVersion: requireOption(args['kms-key-version'], 'kms-key-version', 'rotation init'),
@@ -142,7 +157,8 @@ function init(argv: string[], io: CliIo): number {
     if (value !== undefined) doc[name as keyof typeof timings] = value;
   }
   const keySet = guarded('init', () => plan(parseKeySetDocument(doc), Date.now()));
-  emit(io, args.out, keySetToDocument(keySet));
+  // No clobber unless --force: the check above names the file; this closes the race with a writer.
+  emit(io, out, keySetToDocument(keySet), args.force !== true);
   io.stderr(`kid ${current.kid} is ${current.kmsKeyVersion}, signing\n`);
   return EXIT_OK;
 }

@@ -87,7 +87,11 @@ const REQUEST_HEADERS = { accept: 'application/json, application/jwk-set+json' }
  * enforces the keyset policy jose does not (public keys only, algorithm fit, size cap), counts fetches
  * and backs off on failure.
  */
-export function remoteKeySource(settings: RemoteKeySettings, observer: Observer): KeySource {
+export function remoteKeySource(
+  settings: RemoteKeySettings,
+  observer: Observer,
+  warnTestKeys: (jwks: unknown) => void = () => undefined,
+): KeySource {
   let index = new Map<string, KeyInfo>();
   // performance.now() based: a wall-clock step must not stretch or skip the backoff.
   let retryAt = Number.NEGATIVE_INFINITY;
@@ -125,6 +129,7 @@ export function remoteKeySource(settings: RemoteKeySettings, observer: Observer)
       for (const skipped of checked.skipped) {
         observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
       }
+      warnTestKeys(checked.jwks);
       index = checked.index;
       retryAt = Number.NEGATIVE_INFINITY;
       observer.jwksFetch('ok', secondsSince(started));

@@ -37,3 +37,17 @@ export function recorder(): {
     },
   };
 }
+
+/**
+ * A recorder of what requests log. The vector keys are the contract's public test keys, so a verifier
+ * built on them warns about them once (s2s_public_test_key, see public-test-keys.test.ts); tests of
+ * request logs leave that line out.
+ */
+export function requestLogs(): ReturnType<typeof recorder> {
+  const observed = recorder();
+  const warn = observed.logger.warn;
+  observed.logger.warn = (obj, msg) => {
+    if ((obj as { event?: unknown }).event !== 's2s_public_test_key') warn(obj, msg);
+  };
+  return observed;
+}

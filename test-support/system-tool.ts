@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
 /**
+ * Test support shared by workspace test suites that are not published packages (ops/, examples/),
+ * imported by relative path: one copy, not one per suite.
+ *
  * A system tool a test needs (promtool, chromium) comes from the distribution, installed by .ci/run.
  * Missing outside CI: the test skips with a loud message. Missing under CI=true: the run fails.
- * A copy of ops/test/support/system-tool.ts: one package's tests cannot import another's.
  */
 export function systemTool(
   command: string,
