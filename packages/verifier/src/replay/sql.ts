@@ -2,6 +2,22 @@ import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
 
 const { schema, table } = REPLAY_TABLE;
 
+/**
+ * Postgres advisory lock keys (bigint) of the replay store. Spelled from ASCII so they are recognisable
+ * in pg_locks and unlikely to collide with an application's own small integer keys.
+ */
+function asciiKey(text: string): string {
+  let key = 0n;
+  for (const byte of new TextEncoder().encode(text)) key = (key << 8n) | BigInt(byte);
+  return key.toString();
+}
+
+/** Serializes concurrent `migrate` runs from replicas starting together. */
+export const MIGRATE_LOCK_KEY = asciiKey('s2s:migr');
+
+/** One replica purges at a time (transaction-scoped, taken per purge batch). */
+export const PURGE_LOCK_KEY = asciiKey('s2s:purg');
+
 /** Name of the shipped migration file (packages/verifier/migrations/), for migration runners. */
 export const REPLAY_MIGRATION_FILE = '0001_s2s_jwt_replay.sql';
 
@@ -205,6 +221,41 @@ BEGIN
 END
 $fn$;`;
 
+/** Name of the partitioned layout's migration file (packages/verifier/migrations/), for migration runners. */
+export const REPLAY_PARTITIONED_MIGRATION_FILE = '0002_s2s_jwt_replay_partitioned.sql';
+
+/**
+ * The text of migrations/0002_s2s_jwt_replay_partitioned.sql, character for character (a test holds
+ * them equal), and the very statement `migrate(db, { layout: 'partitioned' })` sends. One DO block, so
+ * a runner executing the file as it is (psql, sqlx, refinery) applies it atomically, in one transaction,
+ * serialised with concurrent `migrate` calls by the same advisory lock.
+ */
+export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Partitioned layout").
+-- Opt-in, for high volume. Runs after 0001 in the same migration set:
+--  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
+--  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
+--  * single table holding rows: refuses (raises) and changes nothing; convert it online first.
+-- Idempotent. Afterwards Core must call ${MAINTAIN_FUNCTION} periodically (REPLAY.md).
+DO $replay$
+BEGIN
+-- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
+PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
+  -- Waits for in-flight writers, so the emptiness check below sees every committed row.
+  LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+  IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
+    RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")';
+  END IF;
+  DROP TABLE ${REPLAY_TABLE_NAME};
+END IF;
+CREATE SCHEMA IF NOT EXISTS ${schema};
+${partitionedTableSql(REPLAY_TABLE_NAME)}
+${PARTITIONED_FUNCTIONS_SQL}
+PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
+END
+$replay$;
+`;
+
 /** One coalesced batch in the partitioned layout; $1 iss[], $2 jti[], $3 exp[]. */
 export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`;
 
@@ -213,22 +264,6 @@ export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, c
 
 /** Which layout the live table has: 'r' single, 'p' partitioned, no row when it is missing. */
 export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
-
-/**
- * Postgres advisory lock keys (bigint) of the replay store. Spelled from ASCII so they are recognisable
- * in pg_locks and unlikely to collide with an application's own small integer keys.
- */
-function asciiKey(text: string): string {
-  let key = 0n;
-  for (const byte of new TextEncoder().encode(text)) key = (key << 8n) | BigInt(byte);
-  return key.toString();
-}
-
-/** Serializes concurrent `migrate` runs from replicas starting together. */
-export const MIGRATE_LOCK_KEY = asciiKey('s2s:migr');
-
-/** One replica purges at a time (transaction-scoped, taken per purge batch). */
-export const PURGE_LOCK_KEY = asciiKey('s2s:purg');
 
 /**
  * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),
