@@ -182,12 +182,15 @@ async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Pr
 }
 
 /** Purges while remember() runs at 64 in flight; compares its p99 with an idle run just before. */
-async function purgeUnderLoad(store: PgReplayStore) {
+async function purgeUnderLoad(
+  store: PgReplayStore,
+  purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
+) {
   let idleOps = 0;
   const idle = await drive(store, () => ++idleOps > OPS / 2, OPS / 2);
   let done = false;
   const started = performance.now();
-  const purge = store.runPurge().finally(() => {
+  const purge = purgeNow().finally(() => {
     done = true;
   });
   const during = await drive(store, () => done, 500);
@@ -250,27 +253,68 @@ async function step(
 
 /**
  * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
- * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight. Prints each
- * run's insert p99 during the purge vs idle just before: the figure the purge design is judged by.
+ * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight, alternating
+ * the store's purge (detach concurrently, then drop) with the maintain function called alone (a DROP
+ * of the attached partition: ACCESS EXCLUSIVE on the parent), so both see the same machine load.
+ * Prints each run's insert p99 during the purge vs idle just before. Writes nothing to RESULTS.md.
  */
 if (values.only === 'partitioned-purge') {
   const repeat = Number(values.repeat);
+  // The store's purge lock key ('s2s:purg' in ASCII); here only the bench purges.
+  const maintainAlone = `SELECT deleted::float8 AS deleted FROM session.s2s_jwt_replay_maintain(8300823758029288039, 21600)`;
   try {
     const parted = await freshDatabase('purge');
     await migrate(parted, { layout: 'partitioned' });
     const store = pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
     await load(parted, 0, largest);
-    const ratios: number[] = [];
-    for (let i = 0; i < repeat; i++) {
+    const ratios: Record<string, number[]> = { detach: [], drop: [] };
+    const blocked: Record<string, number[]> = { detach: [], drop: [] };
+    const watcher = await parted.connect();
+    /** Runs `purge`, polling pg_locks meanwhile: the most backends seen waiting on a relation lock. */
+    async function watched(purge: () => Promise<{ deleted: number }>, into: number[]) {
+      let done = false;
+      let most = 0;
+      const poll = (async () => {
+        while (!done) {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'relation'`,
+          );
+          most = Math.max(most, rows[0].n);
+        }
+      })();
+      try {
+        return await purge();
+      } finally {
+        done = true;
+        await poll;
+        into.push(most);
+      }
+    }
+    for (let i = 0; i < repeat * 2; i++) {
+      const mode = i % 2 === 0 ? 'detach' : 'drop';
       await addExpired(parted, Math.round(largest / 24), true);
-      const r = await purgeUnderLoad(store);
-      ratios.push(r.ratio);
+      const r = await purgeUnderLoad(store, () =>
+        watched(
+          mode === 'detach'
+            ? () => store.runPurge()
+            : async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) }),
+          blocked[mode]!,
+        ),
+      );
+      ratios[mode]!.push(r.ratio);
       out(
-        `run ${i + 1}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows; insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg().map((x) => fmt(x, 1)).join(' ')}`,
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows, at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock; insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+          .map((x) => fmt(x, 1))
+          .join(' ')}`,
       );
     }
-    ratios.sort((x, y) => x - y);
-    out(`median ratio ${fmt(ratios[Math.floor(ratios.length / 2)] ?? 0, 2)}× over ${repeat} runs at ${fmt(largest)} rows`);
+    for (const [mode, list] of Object.entries(ratios)) {
+      list.sort((x, y) => x - y);
+      out(
+        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows; backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
+      );
+    }
+    watcher.release();
     await parted.end();
   } finally {
     await dropDatabases().catch((error) => console.error('[scale] drop failed', error));

@@ -53,14 +53,28 @@ BEGIN
   lo := first_lo;
   WHILE lo <= last_lo LOOP
     IF to_regclass(format('session.%I', 's2s_jwt_replay_e' || lo)) IS NULL THEN
-      EXECUTE format('CREATE TABLE session.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s)',
-                     's2s_jwt_replay_e' || lo, p_parent, lo, lo + 3600);
+      EXECUTE format('CREATE TABLE session.%I (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)',
+                     's2s_jwt_replay_e' || lo, p_parent);
+      EXECUTE format('ALTER TABLE %s ATTACH PARTITION session.%I FOR VALUES FROM (%s) TO (%s)',
+                     p_parent, 's2s_jwt_replay_e' || lo, lo, lo + 3600);
       created := created + 1;
     END IF;
     lo := lo + 3600;
   END LOOP;
   RETURN created;
 END
+$fn$;
+
+CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_expired_partitions()
+RETURNS TABLE (partition text) LANGUAGE sql STABLE AS $fn$
+  SELECT format('session.%I', c.relname)
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass AND NOT i.inhdetachpending
+    AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
+    -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
+    AND substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint + 3600 - 1 + 86400
+        < extract(epoch FROM now())
+  ORDER BY 1
 $fn$;
 
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_maintain(p_lock bigint, p_lead bigint)
@@ -74,17 +88,25 @@ BEGIN
   IF NOT held THEN RETURN NEXT; RETURN; END IF;
   PERFORM set_config('lock_timeout', '2000', true);
   FOR part IN
-    SELECT c.oid, c.relname, c.reltuples, substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
-    ORDER BY 4
+    SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
+           substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo
+    FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+    WHERE c.relnamespace = 'session'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
+      -- A partition of this table, or a table detached from it; never a partition of another table
+      -- (the _next table of a conversion in progress names its partitions alike).
+      AND (i.inhparent IS NULL OR i.inhparent = 'session.s2s_jwt_replay'::regclass)
+    ORDER BY 5
   LOOP
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
     EXIT WHEN part.lo + 3600 - 1 + 86400 >= extract(epoch FROM now());
-    -- Exact for small (never analysed) partitions; the planner's estimate for large ones, so the
+    -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
     -- purge never scans an hour of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
+    END IF;
+    -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
+    IF part.pending THEN
+      EXECUTE format('ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.%I FINALIZE', part.relname);
     END IF;
     EXECUTE format('DROP TABLE session.%I', part.relname);
     dropped := dropped + 1;
