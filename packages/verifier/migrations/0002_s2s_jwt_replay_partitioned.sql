@@ -3,7 +3,8 @@
 --  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
 --  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
 --  * single table holding rows: refuses (raises) and changes nothing; convert it online first.
--- Idempotent. Afterwards Core must call session.s2s_jwt_replay_maintain periodically (REPLAY.md).
+-- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
+-- session.s2s_jwt_replay_expired_partitions() CONCURRENTLY, then call session.s2s_jwt_replay_maintain (REPLAY.md, "What Core calls").
 DO $replay$
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.

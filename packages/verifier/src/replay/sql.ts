@@ -264,7 +264,8 @@ export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay s
 --  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
 --  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
 --  * single table holding rows: refuses (raises) and changes nothing; convert it online first.
--- Idempotent. Afterwards Core must call ${MAINTAIN_FUNCTION} periodically (REPLAY.md).
+-- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
+-- ${EXPIRED_PARTITIONS_FUNCTION}() CONCURRENTLY, then call ${MAINTAIN_FUNCTION} (REPLAY.md, "What Core calls").
 DO $replay$
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
