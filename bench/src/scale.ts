@@ -28,6 +28,8 @@ const { values } = parseArgs({
     // 'partitioned-purge': only the partitioned layout's purge under load, repeated (no RESULTS.md).
     only: { type: 'string' },
     repeat: { type: 'string', default: '5' },
+    // Stores sharing the load in --only partitioned-purge (replicas: each keeps pipelineDepth statements in flight).
+    stores: { type: 'string', default: '1' },
   },
 });
 const STEPS = values.steps
@@ -323,7 +325,15 @@ if (values.only === 'partitioned-purge') {
   try {
     const parted = await freshDatabase('purge');
     await migrate(parted, { layout: 'partitioned' });
-    const store = pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
+    const replicas = Array.from({ length: Math.max(1, Number(values.stores)) }, () =>
+      pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 }),
+    );
+    let next = 0;
+    // remember() spread round-robin over the replicas' stores; the purge runs from the first one.
+    const store: PgReplayStore = {
+      ...replicas[0]!,
+      remember: (entry, call) => replicas[next++ % replicas.length]!.remember(entry, call),
+    };
     await load(parted, 0, largest, true);
     const ratios: Record<string, number[]> = { detach: [], drop: [] };
     const blocked: Record<string, number[]> = { detach: [], drop: [] };
@@ -369,7 +379,7 @@ if (values.only === 'partitioned-purge') {
     for (const [mode, list] of Object.entries(ratios)) {
       list.sort((x, y) => x - y);
       out(
-        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows; backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
+        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows, ${replicas.length} store(s); backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
       );
     }
     watcher.release();
