@@ -4,7 +4,8 @@
  * throughput and p99 at 64 in flight, bytes per million rows, WAL bytes per token, one 5-minute purge
  * (duration, insert p99 during it vs idle) and autovacuum activity; then single vs partitioned at the
  * largest N. Uses its own databases on the server at DATABASE_URL (or an embedded one) and drops them.
- * Default steps (1 M, 3 M, 10 M) are sized for ≤ 15 min on 2 cores; `--steps 200000,1000000` to change.
+ * Default steps (1 M, 3 M, 10 M) are sized for ≤ 15 min on 2 cores; `--steps 1000000,10000000,30000000`
+ * for the full study (the bulk load, `--load bulk`, default, is what makes 30 M rows fit).
  */
 import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,6 +22,14 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '1000000,3000000,10000000' },
     ops: { type: 'string', default: '20000' },
     write: { type: 'boolean', default: true },
+    // 'bulk': indexes dropped while loading and rebuilt after (10 M / 30 M steps fit the time budget);
+    // 'insert': every row through the live indexes, as in production (slower past shared_buffers).
+    load: { type: 'string', default: 'bulk' },
+    // 'partitioned-purge': only the partitioned layout's purge under load, repeated (no RESULTS.md).
+    only: { type: 'string' },
+    repeat: { type: 'string', default: '5' },
+    // Stores sharing the load in --only partitioned-purge (replicas: each keeps pipelineDepth statements in flight).
+    stores: { type: 'string', default: '1' },
   },
 });
 const STEPS = values.steps
@@ -29,10 +38,13 @@ const STEPS = values.steps
   .filter((x) => Number.isSafeInteger(x) && x > 0)
   .sort((a, b) => a - b);
 const OPS = Number(values.ops);
+if (values.load !== 'bulk' && values.load !== 'insert')
+  throw new Error("bench:scale: --load must be 'bulk' or 'insert'");
+const BULK = values.load === 'bulk';
 const IN_FLIGHT = 64;
 const DAY = 86_400;
-/** Measured on this server: ~140 bytes per row with indexes; refuse to leave less than 10 GB free. */
-const BYTES_PER_ROW_GUESS = 200;
+/** Measured on this server: ~250 bytes per row with indexes (3 M rows); refuse to leave less than 10 GB free. */
+const BYTES_PER_ROW_GUESS = 260;
 const MIN_FREE_BYTES = 10 * 2 ** 30;
 
 const free = statfsSync('/').bavail * statfsSync('/').bsize;
@@ -74,8 +86,47 @@ async function dropDatabases(): Promise<void> {
 
 const ISSUERS = `ARRAY['https://lite-eu.hyper.example','https://lite-us.hyper.example','https://billing.hyper.example']`;
 
+/**
+ * Indexes of each layout as `migrate` creates them. A bulk load drops them and builds them again at
+ * fillfactor 70: random (UUID) inserts leave B-tree leaves about ln 2 ≈ 69 % full (measured here: an
+ * index grown by inserts was 1.33× the size of one built at the default 90), so sizes stay those of a
+ * table grown by traffic while the build costs a sort instead of one random index descent per row.
+ */
+const INDEXES = {
+  single: [
+    {
+      drop: 'ALTER TABLE session.s2s_jwt_replay DROP CONSTRAINT s2s_jwt_replay_pkey',
+      build:
+        'ALTER TABLE session.s2s_jwt_replay ADD CONSTRAINT s2s_jwt_replay_pkey PRIMARY KEY (iss, jti) WITH (fillfactor = 70)',
+      reset: 'ALTER INDEX session.s2s_jwt_replay_pkey RESET (fillfactor)',
+    },
+    {
+      drop: 'DROP INDEX session.s2s_jwt_replay_retain_until_idx',
+      build:
+        'CREATE INDEX s2s_jwt_replay_retain_until_idx ON session.s2s_jwt_replay (retain_until) WITH (fillfactor = 70)',
+      reset: 'ALTER INDEX session.s2s_jwt_replay_retain_until_idx RESET (fillfactor)',
+    },
+  ],
+  partitioned: [
+    {
+      drop: 'ALTER TABLE session.s2s_jwt_replay DROP CONSTRAINT s2s_jwt_replay_pk',
+      build:
+        'ALTER TABLE session.s2s_jwt_replay ADD CONSTRAINT s2s_jwt_replay_pk PRIMARY KEY (iss, jti, exp) WITH (fillfactor = 70)',
+      // A partitioned index refuses RESET; its partitions' indexes (what the rows live in) take it.
+      // The parent keeps the option: partitions attached later clone it, and it only affects builds
+      // and rightmost splits, which random jti keys hardly make.
+      reset: `DO $r$ DECLARE i regclass; BEGIN
+        FOR i IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'session.s2s_jwt_replay_pk'::regclass LOOP
+          EXECUTE format('ALTER INDEX %s RESET (fillfactor)', i);
+        END LOOP; END $r$`,
+    },
+  ],
+};
+
 /** Adds rows `from+1 .. to`: a UUID jti, one of three issuers, exp spread over the retention window. */
-async function load(pool: pg.Pool, from: number, to: number): Promise<void> {
+async function load(pool: pg.Pool, from: number, to: number, partitioned = false): Promise<void> {
+  const indexes = INDEXES[partitioned ? 'partitioned' : 'single'];
+  if (BULK) for (const index of indexes) await pool.query(index.drop);
   for (let lo = from; lo < to; lo += 1_000_000) {
     const hi = Math.min(to, lo + 1_000_000);
     await pool.query(
@@ -85,6 +136,18 @@ async function load(pool: pg.Pool, from: number, to: number): Promise<void> {
        FROM generate_series($1::bigint + 1, $2::bigint) AS g`,
       [lo, hi],
     );
+  }
+  if (BULK) {
+    const client = await pool.connect();
+    try {
+      await client.query(`SET maintenance_work_mem = '1GB'`);
+      for (const index of indexes) {
+        await client.query(index.build);
+        await client.query(index.reset);
+      }
+    } finally {
+      client.release();
+    }
   }
   await pool.query('VACUUM (ANALYZE) session.s2s_jwt_replay');
 }
@@ -179,12 +242,15 @@ async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Pr
 }
 
 /** Purges while remember() runs at 64 in flight; compares its p99 with an idle run just before. */
-async function purgeUnderLoad(store: PgReplayStore) {
+async function purgeUnderLoad(
+  store: PgReplayStore,
+  purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
+) {
   let idleOps = 0;
   const idle = await drive(store, () => ++idleOps > OPS / 2, OPS / 2);
   let done = false;
   const started = performance.now();
-  const purge = store.runPurge().finally(() => {
+  const purge = purgeNow().finally(() => {
     done = true;
   });
   const during = await drive(store, () => done, 500);
@@ -218,7 +284,7 @@ async function step(
   purgeRows: number,
 ): Promise<Step> {
   const loadStart = performance.now();
-  await load(pool, loaded, rows);
+  await load(pool, loaded, rows, partitioned);
   const loadS = (performance.now() - loadStart) / 1000;
   const before = await vacuumStats(pool);
   const bytes = await tableBytes(pool);
@@ -243,6 +309,86 @@ async function step(
       autoanalyzes: after.autoanalyzes - before.autoanalyzes,
     },
   };
+}
+
+/**
+ * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
+ * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight, alternating
+ * the store's purge (detach concurrently, then drop) with the maintain function called alone (a DROP
+ * of the attached partition: ACCESS EXCLUSIVE on the parent), so both see the same machine load.
+ * Prints each run's insert p99 during the purge vs idle just before. Writes nothing to RESULTS.md.
+ */
+if (values.only === 'partitioned-purge') {
+  const repeat = Number(values.repeat);
+  // The store's purge lock key ('s2s:purg' in ASCII); here only the bench purges.
+  const maintainAlone = `SELECT deleted::float8 AS deleted FROM session.s2s_jwt_replay_maintain(8300823758029288039, 21600)`;
+  try {
+    const parted = await freshDatabase('purge');
+    await migrate(parted, { layout: 'partitioned' });
+    const replicas = Array.from({ length: Math.max(1, Number(values.stores)) }, () =>
+      pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 }),
+    );
+    let next = 0;
+    // remember() spread round-robin over the replicas' stores; the purge runs from the first one.
+    const store: PgReplayStore = {
+      ...replicas[0]!,
+      remember: (entry, call) => replicas[next++ % replicas.length]!.remember(entry, call),
+    };
+    await load(parted, 0, largest, true);
+    const ratios: Record<string, number[]> = { detach: [], drop: [] };
+    const blocked: Record<string, number[]> = { detach: [], drop: [] };
+    const watcher = await parted.connect();
+    /** Runs `purge`, polling pg_locks meanwhile: the most backends seen waiting on a relation lock. */
+    async function watched(purge: () => Promise<{ deleted: number }>, into: number[]) {
+      let done = false;
+      let most = 0;
+      const poll = (async () => {
+        while (!done) {
+          const { rows } = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'relation'`,
+          );
+          most = Math.max(most, rows[0].n);
+        }
+      })();
+      try {
+        return await purge();
+      } finally {
+        done = true;
+        await poll;
+        into.push(most);
+      }
+    }
+    for (let i = 0; i < repeat * 2; i++) {
+      const mode = i % 2 === 0 ? 'detach' : 'drop';
+      await addExpired(parted, Math.round(largest / 24), true);
+      const r = await purgeUnderLoad(store, () =>
+        watched(
+          mode === 'detach'
+            ? () => store.runPurge()
+            : async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) }),
+          blocked[mode]!,
+        ),
+      );
+      ratios[mode]!.push(r.ratio);
+      out(
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows, at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock; insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+          .map((x) => fmt(x, 1))
+          .join(' ')}`,
+      );
+    }
+    for (const [mode, list] of Object.entries(ratios)) {
+      list.sort((x, y) => x - y);
+      out(
+        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows, ${replicas.length} store(s); backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
+      );
+    }
+    watcher.release();
+    await parted.end();
+  } finally {
+    await dropDatabases().catch((error) => console.error('[scale] drop failed', error));
+    await server.stop();
+  }
+  process.exit(0);
 }
 
 const started = performance.now();
@@ -328,7 +474,7 @@ out('## Replay store capacity (`pnpm bench:scale`)');
 out();
 out(
   `Run on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ` +
-    `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows, ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight; ` +
+    `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows (${BULK ? 'bulk-loaded: indexes rebuilt at fillfactor 70 after each step' : 'loaded through the live indexes'}), ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight; ` +
     `${fmt(minutes, 1)} min. Load average at start ${fmt(load1, 1)} on ${cpus().length} cores: other work shared the machine, ` +
     'so throughput and p99 are disturbed (ratios within the run are the figures to read).',
 );
@@ -360,7 +506,7 @@ out(
   `| bytes per 1 M rows | ${fmt(big.bytesPerMillion / 2 ** 20)} MiB | ${fmt(part.bytesPerMillion / 2 ** 20)} MiB | |`,
 );
 out(
-  `| purge of one hour of rows (${fmt(Math.round(largest / 24))}) | DELETE ${fmt(hour.purgeMs / 1000, 2)} s | DROP ${fmt(part.purge.purgeMs / 1000, 2)} s | ${fmt(part.purge.purgeMs / hour.purgeMs, 3)}× |`,
+  `| purge of one hour of rows (${fmt(Math.round(largest / 24))}) | DELETE ${fmt(hour.purgeMs / 1000, 2)} s | detach + DROP ${fmt(part.purge.purgeMs / 1000, 2)} s | ${fmt(part.purge.purgeMs / hour.purgeMs, 3)}× |`,
 );
 out(
   `| insert p99 during that purge vs idle (goal ≤ 1.5×) | ${fmt(hour.during.p99, 2)} vs ${fmt(hour.idle.p99, 2)} ms = ${fmt(hour.ratio, 2)}× | ${fmt(part.purge.during.p99, 2)} vs ${fmt(part.purge.idle.p99, 2)} ms = ${fmt(part.purge.ratio, 2)}× | |`,

@@ -5,4 +5,10 @@ export { type ConvertOptions, type ConvertOutcome, convertToPartitioned } from '
 export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './options.js';
 export type { ReplayLayout } from './pg.js';
 export type { PurgeOutcome, PurgeRunOptions, PurgeSource } from './purge.js';
-export { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from './sql.js';
+export {
+  REPLAY_MIGRATION_FILE,
+  REPLAY_MIGRATION_SQL,
+  REPLAY_PARTITIONED_MIGRATION_FILE,
+  REPLAY_PARTITIONED_MIGRATION_SQL,
+  REPLAY_TABLE_NAME,
+} from './sql.js';

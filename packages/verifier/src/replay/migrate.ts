@@ -5,13 +5,10 @@ import { ReplayStoreError } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
-  ENSURE_PARTITIONS_FUNCTION,
   MIGRATE_LOCK_KEY,
-  PARTITION_LEAD_SECONDS,
-  PARTITIONED_FUNCTIONS_SQL,
-  partitionedTableSql,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_SQL,
+  REPLAY_PARTITIONED_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
   SHAPE_SQL,
 } from './sql.js';
@@ -33,27 +30,16 @@ export interface MigrateOptions {
  * One statement, one transaction: the DDL runs inside a DO block after a transaction-scoped advisory
  * lock, so replicas migrating at the same moment queue up instead of racing on the catalog
  * (concurrent CREATE ... IF NOT EXISTS can still fail with a unique violation). Being one statement it
- * works the same through a pool, a single client or PGlite, and the lock cannot leak. The layout
- * already present wins when none is asked for, so `migrate(db)` on every replica stays harmless after
- * an operator converted the table.
+ * works the same through a pool, a single client or PGlite, and the lock cannot leak. The partitioned
+ * layout is the shipped file 0002 itself (the same DO block Core's runner applies); the single one
+ * wraps 0001, and leaves a table another replica made partitioned meanwhile alone.
  */
-function migrateStatement(layout: ReplayLayout | undefined): string {
-  const present = `(SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}'))`;
-  const wantsPartitioned =
-    layout === 'partitioned'
-      ? `${present} IS DISTINCT FROM 'r'`
-      : layout === 'single'
-        ? 'false'
-        : `${present} = 'p'`;
+function migrateStatement(layout: ReplayLayout): string {
+  if (layout === 'partitioned') return REPLAY_PARTITIONED_MIGRATION_SQL;
   return `DO $migrate$
 BEGIN
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
-IF ${wantsPartitioned} THEN
-CREATE SCHEMA IF NOT EXISTS ${REPLAY_TABLE_NAME.split('.')[0]};
-${partitionedTableSql(REPLAY_TABLE_NAME)}
-${PARTITIONED_FUNCTIONS_SQL}
-PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
-ELSIF ${present} IS DISTINCT FROM 'p' THEN
+IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) IS DISTINCT FROM 'p' THEN
 ${REPLAY_MIGRATION_SQL}
 END IF;
 END
@@ -85,8 +71,10 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
   }
   const work = async () => {
     // Check first: DDL against a foreign table of the same name must not run at all.
-    await checkReplayShape(db, layout, { allowMissing: true });
-    await db.query(migrateStatement(layout));
+    // The layout already there wins when none is asked for, so `migrate(db)` on every replica stays
+    // harmless after an operator converted the table.
+    const present = await checkReplayShape(db, layout, { allowMissing: true });
+    await db.query(migrateStatement(layout ?? present ?? 'single'));
     await checkReplayShape(db, layout, { allowMissing: false });
   };
   try {

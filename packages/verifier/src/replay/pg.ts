@@ -12,10 +12,13 @@ import {
 } from './options.js';
 import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import {
+  detachPartitionSql,
+  EXPIRED_PARTITIONS_SQL,
   HEALTH_SQL,
   LAYOUT_SQL,
   MAINTAIN_SQL,
   PARTITION_LEAD_SECONDS,
+  PARTITION_NAME_PATTERN,
   PURGE_BATCH_SQL,
   PURGE_LOCK_KEY,
   REMEMBER_PARTITIONED_SQL,
@@ -212,7 +215,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
     forgetLayout(); // every run looks again: the table may have been converted since the last one
-    if ((await layout()) === 'partitioned') return maintainPartitions();
+    if ((await layout()) === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {
@@ -230,8 +233,26 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     return { deleted, batches, lockBusy: false };
   }
 
-  /** Drops partitions past retention and creates the ones ahead, in one statement under the purge lock. */
-  async function maintainPartitions(): Promise<PurgeOutcome> {
+  /**
+   * Detaches the partitions past retention concurrently, one statement each (inserts never wait on
+   * them), then drops them and creates the ones ahead in one statement under the purge lock. Both steps
+   * only ever touch hours past retention, so replicas racing through them cannot lose a retained row.
+   */
+  async function maintainPartitions(runOptions: PurgeRunOptions): Promise<PurgeOutcome> {
+    const expired = await statement(EXPIRED_PARTITIONS_SQL, [], purgeTimeoutMs);
+    for (const row of expired) {
+      if (runOptions.signal?.aborted) break;
+      const partition = column(row, 'partition');
+      if (typeof partition !== 'string' || !PARTITION_NAME_PATTERN.test(partition)) {
+        throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay purge answered an unexpected row');
+      }
+      try {
+        await statement(detachPartitionSql(partition), [], purgeTimeoutMs);
+      } catch {
+        // Another replica is detaching it, or the server cannot detach concurrently (PGlite): maintain
+        // below finishes that detach or drops the partition itself.
+      }
+    }
     const rows = await statement(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS], purgeTimeoutMs);
     const held = column(rows[0], 'held');
     const dropped = column(rows[0], 'dropped');

@@ -2,6 +2,22 @@ import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
 
 const { schema, table } = REPLAY_TABLE;
 
+/**
+ * Postgres advisory lock keys (bigint) of the replay store. Spelled from ASCII so they are recognisable
+ * in pg_locks and unlikely to collide with an application's own small integer keys.
+ */
+function asciiKey(text: string): string {
+  let key = 0n;
+  for (const byte of new TextEncoder().encode(text)) key = (key << 8n) | BigInt(byte);
+  return key.toString();
+}
+
+/** Serializes concurrent `migrate` runs from replicas starting together. */
+export const MIGRATE_LOCK_KEY = asciiKey('s2s:migr');
+
+/** One replica purges at a time (transaction-scoped, taken per purge batch). */
+export const PURGE_LOCK_KEY = asciiKey('s2s:purg');
+
 /** Name of the shipped migration file (packages/verifier/migrations/), for migration runners. */
 export const REPLAY_MIGRATION_FILE = '0001_s2s_jwt_replay.sql';
 
@@ -93,6 +109,7 @@ export const REPLAY_RETIRED_TABLE = `${table}_retired`;
 export const REMEMBER_FUNCTION = `${schema}.${table}_remember`;
 export const MAINTAIN_FUNCTION = `${schema}.${table}_maintain`;
 export const ENSURE_PARTITIONS_FUNCTION = `${schema}.${table}_ensure_partitions`;
+export const EXPIRED_PARTITIONS_FUNCTION = `${schema}.${table}_expired_partitions`;
 
 /** Prefix of partition names: `<table>_e<first exp of the hour, epoch seconds>`. */
 export const PARTITION_PREFIX = `${table}_e`;
@@ -129,13 +146,19 @@ export function partitionedTableSql(name: string): string {
  * replica — are serialised on the lock and the second sees the first: exactly one is first use.
  *
  * ensure_partitions: creates the hourly partitions of `parent` covering exp from the first one still
- * within retention (exp >= now() - 24 h) to
- * `lead` seconds ahead (missing ones only).
+ * within retention (exp >= now() - 24 h) to `lead` seconds ahead (missing ones only). Each is created
+ * standalone and then ATTACHed: ATTACH takes SHARE UPDATE EXCLUSIVE on the parent, which inserts do not
+ * wait for, where CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE.
  *
- * maintain: under the purge advisory lock, drops partitions whose every row is past retention
- * (exp + 24 h < now(), database clock) and creates partitions ahead. A short lock_timeout keeps the
- * DROP's brief ACCESS EXCLUSIVE on the parent from queueing inserts behind a long reader; if it cannot
- * get the lock the run fails and the next one retries.
+ * expired_partitions: the partitions whose every row is past retention (exp + 24 h < now(), database
+ * clock), for the client to `DETACH PARTITION ... CONCURRENTLY` one statement at a time (Postgres
+ * refuses that inside a function or transaction block). A concurrent detach never blocks inserts.
+ *
+ * maintain: under the purge advisory lock, drops the expired tables — already detached ones (that DROP
+ * locks nothing else), pending detaches after FINALIZE, and partitions still attached (a caller that
+ * skipped the detach step: that DROP takes a brief ACCESS EXCLUSIVE on the parent, bounded by a short
+ * lock_timeout so it never queues inserts behind a long reader; if it cannot get the lock the run fails
+ * and the next one retries) — then creates partitions ahead.
  */
 export const PARTITIONED_FUNCTIONS_SQL = `CREATE OR REPLACE FUNCTION ${REMEMBER_FUNCTION}(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
@@ -163,14 +186,28 @@ BEGIN
   lo := first_lo;
   WHILE lo <= last_lo LOOP
     IF to_regclass(format('${schema}.%I', '${PARTITION_PREFIX}' || lo)) IS NULL THEN
-      EXECUTE format('CREATE TABLE ${schema}.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s)',
-                     '${PARTITION_PREFIX}' || lo, p_parent, lo, lo + ${PARTITION_SECONDS});
+      EXECUTE format('CREATE TABLE ${schema}.%I (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)',
+                     '${PARTITION_PREFIX}' || lo, p_parent);
+      EXECUTE format('ALTER TABLE %s ATTACH PARTITION ${schema}.%I FOR VALUES FROM (%s) TO (%s)',
+                     p_parent, '${PARTITION_PREFIX}' || lo, lo, lo + ${PARTITION_SECONDS});
       created := created + 1;
     END IF;
     lo := lo + ${PARTITION_SECONDS};
   END LOOP;
   RETURN created;
 END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${EXPIRED_PARTITIONS_FUNCTION}()
+RETURNS TABLE (partition text) LANGUAGE sql STABLE AS $fn$
+  SELECT format('${schema}.%I', c.relname)
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = '${REPLAY_TABLE_NAME}'::regclass AND NOT i.inhdetachpending
+    AND c.relname ~ '^${PARTITION_PREFIX}[0-9]+$'
+    -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
+    AND substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS}
+        < extract(epoch FROM now())
+  ORDER BY 1
 $fn$;
 
 CREATE OR REPLACE FUNCTION ${MAINTAIN_FUNCTION}(p_lock bigint, p_lead bigint)
@@ -184,17 +221,25 @@ BEGIN
   IF NOT held THEN RETURN NEXT; RETURN; END IF;
   PERFORM set_config('lock_timeout', '2000', true);
   FOR part IN
-    SELECT c.oid, c.relname, c.reltuples, substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = '${REPLAY_TABLE_NAME}'::regclass AND c.relname ~ '^${PARTITION_PREFIX}[0-9]+$'
-    ORDER BY 4
+    SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
+           substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo
+    FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+    WHERE c.relnamespace = '${schema}'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^${PARTITION_PREFIX}[0-9]+$'
+      -- A partition of this table, or a table detached from it; never a partition of another table
+      -- (the _next table of a conversion in progress names its partitions alike).
+      AND (i.inhparent IS NULL OR i.inhparent = '${REPLAY_TABLE_NAME}'::regclass)
+    ORDER BY 5
   LOOP
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
     EXIT WHEN part.lo + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS} >= extract(epoch FROM now());
-    -- Exact for small (never analysed) partitions; the planner's estimate for large ones, so the
+    -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
     -- purge never scans an hour of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
+    END IF;
+    -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
+    IF part.pending THEN
+      EXECUTE format('ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${schema}.%I FINALIZE', part.relname);
     END IF;
     EXECUTE format('DROP TABLE ${schema}.%I', part.relname);
     dropped := dropped + 1;
@@ -205,30 +250,64 @@ BEGIN
 END
 $fn$;`;
 
+/** Name of the partitioned layout's migration file (packages/verifier/migrations/), for migration runners. */
+export const REPLAY_PARTITIONED_MIGRATION_FILE = '0002_s2s_jwt_replay_partitioned.sql';
+
+/**
+ * The text of migrations/0002_s2s_jwt_replay_partitioned.sql, character for character (a test holds
+ * them equal), and the very statement `migrate(db, { layout: 'partitioned' })` sends. One DO block, so
+ * a runner executing the file as it is (psql, sqlx, refinery) applies it atomically, in one transaction,
+ * serialised with concurrent `migrate` calls by the same advisory lock.
+ */
+export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Partitioned layout").
+-- Opt-in, for high volume. Runs after 0001 in the same migration set:
+--  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
+--  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
+--  * single table holding rows: refuses (raises) and changes nothing; convert it online first.
+-- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
+-- ${EXPIRED_PARTITIONS_FUNCTION}() CONCURRENTLY, then call ${MAINTAIN_FUNCTION} (REPLAY.md, "What Core calls").
+DO $replay$
+BEGIN
+-- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
+PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
+  -- Waits for in-flight writers, so the emptiness check below sees every committed row.
+  LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+  IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
+    RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")';
+  END IF;
+  DROP TABLE ${REPLAY_TABLE_NAME};
+END IF;
+CREATE SCHEMA IF NOT EXISTS ${schema};
+${partitionedTableSql(REPLAY_TABLE_NAME)}
+${PARTITIONED_FUNCTIONS_SQL}
+PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
+END
+$replay$;
+`;
+
 /** One coalesced batch in the partitioned layout; $1 iss[], $2 jti[], $3 exp[]. */
 export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`;
+
+/** The partitions past retention, schema-qualified, for the client to detach concurrently. */
+export const EXPIRED_PARTITIONS_SQL = `SELECT partition FROM ${EXPIRED_PARTITIONS_FUNCTION}()`;
+
+/**
+ * Detaches one expired partition without blocking inserts (SHARE UPDATE EXCLUSIVE on the parent, then
+ * waits for queries still using it). Must be a statement of its own, outside any transaction block.
+ */
+export function detachPartitionSql(partition: string): string {
+  return `ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${partition} CONCURRENTLY`;
+}
+
+/** What expired_partitions() answers: `session.<prefix><digits>`, safe to put into DDL as it is. */
+export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFIX}[0-9]+$`);
 
 /** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
 export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
 
 /** Which layout the live table has: 'r' single, 'p' partitioned, no row when it is missing. */
 export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
-
-/**
- * Postgres advisory lock keys (bigint) of the replay store. Spelled from ASCII so they are recognisable
- * in pg_locks and unlikely to collide with an application's own small integer keys.
- */
-function asciiKey(text: string): string {
-  let key = 0n;
-  for (const byte of new TextEncoder().encode(text)) key = (key << 8n) | BigInt(byte);
-  return key.toString();
-}
-
-/** Serializes concurrent `migrate` runs from replicas starting together. */
-export const MIGRATE_LOCK_KEY = asciiKey('s2s:migr');
-
-/** One replica purges at a time (transaction-scoped, taken per purge batch). */
-export const PURGE_LOCK_KEY = asciiKey('s2s:purg');
 
 /**
  * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),

@@ -1,6 +1,13 @@
+import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import { PARTITION_SECONDS, PURGE_LOCK_KEY, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import {
+  PARTITION_PREFIX,
+  PARTITION_SECONDS,
+  PURGE_LOCK_KEY,
+  REMEMBER_FUNCTION,
+  REPLAY_TABLE_NAME,
+} from '../../src/replay/sql.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const ISS = 'https://lite.example';
@@ -45,4 +52,87 @@ describe('partitioned layout: (iss, jti) unique over the whole retention, across
     }
     expect(await store.runPurge()).toEqual({ deleted: 0, batches: 0, lockBusy: false });
   });
+});
+
+describe('partitioned layout: the purge never makes inserts wait', () => {
+  const database = useReplayDatabase({ layout: 'partitioned' });
+
+  it('while the purge waits behind a long transaction to retire an expired partition, remember() keeps answering; then the partition is gone and no retained row with it', async () => {
+    const admin = database.pool({ max: 1 });
+    const old =
+      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
+      PARTITION_SECONDS;
+    const expired = `${PARTITION_PREFIX}${old}`;
+    await admin.query(
+      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
+    );
+    await admin.query(
+      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) SELECT $1, 'old-' || g, ${old} + g FROM generate_series(1, 5) g`,
+      [ISS],
+    );
+    const store = pgReplayStore({ db: database.pool({ max: 4 }), timeoutMs: 1000, purgeTimeoutMs: 20_000 });
+    expect(await store.remember({ iss: ISS, jti: 'before', exp: NOW_S + 60 })).toBe(true);
+
+    // A writer (another replica) whose transaction stays open: it holds locks on the table and an old snapshot.
+    const writer = await database.client();
+    await writer.query('BEGIN');
+    await writer.query(`SELECT * FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`, [
+      [ISS],
+      ['open'],
+      [NOW_S + 60],
+    ]);
+    const purge = store.runPurge();
+    // Wait until the purge is waiting on the open transaction.
+    await expect
+      .poll(
+        async () =>
+          (await admin.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)).rows[0].n,
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBeGreaterThan(0);
+    // Inserts are not queued behind the purge: every one answers (a DROP of the attached partition
+    // would hold them behind its ACCESS EXCLUSIVE lock request past the 1 s store timeout).
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.remember({ iss: ISS, jti: `during-${i}`, exp: NOW_S + 60 })),
+    );
+    expect(answers).toEqual(Array(20).fill(true));
+    await writer.query('COMMIT');
+    expect(await purge).toMatchObject({ deleted: 5, batches: 1, lockBusy: false });
+    const { rows } = await admin.query(
+      `SELECT (SELECT count(*)::int FROM ${REPLAY_TABLE_NAME}) AS n, to_regclass($1) IS NULL AS gone`,
+      [`session.${expired}`],
+    );
+    expect(rows[0]).toEqual({ n: 22, gone: true });
+    expect(await store.remember({ iss: ISS, jti: 'open', exp: NOW_S + 3 * PARTITION_SECONDS })).toBe(false);
+  }, 60_000);
+
+  it('creates the partitions ahead without waiting for writers: the purge completes while a writer transaction stays open', async () => {
+    const admin = database.pool({ max: 1 });
+    const { rows } = await admin.query(
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = to_regclass($1) ORDER BY c.relname DESC LIMIT 1`,
+      [REPLAY_TABLE_NAME],
+    );
+    const newest: string = rows[0].relname;
+    await admin.query(`DROP TABLE session.${newest}`);
+    const writer = await database.client();
+    await writer.query('BEGIN');
+    await writer.query(`SELECT * FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`, [
+      [ISS],
+      ['ahead-open'],
+      [NOW_S + 60],
+    ]);
+    const store = pgReplayStore({ db: database.pool({ max: 2 }), purgeTimeoutMs: 20_000 });
+    try {
+      // CREATE TABLE ... PARTITION OF would wait for the writer's lock (and fail on lock_timeout).
+      expect(await store.runPurge()).toMatchObject({ lockBusy: false });
+    } finally {
+      await writer.query('COMMIT');
+    }
+    expect(
+      (await admin.query('SELECT to_regclass($1) IS NOT NULL AS back', [`session.${newest}`])).rows[0],
+    ).toEqual({
+      back: true,
+    });
+  }, 60_000);
 });

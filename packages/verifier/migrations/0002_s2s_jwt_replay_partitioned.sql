@@ -1,0 +1,122 @@
+-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Partitioned layout").
+-- Opt-in, for high volume. Runs after 0001 in the same migration set:
+--  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
+--  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
+--  * single table holding rows: refuses (raises) and changes nothing; convert it online first.
+-- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
+-- session.s2s_jwt_replay_expired_partitions() CONCURRENTLY, then call session.s2s_jwt_replay_maintain (REPLAY.md, "What Core calls").
+DO $replay$
+BEGIN
+-- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
+PERFORM pg_advisory_xact_lock(8300823757978167154);
+IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay')) = 'r' THEN
+  -- Waits for in-flight writers, so the emptiness check below sees every committed row.
+  LOCK TABLE session.s2s_jwt_replay IN ACCESS EXCLUSIVE MODE;
+  IF EXISTS (SELECT 1 FROM session.s2s_jwt_replay) THEN
+    RAISE EXCEPTION 'session.s2s_jwt_replay is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")';
+  END IF;
+  DROP TABLE session.s2s_jwt_replay;
+END IF;
+CREATE SCHEMA IF NOT EXISTS session;
+CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay (
+  iss text COLLATE "C" NOT NULL,
+  jti text COLLATE "C" NOT NULL,
+  exp bigint NOT NULL,
+  retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + 86400)) STORED,
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  -- Unique per partition and the index every (iss, jti) probe uses; uniqueness of (iss, jti) over the
+  -- whole retention is enforced by session.s2s_jwt_replay_remember (per-key lock + probe of every partition).
+  CONSTRAINT s2s_jwt_replay_pk PRIMARY KEY (iss, jti, exp)
+) PARTITION BY RANGE (exp);
+CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_remember(p_iss text[], p_jti text[], p_exp bigint[])
+RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(1932684153, k.h)
+  FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
+        FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
+  RETURN QUERY
+  INSERT INTO session.s2s_jwt_replay AS r (iss, jti, exp)
+  SELECT u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
+  WHERE NOT EXISTS (SELECT 1 FROM session.s2s_jwt_replay AS h WHERE h.iss = u.i AND h.jti = u.j)
+  ON CONFLICT DO NOTHING
+  RETURNING r.iss, r.jti;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_ensure_partitions(p_parent text, p_lead bigint)
+RETURNS int LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  first_lo bigint := (floor(extract(epoch FROM now()))::bigint - 86400) / 3600 * 3600;
+  last_lo bigint := (floor(extract(epoch FROM now()))::bigint + p_lead) / 3600 * 3600;
+  lo bigint;
+  created int := 0;
+BEGIN
+  lo := first_lo;
+  WHILE lo <= last_lo LOOP
+    IF to_regclass(format('session.%I', 's2s_jwt_replay_e' || lo)) IS NULL THEN
+      EXECUTE format('CREATE TABLE session.%I (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)',
+                     's2s_jwt_replay_e' || lo, p_parent);
+      EXECUTE format('ALTER TABLE %s ATTACH PARTITION session.%I FOR VALUES FROM (%s) TO (%s)',
+                     p_parent, 's2s_jwt_replay_e' || lo, lo, lo + 3600);
+      created := created + 1;
+    END IF;
+    lo := lo + 3600;
+  END LOOP;
+  RETURN created;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_expired_partitions()
+RETURNS TABLE (partition text) LANGUAGE sql STABLE AS $fn$
+  SELECT format('session.%I', c.relname)
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass AND NOT i.inhdetachpending
+    AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
+    -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
+    AND substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint + 3600 - 1 + 86400
+        < extract(epoch FROM now())
+  ORDER BY 1
+$fn$;
+
+CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_maintain(p_lock bigint, p_lead bigint)
+RETURNS TABLE (held boolean, dropped int, deleted bigint, created int) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  part record;
+  n bigint;
+BEGIN
+  held := pg_try_advisory_xact_lock(p_lock);
+  dropped := 0; deleted := 0; created := 0;
+  IF NOT held THEN RETURN NEXT; RETURN; END IF;
+  PERFORM set_config('lock_timeout', '2000', true);
+  FOR part IN
+    SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
+           substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo
+    FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+    WHERE c.relnamespace = 'session'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
+      -- A partition of this table, or a table detached from it; never a partition of another table
+      -- (the _next table of a conversion in progress names its partitions alike).
+      AND (i.inhparent IS NULL OR i.inhparent = 'session.s2s_jwt_replay'::regclass)
+    ORDER BY 5
+  LOOP
+    -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
+    EXIT WHEN part.lo + 3600 - 1 + 86400 >= extract(epoch FROM now());
+    -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
+    -- purge never scans an hour of rows just to count them.
+    IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
+    ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
+    END IF;
+    -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
+    IF part.pending THEN
+      EXECUTE format('ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.%I FINALIZE', part.relname);
+    END IF;
+    EXECUTE format('DROP TABLE session.%I', part.relname);
+    dropped := dropped + 1;
+    deleted := deleted + n;
+  END LOOP;
+  created := session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', p_lead);
+  RETURN NEXT;
+END
+$fn$;
+PERFORM session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', 21600);
+END
+$replay$;
