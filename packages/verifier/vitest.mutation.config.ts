@@ -2,7 +2,8 @@ import { defineProject } from 'vitest/config';
 
 /**
  * The tests StrykerJS runs against each mutant of the verification path (stryker.config.mjs): the
- * vectors, the parser, header, claim, scope and key-policy suites and the never-throws properties.
+ * vectors, the parser, header, claim, scope, key-policy and error-mapping suites and the never-throws
+ * properties.
  * Store, fault and slow suites stay out: they guard other files and would multiply the run time.
  */
 export default defineProject({
@@ -15,6 +16,7 @@ export default defineProject({
       'test/header-cache.test.ts',
       'test/never-throws.test.ts',
       'test/config.test.ts',
+      'test/errors.test.ts',
       'test/authorization.test.ts',
       'test/remote-jwks.test.ts',
       'test/replay-integration.test.ts',
