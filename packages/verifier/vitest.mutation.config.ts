@@ -17,7 +17,7 @@ export default defineProject({
       'test/never-throws.test.ts',
       'test/config.test.ts',
       'test/errors.test.ts',
-      'test/authorization.test.ts',
+      'test/scope.test.ts',
       'test/remote-jwks.test.ts',
       'test/replay-integration.test.ts',
       'test/observability.test.ts',
