@@ -22,6 +22,12 @@ export default defineProject({
       'test/replay-integration.test.ts',
       'test/observability.test.ts',
       'test/reliability/es256-malleability.test.ts',
+      // verifier.ts beyond verify: warmup, health, refreshKeys, 503 causes, timing and the channel.
+      'test/lifecycle.test.ts',
+      'test/refresh-keys.test.ts',
+      'test/unavailable-causes.test.ts',
+      'test/latency.test.ts',
+      'test/diagnostics-channel.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

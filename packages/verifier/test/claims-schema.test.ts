@@ -1,7 +1,7 @@
-import { ClaimsSchema } from '@hyper/s2s-contracts';
+import { type Claims, ClaimsSchema, MAX_SCOPE_LENGTH } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkClaimTypes } from '../src/claims.js';
+import { checkClaimPolicy, checkClaimTypes } from '../src/claims.js';
 import { file } from './harness/vectors.js';
 
 // The verifier checks claim types by hand (no zod on the hot path); contracts' ClaimsSchema is the
@@ -93,5 +93,58 @@ describe('hand-written claim checks agree with ClaimsSchema', () => {
       fc.property(mutation, ([name, replacement]) => agree({ ...valid, [name]: replacement })),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('SPEC C4: scope length', () => {
+  it(`accepts a scope of exactly ${MAX_SCOPE_LENGTH} bytes and refuses one byte more`, () => {
+    const valid = {
+      iss: 'hyper-lite',
+      sub: 'gateway',
+      aud: 'hyper-core',
+      exp: 1773360060,
+      iat: 1773360000,
+      nbf: 1773360000,
+      jti: 'V1StGXR8_Z5jdHi6B-myT',
+    };
+    const atLimit = {
+      ...valid,
+      scope: `spaces:create ${'x'.repeat(MAX_SCOPE_LENGTH - 'spaces:create '.length)}`,
+    };
+    expect(atLimit.scope).toHaveLength(MAX_SCOPE_LENGTH);
+    expect(checkClaimTypes(atLimit)).toBeUndefined();
+    agree(atLimit);
+    expect(checkClaimTypes({ ...valid, scope: `${atLimit.scope}x` })).toBe('invalid_claim(scope)');
+  });
+});
+
+describe('SPEC P2: audience', () => {
+  const policy = {
+    issuers: new Set(['hyper-lite']),
+    audience: 'hyper-core',
+    clockToleranceSeconds: 0,
+    maxTtlSeconds: 300,
+  };
+  const claims = (aud: string | string[]): Claims => ({
+    iss: 'hyper-lite',
+    sub: 'gateway',
+    aud,
+    exp: 1773360060,
+    iat: 1773360000,
+    nbf: 1773360000,
+    scope: 'spaces:create',
+    jti: 'V1StGXR8_Z5jdHi6B-myT',
+  });
+
+  it.each<[string | string[], string | undefined]>([
+    ['hyper-core', undefined],
+    [['other', 'hyper-core'], undefined],
+    // A string audience must equal ours: containing it as a substring is not enough.
+    ['hyper-core-staging', 'invalid_audience'],
+    ['xhyper-core', 'invalid_audience'],
+    ['hyper', 'invalid_audience'],
+    [['hyper-core-staging'], 'invalid_audience'],
+  ])('aud %j -> %s', (aud, reason) => {
+    expect(checkClaimPolicy(claims(aud), policy, 1773360000)).toBe(reason);
   });
 });
