@@ -61,6 +61,28 @@ describe('verified header cache', () => {
   });
 });
 
+describe('verified header cache bound', () => {
+  const segment = (i: number) => b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` });
+  const decoded = (i: number) => {
+    const result = decodeCompact(`${segment(i)}.${b64({})}.c2ln`);
+    if (!result) throw new Error('decode failed');
+    return result;
+  };
+  const held = (cache: VerifiedHeaders, upTo: number) =>
+    Array.from({ length: upTo }, (_, i) => cache.get(segment(i))).filter(Boolean).length;
+
+  it('holds MAX headers, never more, and re-learning a held header evicts nothing', () => {
+    const cache = new VerifiedHeaders();
+    for (let i = 0; i < VerifiedHeaders.MAX; i++) cache.remember(decoded(i));
+    expect(held(cache, VerifiedHeaders.MAX)).toBe(VerifiedHeaders.MAX);
+    cache.remember(decoded(0));
+    expect(held(cache, VerifiedHeaders.MAX)).toBe(VerifiedHeaders.MAX);
+    cache.remember(decoded(VerifiedHeaders.MAX));
+    expect(held(cache, VerifiedHeaders.MAX + 1)).toBeLessThanOrEqual(VerifiedHeaders.MAX);
+    expect(cache.get(segment(VerifiedHeaders.MAX))).toBeDefined();
+  });
+});
+
 describe("the verifier's header cache", () => {
   afterEach(() => {
     vi.restoreAllMocks();

@@ -1,6 +1,7 @@
 import { isReason, MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VerifiedHeaders } from '../src/compact.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import type { VerifyResult } from '../src/result.js';
 import { createVerifier } from '../src/verifier.js';
@@ -164,5 +165,42 @@ describe('verify never throws for anything a caller sends', () => {
     expect(counted.map(({ labels }) => labels.reason)).toEqual(reasons);
     expect(logged.map(({ obj }) => (obj as { reason?: unknown }).reason)).toEqual(reasons);
     for (const reason of reasons) expect(isReason(reason)).toBe(true);
+  });
+});
+
+describe('an internal fault fails closed', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('answers 401 malformed_token, logs only the error name, and counts the rejection', async () => {
+    // Fault injection into the verifier's own header cache (reached inside verification): no input can
+    // do this, which is the point: whatever breaks, verify resolves with a rejection.
+    const secret = 'internal detail that must not be logged';
+    vi.spyOn(VerifiedHeaders.prototype, 'get').mockImplementation(() => {
+      throw new RangeError(secret);
+    });
+    const { observed, verifier } = observedVerifier();
+    const token = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' })}.${b64({})}.c2ln`;
+    const result = await verifier.verify(token, call);
+    expect(result).toMatchObject({ ok: false, status: 401, reason: 'malformed_token' });
+    const internal = observed.logs.find(
+      (line) => 'event' in line.obj && line.obj.event === 's2s_verify_internal_error',
+    );
+    expect(internal).toMatchObject({ level: 'warn', obj: { error: 'RangeError' }, msg: 'verify failed' });
+    expect(JSON.stringify(observed.logs)).not.toContain(secret);
+    expect(observed.calls.map(({ labels }) => labels.reason)).toEqual(['malformed_token']);
+  });
+
+  it('also when the thrown value is not an Error', async () => {
+    vi.spyOn(VerifiedHeaders.prototype, 'get').mockImplementation(() => {
+      throw null;
+    });
+    const { observed, verifier } = observedVerifier();
+    const token = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' })}.${b64({})}.c2ln`;
+    expect(await verifier.verify(token, call)).toMatchObject({ status: 401, reason: 'malformed_token' });
+    expect(
+      observed.logs.some((line) => (line.obj as { event?: string }).event === 's2s_verify_internal_error'),
+    ).toBe(true);
   });
 });
