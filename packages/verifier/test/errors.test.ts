@@ -52,6 +52,24 @@ describe('errors: one base class, ERR_S2S_* codes', () => {
     expect(error).toMatchObject({ name: 'VerifierUsageError', code: 'ERR_S2S_VERIFIER_USAGE' });
   });
 
+  it.each<[string, () => unknown]>([
+    ['NaN', () => Number.NaN],
+    ['Infinity', () => Number.POSITIVE_INFINITY],
+    ['a numeric string', () => '1773360000000'],
+    ['undefined', () => undefined],
+  ])('a now() that returns %s is a usage error, not a verdict', async (_name, now) => {
+    const verifier = createVerifier({
+      keys: { jwks: { keys: file.jwks.keys as JWK[] } },
+      audience: 'hyper-core',
+      issuers: ['hyper-lite'],
+      replayStore: memoryReplayStore(),
+      now: now as () => number,
+    });
+    const error = await rejection(verifier.verify('a.b.c', { scope: 'spaces:create', path: '/p' }));
+    expect(error).toBeInstanceOf(VerifierUsageError);
+    expect((error as Error).message).toBe('now() must return epoch milliseconds');
+  });
+
   it('a replay-store error is a VerifierError with its code', async () => {
     const store = memoryReplayStore({ maxEntries: 1, now: () => EXP * 1000 });
     await store.remember({ iss: ISS, jti: 'a', exp: EXP });

@@ -1,7 +1,9 @@
 import { ENV } from '@hyper/s2s-contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TUNING_ENV, verifierFromEnv } from '../src/env.js';
 import { VerifierConfigError } from '../src/errors.js';
+import type { KeySource } from '../src/keys/source.js';
+import { staticKeySource } from '../src/keys/static.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
 import { hang, type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
@@ -129,5 +131,54 @@ describe('health', () => {
     const requests = server.requests;
     expect(await verifier.health()).toEqual({ keys: true, replayStore: true });
     expect(server.requests).toBe(requests);
+  });
+});
+
+describe('warmup, health and refreshKeys never reject, even when the key source fails unexpectedly', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // Fault injection into the verifier's own key source (the static one): no keyset or endpoint can
+  // make it throw, which is why the verifier's own guard needs this to be seen working.
+  // Built inside each test, not at collection: mutation testing attributes the key checks per test.
+  const fail = (method: 'warmup' | 'healthy' | 'refresh') => {
+    const prototype = Object.getPrototypeOf(staticKeySource(file.jwks, 'keys.jwks')) as KeySource;
+    return vi.spyOn(prototype, method).mockRejectedValue(new Error('key source bug'));
+  };
+
+  it('warmup reports no keys with cause error, logged as s2s_keys_unavailable', async () => {
+    fail('warmup');
+    const observed = recorder();
+    expect(await liveVerifier({ logger: observed.logger }).warmup()).toEqual({
+      keys: false,
+      kids: [],
+      cause: 'error',
+    });
+    expect(observed.logs).toEqual([
+      {
+        level: 'warn',
+        obj: { event: 's2s_keys_unavailable', cause: 'error' },
+        msg: 'S2S verification keys unavailable',
+      },
+    ]);
+  });
+
+  it('warmup({ required: true }) turns it into a VerifierConfigError naming keys.jwks', async () => {
+    fail('warmup');
+    await expect(liveVerifier().warmup({ required: true })).rejects.toMatchObject({
+      name: 'VerifierConfigError',
+      field: 'keys.jwks',
+    });
+  });
+
+  it('health reports the keys as down with cause error', async () => {
+    fail('healthy');
+    expect(await liveVerifier().health()).toEqual({ keys: false, replayStore: true, keysCause: 'error' });
+  });
+
+  it('refreshKeys reports refreshed: false and no keys', async () => {
+    fail('refresh');
+    expect(await liveVerifier().refreshKeys()).toEqual({ refreshed: false, keys: false, kids: [] });
   });
 });

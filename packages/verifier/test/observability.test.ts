@@ -110,7 +110,7 @@ describe('rejection logs', () => {
     const forger = { ...(await freshKey('forger')), kid: 'lite-2026-03' };
     const forged = await sign(forger, nowSeconds(), {
       iss: `${file.issuer}\n{"event":"s2s_auth_ok"}\u001b[2K\u202e`,
-      sub: 'admin\r\u0000\u0085\u200b\u2028x',
+      sub: 'admin\r\u0000\u0085\u200b\u2028\u2029x',
       jti: 'j'.repeat(5000),
     });
     expect((await verifier.verify(forged, endpoint)).reason).toBe('invalid_signature');
