@@ -44,9 +44,11 @@ describe('warmup', () => {
       kids: ['lite-2026-03', 'lite-2026-04', 'lite-2026-05'],
     });
     expect(server.requests).toBe(1);
-    expect(observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_ready')).toBe(
-      true,
-    );
+    expect(observed.logs).toContainEqual({
+      level: 'info',
+      obj: { event: 's2s_keys_ready', kids: ['lite-2026-03', 'lite-2026-04', 'lite-2026-05'] },
+      msg: 'S2S verification keys ready',
+    });
   });
 
   it('reports an unreachable JWKS instead of throwing, within the fetch timeout', async () => {
@@ -57,9 +59,11 @@ describe('warmup', () => {
     const verifier = remote(server.url, { logger: observed.logger, metrics: observed.metrics }, 200);
     expect(await verifier.warmup()).toEqual({ keys: false, kids: [], cause: 'timeout' });
     expect(observed.fetches).toEqual(['timeout']);
-    expect(
-      observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_unavailable'),
-    ).toBe(true);
+    expect(observed.logs).toContainEqual({
+      level: 'warn',
+      obj: { event: 's2s_keys_unavailable', cause: 'timeout' },
+      msg: 'S2S verification keys unavailable',
+    });
   });
 });
 
