@@ -84,6 +84,25 @@ describe('decodeCompact', () => {
     expect(decodeCompact(token(payload))).toBeUndefined();
   });
 
+  // SPEC J4: strings are Unicode; a lone surrogate can only arrive as a \u escape, anywhere in the value.
+  it.each([
+    ['in a value', '{"a":"\\ud800"}'],
+    ['in a member name', '{"\\ud800":1}'],
+    ['in a nested member name', '{"a":{"b":{"\\udc00":1}}}'],
+    ['inside an array', '{"a":[1,null,"\\udfff"]}'],
+    ['as the second half only', '{"a":"\\ude00\\ud83d"}'],
+  ])('refuses a lone surrogate %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))).toBeUndefined();
+  });
+
+  it.each([
+    ['a surrogate pair', '{"a":"\\ud83d\\ude00"}'],
+    ['escapes beside null, numbers and booleans', '{"a":null,"b":"\\u00e9","c":[1,true,null,{"d":null}]}'],
+    ['an escaped member name', '{"\\u00e9":{"x":null}}'],
+  ])('accepts %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))?.payload).toEqual(JSON.parse(payload));
+  });
+
   it('refuses invalid UTF-8 rather than replacing it', () => {
     const payload = Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url'); // {"\xff":1}
     expect(decodeCompact(`${HEADER}.${payload}.c2ln`)).toBeUndefined();
