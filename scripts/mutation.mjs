@@ -26,7 +26,8 @@ if (files.length > 0 && names.length !== 1) throw new Error('--file needs exactl
 
 mkdirSync(out, { recursive: true });
 const runtimesPath = join(out, 'runtimes.json');
-const runtimes = existsSync(runtimesPath) ? JSON.parse(readFileSync(runtimesPath, 'utf8')) : {};
+const readRuntimes = () => (existsSync(runtimesPath) ? JSON.parse(readFileSync(runtimesPath, 'utf8')) : {});
+let runtimes = readRuntimes();
 const load = () => loadavg()[0].toFixed(1);
 if (!mergeOnly) {
   for (const name of names) {
@@ -44,6 +45,7 @@ if (!mergeOnly) {
       const seconds = Math.round((performance.now() - started) / 1000);
       // The first run of a file tests every mutant; later (incremental) runs only what changed.
       const run = { seconds, load: `${loadBefore}-${load()}`, at: new Date().toISOString() };
+      runtimes = readRuntimes(); // another run may have written it meanwhile
       runtimes[key] = { first: runtimes[key]?.first ?? run, last: run };
       writeFileSync(runtimesPath, `${JSON.stringify(runtimes, null, 2)}\n`);
       console.log(`stryker ${key}: ${seconds} s, exit ${result.status}`);
