@@ -88,11 +88,18 @@ describe('replay protection in the verifier', () => {
 
   it('treats a store answer that is not a boolean as unavailable, never as fresh', async () => {
     const odd = { remember: async () => 'yes' as unknown as boolean, purge: async () => 0 };
+    const observed = recorder();
     expect(
-      await liveVerifier({ replayStore: odd }).verify(await sign(key, nowSeconds()), endpoint),
+      await liveVerifier({ replayStore: odd, logger: observed.logger }).verify(
+        await sign(key, nowSeconds()),
+        endpoint,
+      ),
     ).toMatchObject({
       status: 503,
+      reason: 'replay_store_unavailable',
     });
+    // No error to classify: the cause is the contract's catch-all.
+    expect(observed.logs[0]?.obj).toMatchObject({ reason: 'replay_store_unavailable', cause: 'error' });
   });
 
   it('treats a store that throws synchronously as unavailable', async () => {

@@ -56,6 +56,20 @@ describe('canonical vectors, static keyset (createLocalJWKSet)', () => {
   });
 });
 
+describe('canonical vectors, static keyset after warmup (every key already imported)', () => {
+  // SPEC K2 must hold whether or not a kid's key was imported before: warmup changes no verdict.
+  it.each(file.vectors.map((vector) => [vector.id, vector] as const))('%s', async (_id, vector) => {
+    const verifier = createVerifier(vectorOptions(vector, staticKeys()));
+    expect((await verifier.warmup()).keys).toBe(true);
+    const seen = [];
+    for (let i = 0; i < vector.expect.length; i++) {
+      const result = await verifier.verify(vector.token, { scope: vector.scope, path: VECTOR_ROUTE });
+      seen.push({ status: result.status, reason: result.reason });
+    }
+    expect(seen).toEqual(vector.expect);
+  });
+});
+
 describe('canonical vectors, remote JWKS (createRemoteJWKSet against a local node:http server)', () => {
   let server: JwksServer;
   beforeAll(async () => {
