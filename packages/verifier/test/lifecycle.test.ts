@@ -104,8 +104,8 @@ describe('warmup({ required: true })', () => {
 });
 
 describe('health', () => {
-  it('is all true for a static keyset and a working store', async () => {
-    expect(await liveVerifier().health()).toEqual({ keys: true, replayStore: true });
+  it('is all true for a static keyset and a working store, with no cause members', async () => {
+    expect(await liveVerifier().health()).toStrictEqual({ keys: true, replayStore: true });
   });
 
   it('reports a replay store that fails or does not answer in time', async () => {
@@ -179,6 +179,18 @@ describe('warmup, health and refreshKeys never reject, even when the key source 
   it('health reports the keys as down with cause error', async () => {
     fail('healthy');
     expect(await liveVerifier().health()).toEqual({ keys: false, replayStore: true, keysCause: 'error' });
+  });
+
+  it('a key report without a cause is reported with cause error', async () => {
+    const prototype = Object.getPrototypeOf(staticKeySource(file.jwks, 'keys.jwks')) as KeySource;
+    vi.spyOn(prototype, 'warmup').mockResolvedValue({ keys: false, kids: [] });
+    vi.spyOn(prototype, 'healthy').mockResolvedValue({ ok: false });
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    expect(await verifier.warmup()).toEqual({ keys: false, kids: [] });
+    expect(observed.logs[0]?.obj).toEqual({ event: 's2s_keys_unavailable', cause: 'error' });
+    await expect(verifier.warmup({ required: true })).rejects.toThrow('(cause: error)');
+    expect(await verifier.health()).toEqual({ keys: false, replayStore: true, keysCause: 'error' });
   });
 
   it('refreshKeys reports refreshed: false and no keys', async () => {
