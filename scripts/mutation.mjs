@@ -3,9 +3,14 @@
 // reports/mutation/mutation.json, and the per-file scores in reports/mutation/SUMMARY.md.
 // Not part of `pnpm test`: it takes tens of minutes on a shared 2-core machine.
 //   node scripts/mutation.mjs [contracts|signer|verifier ...]   (default: all three)
+//   node scripts/mutation.mjs verifier --file src/header.ts ...  (one Stryker run per file; the
+//        verifier config is incremental, so its report stays the union of every file's last run)
 //   node scripts/mutation.mjs --merge-only                       (rebuild the merged report)
+// Each run's wall time and the machine's load average are kept in reports/mutation/runtimes.json
+// (not committed) and printed in SUMMARY.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,23 +19,38 @@ const out = join(root, 'reports', 'mutation');
 const PACKAGES = { contracts: 'contracts', signer: 'packages/signer', verifier: 'packages/verifier' };
 const args = process.argv.slice(2);
 const mergeOnly = args.includes('--merge-only');
-const chosen = args.filter((arg) => !arg.startsWith('--'));
+const files = args.flatMap((arg, i) => (args[i - 1] === '--file' ? [arg] : []));
+const chosen = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--file');
 const names = chosen.length > 0 ? chosen : Object.keys(PACKAGES);
+if (files.length > 0 && names.length !== 1) throw new Error('--file needs exactly one package');
 
 mkdirSync(out, { recursive: true });
-const timings = {};
+const runtimesPath = join(out, 'runtimes.json');
+const readRuntimes = () => (existsSync(runtimesPath) ? JSON.parse(readFileSync(runtimesPath, 'utf8')) : {});
+let runtimes = readRuntimes();
+const load = () => loadavg()[0].toFixed(1);
 if (!mergeOnly) {
   for (const name of names) {
     const dir = PACKAGES[name];
     if (!dir) throw new Error(`unknown package ${name}; one of ${Object.keys(PACKAGES).join(', ')}`);
-    const started = performance.now();
-    const result = spawnSync(join(root, 'node_modules', '.bin', 'stryker'), ['run'], {
-      cwd: join(root, dir),
-      stdio: 'inherit',
-    });
-    timings[name] = Math.round((performance.now() - started) / 1000);
-    console.log(`stryker ${name}: ${timings[name]} s, exit ${result.status}`);
-    if (result.status !== 0) process.exitCode = 1;
+    for (const file of files.length > 0 ? files : [undefined]) {
+      const key = file === undefined ? name : `${dir}/${file}`;
+      const loadBefore = load();
+      const started = performance.now();
+      const result = spawnSync(
+        join(root, 'node_modules', '.bin', 'stryker'),
+        ['run', ...(file === undefined ? [] : ['--mutate', file])],
+        { cwd: join(root, dir), stdio: 'inherit' },
+      );
+      const seconds = Math.round((performance.now() - started) / 1000);
+      // The first run of a file tests every mutant; later (incremental) runs only what changed.
+      const run = { seconds, load: `${loadBefore}-${load()}`, at: new Date().toISOString() };
+      runtimes = readRuntimes(); // another run may have written it meanwhile
+      runtimes[key] = { first: runtimes[key]?.first ?? run, last: run };
+      writeFileSync(runtimesPath, `${JSON.stringify(runtimes, null, 2)}\n`);
+      console.log(`stryker ${key}: ${seconds} s, exit ${result.status}`);
+      if (result.status !== 0) process.exitCode = 1;
+    }
   }
 }
 
@@ -46,36 +66,58 @@ writeFileSync(join(out, 'mutation.json'), `${JSON.stringify(merged)}\n`);
 
 // Stryker's score: detected (killed, timeout) over valid mutants (detected + survived + no coverage).
 const rows = [];
-let detectedAll = 0;
-let validAll = 0;
+const tally = () => ({ detected: 0, survived: 0, noCoverage: 0, invalid: 0 });
+const all = tally();
+const byPackage = Object.fromEntries(Object.values(PACKAGES).map((dir) => [dir, tally()]));
+const percent = ({ detected, survived, noCoverage }) => {
+  const valid = detected + survived + noCoverage;
+  return valid === 0 ? 100 : (100 * detected) / valid;
+};
+const row = (label, t) =>
+  `| ${label} | ${percent(t).toFixed(1)} % | ${t.detected} | ${t.survived} | ${t.noCoverage} | ${t.invalid} |`;
 for (const [file, { mutants }] of Object.entries(merged.files)) {
   const count = (...statuses) => mutants.filter((m) => statuses.includes(m.status)).length;
-  const detected = count('Killed', 'Timeout');
-  const undetected = count('Survived', 'NoCoverage');
-  const valid = detected + undetected;
-  detectedAll += detected;
-  validAll += valid;
-  const score = valid === 0 ? 100 : (100 * detected) / valid;
-  rows.push(
-    `| ${file} | ${score.toFixed(1)} % | ${detected} | ${count('Survived')} | ${count('NoCoverage')} | ${count('CompileError', 'RuntimeError', 'Ignored')} |`,
-  );
+  const t = {
+    detected: count('Killed', 'Timeout'),
+    survived: count('Survived'),
+    noCoverage: count('NoCoverage'),
+    invalid: count('CompileError', 'RuntimeError', 'Ignored'),
+  };
+  const dir = Object.values(PACKAGES).find((d) => file.startsWith(`${d}/`));
+  for (const sum of [all, byPackage[dir]]) for (const key of Object.keys(t)) sum[key] += t[key];
+  rows.push(row(file, t));
 }
-const total = validAll === 0 ? 100 : (100 * detectedAll) / validAll;
+const packageRows = Object.entries(byPackage)
+  .filter(([, t]) => t.detected + t.survived + t.noCoverage > 0)
+  .map(([dir, t]) => row(`**${dir}**`, t));
 const summary = `# Mutation testing summary
 
-Generated by \`npx -y pnpm@10 mutation\` (scripts/mutation.mjs); the full report is
+Generated by \`npx -y pnpm@10 mutation\` (scripts/mutation.mjs; the verifier file by file with \`--file\`,
+incremental, so its report is the union of every file's last run); the full report is
 reports/mutation/mutation.json (not committed). Score = (killed + timeout) / (killed + timeout +
 survived + no coverage). Surviving mutants are explained in SURVIVORS.md.
 
 | file | score | detected | survived | no coverage | not valid |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
-| **all** | **${total.toFixed(1)} %** | ${detectedAll} | | | |
+${packageRows.join('\n')}
+${row('**all**', all)}
 ${
-  Object.keys(timings).length > 0
-    ? `\nRun time (shared, loaded 2-core machine): ${Object.entries(timings)
-        .map(([n, s]) => `${n} ${s} s`)
-        .join(', ')}.\n`
+  Object.keys(runtimes).length > 0
+    ? `
+Run time per package or file (wall clock, concurrency 1, shared 2-core machine; load = 1-minute load
+average at start-end, 2.0 = both cores busy). The first run tests every mutant; later runs are
+incremental and retest only mutants whose code or covering tests changed.
+
+| run | first run | load | last run | load |
+| --- | --- | --- | --- | --- |
+${Object.entries(runtimes)
+  .map(
+    ([key, { first, last }]) =>
+      `| ${key} | ${first.seconds} s | ${first.load} | ${last.seconds} s | ${last.load} |`,
+  )
+  .join('\n')}
+`
     : ''
 }`;
 writeFileSync(join(out, 'SUMMARY.md'), summary);

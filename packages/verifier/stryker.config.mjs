@@ -21,10 +21,15 @@ export default {
     'src/keys/jwk-policy.ts',
   ],
   coverageAnalysis: 'perTest',
-  concurrency: 2,
+  // One runner: the machine has 2 cores shared with other work. Pass --concurrency 2 when it is idle.
+  concurrency: 1,
   reporters: ['json', 'clear-text', 'progress'],
   jsonReporter: { fileName: '../../reports/mutation/verifier.json' },
   // The default .stryker-tmp inside the package: Stryker rewrites the tsconfig "extends" for it.
   cleanTempDir: 'always',
   timeoutMS: 10_000,
+  // Reruns (per file: --mutate src/x.ts) reuse every result whose code and tests did not change, and keep
+  // the other files' results, so verifier.json is always the union of the per-file runs.
+  incremental: true,
+  incrementalFile: '../../reports/mutation/verifier-incremental.json',
 };

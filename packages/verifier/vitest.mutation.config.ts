@@ -2,7 +2,8 @@ import { defineProject } from 'vitest/config';
 
 /**
  * The tests StrykerJS runs against each mutant of the verification path (stryker.config.mjs): the
- * vectors, the parser, header, claim, scope and key-policy suites and the never-throws properties.
+ * vectors, the parser, header, claim, scope, key-policy and error-mapping suites and the never-throws
+ * properties.
  * Store, fault and slow suites stay out: they guard other files and would multiply the run time.
  */
 export default defineProject({
@@ -15,11 +16,18 @@ export default defineProject({
       'test/header-cache.test.ts',
       'test/never-throws.test.ts',
       'test/config.test.ts',
-      'test/authorization.test.ts',
+      'test/errors.test.ts',
+      'test/scope.test.ts',
       'test/remote-jwks.test.ts',
       'test/replay-integration.test.ts',
       'test/observability.test.ts',
       'test/reliability/es256-malleability.test.ts',
+      // verifier.ts beyond verify: warmup, health, refreshKeys, 503 causes, timing and the channel.
+      'test/lifecycle.test.ts',
+      'test/refresh-keys.test.ts',
+      'test/unavailable-causes.test.ts',
+      'test/latency.test.ts',
+      'test/diagnostics-channel.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

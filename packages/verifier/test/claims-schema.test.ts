@@ -1,8 +1,7 @@
-import { ClaimsSchema } from '@hyper/s2s-contracts';
+import { type Claims, ClaimsSchema, MAX_SCOPE_LENGTH } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkClaimTypes } from '../src/claims.js';
-import { decodeCompact } from '../src/compact.js';
+import { checkClaimPolicy, checkClaimTypes } from '../src/claims.js';
 import { file } from './harness/vectors.js';
 
 // The verifier checks claim types by hand (no zod on the hot path); contracts' ClaimsSchema is the
@@ -11,9 +10,22 @@ function agree(claims: Record<string, unknown>): void {
   expect(checkClaimTypes(claims) === undefined).toBe(ClaimsSchema.safeParse(claims).success);
 }
 
+// Decoded here with JSON.parse, not the verifier's parser: module-level calls into src/ would make every
+// parser mutant "static" for mutation testing (run against all tests instead of the covering ones).
+function payloadOf(token: string): Record<string, unknown> | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
+      ? (payload as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const decodable = file.vectors.flatMap((vector) => {
-  const decoded = decodeCompact(vector.token);
-  return decoded === undefined ? [] : [[vector.id, decoded.payload] as const];
+  const payload = payloadOf(vector.token);
+  return payload === undefined ? [] : [[vector.id, payload] as const];
 });
 
 describe('hand-written claim checks agree with ClaimsSchema', () => {
@@ -81,5 +93,58 @@ describe('hand-written claim checks agree with ClaimsSchema', () => {
       fc.property(mutation, ([name, replacement]) => agree({ ...valid, [name]: replacement })),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('SPEC C4: scope length', () => {
+  it(`accepts a scope of exactly ${MAX_SCOPE_LENGTH} bytes and refuses one byte more`, () => {
+    const valid = {
+      iss: 'hyper-lite',
+      sub: 'gateway',
+      aud: 'hyper-core',
+      exp: 1773360060,
+      iat: 1773360000,
+      nbf: 1773360000,
+      jti: 'V1StGXR8_Z5jdHi6B-myT',
+    };
+    const atLimit = {
+      ...valid,
+      scope: `spaces:create ${'x'.repeat(MAX_SCOPE_LENGTH - 'spaces:create '.length)}`,
+    };
+    expect(atLimit.scope).toHaveLength(MAX_SCOPE_LENGTH);
+    expect(checkClaimTypes(atLimit)).toBeUndefined();
+    agree(atLimit);
+    expect(checkClaimTypes({ ...valid, scope: `${atLimit.scope}x` })).toBe('invalid_claim(scope)');
+  });
+});
+
+describe('SPEC P2: audience', () => {
+  const policy = {
+    issuers: new Set(['hyper-lite']),
+    audience: 'hyper-core',
+    clockToleranceSeconds: 0,
+    maxTtlSeconds: 300,
+  };
+  const claims = (aud: string | string[]): Claims => ({
+    iss: 'hyper-lite',
+    sub: 'gateway',
+    aud,
+    exp: 1773360060,
+    iat: 1773360000,
+    nbf: 1773360000,
+    scope: 'spaces:create',
+    jti: 'V1StGXR8_Z5jdHi6B-myT',
+  });
+
+  it.each<[string | string[], string | undefined]>([
+    ['hyper-core', undefined],
+    [['other', 'hyper-core'], undefined],
+    // A string audience must equal ours: containing it as a substring is not enough.
+    ['hyper-core-staging', 'invalid_audience'],
+    ['xhyper-core', 'invalid_audience'],
+    ['hyper', 'invalid_audience'],
+    [['hyper-core-staging'], 'invalid_audience'],
+  ])('aud %j -> %s', (aud, reason) => {
+    expect(checkClaimPolicy(claims(aud), policy, 1773360000)).toBe(reason);
   });
 });

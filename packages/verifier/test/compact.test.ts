@@ -25,6 +25,26 @@ describe('strict base64url (RFC 7515 §2)', () => {
   });
 });
 
+describe('strict base64url: the last character of every length (RFC 7515 §2, canonical encoding)', () => {
+  // Node's decoder ignores non-zero unused bits, so a segment is canonical exactly when decoding and
+  // re-encoding gives it back: an oracle independent of the parser's own character table.
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const canonical = (segment: string) => Buffer.from(segment, 'base64url').toString('base64url') === segment;
+
+  it.each([...ALPHABET])('%s as the last of 2, 3 and 4 characters', (last) => {
+    for (const segment of [`Q${last}`, `QU${last}`, `QUF${last}`]) {
+      expect(isStrictBase64url(segment)).toBe(canonical(segment));
+    }
+  });
+
+  it('has characters that pass and characters that fail at each length', () => {
+    for (const prefix of ['Q', 'QU']) {
+      const verdicts = new Set([...ALPHABET].map((last) => isStrictBase64url(`${prefix}${last}`)));
+      expect(verdicts).toEqual(new Set([true, false]));
+    }
+  });
+});
+
 describe('decodeCompact', () => {
   it('decodes a well-formed token', () => {
     expect(decodeCompact(token('{"iss":"a","scope":"spaces:create"}'))).toEqual({
@@ -62,6 +82,25 @@ describe('decodeCompact', () => {
     ['trailing garbage', '{"a":1}x'],
   ])('refuses %s', (_name, payload) => {
     expect(decodeCompact(token(payload))).toBeUndefined();
+  });
+
+  // SPEC J4: strings are Unicode; a lone surrogate can only arrive as a \u escape, anywhere in the value.
+  it.each([
+    ['in a value', '{"a":"\\ud800"}'],
+    ['in a member name', '{"\\ud800":1}'],
+    ['in a nested member name', '{"a":{"b":{"\\udc00":1}}}'],
+    ['inside an array', '{"a":[1,null,"\\udfff"]}'],
+    ['as the second half only', '{"a":"\\ude00\\ud83d"}'],
+  ])('refuses a lone surrogate %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))).toBeUndefined();
+  });
+
+  it.each([
+    ['a surrogate pair', '{"a":"\\ud83d\\ude00"}'],
+    ['escapes beside null, numbers and booleans', '{"a":null,"b":"\\u00e9","c":[1,true,null,{"d":null}]}'],
+    ['an escaped member name', '{"\\u00e9":{"x":null}}'],
+  ])('accepts %s', (_name, payload) => {
+    expect(decodeCompact(token(payload))?.payload).toEqual(JSON.parse(payload));
   });
 
   it('refuses invalid UTF-8 rather than replacing it', () => {

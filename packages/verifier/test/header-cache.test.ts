@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeCompact, VerifiedHeaders } from '../src/compact.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
 import { liveVerifier } from './harness/verifiers.js';
 
 let key: TestKey;
@@ -58,6 +61,28 @@ describe('verified header cache', () => {
   });
 });
 
+describe('verified header cache bound', () => {
+  const segment = (i: number) => b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` });
+  const decoded = (i: number) => {
+    const result = decodeCompact(`${segment(i)}.${b64({})}.c2ln`);
+    if (!result) throw new Error('decode failed');
+    return result;
+  };
+  const held = (cache: VerifiedHeaders, upTo: number) =>
+    Array.from({ length: upTo }, (_, i) => cache.get(segment(i))).filter(Boolean).length;
+
+  it('holds MAX headers, never more, and re-learning a held header evicts nothing', () => {
+    const cache = new VerifiedHeaders();
+    for (let i = 0; i < VerifiedHeaders.MAX; i++) cache.remember(decoded(i));
+    expect(held(cache, VerifiedHeaders.MAX)).toBe(VerifiedHeaders.MAX);
+    cache.remember(decoded(0));
+    expect(held(cache, VerifiedHeaders.MAX)).toBe(VerifiedHeaders.MAX);
+    cache.remember(decoded(VerifiedHeaders.MAX));
+    expect(held(cache, VerifiedHeaders.MAX + 1)).toBeLessThanOrEqual(VerifiedHeaders.MAX);
+    expect(cache.get(segment(VerifiedHeaders.MAX))).toBeDefined();
+  });
+});
+
 describe("the verifier's header cache", () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -98,5 +123,20 @@ describe("the verifier's header cache", () => {
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(VerifiedHeaders.MAX);
     expect(cache.get(headers.at(-1) as string)).toBeDefined();
+  });
+});
+
+describe('header rules (SPEC H1: typ)', () => {
+  it('refuses a typ that is not a string, even one that reads as "JWT" when coerced', async () => {
+    // Correctly signed, so only the header rule can refuse it: ["JWT"] stringifies to "JWT".
+    const verifier = liveVerifier();
+    const iat = nowSeconds();
+    const claims = { iss: file.issuer, sub: 'hyper-lite-gateway', aud: file.audience, iat, nbf: iat };
+    for (const typ of [['JWT'], ['jwt']]) {
+      const token = await new SignJWT({ ...claims, exp: iat + 60, scope: 'spaces:create', jti: randomUUID() })
+        .setProtectedHeader({ alg: key.alg, typ: typ as unknown as string, kid: key.kid })
+        .sign(key.privateKey);
+      expect(await verifier.verify(token, endpoint)).toMatchObject({ status: 401, reason: 'invalid_header' });
+    }
   });
 });

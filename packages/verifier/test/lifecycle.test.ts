@@ -1,7 +1,9 @@
 import { ENV } from '@hyper/s2s-contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TUNING_ENV, verifierFromEnv } from '../src/env.js';
 import { VerifierConfigError } from '../src/errors.js';
+import type { KeySource } from '../src/keys/source.js';
+import { staticKeySource } from '../src/keys/static.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
 import { hang, type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
@@ -42,9 +44,11 @@ describe('warmup', () => {
       kids: ['lite-2026-03', 'lite-2026-04', 'lite-2026-05'],
     });
     expect(server.requests).toBe(1);
-    expect(observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_ready')).toBe(
-      true,
-    );
+    expect(observed.logs).toContainEqual({
+      level: 'info',
+      obj: { event: 's2s_keys_ready', kids: ['lite-2026-03', 'lite-2026-04', 'lite-2026-05'] },
+      msg: 'S2S verification keys ready',
+    });
   });
 
   it('reports an unreachable JWKS instead of throwing, within the fetch timeout', async () => {
@@ -55,9 +59,11 @@ describe('warmup', () => {
     const verifier = remote(server.url, { logger: observed.logger, metrics: observed.metrics }, 200);
     expect(await verifier.warmup()).toEqual({ keys: false, kids: [], cause: 'timeout' });
     expect(observed.fetches).toEqual(['timeout']);
-    expect(
-      observed.logs.some((line) => (line.obj as { event: string }).event === 's2s_keys_unavailable'),
-    ).toBe(true);
+    expect(observed.logs).toContainEqual({
+      level: 'warn',
+      obj: { event: 's2s_keys_unavailable', cause: 'timeout' },
+      msg: 'S2S verification keys unavailable',
+    });
   });
 });
 
@@ -98,8 +104,8 @@ describe('warmup({ required: true })', () => {
 });
 
 describe('health', () => {
-  it('is all true for a static keyset and a working store', async () => {
-    expect(await liveVerifier().health()).toEqual({ keys: true, replayStore: true });
+  it('is all true for a static keyset and a working store, with no cause members', async () => {
+    expect(await liveVerifier().health()).toStrictEqual({ keys: true, replayStore: true });
   });
 
   it('reports a replay store that fails or does not answer in time', async () => {
@@ -129,5 +135,66 @@ describe('health', () => {
     const requests = server.requests;
     expect(await verifier.health()).toEqual({ keys: true, replayStore: true });
     expect(server.requests).toBe(requests);
+  });
+});
+
+describe('warmup, health and refreshKeys never reject, even when the key source fails unexpectedly', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // Fault injection into the verifier's own key source (the static one): no keyset or endpoint can
+  // make it throw, which is why the verifier's own guard needs this to be seen working.
+  // Built inside each test, not at collection: mutation testing attributes the key checks per test.
+  const fail = (method: 'warmup' | 'healthy' | 'refresh') => {
+    const prototype = Object.getPrototypeOf(staticKeySource(file.jwks, 'keys.jwks')) as KeySource;
+    return vi.spyOn(prototype, method).mockRejectedValue(new Error('key source bug'));
+  };
+
+  it('warmup reports no keys with cause error, logged as s2s_keys_unavailable', async () => {
+    fail('warmup');
+    const observed = recorder();
+    expect(await liveVerifier({ logger: observed.logger }).warmup()).toEqual({
+      keys: false,
+      kids: [],
+      cause: 'error',
+    });
+    expect(observed.logs).toEqual([
+      {
+        level: 'warn',
+        obj: { event: 's2s_keys_unavailable', cause: 'error' },
+        msg: 'S2S verification keys unavailable',
+      },
+    ]);
+  });
+
+  it('warmup({ required: true }) turns it into a VerifierConfigError naming keys.jwks', async () => {
+    fail('warmup');
+    await expect(liveVerifier().warmup({ required: true })).rejects.toMatchObject({
+      name: 'VerifierConfigError',
+      field: 'keys.jwks',
+    });
+  });
+
+  it('health reports the keys as down with cause error', async () => {
+    fail('healthy');
+    expect(await liveVerifier().health()).toEqual({ keys: false, replayStore: true, keysCause: 'error' });
+  });
+
+  it('a key report without a cause is reported with cause error', async () => {
+    const prototype = Object.getPrototypeOf(staticKeySource(file.jwks, 'keys.jwks')) as KeySource;
+    vi.spyOn(prototype, 'warmup').mockResolvedValue({ keys: false, kids: [] });
+    vi.spyOn(prototype, 'healthy').mockResolvedValue({ ok: false });
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    expect(await verifier.warmup()).toEqual({ keys: false, kids: [] });
+    expect(observed.logs[0]?.obj).toEqual({ event: 's2s_keys_unavailable', cause: 'error' });
+    await expect(verifier.warmup({ required: true })).rejects.toThrow('(cause: error)');
+    expect(await verifier.health()).toEqual({ keys: false, replayStore: true, keysCause: 'error' });
+  });
+
+  it('refreshKeys reports refreshed: false and no keys', async () => {
+    fail('refresh');
+    expect(await liveVerifier().refreshKeys()).toEqual({ refreshed: false, keys: false, kids: [] });
   });
 });

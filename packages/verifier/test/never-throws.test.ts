@@ -1,23 +1,31 @@
 import { isReason, MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VerifiedHeaders } from '../src/compact.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import type { VerifyResult } from '../src/result.js';
 import { createVerifier } from '../src/verifier.js';
 import { recorder } from './harness/recorder.js';
 import { file, staticKeys } from './harness/vectors.js';
 
-const observed = recorder();
-const verifier = createVerifier({
-  keys: staticKeys(),
-  audience: file.audience,
-  issuers: [file.issuer],
-  algorithms: ['RS256', 'ES256'],
-  replayStore: memoryReplayStore(),
-  now: () => file.now * 1000,
-  logger: observed.logger,
-  metrics: observed.metrics,
-});
+/**
+ * A verifier with every observer attached. Built inside each test, not at module level: mutation
+ * testing then sees which tests reach createVerifier instead of running every test for its mutants.
+ */
+function observedVerifier() {
+  const observed = recorder();
+  const verifier = createVerifier({
+    keys: staticKeys(),
+    audience: file.audience,
+    issuers: [file.issuer],
+    algorithms: ['RS256', 'ES256'],
+    replayStore: memoryReplayStore(),
+    now: () => file.now * 1000,
+    logger: observed.logger,
+    metrics: observed.metrics,
+  });
+  return { observed, verifier };
+}
 // Thousands of runs on a shared 2-core machine: a generous budget, so the file passes alone and loaded.
 const PROPERTY_TIMEOUT_MS = 120_000;
 const call = { scope: 'spaces:create', path: '/integrations/spaces' };
@@ -58,12 +66,14 @@ describe('verify never throws for anything a caller sends', () => {
         ),
     ],
   ])('%s -> %s', async (_name, reason, make) => {
+    const { verifier } = observedVerifier();
     const result = await verifier.verify(make(), call);
     expectRejection(result);
     expect(result.reason).toBe(reason);
   });
 
   it('refuses a 1 MB string at the size cap, before any parsing', async () => {
+    const { verifier } = observedVerifier();
     // Parsed, this header would fail as invalid_algorithm; the cap must answer first.
     const header = b64({ alg: 'none', typ: 'JWT', kid: 'lite-2026-03' });
     const payload = b64({ pad: 'x'.repeat(1024 * 1024) });
@@ -80,6 +90,7 @@ describe('verify never throws for anything a caller sends', () => {
   it(
     'for arbitrary values',
     async () => {
+      const { verifier } = observedVerifier();
       await fc.assert(
         fc.asyncProperty(
           fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true }),
@@ -96,6 +107,7 @@ describe('verify never throws for anything a caller sends', () => {
   it(
     'for arbitrary strings, including three-segment ones',
     async () => {
+      const { verifier } = observedVerifier();
       const segment = fc.string({ unit: fc.constantFrom(...'AZaz09-_=+/. \t"{}'.split('')), maxLength: 40 });
       const shaped = fc.tuple(segment, segment, segment).map((parts) => parts.join('.'));
       await fc.assert(
@@ -111,6 +123,7 @@ describe('verify never throws for anything a caller sends', () => {
   it(
     'for arbitrary JSON in the header and payload of an otherwise plausible token',
     async () => {
+      const { verifier } = observedVerifier();
       const header = fc.oneof(
         fc.jsonValue(),
         fc.record(
@@ -133,6 +146,7 @@ describe('verify never throws for anything a caller sends', () => {
 
   it('logs and counts every rejection once, with the vocabulary reason it returned', async () => {
     // Its own inputs: the test must not depend on the property tests above having run first.
+    const { observed, verifier } = observedVerifier();
     const inputs: unknown[] = [
       ...fc.sample(fc.anything(), { numRuns: 200, seed: 12 }),
       ...fc.sample(fc.string({ unit: fc.constantFrom(...'Aa0-_.{}'.split('')) }), { numRuns: 200, seed: 12 }),
@@ -151,5 +165,42 @@ describe('verify never throws for anything a caller sends', () => {
     expect(counted.map(({ labels }) => labels.reason)).toEqual(reasons);
     expect(logged.map(({ obj }) => (obj as { reason?: unknown }).reason)).toEqual(reasons);
     for (const reason of reasons) expect(isReason(reason)).toBe(true);
+  });
+});
+
+describe('an internal fault fails closed', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('answers 401 malformed_token, logs only the error name, and counts the rejection', async () => {
+    // Fault injection into the verifier's own header cache (reached inside verification): no input can
+    // do this, which is the point: whatever breaks, verify resolves with a rejection.
+    const secret = 'internal detail that must not be logged';
+    vi.spyOn(VerifiedHeaders.prototype, 'get').mockImplementation(() => {
+      throw new RangeError(secret);
+    });
+    const { observed, verifier } = observedVerifier();
+    const token = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' })}.${b64({})}.c2ln`;
+    const result = await verifier.verify(token, call);
+    expect(result).toMatchObject({ ok: false, status: 401, reason: 'malformed_token' });
+    const internal = observed.logs.find(
+      (line) => 'event' in line.obj && line.obj.event === 's2s_verify_internal_error',
+    );
+    expect(internal).toMatchObject({ level: 'warn', obj: { error: 'RangeError' }, msg: 'verify failed' });
+    expect(JSON.stringify(observed.logs)).not.toContain(secret);
+    expect(observed.calls.map(({ labels }) => labels.reason)).toEqual(['malformed_token']);
+  });
+
+  it('also when the thrown value is not an Error', async () => {
+    vi.spyOn(VerifiedHeaders.prototype, 'get').mockImplementation(() => {
+      throw null;
+    });
+    const { observed, verifier } = observedVerifier();
+    const token = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' })}.${b64({})}.c2ln`;
+    expect(await verifier.verify(token, call)).toMatchObject({ status: 401, reason: 'malformed_token' });
+    expect(
+      observed.logs.some((line) => (line.obj as { event?: string }).event === 's2s_verify_internal_error'),
+    ).toBe(true);
   });
 });

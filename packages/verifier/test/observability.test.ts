@@ -1,4 +1,4 @@
-import { isReason, METRIC_NAMES } from '@hyper/s2s-contracts';
+import { isReason, MAX_KID_LENGTH, METRIC_NAMES } from '@hyper/s2s-contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNAVAILABLE_METRIC_NAME } from '../src/observe.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
@@ -110,7 +110,7 @@ describe('rejection logs', () => {
     const forger = { ...(await freshKey('forger')), kid: 'lite-2026-03' };
     const forged = await sign(forger, nowSeconds(), {
       iss: `${file.issuer}\n{"event":"s2s_auth_ok"}\u001b[2K\u202e`,
-      sub: 'admin\r\u0000\u0085\u200b\u2028x',
+      sub: 'admin\r\u0000\u0085\u200b\u2028\u2029x',
       jti: 'j'.repeat(5000),
     });
     expect((await verifier.verify(forged, endpoint)).reason).toBe('invalid_signature');
@@ -157,6 +157,36 @@ describe('rejection logs', () => {
       event: 's2s_auth_rejected',
       status: 401,
       reason: 'malformed_token',
+      ...endpoint,
+    });
+  });
+});
+
+describe('rejection logs: kid and empty facts', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = (header: object, payload: object) => `${b64(header)}.${b64(payload)}.c2ln`;
+  const loggedAfter = async (token: string) => {
+    const observed = recorder();
+    await liveVerifier({ logger: observed.logger }).verify(token, endpoint);
+    return observed.logs[0]?.obj as Record<string, unknown>;
+  };
+
+  it(`log a kid of up to ${MAX_KID_LENGTH} characters whole, and a longer one not at all`, async () => {
+    const atLimit = 'k'.repeat(MAX_KID_LENGTH);
+    const fits = await loggedAfter(unsigned({ alg: 'RS256', typ: 'JWT', kid: atLimit }, { iss: 'x' }));
+    expect(fits).toMatchObject({ reason: 'unknown_kid', unverified: { kid: atLimit, iss: 'x' } });
+    // Over the limit the header is invalid, and the kid is not worth a truncated copy.
+    const over = await loggedAfter(unsigned({ alg: 'RS256', typ: 'JWT', kid: `${atLimit}k` }, { iss: 'x' }));
+    expect(over).toMatchObject({ reason: 'invalid_header', unverified: { iss: 'x' } });
+    expect(over.unverified).not.toHaveProperty('kid');
+  });
+
+  it('carry no `unverified` member when the token had nothing loggable', async () => {
+    const logged = await loggedAfter(unsigned({ alg: 'RS256', typ: 'JWT', kid: 7 }, { iss: 1, jti: ['a'] }));
+    expect(logged).toEqual({
+      event: 's2s_auth_rejected',
+      status: 401,
+      reason: 'invalid_header',
       ...endpoint,
     });
   });

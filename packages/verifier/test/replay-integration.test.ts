@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../src/replay/pg.js';
 import type { ReplayEntry, ReplayStore } from '../src/replay/store.js';
+import { recorder } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
@@ -87,11 +88,18 @@ describe('replay protection in the verifier', () => {
 
   it('treats a store answer that is not a boolean as unavailable, never as fresh', async () => {
     const odd = { remember: async () => 'yes' as unknown as boolean, purge: async () => 0 };
+    const observed = recorder();
     expect(
-      await liveVerifier({ replayStore: odd }).verify(await sign(key, nowSeconds()), endpoint),
+      await liveVerifier({ replayStore: odd, logger: observed.logger }).verify(
+        await sign(key, nowSeconds()),
+        endpoint,
+      ),
     ).toMatchObject({
       status: 503,
+      reason: 'replay_store_unavailable',
     });
+    // No error to classify: the cause is the contract's catch-all.
+    expect(observed.logs[0]?.obj).toMatchObject({ reason: 'replay_store_unavailable', cause: 'error' });
   });
 
   it('treats a store that throws synchronously as unavailable', async () => {
@@ -104,6 +112,66 @@ describe('replay protection in the verifier', () => {
     expect(
       await liveVerifier({ replayStore: throwing }).verify(await sign(key, nowSeconds()), endpoint),
     ).toMatchObject({ status: 503, reason: 'replay_store_unavailable' });
+  });
+});
+
+describe("the verifier's replay timeout reaches the store", () => {
+  it('hands replayTimeoutMs to remember, health and check', async () => {
+    const seen: unknown[] = [];
+    const store: ReplayStore = {
+      remember: async (_entry, options) => {
+        seen.push(['remember', options]);
+        return true;
+      },
+      purge: async () => 0,
+      health: async (options) => {
+        seen.push(['health', options]);
+        return true;
+      },
+    };
+    const verifier = liveVerifier({ replayStore: store, replayTimeoutMs: 1234 });
+    expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
+    expect(await verifier.health()).toMatchObject({ replayStore: true });
+    const checking = liveVerifier({
+      replayStore: { ...store, check: async (options) => void seen.push(['check', options]) },
+      replayTimeoutMs: 1234,
+    });
+    expect(await checking.health()).toMatchObject({ replayStore: true });
+    // check is preferred: health is not asked when check exists.
+    expect(seen).toEqual([
+      ['remember', { timeoutMs: 1234 }],
+      ['health', { timeoutMs: 1234 }],
+      ['check', { timeoutMs: 1234 }],
+    ]);
+  });
+
+  it('logs cause timeout when the store does not answer within it', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ replayStore: stuckStore, replayTimeoutMs: 100, logger: observed.logger });
+    expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({
+      status: 503,
+      reason: 'replay_store_unavailable',
+    });
+    expect(observed.logs[0]?.obj).toMatchObject({ reason: 'replay_store_unavailable', cause: 'timeout' });
+  });
+
+  it('reports health false with the cause check rejected with, or error for a health answer that is not true', async () => {
+    const base = { remember: async () => true, purge: async () => 0 };
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(
+      await liveVerifier({ replayStore: { ...base, check: () => Promise.reject(refused) } }).health(),
+    ).toEqual({
+      keys: true,
+      replayStore: false,
+      replayStoreCause: 'unreachable',
+    });
+    expect(
+      await liveVerifier({
+        replayStore: { ...base, health: async () => 'yes' as unknown as boolean },
+      }).health(),
+    ).toEqual({ keys: true, replayStore: false, replayStoreCause: 'error' });
+    // A store with neither probe is taken as healthy.
+    expect(await liveVerifier({ replayStore: base }).health()).toEqual({ keys: true, replayStore: true });
   });
 });
 
