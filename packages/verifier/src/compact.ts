@@ -104,9 +104,10 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
 export function decodeCompact(token: string, verified?: VerifiedHeaders): DecodedToken | undefined {
   if (token.length > MAX_TOKEN_LENGTH) return undefined;
   const first = token.indexOf('.');
-  if (first === -1) return undefined;
+  // Fewer than two dots: -1 here (with no dot at all, this searches from 0 and finds none either).
   const second = token.indexOf('.', first + 1);
-  if (second === -1 || token.indexOf('.', second + 1) !== -1) return undefined;
+  if (second === -1) return undefined;
+  // More than two dots fails here: the base64url alphabet has no '.'.
   if (!isStrictBase64url(token.slice(second + 1))) return undefined;
   const headerSegment = token.slice(0, first);
   const header = verified?.get(headerSegment) ?? parseObjectSegment(headerSegment);
