@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, runCoreChecks } from './core.js';
 import { serveKitJwks } from './jwks-server.js';
@@ -30,7 +31,15 @@ export const USAGE = `hyper-s2s-conformance: black-box conformance checks for S2
 
 Usage:
 ${COMMAND_USAGE.env}${COMMAND_USAGE.core}${COMMAND_USAGE.lite}
+  hyper-s2s-conformance --version
+
 ${EXIT_STATUS}`;
+
+/** This package's version, read from its package.json (dist/cli.js → ../package.json). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return String((JSON.parse(text) as { version?: unknown }).version);
+}
 
 /** `<command> --help` / `-h`: that command's usage on stdout. */
 function commandHelp(command: keyof typeof COMMAND_USAGE, io: Io): number {
@@ -101,6 +110,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-v') {
+      io.out(`@hyper/s2s-conformance ${packageVersion()}\n`);
+      return 0;
     }
     if (command === 'env') {
       const { values } = parseArgs({

@@ -25,6 +25,13 @@ const dotenv = (text: string) =>
   );
 
 describe('hyper-s2s-conformance CLI', () => {
+  it('--version and -v print the package version and exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      expect(await run(flag)).toEqual({ code: 0, out: `@hyper/s2s-conformance ${version}\n`, err: '' });
+    }
+  });
+
   it('--help lists the three commands and exits 0', async () => {
     const { code, out } = await run('--help');
     expect(code).toBe(0);

@@ -99,7 +99,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
     });
     expect(read('keyset.json').next).toBeUndefined();
 
-    cli([
+    const notYet = cli([
       'rotation',
       'retire',
       '--state',
@@ -110,7 +110,10 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
       path('keyset.json'),
     ]);
     expect(read('keyset.json').previous).toHaveLength(1);
-    cli([
+    expect(notYet.stderr).toBe(
+      'no previous key is past its retire time; previous keys still published: lite-2026-11\n',
+    );
+    const due = cli([
       'rotation',
       'retire',
       '--state',
@@ -121,6 +124,7 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
       path('keyset.json'),
     ]);
     expect(read('keyset.json').previous).toEqual([]);
+    expect(due.stderr).toBe('retired: lite-2026-11; previous keys still published: none\n');
     // Atomic writes leave no temp files behind.
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

@@ -35,11 +35,24 @@ describe('hyper-s2s-keys --help', () => {
     [['keyset', 'remove'], /Usage: hyper-s2s-keys keyset remove/],
     [['keyset', 'list'], /Usage: hyper-s2s-keys keyset list/],
     [['keyset', 'check'], /Usage: hyper-s2s-keys keyset check/],
+    [['rotation'], /Usage: hyper-s2s-keys rotation <command>/],
+    [['rotation', 'init'], /Usage: hyper-s2s-keys rotation init --kid/],
+    [['rotation', 'publish-next'], /Usage: hyper-s2s-keys rotation publish-next --state FILE --kid ID/],
+    [['rotation', 'switch'], /Usage: hyper-s2s-keys rotation switch --state FILE[^]*--force/],
+    [['rotation', 'retire'], /Usage: hyper-s2s-keys rotation retire --state FILE[^]*--kid ID/],
+    [['rotation', 'status'], /Usage: hyper-s2s-keys rotation status --state FILE/],
   ])('%j --help prints usage and exits 0', (command, usage) => {
     for (const flag of ['--help', '-h']) {
       const run = cli([...command, flag]);
       expect(run.status).toBe(0);
       expect(run.stdout).toMatch(usage);
+    }
+  });
+
+  it('--version and -v print the package version and exit 0', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      expect(cli([flag])).toMatchObject({ status: 0, stdout: `@hyper/s2s-signer ${version}\n` });
     }
   });
 

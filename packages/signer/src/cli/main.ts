@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { jwks } from './jwks.js';
 import { keygen } from './keygen.js';
@@ -14,8 +15,14 @@ Commands:
   keyset   add | remove | list | check on the HYPER_S2S_JWT_PUBLIC_KEYS_JSON document
   rotation init | publish-next | switch | retire | status: JWKS-mode rotation with KMS key versions
 
-Run "hyper-s2s-keys <command> --help" for a command's options.
+Run "hyper-s2s-keys <command> --help" for a command's options; "hyper-s2s-keys --version" for the version.
 `;
+
+/** This package's version, read from its package.json (dist/cli/main.js → ../../package.json). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return String((JSON.parse(text) as { version?: unknown }).version);
+}
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = { keygen, jwks, keyset, rotation };
 
@@ -29,6 +36,10 @@ export function runCli(argv: string[], io: CliIo): number {
     }
     if (command === '--help' || command === '-h' || command === 'help') {
       io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    if (command === '--version' || command === '-v') {
+      io.stdout(`@hyper/s2s-signer ${packageVersion()}\n`);
       return EXIT_OK;
     }
     const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

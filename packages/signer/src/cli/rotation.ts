@@ -30,8 +30,46 @@ Common options:
   --state FILE  the key set document to read (all commands but init)
   --out FILE    write the new document to FILE (atomically: temp file + rename); without it, stdout
   --now TIME    ISO 8601 time to act at (default: now), e.g. to plan ahead
-  -h, --help    show this help (\`rotation init --help\`: init's own options)
+  -h, --help    show this help (\`rotation <command> --help\`: that command's own options)
 `;
+
+const COMMON_OPTIONS = `  --state FILE              the key set document to read (required)
+  --out FILE                write the new document to FILE (atomically); without it, stdout
+  --now TIME                ISO 8601 time to act at (default: now)
+  -h, --help                show this help
+`;
+
+/** Each state command's own usage, printed by \`rotation <command> --help\`. */
+export const ROTATION_COMMAND_USAGE: Readonly<Record<string, string>> = {
+  'publish-next': `Usage: hyper-s2s-keys rotation publish-next --state FILE --kid ID --kms-key-version NAME [options]
+
+Step 1: publishes NAME under kid ID as the next key, ahead of signing with it.
+
+Options:
+  --kid ID                  the next key's kid, lite-YYYY-MM (required)
+  --kms-key-version NAME    projects/…/cryptoKeyVersions/N (required)
+${COMMON_OPTIONS}`,
+  switch: `Usage: hyper-s2s-keys rotation switch --state FILE [options]
+
+Step 3: the next key becomes the signing key; refused before every verifier cache has seen it published.
+
+Options:
+  --force                   switch before that time (verifiers still caching the old JWKS answer unknown_kid)
+${COMMON_OPTIONS}`,
+  retire: `Usage: hyper-s2s-keys rotation retire --state FILE [options]
+
+Drops previous keys whose retire time has passed, or one key now.
+
+Options:
+  --kid ID                  drop this previous key now (revocation), whatever its retire time
+${COMMON_OPTIONS}`,
+  status: `Usage: hyper-s2s-keys rotation status --state FILE [--now TIME]
+
+Prints the timeline: which KMS key version is which kid, and when each step may happen.
+
+Options:
+${COMMON_OPTIONS.replace(/ {2}--out FILE[^\n]*\n/, '')}`,
+};
 
 export const ROTATION_INIT_USAGE = `Usage: hyper-s2s-keys rotation init --kid ID --kms-key-version NAME [options]
 
@@ -176,7 +214,13 @@ function guarded<T>(command: string, run: () => T): T {
 function stateCommand(
   command: string,
   extra: Record<string, { type: 'string' | 'boolean' }>,
-  act: (keySet: KeySet, args: Record<string, string | boolean | undefined>, io: CliIo, now: number) => void,
+  act: (
+    keySet: KeySet,
+    args: Record<string, string | boolean | undefined>,
+    io: CliIo,
+    now: number,
+    document: KeySetDocument,
+  ) => void,
 ) {
   return (argv: string[], io: CliIo): number => {
     const args = parseCommandArgs(
@@ -184,11 +228,15 @@ function stateCommand(
       { state: { type: 'string' }, out: { type: 'string' }, now: { type: 'string' }, ...extra },
       `rotation ${command}`,
     );
-    if (args.help) return help(io);
+    if (args.help) {
+      io.stdout(ROTATION_COMMAND_USAGE[command] ?? ROTATION_USAGE);
+      return EXIT_OK;
+    }
     const state = requireOption(args.state as string | undefined, 'state', `rotation ${command}`);
     const now = nowOf(args.now as string | undefined, command);
-    const keySet = guarded(command, () => plan(load(state, command), now));
-    guarded(command, () => act(keySet, args, io, now));
+    const document = load(state, command);
+    const keySet = guarded(command, () => plan(document, now));
+    guarded(command, () => act(keySet, args, io, now, document));
     if (command === 'status') return EXIT_OK;
     // Re-validated as a whole, so a bad kid or a version published twice is refused, never written.
     const next = guarded(command, () => parseKeySetDocument(keySetToDocument(keySet)));
@@ -228,7 +276,7 @@ const switchToNext = stateCommand('switch', { force: { type: 'boolean' } }, (key
   );
 });
 
-const retire = stateCommand('retire', { kid: { type: 'string' } }, (keySet, args, io) => {
+const retire = stateCommand('retire', { kid: { type: 'string' } }, (keySet, args, io, _now, document) => {
   const kid = args.kid as string | undefined;
   if (kid !== undefined) {
     keySet.retire(kid);
@@ -237,18 +285,17 @@ const retire = stateCommand('retire', { kid: { type: 'string' } }, (keySet, args
     );
     return;
   }
+  // The key set drops previous keys past their retire time when read: name the ones this run dropped.
   const left = keySet.status().previous.map((p) => p.kid);
-  io.stderr(`previous keys still published: ${left.length === 0 ? 'none' : left.join(', ')}\n`);
+  const due = (document.previous ?? []).map((p) => p.kid).filter((k) => !left.includes(k));
+  io.stderr(
+    `${due.length === 0 ? 'no previous key is past its retire time' : `retired: ${due.join(', ')}`}; previous keys still published: ${left.length === 0 ? 'none' : left.join(', ')}\n`,
+  );
 });
 
 const status = stateCommand('status', {}, (keySet, _args, io, now) => {
   io.stdout(describeTimeline(keySet, now));
 });
-
-function help(io: CliIo): number {
-  io.stdout(ROTATION_USAGE);
-  return EXIT_OK;
-}
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => number> = {
   init,

@@ -9,9 +9,23 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const fromEnvironment = process.env.DATABASE_URL;
   if (fromEnvironment) {
     project.provide('databaseUrl', fromEnvironment);
+    console.info(`[${project.name}] PostgreSQL: DATABASE_URL (${where(fromEnvironment)})`);
     return undefined;
   }
   const server = await startOwnPostgres();
   project.provide('databaseUrl', server.url);
+  console.info(
+    `[${project.name}] PostgreSQL: DATABASE_URL unset, started an embedded server (${where(server.url)})`,
+  );
   return () => server.destroy();
+}
+
+/** host:port/database of a connection URL: never its user or password. */
+function where(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'unparseable URL';
+  }
 }
