@@ -7,7 +7,7 @@ import { staticKeySource } from '../src/keys/static.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
 import { hang, type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
-import { recorder } from './harness/recorder.js';
+import { requestLogs } from './harness/recorder.js';
 import { file } from './harness/vectors.js';
 import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
 
@@ -37,7 +37,7 @@ describe('warmup', () => {
 
   it('fetches a remote JWKS ahead of traffic', async () => {
     server = await startJwksServer(file.jwks);
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = remote(server.url, { logger: observed.logger });
     expect(await verifier.warmup()).toEqual({
       keys: true,
@@ -54,7 +54,7 @@ describe('warmup', () => {
   it('reports an unreachable JWKS instead of throwing, within the fetch timeout', async () => {
     server = await startJwksServer(file.jwks);
     server.respond(hang);
-    const observed = recorder();
+    const observed = requestLogs();
     // The endpoint never answers: only the fetch timeout can end warmup (the test timeout bounds it).
     const verifier = remote(server.url, { logger: observed.logger, metrics: observed.metrics }, 200);
     expect(await verifier.warmup()).toEqual({ keys: false, kids: [], cause: 'timeout' });
@@ -153,7 +153,7 @@ describe('warmup, health and refreshKeys never reject, even when the key source 
 
   it('warmup reports no keys with cause error, logged as s2s_keys_unavailable', async () => {
     fail('warmup');
-    const observed = recorder();
+    const observed = requestLogs();
     expect(await liveVerifier({ logger: observed.logger }).warmup()).toEqual({
       keys: false,
       kids: [],
@@ -185,7 +185,7 @@ describe('warmup, health and refreshKeys never reject, even when the key source 
     const prototype = Object.getPrototypeOf(staticKeySource(file.jwks, 'keys.jwks')) as KeySource;
     vi.spyOn(prototype, 'warmup').mockResolvedValue({ keys: false, kids: [] });
     vi.spyOn(prototype, 'healthy').mockResolvedValue({ ok: false });
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     expect(await verifier.warmup()).toEqual({ keys: false, kids: [] });
     expect(observed.logs[0]?.obj).toEqual({ event: 's2s_keys_unavailable', cause: 'error' });

@@ -166,7 +166,7 @@ describe('rejection logs: kid and empty facts', () => {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = (header: object, payload: object) => `${b64(header)}.${b64(payload)}.c2ln`;
   const loggedAfter = async (token: string) => {
-    const observed = recorder();
+    const observed = requestLogs();
     await liveVerifier({ logger: observed.logger }).verify(token, endpoint);
     return observed.logs[0]?.obj as Record<string, unknown>;
   };

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../src/replay/pg.js';
 import type { ReplayEntry, ReplayStore } from '../src/replay/store.js';
-import { recorder } from './harness/recorder.js';
+import { requestLogs } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
@@ -88,7 +88,7 @@ describe('replay protection in the verifier', () => {
 
   it('treats a store answer that is not a boolean as unavailable, never as fresh', async () => {
     const odd = { remember: async () => 'yes' as unknown as boolean, purge: async () => 0 };
-    const observed = recorder();
+    const observed = requestLogs();
     expect(
       await liveVerifier({ replayStore: odd, logger: observed.logger }).verify(
         await sign(key, nowSeconds()),
@@ -146,7 +146,7 @@ describe("the verifier's replay timeout reaches the store", () => {
   });
 
   it('logs cause timeout when the store does not answer within it', async () => {
-    const observed = recorder();
+    const observed = requestLogs();
     const verifier = liveVerifier({ replayStore: stuckStore, replayTimeoutMs: 100, logger: observed.logger });
     expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({
       status: 503,
