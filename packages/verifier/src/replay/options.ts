@@ -16,8 +16,13 @@ export const DEFAULT_REPLAY_TIMEOUT_MS = 1000;
 /** Most presentations folded into one INSERT; bounds statement size and parameter array length. */
 export const DEFAULT_REPLAY_MAX_BATCH = 256;
 
-/** Coalesced INSERT statements allowed in flight at once (new calls queue behind them and coalesce). */
-export const DEFAULT_REPLAY_PIPELINE_DEPTH = 2;
+/**
+ * Coalesced INSERT statements allowed in flight at once (new calls queue behind them and coalesce).
+ * One: callers arriving during a statement leave together in the next, so a token costs Postgres a
+ * share of one statement and commit; with verification in front (arrivals spread out) a second slot
+ * halved the batches and cost 10-40 % end-to-end throughput (bench/RESULTS.md, issue 13).
+ */
+export const DEFAULT_REPLAY_PIPELINE_DEPTH = 1;
 
 /** Rows deleted per purge statement: small enough that one batch holds its locks for milliseconds. */
 export const DEFAULT_PURGE_BATCH_SIZE = 5000;
