@@ -1,9 +1,7 @@
-import { PGlite } from '@electric-sql/pglite';
 import type { Sequence, Vector } from '@hyper/s2s-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierOptions } from '../src/options.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
-import { migrate } from '../src/replay/migrate.js';
 import { pgReplayStore, type ReplayLayout } from '../src/replay/pg.js';
 import { PARTITION_PREFIX, PARTITION_SECONDS, REPLAY_TABLE_NAME } from '../src/replay/sql.js';
 import type { ReplayDb, ReplayStore } from '../src/replay/store.js';
@@ -11,6 +9,7 @@ import { createVerifier } from '../src/verifier.js';
 import { type JwksServer, startJwksServer } from './harness/jwks-server.js';
 import { recorder } from './harness/recorder.js';
 import { file, staticKeys, VECTOR_ROUTE, vectorOptions } from './harness/vectors.js';
+import { useMigratedPglites } from './support/migrated-pglite.js';
 import { useReplayDatabase } from './support/replay-database.js';
 
 async function outcomes(vector: Vector, keys: VerifierOptions['keys'], extra: Partial<VerifierOptions> = {}) {
@@ -62,18 +61,7 @@ interface SequenceStore {
 }
 const singlePostgres = useReplayDatabase();
 const partitionedPostgres = useReplayDatabase({ layout: 'partitioned' });
-let singlePglite: PGlite;
-let partitionedPglite: PGlite;
-beforeAll(async () => {
-  singlePglite = await PGlite.create();
-  await migrate(singlePglite);
-  partitionedPglite = await PGlite.create();
-  await migrate(partitionedPglite, { layout: 'partitioned' });
-}, 240_000);
-afterAll(async () => {
-  await singlePglite?.close();
-  await partitionedPglite?.close();
-});
+const pglite = useMigratedPglites();
 
 function pgSequenceStore(name: string, layout: ReplayLayout, db: () => ReplayDb): SequenceStore {
   return {
@@ -106,8 +94,8 @@ const sequenceStores: SequenceStore[] = [
   pgSequenceStore('pgReplayStore, partitioned, real PostgreSQL', 'partitioned', () =>
     partitionedPostgres.pool({ max: 2 }),
   ),
-  pgSequenceStore('pgReplayStore, single table, PGlite', 'single', () => singlePglite),
-  pgSequenceStore('pgReplayStore, partitioned, PGlite', 'partitioned', () => partitionedPglite),
+  pgSequenceStore('pgReplayStore, single table, PGlite', 'single', pglite.single),
+  pgSequenceStore('pgReplayStore, partitioned, PGlite', 'partitioned', pglite.partitioned),
 ];
 
 describe('canonical sequences (stateful: one replay store per sequence)', () => {

@@ -1,29 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import { REPLAY_MIGRATION_FILE, REPLAY_MIGRATION_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/database.js';
+import { useFreshDatabases } from '../support/database.js';
 
-const databases: IsolatedDatabase[] = [];
-const pools: pg.Pool[] = [];
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end()));
-  await Promise.all(databases.map((database) => database.drop()));
-}, 60_000);
-
-async function freshPool(max = 2): Promise<pg.Pool> {
-  const database = await createIsolatedDatabase();
-  databases.push(database);
-  const pool = new pg.Pool({ connectionString: database.url, max });
-  pool.on('error', () => undefined);
-  pools.push(pool);
-  return pool;
-}
+const databases = useFreshDatabases();
+const freshPool = (max = 2) => databases.fresh(max);
 
 async function columns(pool: pg.Pool): Promise<Record<string, unknown>[]> {
   const { rows } = await pool.query(

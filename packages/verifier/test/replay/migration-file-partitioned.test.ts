@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { convertToPartitioned } from '../../src/replay/convert.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
@@ -14,31 +14,15 @@ import {
   REPLAY_TABLE_NAME,
 } from '../../src/replay/sql.js';
 import { countingDb } from '../support/counting-db.js';
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/database.js';
+import { useFreshDatabases } from '../support/database.js';
 
 /**
  * The partitioned layout as Core applies it: the .sql file run as it is, the way psql or a Rust
  * migration runner does (one simple-protocol query of the whole file), then the store's behaviour on it.
  */
-const databases: IsolatedDatabase[] = [];
-const pools: pg.Pool[] = [];
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end()));
-  await Promise.all(databases.map((database) => database.drop()));
-}, 60_000);
-
-function poolOn(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max });
-  pool.on('error', () => undefined);
-  pools.push(pool);
-  return pool;
-}
-
-async function freshPool(max = 4): Promise<pg.Pool> {
-  const database = await createIsolatedDatabase();
-  databases.push(database);
-  return poolOn(database.url, max);
-}
+const databases = useFreshDatabases();
+const poolOn = databases.poolOn;
+const freshPool = (max = 4) => databases.fresh(max);
 
 const migrationFile = (name: string) =>
   readFile(new URL(`../../migrations/${name}`, import.meta.url), 'utf8');
@@ -102,7 +86,7 @@ describe(`migrations/${REPLAY_PARTITIONED_MIGRATION_FILE}`, () => {
     await runFile(pool, REPLAY_PARTITIONED_MIGRATION_FILE);
     await runFile(pool, REPLAY_PARTITIONED_MIGRATION_FILE); // idempotent
     const stores = Array.from({ length: 4 }, () =>
-      pgReplayStore({ db: poolOn(databases.at(-1)!.url, 2), timeoutMs: 20_000 }),
+      pgReplayStore({ db: poolOn(pool.url, 2), timeoutMs: 20_000 }),
     );
     expect(await Promise.all(stores.map((store) => store.layout()))).toEqual(Array(4).fill('partitioned'));
     const now = Math.floor(Date.now() / 1000);

@@ -1,13 +1,12 @@
-import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { memoryReplayStore } from '../../src/replay/memory.js';
-import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore, type ReplayLayout } from '../../src/replay/pg.js';
 import type { PurgeOutcome } from '../../src/replay/purge.js';
 import { PARTITION_PREFIX, PARTITION_SECONDS, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import type { ReplayDb, ReplayEntry, ReplayStore } from '../../src/replay/store.js';
 import { MAX_KEY_PART_LENGTH } from '../../src/replay/store.js';
+import { useMigratedPglites } from '../support/migrated-pglite.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 /** One behaviour table, run against every store and layout: they must be indistinguishable to the verifier. */
@@ -36,18 +35,7 @@ const RETAINED_EXP = NOW_S - REPLAY_RETENTION_SECONDS + 600;
 
 const postgres = useReplayDatabase();
 const partitionedPostgres = useReplayDatabase({ layout: 'partitioned' });
-let pglite: PGlite;
-let partitionedPglite: PGlite;
-beforeAll(async () => {
-  pglite = await PGlite.create();
-  await migrate(pglite);
-  partitionedPglite = await PGlite.create();
-  await migrate(partitionedPglite, { layout: 'partitioned' });
-}, 240_000);
-afterAll(async () => {
-  await pglite?.close();
-  await partitionedPglite?.close();
-});
+const pglite = useMigratedPglites();
 
 /** Creates the hourly partition holding `exp` if it is missing (as a purger did when that hour was ahead). */
 async function partitionFor(db: ReplayDb, exp: number): Promise<void> {
@@ -82,11 +70,11 @@ const harnesses: Harness[] = [
     prepareExp: async () => undefined,
   },
   pgHarness('pgReplayStore, single table, over pg.Pool (real PostgreSQL)', 'single', () => postgres.pool()),
-  pgHarness('pgReplayStore, single table, over PGlite', 'single', () => pglite),
+  pgHarness('pgReplayStore, single table, over PGlite', 'single', pglite.single),
   pgHarness('pgReplayStore, partitioned, over pg.Pool (real PostgreSQL)', 'partitioned', () =>
     partitionedPostgres.pool(),
   ),
-  pgHarness('pgReplayStore, partitioned, over PGlite', 'partitioned', () => partitionedPglite),
+  pgHarness('pgReplayStore, partitioned, over PGlite', 'partitioned', pglite.partitioned),
 ];
 
 describe.each(harnesses)('$name', (harness) => {

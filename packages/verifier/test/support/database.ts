@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 /** The shared test server: DATABASE_URL when set, else the embedded one the global setup started. */
 export function testDatabaseUrl(): string {
@@ -45,4 +45,35 @@ async function admin(serverUrl: string, sql: string): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+export interface FreshDatabases {
+  /** A pg.Pool on a new, empty database (its URL is `url`), ended and dropped after the file. */
+  fresh(max?: number): Promise<pg.Pool & { readonly url: string }>;
+  /** Another pg.Pool on `url`, ended after the file. */
+  poolOn(url: string, max?: number): pg.Pool;
+}
+
+/** Registers an afterAll hook ending every pool and dropping every database the calling file made. */
+export function useFreshDatabases(): FreshDatabases {
+  const databases: IsolatedDatabase[] = [];
+  const pools: pg.Pool[] = [];
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all(databases.map((database) => database.drop()));
+  }, 60_000);
+  const poolOn = (url: string, max = 2): pg.Pool => {
+    const pool = new pg.Pool({ connectionString: url, max });
+    pool.on('error', () => undefined); // idle clients dying (faults under test) must not crash the run
+    pools.push(pool);
+    return pool;
+  };
+  return {
+    poolOn,
+    async fresh(max = 2) {
+      const database = await createIsolatedDatabase();
+      databases.push(database);
+      return Object.assign(poolOn(database.url, max), { url: database.url });
+    },
+  };
 }
