@@ -1,6 +1,7 @@
 import { TOKEN_TYPE } from '@hyper/s2s-contracts';
 
-export const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+/** base64url of the text's UTF-8 bytes (Buffer.from's default encoding for a string). */
+export const base64url = (text: string): string => Buffer.from(text).toString('base64url');
 
 /** The protected header, exactly `{ alg, typ: 'JWT', kid }` in that order; encoded once per signer. */
 export function encodedHeader(alg: string, kid: string): string {

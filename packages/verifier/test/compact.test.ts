@@ -110,6 +110,8 @@ describe('decodeCompact', () => {
 
   it.each([
     ['two segments', `${HEADER}.${b64('{}')}`],
+    // SPEC T3: no dot at all, though the whole text is strict base64url and its prefix a JSON object.
+    ['one segment', `${b64('{}')}A`],
     ['four segments', `${HEADER}.${b64('{}')}.c2ln.c2ln`],
     ['a padded signature', `${HEADER}.${b64('{}')}.c2lnbg==`],
     ['a signature in base64', `${HEADER}.${b64('{}')}.a+b/`],
