@@ -38,8 +38,8 @@ describe('hyper-s2s-keys --help', () => {
     [['rotation'], /Usage: hyper-s2s-keys rotation <command>/],
     [['rotation', 'init'], /Usage: hyper-s2s-keys rotation init --kid/],
     [['rotation', 'publish-next'], /Usage: hyper-s2s-keys rotation publish-next --state FILE --kid ID/],
-    [['rotation', 'switch'], /Usage: hyper-s2s-keys rotation switch --state FILE[^]*--force/],
-    [['rotation', 'retire'], /Usage: hyper-s2s-keys rotation retire --state FILE[^]*--kid ID/],
+    [['rotation', 'switch'], /Usage: hyper-s2s-keys rotation switch --state FILE[\s\S]*--force/],
+    [['rotation', 'retire'], /Usage: hyper-s2s-keys rotation retire --state FILE[\s\S]*--kid ID/],
     [['rotation', 'status'], /Usage: hyper-s2s-keys rotation status --state FILE/],
   ])('%j --help prints usage and exits 0', (command, usage) => {
     for (const flag of ['--help', '-h']) {
