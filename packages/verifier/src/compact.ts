@@ -74,12 +74,16 @@ function wellFormed(root: unknown): boolean {
   return true;
 }
 
+// Decoded segments land here rather than in a new Buffer per call: a token is at most MAX_TOKEN_LENGTH
+// characters, so a segment decodes to fewer bytes than that. Decoding is synchronous, so one suffices.
+const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
+
 function parseObjectSegment(segment: string): Record<string, unknown> | undefined {
   if (!isStrictBase64url(segment)) return undefined;
   let text: string;
   let value: unknown;
   try {
-    text = utf8.decode(Buffer.from(segment, 'base64url'));
+    text = utf8.decode(scratch.subarray(0, scratch.write(segment, 0, 'base64url')));
     value = JSON.parse(text);
   } catch {
     return undefined;

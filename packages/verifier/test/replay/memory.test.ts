@@ -1,8 +1,14 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import type { JWK } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
+import { createVerifier } from '../../src/index.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
+import type { ReplayStore } from '../../src/replay/store.js';
+import { requestLogs } from '../harness/recorder.js';
+import { sign, vectorKey } from '../harness/tokens.js';
+import { file } from '../harness/vectors.js';
 
 const ISS = 'https://lite.example';
 const EXP = 1_900_000_000;
@@ -63,5 +69,44 @@ describe('memoryReplayStore', () => {
     const store = memoryReplayStore({ now: () => Number.NaN });
     await store.remember({ iss: ISS, jti: 'a', exp: EXP });
     await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+  });
+
+  // The verifier asks the memory store directly (no await, no deadline: it never waits). The verdicts
+  // must be exactly those of remember(), which a wrapped store still goes through.
+  it.each([
+    ['the store itself, asked directly', (store: ReplayStore) => store, 0],
+    [
+      'a wrapper around it, through remember()',
+      (store: ReplayStore): ReplayStore => ({
+        remember: (e, o) => store.remember(e, o),
+        purge: () => store.purge(),
+      }),
+      4,
+    ],
+  ])('through a verifier (%s): first use 200, replay 401, full 503', async (_name, wrap, rememberCalls) => {
+    const key = await vectorKey('lite-2026-03');
+    const store = memoryReplayStore({ maxEntries: 2 });
+    const remember = vi.spyOn(store, 'remember');
+    const verifier = createVerifier({
+      keys: { jwks: { keys: file.jwks.keys as JWK[] } },
+      audience: file.audience,
+      issuers: [file.issuer],
+      replayStore: wrap(store),
+      logger: requestLogs().logger,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((jti) => sign(key, now, { jti })));
+    const verdict = async (token: string) => {
+      const { status, reason } = await verifier.verify(token, { scope: 'spaces:create', path: '/p' });
+      return `${status} ${reason}`;
+    };
+    expect([await verdict(a!), await verdict(a!), await verdict(b!), await verdict(c!)]).toEqual([
+      '200 ok',
+      '401 replayed_token',
+      '200 ok',
+      '503 replay_store_unavailable',
+    ]);
+    expect(store.size).toBe(2);
+    expect(remember).toHaveBeenCalledTimes(rememberCalls);
   });
 });
