@@ -45,12 +45,16 @@ const out = (line = '') => {
 const byName = (ms: Measurement[], prefix: string) => ms.find((m) => m.name.startsWith(prefix))!;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
-function table(ms: Measurement[], baseline?: Measurement) {
-  out(`| candidate | ops/s | p50 ms | p99 ms |${baseline ? ` vs ${baseline.name} |` : ''}`);
-  out(`|---|---:|---:|---:|${baseline ? '---:|' : ''}`);
+function table(ms: Measurement[], baseline?: Measurement, mainCpu = false) {
+  const cpu = mainCpu && ms.every((m) => m.mainCpuUsPerOp !== undefined);
+  out(
+    `| candidate | ops/s | p50 ms | p99 ms |${cpu ? ' main-thread CPU µs/op |' : ''}${baseline ? ` vs ${baseline.name} |` : ''}`,
+  );
+  out(`|---|---:|---:|---:|${cpu ? '---:|' : ''}${baseline ? '---:|' : ''}`);
   for (const m of ms) {
     const ratio = baseline ? ` ${fmt(m.opsPerSec / baseline.opsPerSec, 2)}× |` : '';
-    out(`| ${m.name} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} |${ratio}`);
+    const cpuCell = cpu ? ` ${fmt(m.mainCpuUsPerOp!, 1)} |` : '';
+    out(`| ${m.name} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} |${cpuCell}${ratio}`);
   }
   out();
 }
@@ -142,7 +146,7 @@ for (const { concurrency, results } of verify) {
   out(`### ${concurrency} in flight`);
   out();
   const jose = byName(results, 'jose');
-  table(results, jose);
+  table(results, jose, true);
   const ours = byName(results, '@hyper');
   const fast = byName(results, 'fast-jwt');
   const vsJose = ours.opsPerSec / jose.opsPerSec;
@@ -155,10 +159,17 @@ for (const { concurrency, results } of verify) {
   // Same-round ratios (candidates interleave within a round): their spread is this run's noise.
   const perRound = ours.rounds.map((ops, round) => ops / jose.rounds[round]!).sort((a, b) => a - b);
   const perCallUs = 1e6 / ours.opsPerSec - 1e6 / jose.opsPerSec;
+  const cpuNote =
+    ours.mainCpuUsPerOp === undefined || jose.mainCpuUsPerOp === undefined
+      ? ''
+      : `; on the event-loop thread ${fmt(ours.mainCpuUsPerOp, 1)} against ${fmt(jose.mainCpuUsPerOp, 1)} µs ` +
+        `of CPU per token (${fmt(ours.mainCpuUsPerOp - jose.mainCpuUsPerOp, 1)} µs more), which kept that ` +
+        `thread ${fmt((ours.mainCpuUsPerOp * ours.opsPerSec) / 1e4)} % busy for the verifier and ` +
+        `${fmt((jose.mainCpuUsPerOp * jose.opsPerSec) / 1e4)} % for jose`;
   ownCostNotes.push(
     `${concurrency} in flight: ${fmt(vsJose, 2)}× of bare jose (round ratios ${fmt(perRound[0]!, 2)}–` +
       `${fmt(perRound[perRound.length - 1]!, 2)}×), ${fmt(perCallUs, 1)} µs more per token than jose ` +
-      `(${fmt(1e6 / ours.opsPerSec, 1)} against ${fmt(1e6 / jose.opsPerSec, 1)} µs of wall time per op)`,
+      `(${fmt(1e6 / ours.opsPerSec, 1)} against ${fmt(1e6 / jose.opsPerSec, 1)} µs of wall time per op)${cpuNote}`,
   );
   if (concurrency === 64)
     targets.push(
@@ -253,7 +264,10 @@ out(
     'The verifier verifies the JWS with jose `compactVerify` (signature, algorithm allow-list, key) and ' +
     'decides the claims on the payload its strict parser already decoded, so the payload is JSON-parsed ' +
     'once; its own work on top is the strict parse (base64url, fatal UTF-8, duplicate members), the claim ' +
-    'checks and the replay `remember`. When the round ratios straddle the goal, the machine, not the ' +
+    "checks and the replay `remember`. WebCrypto runs the RSA work on libuv's thread pool: with one token " +
+    'in flight the event-loop work mostly hides behind that round trip; with 64 in flight the event-loop ' +
+    'thread and the RSA work on the pool share the two cores, so every µs of CPU the verifier adds on the ' +
+    'event loop is throughput lost. When the round ratios straddle the goal, the machine, not the ' +
     'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.',
 );
 out(NOTES);
