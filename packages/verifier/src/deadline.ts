@@ -100,3 +100,21 @@ export class Deadline {
 export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Deadline(ms, onTimeout).bound(work);
 }
+
+/** A signal that aborts with a TimeoutError once `ms` have passed, and its cancel. */
+export interface TimeoutSignal {
+  readonly signal: AbortSignal;
+  readonly cancel: CancelDeadline;
+}
+
+/**
+ * Like AbortSignal.timeout, but on the same timers and clock as every other deadline here (Node's
+ * AbortSignal.timeout runs on an internal timer of its own), and cancellable once the work is done.
+ */
+export function timeoutSignal(ms: number): TimeoutSignal {
+  const controller = new AbortController();
+  const cancel = new Deadline(ms).track(() =>
+    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')),
+  );
+  return { signal: controller.signal, cancel };
+}

@@ -6,6 +6,7 @@ import type { MetricsSink } from '../src/observe.js';
 import { prometheusMetrics } from '../src/prometheus.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { startPurger } from '../src/replay/purge.js';
+import type { ReplayStore } from '../src/replay/store.js';
 import { createVerifier } from '../src/verifier.js';
 import { type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
@@ -86,26 +87,34 @@ describe('latency histograms', () => {
   });
 
   it('read the clock for samples only when a sink takes them or someone subscribes to the channel', async () => {
-    // The replay deadline reads the monotonic clock on every verify; timing must add nothing to that.
+    // A store that may wait is bounded by the replay deadline, which reads the monotonic clock once per
+    // verify; timing must add nothing to that. (The memory store is asked directly: no deadline.)
+    const memory = memoryReplayStore();
+    const replayStore: ReplayStore = {
+      remember: (entry, options) => memory.remember(entry, options),
+      purge: () => memory.purge(),
+    };
     const now = vi.spyOn(performance, 'now');
     const tracked = vi.spyOn(Deadline.prototype, 'track');
-    await liveVerifier({ metrics: { increment: () => undefined } }).verify(
+    const counting = { increment: () => undefined };
+    await liveVerifier({ replayStore, metrics: counting }).verify(await sign(key, nowSeconds()), endpoint);
+    const withoutSamples = now.mock.calls.length;
+    // Exactly the deadline's own read: timing adds none without a sink.
+    expect(tracked).toHaveBeenCalledTimes(1);
+    expect(withoutSamples).toBe(1);
+    now.mockClear();
+    await liveVerifier({ replayStore, metrics: sampler().metrics }).verify(
       await sign(key, nowSeconds()),
       endpoint,
     );
-    const withoutSamples = now.mock.calls.length;
-    // Exactly the deadline's own reads (one per tracked call): timing adds none without a sink.
-    expect(withoutSamples).toBe(tracked.mock.calls.length);
-    now.mockClear();
-    await liveVerifier({ metrics: sampler().metrics }).verify(await sign(key, nowSeconds()), endpoint);
     const withSamples = now.mock.calls.length;
     now.mockClear();
-    await liveVerifier({ metrics: { increment: () => undefined } }).verify(
-      await sign(key, nowSeconds()),
-      endpoint,
-    );
+    await liveVerifier({ replayStore, metrics: counting }).verify(await sign(key, nowSeconds()), endpoint);
     expect(now.mock.calls.length).toBe(withoutSamples);
     expect(withSamples).toBeGreaterThanOrEqual(withoutSamples + 2);
+    now.mockClear();
+    await liveVerifier({ metrics: counting }).verify(await sign(key, nowSeconds()), endpoint);
+    expect(now).not.toHaveBeenCalled();
   });
 
   it('are prom-client histograms with the contract buckets', async () => {

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { timeoutSignal } from '../deadline.js';
 
 export interface RemoteJwksTiming {
   /** Abort a fetch after this long. */
@@ -33,12 +34,16 @@ export function remoteJwksSet(
   const youngerThan = (ms: number) => fetchedAt !== undefined && performance.now() - fetchedAt < ms;
 
   const reload = (): Promise<void> => {
-    pending ??= load(AbortSignal.timeout(timing.timeoutMs))
+    if (pending !== undefined) return pending;
+    // The timeout covers the whole load, body included: the signal stays armed until load settles.
+    const timeout = timeoutSignal(timing.timeoutMs);
+    pending = load(timeout.signal)
       .then((jwks) => {
         local = createLocalJWKSet(jwks);
         fetchedAt = performance.now();
       })
       .finally(() => {
+        timeout.cancel();
         pending = undefined;
       });
     return pending;
