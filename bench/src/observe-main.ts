@@ -1,6 +1,6 @@
 /**
  * `npx -y pnpm@10 --filter @hyper/s2s-bench observe`: the observability overhead on verify alone
- * (the same section `pnpm bench` writes to RESULTS.md), without the Postgres and signing suites.
+ * (the same section `npx -y pnpm@10 bench` writes to RESULTS.md), without the Postgres and signing suites.
  */
 import { parseArgs } from 'node:util';
 import { fmt } from './harness.js';

@@ -1,2 +1,2 @@
-/** Where `pnpm bench:scale` writes in bench/RESULTS.md; `pnpm bench` keeps everything from here on. */
+/** Where `npx -y pnpm@10 bench:scale` writes in bench/RESULTS.md; `npx -y pnpm@10 bench` keeps everything from here on. */
 export const SCALE_MARKER = '<!-- bench:scale -->';

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:scale`: capacity study of the replay store (issue 13). Loads the table to N rows in
+ * `npx -y pnpm@10 bench:scale`: capacity study of the replay store (issue 13). Loads the table to N rows in
  * steps (realistic iss/jti, exp spread over the 24 h retention) and at each step measures remember()
  * throughput and p99 at 64 in flight, bytes per million rows, WAL bytes per token, one 5-minute purge
  * (duration, insert p99 during it vs idle) and autovacuum activity; then single vs partitioned at the
@@ -470,7 +470,7 @@ const scenarios = [
 
 out(SCALE_MARKER);
 out();
-out('## Replay store capacity (`pnpm bench:scale`)');
+out('## Replay store capacity (`npx -y pnpm@10 bench:scale`)');
 out();
 out(
   `Run on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ` +

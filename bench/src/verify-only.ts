@@ -1,7 +1,7 @@
 /**
- * `npx tsx src/verify-only.ts [--rounds N] [--ops N]`: only the verification suite of `pnpm bench`
+ * `npx tsx src/verify-only.ts [--rounds N] [--ops N]`: only the verification suite of `npx -y pnpm@10 bench`
  * (same candidates, interleaved, medians of rounds), printing each candidate's ratio to bare jose
- * jwtVerify. For iterating on the verifier's own cost; quote `pnpm bench` in RESULTS.md.
+ * jwtVerify. For iterating on the verifier's own cost; quote `npx -y pnpm@10 bench` in RESULTS.md.
  */
 import { parseArgs } from 'node:util';
 import { verifySuite } from './verify-suite.js';

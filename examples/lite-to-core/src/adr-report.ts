@@ -1,6 +1,7 @@
 import type { AdrPath } from './adr-path.js';
+import { printSteps } from './scenario.js';
 
-/** The line `pnpm demo` (and its test) fail on: R must be 0 and N at least this. */
+/** The line `npx -y pnpm@10 demo` (and its test) fail on: R must be 0 and N at least this. */
 export const MIN_ROTATION_CALLS = 500;
 
 export function rotationPassed(path: AdrPath): boolean {
@@ -25,13 +26,7 @@ export function printAdrPath(path: AdrPath): number {
   console.log(
     `Core          ${core.url}  (S2S_JWKS_URL=${gateway.jwksUrl}, replay store: ${core.database})\n`,
   );
-  const width = Math.max(...steps.map((r) => r.step.length));
-  console.log(`${'step'.padEnd(width)}  status  reason                 expected`);
-  for (const r of steps) {
-    console.log(
-      `${r.step.padEnd(width)}  ${String(r.status).padEnd(6)}  ${r.reason.padEnd(21)}  ${r.expected.status} ${r.expected.reason}  ${r.pass ? 'ok ' : 'FAIL'}`,
-    );
-  }
+  printSteps(steps);
   console.log('\nRotation in JWKS mode, under traffic (Core never restarted):');
   for (const line of rotation.timeline) console.log(`  ${line}`);
   const byKid = Object.entries(rotation.callsByKid).map(([kid, n]) => `${kid}: ${n}`);

@@ -3,6 +3,7 @@
  * Exits 0 only when every step got exactly what the contract says.
  */
 import { parseArgs } from 'node:util';
+import { METRIC_NAMES } from '@hyper/s2s-contracts';
 import type { Jwks } from '@hyper/s2s-signer';
 import { runAdrPath } from './adr-path.js';
 import { printAdrPath } from './adr-report.js';
@@ -10,7 +11,7 @@ import { startCore } from './core.js';
 import { demoRoutes, exitCleanlyOnSignal } from './demo-routes.js';
 import { liteAuthLog, startLiteGateway } from './gateway.js';
 import { generateLiteKey, kidForMonth } from './keys.js';
-import { runScenario } from './scenario.js';
+import { printSteps, runScenario } from './scenario.js';
 
 // `pnpm demo -- --serve` forwards a literal `--`; accept both spellings.
 const { values } = parseArgs({
@@ -36,20 +37,13 @@ console.log(`Lite gateway  ${lite.url}  (JWKS at /.well-known/jwks.json, kid ${c
 console.log(`Core          ${core.url}  (replay store: ${core.database}, purger every 5 min)\n`);
 
 const results = await runScenario(core, lite, currentKey);
-const width = Math.max(...results.map((r) => r.step.length));
-const expectedWidth = Math.max(...results.map((r) => `${r.expected.status} ${r.expected.reason}`.length));
-console.log(`${'pass'.padEnd(4)}  ${'step'.padEnd(width)}  status  ${'reason'.padEnd(21)}  expected`);
-for (const r of results) {
-  // First column, one word, no colour needed: PASS or FAIL.
-  const mark = r.pass ? 'PASS' : 'FAIL';
-  console.log(
-    `${mark}  ${r.step.padEnd(width)}  ${String(r.status).padEnd(6)}  ${r.reason.padEnd(21)}  ${`${r.expected.status} ${r.expected.reason}`.padEnd(expectedWidth)}`,
-  );
-}
+printSteps(results);
 
 const scrape = await core.metrics();
-console.log('\nCore /metrics (s2s_auth_*):');
-for (const line of scrape.split('\n')) if (/^s2s_auth_\w+\{/.test(line)) console.log(`  ${line}`);
+// The four counters only: the latency histogram's bucket lines would bury them.
+const counters = new Set<string>(Object.values(METRIC_NAMES));
+console.log('\nCore /metrics (the s2s_auth_* counters):');
+for (const line of scrape.split('\n')) if (counters.has(line.split('{')[0] ?? '')) console.log(`  ${line}`);
 
 const leaked = liteAuthLog.entries.some((entry) => /eyJ[\w-]+\.[\w-]+\./.test(JSON.stringify(entry)));
 console.log(

@@ -12,6 +12,22 @@ export interface StepResult {
   pass: boolean;
 }
 
+/** One table for every part of the demo: PASS or FAIL first, then what happened and what the contract expects. */
+export function printSteps(results: readonly StepResult[]): void {
+  const width = Math.max(...results.map((r) => r.step.length));
+  const line = (...cells: string[]) => console.log(cells.join('  ').trimEnd());
+  line('pass', 'step'.padEnd(width), 'status', 'reason'.padEnd(21), 'expected');
+  for (const r of results) {
+    line(
+      r.pass ? 'PASS' : 'FAIL',
+      r.step.padEnd(width),
+      String(r.status).padEnd(6),
+      r.reason.padEnd(21),
+      `${r.expected.status} ${r.expected.reason}`,
+    );
+  }
+}
+
 type Path = keyof typeof ROUTES;
 const SPACES: Path = '/integrations/spaces';
 const JOIN_TOKENS: Path = '/integrations/join-tokens';
