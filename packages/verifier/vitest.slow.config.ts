@@ -7,6 +7,9 @@ import { defineProject } from 'vitest/config';
  */
 export default defineProject({
   test: {
+    // Tests use the contract's public test keys on purpose: Node need not print the verifier's warning
+    // about them each time (still emitted as a 'warning' event; public-test-keys.test.ts checks it).
+    execArgv: ['--disable-warning=HYPER_S2S_PUBLIC_TEST_KEY'],
     name: 'verifier-slow',
     include: ['test/**/*.slow.test.ts'],
     testTimeout: 120_000,
