@@ -20,7 +20,7 @@ import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.j
 import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { ReplayStoreError } from './replay/errors.js';
-import { immediateRemember, type RememberNow, type ReplayCallOptions } from './replay/store.js';
+import type { ReplayCallOptions } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
 import { unavailableCauseOf } from './unavailable-cause.js';
@@ -116,8 +116,6 @@ class S2sVerifier implements Verifier {
   readonly #replayDeadline: Deadline;
   /** Hands replayTimeoutMs to the store, so the store never gives up before the verifier does. */
   readonly #replayCall: ReplayCallOptions;
-  /** Set for a store that answers from memory: asked directly, with no await and no deadline. */
-  readonly #rememberNow: RememberNow | undefined;
   readonly #verifiedHeaders = new VerifiedHeaders();
 
   constructor(options: VerifierOptions) {
@@ -142,7 +140,6 @@ class S2sVerifier implements Verifier {
     // base64-decodes and JSON-parses it a second time.
     this.#joseVerifyOptions = { algorithms: [...config.algorithms] };
     this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
-    this.#rememberNow = immediateRemember(config.replayStore);
     this.#replayDeadline = new Deadline(
       config.replayTimeoutMs,
       () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store timed out'),
@@ -216,13 +213,14 @@ class S2sVerifier implements Verifier {
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
     // jtis, and a 403 token is spent too.
     const rememberStarted = this.#observer.timed ? performance.now() : undefined;
-    const entry = { iss: claims.iss, jti: claims.jti, exp: claims.exp };
     let fresh: unknown;
     try {
-      fresh =
-        this.#rememberNow !== undefined
-          ? this.#rememberNow(entry)
-          : await this.#replayDeadline.bound(this.#config.replayStore.remember(entry, this.#replayCall));
+      fresh = await this.#replayDeadline.bound(
+        this.#config.replayStore.remember(
+          { iss: claims.iss, jti: claims.jti, exp: claims.exp },
+          this.#replayCall,
+        ),
+      );
     } catch (error) {
       attempt.cause = unavailableCauseOf(error);
       fresh = undefined;

@@ -3,7 +3,7 @@ import { ReplayStoreError } from './errors.js';
 import { clockOption, DEFAULT_MEMORY_MAX_ENTRIES, positiveInteger, readClock } from './options.js';
 import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import type { ReplayEntry, ReplayStore } from './store.js';
-import { answersImmediately, type NormalizedEntry, normalizeEntry } from './store.js';
+import { type NormalizedEntry, normalizeEntry } from './store.js';
 
 export interface MemoryReplayStoreOptions {
   /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
@@ -85,25 +85,21 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     return { deleted, batches: deleted > 0 ? 1 : 0, lockBusy: false };
   }
 
-  function rememberNow(entry: ReplayEntry): boolean {
-    const normalized = normalizeEntry(entry);
-    if (retainUntil.has(normalized.key)) return false;
-    if (retainUntil.size >= maxEntries) {
-      purgeBefore(readClock(now));
-      if (retainUntil.size >= maxEntries) {
-        throw new ReplayStoreError(
-          'ERR_S2S_REPLAY_FULL',
-          `memory replay store is full (${maxEntries} entries)`,
-        );
-      }
-    }
-    add(normalized);
-    return true;
-  }
-
   const store: MemoryReplayStore = {
     async remember(entry: ReplayEntry): Promise<boolean> {
-      return rememberNow(entry);
+      const normalized = normalizeEntry(entry);
+      if (retainUntil.has(normalized.key)) return false;
+      if (retainUntil.size >= maxEntries) {
+        purgeBefore(readClock(now));
+        if (retainUntil.size >= maxEntries) {
+          throw new ReplayStoreError(
+            'ERR_S2S_REPLAY_FULL',
+            `memory replay store is full (${maxEntries} entries)`,
+          );
+        }
+      }
+      add(normalized);
+      return true;
     },
     async purge() {
       return (await runPurge()).deleted;
@@ -116,6 +112,5 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
       return retainUntil.size;
     },
   };
-  answersImmediately(store, rememberNow);
   return store;
 }

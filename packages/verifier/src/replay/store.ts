@@ -36,22 +36,6 @@ export interface ReplayStore {
   check?(options?: ReplayCallOptions): Promise<void>;
 }
 
-/** A store's answer when it never waits: true (first use), false (replayed), or a throw (refused). */
-export type RememberNow = (entry: ReplayEntry) => boolean;
-
-// Stores of this package that answer from process memory, without I/O: the verifier asks them directly
-// instead of awaiting `remember` under its deadline (nothing to wait for, so nothing to bound). A
-// WeakMap, not a property: no custom store can claim it, and a wrapped store falls back to `remember`.
-const immediate = new WeakMap<ReplayStore, RememberNow>();
-
-export function answersImmediately(store: ReplayStore, rememberNow: RememberNow): void {
-  immediate.set(store, rememberNow);
-}
-
-export function immediateRemember(store: ReplayStore): RememberNow | undefined {
-  return immediate.get(store);
-}
-
 /**
  * What the Postgres replay store needs from a database handle: `pg.Pool`, `pg.Client` and PGlite all
  * fit, so this package never imports `pg`. Prefer a `pg.Pool`: a lost `pg.Client` connection is never
