@@ -12,6 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { migrate, type PgReplayStore, pgReplayStore } from '@hyper/s2s-verifier';
 import pg from 'pg';
+import { type DataVolume, dataVolume, describeDataVolume } from './data-volume.js';
 import { fmt, percentile } from './harness.js';
 import { benchDatabase } from './postgres.js';
 import { SCALE_MARKER } from './scale-report.js';
@@ -222,6 +223,16 @@ async function walBytes(pool: pg.Pool, from: string): Promise<number> {
   );
 }
 
+/** Bytes the next purge frees: every partition wholly past retention, with its indexes. */
+async function expiredBytes(pool: pg.Pool): Promise<number> {
+  const row = await one<{ b: string }>(
+    pool,
+    `SELECT coalesce(sum(pg_total_relation_size(partition::regclass)), 0)::bigint AS b
+     FROM session.s2s_jwt_replay_expired_partitions()`,
+  );
+  return Number(row.b);
+}
+
 /** Adds `rows` rows past retention (exp in one hour, 2 h + 24 h ago) for a purge to remove. */
 async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
@@ -241,26 +252,60 @@ async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Pr
   await pool.query('ANALYZE session.s2s_jwt_replay');
 }
 
-/** Purges while remember() runs at 64 in flight; compares its p99 with an idle run just before. */
+/**
+ * Insert latency around a purge, from ONE continuous load: 64 callers run through an idle stretch of
+ * OPS / 2 calls, then the purge starts while they keep going, then they stop once it is done. A
+ * call counts as "during" when it was in flight at any moment of the purge, and "idle" when it ended
+ * before the purge began (after the callers' first two rounds). Restarting the callers for each phase
+ * would put their start-up burst into the short purge window alone.
+ */
 async function purgeUnderLoad(
   store: PgReplayStore,
   purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
 ) {
-  let idleOps = 0;
-  const idle = await drive(store, () => ++idleOps > OPS / 2, OPS / 2);
-  let done = false;
-  const started = performance.now();
-  const purge = purgeNow().finally(() => {
-    done = true;
+  const calls: { t0: number; t1: number }[] = [];
+  let purgeStarted = Number.POSITIVE_INFINITY;
+  let purgeEnded = Number.POSITIVE_INFINITY;
+  let stop = false;
+  let outcome: { deleted: number } | undefined;
+  const callers = Array.from({ length: IN_FLIGHT }, async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      if (!(await store.remember(entry()))) throw new Error('lost a jti');
+      calls.push({ t0, t1: performance.now() });
+    }
   });
-  const during = await drive(store, () => done, 500);
-  const outcome = await purge;
+  const purge = (async () => {
+    while (calls.length < OPS / 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    purgeStarted = performance.now();
+    try {
+      outcome = await purgeNow();
+    } finally {
+      purgeEnded = performance.now();
+      stop = true;
+    }
+  })();
+  await Promise.all([purge, ...callers]);
+  // The callers' own start-up burst is neither idle nor purge: idle begins after two rounds of calls.
+  const warm = calls[2 * IN_FLIGHT]?.t1 ?? 0;
+  const idle = calls
+    .filter((call) => call.t0 >= warm && call.t1 < purgeStarted)
+    .map((call) => call.t1 - call.t0);
+  const during = calls
+    .filter((call) => call.t0 <= purgeEnded && call.t1 >= purgeStarted)
+    .map((call) => call.t1 - call.t0);
+  const summary = (samples: number[]) => {
+    samples.sort((a, b) => a - b);
+    return { ops: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  };
+  const idleSummary = summary(idle);
+  const duringSummary = summary(during);
   return {
-    idle,
-    during,
-    purgeMs: performance.now() - started,
-    deleted: outcome.deleted,
-    ratio: during.p99 / idle.p99,
+    idle: idleSummary,
+    during: duringSummary,
+    purgeMs: purgeEnded - purgeStarted,
+    deleted: outcome?.deleted ?? 0,
+    ratio: duringSummary.p99 / idleSummary.p99,
   };
 }
 
@@ -311,12 +356,16 @@ async function step(
   };
 }
 
+/** How long the control run of `--only partitioned-purge` waits: about what a real one-hour purge takes. */
+const CONTROL_PURGE_MS = 200;
+
 /**
  * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
- * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight, alternating
- * the store's purge (detach concurrently, then drop) with the maintain function called alone (a DROP
- * of the attached partition: ACCESS EXCLUSIVE on the parent), so both see the same machine load.
- * Prints each run's insert p99 during the purge vs idle just before. Writes nothing to RESULTS.md.
+ * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight, rotating
+ * the store's purge (detach concurrently, then drop), the maintain function called alone (a DROP
+ * of the attached partition: ACCESS EXCLUSIVE on the parent) and a control that only waits, so all
+ * three see the same machine load. Prints each run's insert p99 during the purge vs idle just before,
+ * the bytes freed, and what the active backends were waiting on. Writes nothing to RESULTS.md.
  */
 if (values.only === 'partitioned-purge') {
   const repeat = Number(values.repeat);
@@ -335,19 +384,33 @@ if (values.only === 'partitioned-purge') {
       remember: (entry, call) => replicas[next++ % replicas.length]!.remember(entry, call),
     };
     await load(parted, 0, largest, true);
-    const ratios: Record<string, number[]> = { detach: [], drop: [] };
-    const blocked: Record<string, number[]> = { detach: [], drop: [] };
+    out(describeDataVolume(await dataVolume(parted)));
+    const ratios: Record<string, number[]> = { detach: [], drop: [], none: [] };
+    const blocked: Record<string, number[]> = { detach: [], drop: [], none: [] };
     const watcher = await parted.connect();
-    /** Runs `purge`, polling pg_locks meanwhile: the most backends seen waiting on a relation lock. */
+    let lastWaits = '';
+    /**
+     * Runs `purge`, polling pg_locks meanwhile: the most backends seen waiting on a relation lock; and
+     * what the other backends were waiting on, sample by sample (wait_event, or `cpu` when none).
+     */
     async function watched(purge: () => Promise<{ deleted: number }>, into: number[]) {
       let done = false;
       let most = 0;
+      const waits = new Map<string, number>();
       const poll = (async () => {
         while (!done) {
           const { rows } = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'relation'`,
+            `SELECT (SELECT count(*)::int FROM pg_locks WHERE NOT granted AND locktype = 'relation') AS n,
+                    coalesce((SELECT json_object_agg(w, c) FROM (
+                      SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') AS w, count(*)::int AS c
+                      FROM pg_stat_activity
+                      WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                      GROUP BY 1) AS a), '{}') AS waits`,
           );
           most = Math.max(most, rows[0].n);
+          for (const [wait, count] of Object.entries(rows[0].waits as Record<string, number>)) {
+            waits.set(wait, (waits.get(wait) ?? 0) + count);
+          }
         }
       })();
       try {
@@ -356,22 +419,37 @@ if (values.only === 'partitioned-purge') {
         done = true;
         await poll;
         into.push(most);
+        lastWaits = [...waits]
+          .sort((x, y) => y[1] - x[1])
+          .map(([wait, count]) => `${wait} ${count}`)
+          .join(', ');
       }
     }
-    for (let i = 0; i < repeat * 2; i++) {
-      const mode = i % 2 === 0 ? 'detach' : 'drop';
+    // 'none' is the control: the same load, window and sampling around a "purge" that only waits as
+    // long as a real one, so what the window itself does to p99 is not blamed on the purge.
+    const modes = ['detach', 'drop', 'none'] as const;
+    for (let i = 0; i < repeat * modes.length; i++) {
+      const mode = modes[i % modes.length]!;
       await addExpired(parted, Math.round(largest / 24), true);
+      const freed = await expiredBytes(parted);
       const r = await purgeUnderLoad(store, () =>
         watched(
           mode === 'detach'
             ? () => store.runPurge()
-            : async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) }),
+            : mode === 'drop'
+              ? async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) })
+              : async () => {
+                  await new Promise((resolve) => setTimeout(resolve, CONTROL_PURGE_MS));
+                  return { deleted: 0 };
+                },
           blocked[mode]!,
         ),
       );
+      // The control leaves its hour in place; clear it untimed so every measured purge frees one hour.
+      if (mode === 'none') await store.runPurge();
       ratios[mode]!.push(r.ratio);
       out(
-        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows, at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock; insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${fmt(freed / 2 ** 20)} MiB freed), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
           .map((x) => fmt(x, 1))
           .join(' ')}`,
       );
@@ -397,6 +475,7 @@ const steps: Step[] = [];
 let partitionedStep: Step | undefined;
 let singleHour: Awaited<ReturnType<typeof purgeUnderLoad>> | undefined;
 let sharedBuffers = 'unknown';
+let volume: DataVolume | undefined;
 let pkBytesPerRow = 0;
 try {
   const single = await freshDatabase('single');
@@ -418,6 +497,7 @@ try {
     console.error(`[scale] single ${fmt(rows)} rows done at ${fmt((performance.now() - started) / 1000)} s`);
   }
   sharedBuffers = (await one<{ shared_buffers: string }>(single, 'SHOW shared_buffers')).shared_buffers;
+  volume = await dataVolume(single);
   const pk = await one<{ b: string; n: string }>(
     single,
     `SELECT pg_relation_size('session.s2s_jwt_replay_pkey')::bigint AS b, count(*)::bigint AS n FROM session.s2s_jwt_replay`,
@@ -476,7 +556,8 @@ out(
   `Run on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ` +
     `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows (${BULK ? 'bulk-loaded: indexes rebuilt at fillfactor 70 after each step' : 'loaded through the live indexes'}), ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight; ` +
     `${fmt(minutes, 1)} min. Load average at start ${fmt(load1, 1)} on ${cpus().length} cores: other work shared the machine, ` +
-    'so throughput and p99 are disturbed (ratios within the run are the figures to read).',
+    'so throughput and p99 are disturbed (ratios within the run are the figures to read). ' +
+    `${describeDataVolume(volume)}.`,
 );
 out();
 out(
