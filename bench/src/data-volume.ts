@@ -12,6 +12,8 @@ export interface DataVolume {
   readonly dataDirectory: string;
   readonly mountPoint: string;
   readonly fsType: string;
+  /** The mount options as /proc/mounts lists them. */
+  readonly options: string;
   readonly discard: boolean;
 }
 
@@ -35,7 +37,7 @@ export async function dataVolume(db: pg.Pool): Promise<DataVolume | undefined> {
     const prefix = mountPoint.endsWith('/') ? mountPoint : `${mountPoint}/`;
     const holds = dataDirectory === mountPoint || dataDirectory.startsWith(prefix);
     if (holds && (best === undefined || mountPoint.length >= best.mountPoint.length)) {
-      best = { dataDirectory, mountPoint, fsType, discard: options.split(',').includes('discard') };
+      best = { dataDirectory, mountPoint, fsType, options, discard: options.split(',').includes('discard') };
     }
   }
   return best;
@@ -44,5 +46,11 @@ export async function dataVolume(db: pg.Pool): Promise<DataVolume | undefined> {
 /** One sentence for a report. */
 export function describeDataVolume(volume: DataVolume | undefined): string {
   if (volume === undefined) return 'Data directory: not on this machine (mount options unknown)';
-  return `Data directory on ${volume.fsType} at ${volume.mountPoint}, mounted ${volume.discard ? 'WITH online `discard` (every DROP trims synchronously: expect a commit stall per dropped partition)' : 'without online `discard`'}`;
+  const { dataDirectory, fsType, mountPoint, options, discard } = volume;
+  return (
+    `Data directory ${dataDirectory} on ${fsType} at ${mountPoint} (${options}): ` +
+    (discard
+      ? 'online `discard` is on, so every DROP trims synchronously (expect a commit stall per dropped partition)'
+      : 'no online `discard`')
+  );
 }
