@@ -174,13 +174,13 @@ async function drive(store: PgReplayStore, stop: () => boolean, minOps: number) 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  return { ...latencies(samples), perSec: samples.length / seconds };
+}
+
+/** Count, p50 and p99 of latency samples (ms); sorts them in place. */
+function latencies(samples: number[]) {
   samples.sort((a, b) => a - b);
-  return {
-    ops: samples.length,
-    perSec: samples.length / seconds,
-    p50: percentile(samples, 50),
-    p99: percentile(samples, 99),
-  };
+  return { ops: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
 async function one<T>(pool: pg.Pool, sql: string): Promise<T> {
@@ -269,14 +269,20 @@ async function purgeUnderLoad(
   let stop = false;
   let outcome: { deleted: number } | undefined;
   const callers = Array.from({ length: IN_FLIGHT }, async () => {
-    while (!stop) {
-      const t0 = performance.now();
-      if (!(await store.remember(entry()))) throw new Error('lost a jti');
-      calls.push({ t0, t1: performance.now() });
+    try {
+      while (!stop) {
+        const t0 = performance.now();
+        if (!(await store.remember(entry()))) throw new Error('lost a jti');
+        calls.push({ t0, t1: performance.now() });
+      }
+    } finally {
+      // A failing caller ends the run: the purge below must not wait for calls that never come.
+      stop = true;
     }
   });
   const purge = (async () => {
-    while (calls.length < OPS / 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!stop && calls.length < OPS / 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (stop) return;
     purgeStarted = performance.now();
     try {
       outcome = await purgeNow();
@@ -294,12 +300,8 @@ async function purgeUnderLoad(
   const during = calls
     .filter((call) => call.t0 <= purgeEnded && call.t1 >= purgeStarted)
     .map((call) => call.t1 - call.t0);
-  const summary = (samples: number[]) => {
-    samples.sort((a, b) => a - b);
-    return { ops: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
-  };
-  const idleSummary = summary(idle);
-  const duringSummary = summary(during);
+  const idleSummary = latencies(idle);
+  const duringSummary = latencies(during);
   return {
     idle: idleSummary,
     during: duringSummary,
