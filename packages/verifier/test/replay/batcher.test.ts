@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBatcher } from '../../src/replay/batcher.js';
 
 /** A statement the test completes by hand, standing in for a database round trip in flight. */
@@ -23,11 +23,20 @@ function harness(options: { pipelineDepth?: number; maxBatch?: number; timeoutMs
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Moves the deadlines' clock (timers and performance.now) on, without waiting: no race with a slow machine. */
+const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 /** Observes a call's outcome from the start, so a rejection is never momentarily unhandled. */
 const outcome = (call: Promise<boolean>) => call.then(String, (error: { code: string }) => error.code);
 
 describe('the coalescing batcher behind pgReplayStore', () => {
+  // Deadlines run on fake timers and a fake performance.now(); setImmediate (turn) stays real.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('sends a lone call at once, in a statement of its own', async () => {
     const { sent, submit } = harness();
     const answer = submit('a');
@@ -89,10 +98,14 @@ describe('the coalescing batcher behind pgReplayStore', () => {
   it('rejects a caller still queued at its deadline and never sends its entry', async () => {
     const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 30 });
     const stalled = [outcome(submit('a'))];
-    await sleep(50);
+    await elapse(50);
     stalled.push(outcome(submit('b')));
-    await sleep(50); // two stalled statements: the pipeline takes nothing more
-    expect(await outcome(submit('queued'))).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    await elapse(50); // two stalled statements: the pipeline takes nothing more
+    const queued = outcome(submit('queued'));
+    await elapse(29);
+    expect(sent).toHaveLength(2); // still queued, not sent
+    await elapse(1);
+    expect(await queued).toBe('ERR_S2S_REPLAY_TIMEOUT');
     expect(await Promise.all(stalled)).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
     sent[0]!.answer([true]); // the stalled statements complete after all
     sent[1]!.answer([true]);
@@ -103,10 +116,11 @@ describe('the coalescing batcher behind pgReplayStore', () => {
   it('frees the slot of a statement past the timeout, tolerating at most pipelineDepth stalled ones', async () => {
     const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 30 });
     const a = outcome(submit('a'));
-    await sleep(50); // 'a' stalls: its slot is freed
+    await elapse(50); // 'a' stalls: its slot is freed
     const b = outcome(submit('b'));
     await turn();
     expect(sent.map((s) => s.entries)).toEqual([['a'], ['b']]);
+    await elapse(30); // 'b' stalls too
     expect(await Promise.all([a, b])).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
     const c = submit('c'); // two stalled statements outstanding: nothing more is sent
     await turn();
