@@ -2,37 +2,16 @@
  * Interleaved, median-of-rounds throughput and latency measurement. Candidates run in rotating order
  * within every round, so drift on a shared 2-core machine hits all of them alike.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-
-/** Clock ticks per second of /proc CPU times (getconf CLK_TCK); undefined off Linux. */
-const ticksPerSecond = (() => {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-/**
- * CPU time of the main (event-loop) thread alone, µs, from /proc/self/task/<pid>/stat: process CPU
- * would also count libuv's pool, where WebCrypto runs the RSA work. Undefined off Linux.
- */
-export function mainThreadCpuUs(): number | undefined {
-  if (ticksPerSecond === undefined) return undefined;
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
-}
+import { machineCpuUs, mainThreadCpuUs, processCpuUs } from './cpu.js';
 
 export interface Candidate {
   name: string;
   /** Called once per round before measuring (fresh replay store, fresh token cursor, ...). */
   setup?: () => Promise<void> | void;
   op: () => Promise<unknown> | unknown;
+  /** A running count read around every round (statements sent, say); reported per op. */
+  count?: () => number;
 }
 
 export interface Measurement {
@@ -43,6 +22,21 @@ export interface Measurement {
   rounds: number[];
   /** Main-thread CPU per op over all measured rounds, µs (Linux only). */
   mainCpuUsPerOp?: number;
+  /** With `RunOptions.cpuBreakdown` (Linux only): where the CPU went, per op over all measured rounds. */
+  cpu?: CpuPerOp;
+  /** The candidate's `count` increase per op over all measured rounds. */
+  countPerOp?: number;
+}
+
+export interface CpuPerOp {
+  /** This process, every thread (the event loop and libuv's pool), µs. */
+  processUs: number;
+  /** The Postgres server's processes, µs; undefined when it is not on this machine. */
+  postgresUs: number | undefined;
+  /** The whole machine, every core, µs. */
+  machineUs: number;
+  /** Share of the machine's CPU time that was busy while the candidate ran (0–1). */
+  machineBusy: number;
 }
 
 export interface RunOptions {
@@ -50,6 +44,8 @@ export interface RunOptions {
   opsPerRound: number;
   rounds: number;
   warmupOps?: number;
+  /** Also account process, Postgres (`postgresUs`, when local) and machine CPU per op. */
+  cpuBreakdown?: { postgresUs?: () => number };
 }
 
 const median = (xs: number[]) => {
@@ -63,7 +59,30 @@ export const percentile = (sorted: Float64Array | number[], p: number): number =
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-async function runRound(op: Candidate['op'], ops: number, concurrency: number) {
+/** Running totals read around a round; each field undefined where it cannot be read. */
+interface Snapshot {
+  main: number | undefined;
+  process?: number | undefined;
+  postgres?: number | undefined;
+  machine?: { busy: number; total: number } | undefined;
+  count?: number | undefined;
+}
+
+function snapshot(candidate: Candidate, options: RunOptions): Snapshot {
+  const breakdown = options.cpuBreakdown;
+  return {
+    main: mainThreadCpuUs(),
+    ...(breakdown === undefined
+      ? {}
+      : { process: processCpuUs(), postgres: breakdown.postgresUs?.(), machine: machineCpuUs() }),
+    count: candidate.count?.(),
+  };
+}
+
+const delta = (after: number | undefined, before: number | undefined) =>
+  after === undefined || before === undefined ? undefined : after - before;
+
+async function runRound(candidate: Candidate, ops: number, options: RunOptions) {
   const latencies = new Float64Array(ops);
   let next = 0;
   const worker = async () => {
@@ -71,56 +90,76 @@ async function runRound(op: Candidate['op'], ops: number, concurrency: number) {
       const i = next++;
       if (i >= ops) return;
       const t0 = performance.now();
-      await op();
+      await candidate.op();
       latencies[i] = performance.now() - t0;
     }
   };
-  const cpuBefore = mainThreadCpuUs();
+  const before = snapshot(candidate, options);
   const start = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, ops) }, worker));
   const elapsed = performance.now() - start;
-  const cpuAfter = mainThreadCpuUs();
+  const after = snapshot(candidate, options);
   latencies.sort();
   return {
     opsPerSec: (ops / elapsed) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    mainCpuUs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    mainCpuUs: delta(after.main, before.main),
+    processUs: delta(after.process, before.process),
+    postgresUs: delta(after.postgres, before.postgres),
+    machineBusyUs: delta(after.machine?.busy, before.machine?.busy),
+    machineTotalUs: delta(after.machine?.total, before.machine?.total),
+    count: delta(after.count, before.count),
   };
 }
 
+/** Sums a field over rounds; undefined as soon as one round could not read it. */
+const sum = (values: (number | undefined)[]) =>
+  values.reduce<number | undefined>((a, v) => (a === undefined || v === undefined ? undefined : a + v), 0);
+
 export async function measure(candidates: Candidate[], options: RunOptions): Promise<Measurement[]> {
-  const acc = new Map(
-    candidates.map((c) => [
-      c.name,
-      { rounds: [] as number[], p50: [] as number[], p99: [] as number[], cpuUs: 0 as number | undefined },
-    ]),
-  );
+  const acc = new Map(candidates.map((c) => [c.name, [] as Awaited<ReturnType<typeof runRound>>[]]));
   for (const c of candidates) {
     await c.setup?.();
-    await runRound(c.op, options.warmupOps ?? Math.min(500, options.opsPerRound), options.concurrency);
+    await runRound(c, options.warmupOps ?? Math.min(500, options.opsPerRound), options);
   }
   for (let round = 0; round < options.rounds; round++) {
     const order = candidates.map((_, i) => candidates[(i + round) % candidates.length]!);
     for (const c of order) {
       await c.setup?.();
-      const r = await runRound(c.op, options.opsPerRound, options.concurrency);
-      const a = acc.get(c.name)!;
-      a.rounds.push(r.opsPerSec);
-      a.p50.push(r.p50);
-      a.p99.push(r.p99);
-      a.cpuUs = a.cpuUs === undefined || r.mainCpuUs === undefined ? undefined : a.cpuUs + r.mainCpuUs;
+      acc.get(c.name)!.push(await runRound(c, options.opsPerRound, options));
     }
   }
+  const ops = options.rounds * options.opsPerRound;
   return candidates.map((c) => {
-    const a = acc.get(c.name)!;
+    const rounds = acc.get(c.name)!;
+    const total = (
+      field: 'mainCpuUs' | 'processUs' | 'postgresUs' | 'machineBusyUs' | 'machineTotalUs' | 'count',
+    ) => sum(rounds.map((r) => r[field]));
+    const mainCpuUs = total('mainCpuUs');
+    const processUs = total('processUs');
+    const busyUs = total('machineBusyUs');
+    const machineUs = total('machineTotalUs');
+    const count = total('count');
+    const postgresUs = total('postgresUs');
     return {
       name: c.name,
-      opsPerSec: median(a.rounds),
-      p50Ms: median(a.p50),
-      p99Ms: median(a.p99),
-      rounds: a.rounds,
-      ...(a.cpuUs === undefined ? {} : { mainCpuUsPerOp: a.cpuUs / (options.rounds * options.opsPerRound) }),
+      opsPerSec: median(rounds.map((r) => r.opsPerSec)),
+      p50Ms: median(rounds.map((r) => r.p50)),
+      p99Ms: median(rounds.map((r) => r.p99)),
+      rounds: rounds.map((r) => r.opsPerSec),
+      ...(mainCpuUs === undefined ? {} : { mainCpuUsPerOp: mainCpuUs / ops }),
+      ...(processUs === undefined || busyUs === undefined || machineUs === undefined
+        ? {}
+        : {
+            cpu: {
+              processUs: processUs / ops,
+              postgresUs: postgresUs === undefined ? undefined : postgresUs / ops,
+              machineUs: busyUs / ops,
+              machineBusy: busyUs / machineUs,
+            },
+          }),
+      ...(count === undefined ? {} : { countPerOp: count / ops }),
     };
   });
 }

@@ -47,14 +47,18 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
 function table(ms: Measurement[], baseline?: Measurement, mainCpu = false) {
   const cpu = mainCpu && ms.every((m) => m.mainCpuUsPerOp !== undefined);
+  const machine = cpu && ms.every((m) => m.cpu !== undefined);
   out(
-    `| candidate | ops/s | p50 ms | p99 ms |${cpu ? ' main-thread CPU µs/op |' : ''}${baseline ? ` vs ${baseline.name} |` : ''}`,
+    `| candidate | ops/s | p50 ms | p99 ms |${cpu ? ' main-thread CPU µs/op |' : ''}${machine ? ' process CPU µs/op | machine busy |' : ''}${baseline ? ` vs ${baseline.name} |` : ''}`,
   );
-  out(`|---|---:|---:|---:|${cpu ? '---:|' : ''}${baseline ? '---:|' : ''}`);
+  out(`|---|---:|---:|---:|${cpu ? '---:|' : ''}${machine ? '---:|---:|' : ''}${baseline ? '---:|' : ''}`);
   for (const m of ms) {
     const ratio = baseline ? ` ${fmt(m.opsPerSec / baseline.opsPerSec, 2)}× |` : '';
     const cpuCell = cpu ? ` ${fmt(m.mainCpuUsPerOp!, 1)} |` : '';
-    out(`| ${m.name} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} |${cpuCell}${ratio}`);
+    const machineCells = machine ? ` ${fmt(m.cpu!.processUs, 1)} | ${fmt(m.cpu!.machineBusy * 100)} % |` : '';
+    out(
+      `| ${m.name} | ${fmt(m.opsPerSec)} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} |${cpuCell}${machineCells}${ratio}`,
+    );
   }
   out();
 }
@@ -71,8 +75,28 @@ out(
 );
 out();
 
+/** Where each candidate's CPU went, per op (Linux only: nothing is printed elsewhere). */
+function cpuTable(ms: Measurement[]) {
+  if (!ms.every((m) => m.cpu !== undefined)) return;
+  out(
+    '| candidate | event loop µs/op | this process µs/op | Postgres µs/op | machine µs/op | machine busy | rows per statement |',
+  );
+  out('|---|---:|---:|---:|---:|---:|---:|');
+  for (const m of ms) {
+    const cpu = m.cpu!;
+    const cell = (us: number | undefined) => (us === undefined ? 'n/a' : fmt(us, 1));
+    const rows = m.countPerOp === undefined || m.countPerOp === 0 ? '—' : fmt(1 / m.countPerOp, 1);
+    out(
+      `| ${m.name} | ${cell(m.mainCpuUsPerOp)} | ${cell(cpu.processUs)} | ${cell(cpu.postgresUs)} | ${cell(cpu.machineUs)} | ${fmt(cpu.machineBusy * 100)} % | ${rows} |`,
+    );
+  }
+  out();
+}
+
 const targets: string[] = [];
 const e2eNotes: string[] = [];
+
+const pct = (share: number) => `${fmt(share * 100)} %`;
 
 /** The end-to-end explanation, written from the figures of this run (issue 13 item 0). */
 function explainEndToEnd(r: EndToEndResult): string {
@@ -80,10 +104,13 @@ function explainEndToEnd(r: EndToEndResult): string {
   const p99Ratio = r.both.p99Ms / r.store.p99Ms;
   // If every caller waited for its own commit, `concurrency` callers could do at most this much.
   const perCallerCommitBound = (r.concurrency / r.commit.p50) * 1000;
+  const storeBusy = r.store.cpu?.machineBusy;
   const storeLimit =
-    r.store.opsPerSec > perCallerCommitBound
-      ? `above ${fmt(perCallerCommitBound)}/s, what ${r.concurrency} callers each waiting for their own commit could do: coalescing shares commits, so the store is bound by CPU, not by the disk`
-      : `at or below ${fmt(perCallerCommitBound)}/s, what ${r.concurrency} callers each waiting for their own commit could do: at this depth the store is bound by commit (WAL flush) latency`;
+    storeBusy !== undefined && storeBusy < 0.9
+      ? `with the machine ${pct(1 - storeBusy)} idle meanwhile: its callers wait on statement round trips and commits, not on CPU`
+      : r.store.opsPerSec > perCallerCommitBound
+        ? `above ${fmt(perCallerCommitBound)}/s, what ${r.concurrency} callers each waiting for their own commit could do: coalescing shares commits, so the store is bound by CPU, not by the disk`
+        : `at or below ${fmt(perCallerCommitBound)}/s, what ${r.concurrency} callers each waiting for their own commit could do: at this depth the store is bound by commit (WAL flush) latency`;
   return [
     `- **${r.concurrency} in flight.** A durable single-row INSERT commits in ${fmt(r.commit.p50, 2)} ms p50`,
     `  (${fmt(r.commit.p99, 2)} ms p99, ${fmt(r.commit.perSec)}/s one at a time). The store alone runs at`,
@@ -93,7 +120,38 @@ function explainEndToEnd(r: EndToEndResult): string {
     `  ${fmt(r.bound)}/s. Verify + pgReplayStore reaches ${fmt(r.both.opsPerSec)}/s = ${fmt(share, 2)}× of it`,
     `  (goal ≥ 0.9×: ${verdict(share >= 0.9)}), p99 ${fmt(r.both.p99Ms, 2)} ms = ${fmt(p99Ratio, 2)}× the store-alone p99`,
     `  (goal ≤ 1.5×: ${verdict(p99Ratio <= 1.5)}). Durability unchanged: synchronous_commit on, logged table.`,
+    ...explainCpu(r),
   ].join('\n');
+}
+
+/** What the CPU accounting of the same run says about that bound (Linux only; nothing elsewhere). */
+function explainCpu(r: EndToEndResult): string[] {
+  const { store, verify, both } = r;
+  if (store.cpu === undefined || verify.cpu === undefined || both.cpu === undefined) return [];
+  const apart = store.cpu.machineUs + verify.cpu.machineUs;
+  const cores = cpus().length;
+  const lines = [
+    `  CPU per token, whole machine: store alone ${fmt(store.cpu.machineUs, 1)} µs (machine ${pct(store.cpu.machineBusy)} busy),`,
+    `  verify alone ${fmt(verify.cpu.machineUs, 1)} µs (${pct(verify.cpu.machineBusy)} busy), verify + store ${fmt(both.cpu.machineUs, 1)} µs`,
+    `  (${pct(both.cpu.machineBusy)} busy) = ${fmt(both.cpu.machineUs / apart, 2)}× the ${fmt(apart, 1)} µs the two cost apart.`,
+  ];
+  if (store.countPerOp !== undefined && both.countPerOp !== undefined)
+    lines.push(
+      `  The store's coalesced statements carried ${fmt(1 / store.countPerOp, 1)} rows each alone and ${fmt(1 / both.countPerOp, 1)} behind verification`,
+      `  (arrivals spread out by the RSA step), so each token paid for a larger share of a statement and its commit.`,
+    );
+  if (store.cpu.machineBusy < 0.9)
+    lines.push(
+      `  The bound treats each figure alone as CPU-bound; store alone was not, so 1/store is not its CPU cost. Had the`,
+      `  costs measured apart simply added on ${cores} busy cores, the machine could do ${fmt((cores * 1e6) / apart)}/s.`,
+    );
+  if (both.cpu.machineBusy < 0.9)
+    lines.push(
+      `  Verify + store left the machine ${pct(1 - both.cpu.machineBusy)} idle: it is bound by the latency of its hand-offs (event loop → libuv`,
+      `  pool for the RSA → event loop → Postgres backend and commit → event loop), not by CPU.`,
+    );
+  if (!r.postgresLocal) lines.push('  Postgres runs on another machine: its CPU is not in these figures.');
+  return lines;
 }
 
 async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase>>) {
@@ -106,6 +164,7 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
     );
     out();
     table([r.store, r.verify, r.both], r.verify);
+    cpuTable([r.store, r.verify, r.both]);
     const share = r.both.opsPerSec / r.bound;
     const p99Ratio = r.both.p99Ms / r.store.p99Ms;
     out(
@@ -165,7 +224,11 @@ for (const { concurrency, results } of verify) {
       : `; on the event-loop thread ${fmt(ours.mainCpuUsPerOp, 1)} against ${fmt(jose.mainCpuUsPerOp, 1)} µs ` +
         `of CPU per token (${fmt(ours.mainCpuUsPerOp - jose.mainCpuUsPerOp, 1)} µs more), which kept that ` +
         `thread ${fmt((ours.mainCpuUsPerOp * ours.opsPerSec) / 1e4)} % busy for the verifier and ` +
-        `${fmt((jose.mainCpuUsPerOp * jose.opsPerSec) / 1e4)} % for jose`;
+        `${fmt((jose.mainCpuUsPerOp * jose.opsPerSec) / 1e4)} % for jose` +
+        (ours.cpu === undefined || jose.cpu === undefined
+          ? ''
+          : `; counting libuv's pool (the RSA work), ${fmt(ours.cpu.processUs, 1)} against ${fmt(jose.cpu.processUs, 1)} µs per ` +
+            `token, with the machine ${fmt(ours.cpu.machineBusy * 100)} % and ${fmt(jose.cpu.machineBusy * 100)} % busy`);
   ownCostNotes.push(
     `${concurrency} in flight: ${fmt(vsJose, 2)}× of bare jose (round ratios ${fmt(perRound[0]!, 2)}–` +
       `${fmt(perRound[perRound.length - 1]!, 2)}×), ${fmt(perCallUs, 1)} µs more per token than jose ` +

@@ -1,5 +1,6 @@
 import { createVerifier, memoryReplayStore, migrate, pgReplayStore } from '@hyper/s2s-verifier';
 import pg from 'pg';
+import { postgresCpuReader } from './cpu.js';
 import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
 import type { BenchDatabase } from './postgres.js';
@@ -13,6 +14,9 @@ const exp = () => Math.floor(Date.now() / 1000) + 60;
 
 async function openPool(database: BenchDatabase) {
   const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+  // An idle client's lost connection would otherwise crash the run with the client object dumped; the
+  // next query on the pool reports the failure instead.
+  pool.on('error', (error) => console.error(`[bench] idle Postgres connection lost: ${error.message}`));
   await migrate(pool);
   await pool.query('TRUNCATE session.s2s_jwt_replay');
   return pool;
@@ -54,8 +58,24 @@ export interface EndToEndResult {
   store: Measurement;
   verify: Measurement;
   both: Measurement;
+  /** Whether the Postgres server runs on this machine (its CPU is in `cpu.postgresUs`). */
+  postgresLocal: boolean;
   /** 1 / (1/verify + 1/store): Node and Postgres share the cores, so the two costs add. */
   bound: number;
+}
+
+/** Passes every query through to `pool`, counting them. */
+function countingDb(pool: pg.Pool) {
+  let statements = 0;
+  return {
+    db: {
+      query: (text: string, values?: unknown[]) => {
+        statements++;
+        return pool.query(text, values);
+      },
+    },
+    count: () => statements,
+  };
 }
 
 /**
@@ -76,8 +96,11 @@ export async function endToEndSuite(
   let memoryCursor = 0;
   const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
     createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
-  const store = pgReplayStore({ db: pool });
-  const withPg = make(pgReplayStore({ db: pool }));
+  // Statements each store sends, counted at the driver: rows per statement is what coalescing achieved.
+  const storeStatements = countingDb(pool);
+  const bothStatements = countingDb(pool);
+  const store = pgReplayStore({ db: storeStatements.db });
+  const withPg = make(pgReplayStore({ db: bothStatements.db }));
   let withMemory = make(memoryReplayStore());
   try {
     await pool.query(
@@ -93,10 +116,13 @@ export async function endToEndSuite(
     const probeMs = performance.now() - probeStart;
     probe.sort((a, b) => a - b);
     await pool.query('DROP TABLE bench_commit_probe');
+    const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const postgresUs = postgresCpuReader(rows[0]!.pid);
     const results = await measure(
       [
         {
           name: 'store alone (pgReplayStore.remember)',
+          count: storeStatements.count,
           op: async () => {
             if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
               throw new Error('lost a jti');
@@ -118,6 +144,7 @@ export async function endToEndSuite(
         },
         {
           name: 'verify + pgReplayStore',
+          count: bothStatements.count,
           op: async () => {
             const r = await withPg.verify(tokens[cursor++ % tokens.length]!, {
               scope: SCOPE,
@@ -127,7 +154,13 @@ export async function endToEndSuite(
           },
         },
       ],
-      { concurrency, opsPerRound, rounds, warmupOps: 200 },
+      {
+        concurrency,
+        opsPerRound,
+        rounds,
+        warmupOps: 200,
+        cpuBreakdown: postgresUs === undefined ? {} : { postgresUs },
+      },
     );
     const [storeAlone, verifyAlone, both] = results as [Measurement, Measurement, Measurement];
     return {
@@ -136,6 +169,7 @@ export async function endToEndSuite(
       store: storeAlone,
       verify: verifyAlone,
       both,
+      postgresLocal: postgresUs !== undefined,
       bound: 1 / (1 / verifyAlone.opsPerSec + 1 / storeAlone.opsPerSec),
     };
   } finally {

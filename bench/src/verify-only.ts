@@ -19,8 +19,12 @@ for (const { concurrency, results } of await verifySuite(
   console.log(`${concurrency} in flight`);
   for (const result of results) {
     const ratio = jose ? (result.opsPerSec / jose.opsPerSec).toFixed(2) : '?';
+    const cpu =
+      result.cpu === undefined
+        ? ''
+        : `  event loop ${result.mainCpuUsPerOp?.toFixed(1)} µs, process ${result.cpu.processUs.toFixed(1)} µs per op, machine ${(result.cpu.machineBusy * 100).toFixed(0)} % busy`;
     console.log(
-      `  ${result.name.padEnd(40)} ${Math.round(result.opsPerSec).toString().padStart(7)} ops/s  ${ratio}x`,
+      `  ${result.name.padEnd(40)} ${Math.round(result.opsPerSec).toString().padStart(7)} ops/s  ${ratio}x${cpu}`,
     );
   }
 }

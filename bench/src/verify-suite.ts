@@ -106,7 +106,13 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
     ];
     out.push({
       concurrency,
-      results: await measure(candidates, { concurrency, opsPerRound, rounds, warmupOps: opsPerRound }),
+      results: await measure(candidates, {
+        concurrency,
+        opsPerRound,
+        rounds,
+        warmupOps: opsPerRound,
+        cpuBreakdown: {},
+      }),
     });
   }
   return out;

@@ -48,7 +48,7 @@ export interface PgReplayStoreOptions {
   readonly timeoutMs?: number;
   /** Most presentations per coalesced INSERT. Default 256. */
   readonly maxBatch?: number;
-  /** Coalesced INSERTs in flight at once. Default 2. */
+  /** Coalesced INSERTs in flight at once. Default DEFAULT_REPLAY_PIPELINE_DEPTH (1). */
   readonly pipelineDepth?: number;
   /** Rows per purge statement (single layout). Default 5000. */
   readonly purgeBatchSize?: number;
