@@ -4,7 +4,7 @@
  * Postgres server's processes when it runs on this machine, and the machine's busy share.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 
 /** Clock ticks per second of /proc CPU times (getconf CLK_TCK); undefined off Linux. */
 const ticksPerSecond = (() => {
@@ -20,6 +20,8 @@ interface Stat {
   readonly ppid: number;
   /** utime + stime, µs. */
   readonly cpuUs: number;
+  /** cutime + cstime: children already exited and reaped, µs. */
+  readonly reapedUs: number;
 }
 
 /** A /proc/<path>/stat line's parent and CPU time; undefined when the process is gone. */
@@ -31,11 +33,13 @@ function readStat(path: string): Stat | undefined {
   } catch {
     return undefined;
   }
-  // Fields after the parenthesised command name: state is field 3, ppid 4, utime 14, stime 15.
+  // Fields after the parenthesised command name: state is field 3, ppid 4, utime 14, stime 15,
+  // cutime 16, cstime 17.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
     ppid: Number(fields[1]),
     cpuUs: ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond,
+    reapedUs: ((Number(fields[13]) + Number(fields[14])) * 1e6) / ticksPerSecond,
   };
 }
 
@@ -79,15 +83,24 @@ export function machineCpuUs(): { busy: number; total: number } | undefined {
 
 /**
  * Reads the CPU time of one Postgres server's processes (postmaster and its children: backends,
- * WAL writer, checkpointer…), found from a backend's pid. Undefined when that backend is not a
- * process on this machine (a remote server: its CPU cannot be read from here).
+ * WAL writer, checkpointer, autovacuum workers…), found from a backend's pid. Children that exit
+ * mid-round still count: the postmaster's cutime/cstime holds them once reaped. Undefined unless the
+ * pid is a postgres process on this machine whose postmaster runs in `dataDirectory` (a remote or
+ * containerised server's pid can name an unrelated local process).
  */
-export function postgresCpuReader(backendPid: number): (() => number) | undefined {
+export function postgresCpuReader(backendPid: number, dataDirectory: string): (() => number) | undefined {
   if (commandOf(backendPid) !== 'postgres') return undefined;
   const postmaster = readStat(String(backendPid))?.ppid;
   if (postmaster === undefined || commandOf(postmaster) !== 'postgres') return undefined;
+  try {
+    if (realpathSync(readlinkSync(`/proc/${postmaster}/cwd`)) !== realpathSync(dataDirectory))
+      return undefined;
+  } catch {
+    return undefined;
+  }
   return () => {
-    let us = readStat(String(postmaster))?.cpuUs ?? 0;
+    const own = readStat(String(postmaster));
+    let us = own === undefined ? 0 : own.cpuUs + own.reapedUs;
     for (const entry of readdirSync('/proc')) {
       const pid = Number(entry);
       if (!Number.isInteger(pid)) continue;

@@ -64,6 +64,18 @@ export interface EndToEndResult {
   bound: number;
 }
 
+/** CPU of the server behind `pool` when it runs on this machine (data_directory needs a superuser). */
+async function localPostgresCpu(pool: pg.Pool): Promise<(() => number) | undefined> {
+  try {
+    const { rows } = await pool.query<{ pid: number; dir: string }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir",
+    );
+    return postgresCpuReader(rows[0]!.pid, rows[0]!.dir);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Passes every query through to `pool`, counting them. */
 function countingDb(pool: pg.Pool) {
   let statements = 0;
@@ -87,6 +99,7 @@ export async function endToEndSuite(
   opsPerRound: number,
   rounds: number,
   concurrency: number,
+  pipelineDepth?: number,
 ): Promise<EndToEndResult> {
   const pool = await openPool(database);
   const fixture = createFixture();
@@ -100,7 +113,9 @@ export async function endToEndSuite(
   const storeStatements = countingDb(pool);
   const bothStatements = countingDb(pool);
   const store = pgReplayStore({ db: storeStatements.db });
-  const withPg = make(pgReplayStore({ db: bothStatements.db }));
+  const withPg = make(
+    pgReplayStore({ db: bothStatements.db, ...(pipelineDepth === undefined ? {} : { pipelineDepth }) }),
+  );
   let withMemory = make(memoryReplayStore());
   try {
     await pool.query(
@@ -116,8 +131,7 @@ export async function endToEndSuite(
     const probeMs = performance.now() - probeStart;
     probe.sort((a, b) => a - b);
     await pool.query('DROP TABLE bench_commit_probe');
-    const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const postgresUs = postgresCpuReader(rows[0]!.pid);
+    const postgresUs = await localPostgresCpu(pool);
     const results = await measure(
       [
         {
