@@ -43,13 +43,31 @@ function readStat(path: string): Stat | undefined {
   };
 }
 
-const commandOf = (pid: number): string | undefined => {
+/** A process's command name; undefined when it is gone or not readable. */
+export function commandOf(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
   }
-};
+}
+
+/** A process's parent pid; undefined when it is gone or not readable. */
+export function parentPid(pid: number): number | undefined {
+  return readStat(String(pid))?.ppid;
+}
+
+/**
+ * The real path of a process's working directory (a pid) or of a path (a string); undefined when it
+ * cannot be read.
+ */
+export function workingDirectory(of: number | string): string | undefined {
+  try {
+    return realpathSync(typeof of === 'number' ? readlinkSync(`/proc/${of}/cwd`) : of);
+  } catch {
+    return undefined;
+  }
+}
 
 /** CPU time of the main (event-loop) thread alone, µs. */
 export function mainThreadCpuUs(): number | undefined {
@@ -82,30 +100,19 @@ export function machineCpuUs(): { busy: number; total: number } | undefined {
 }
 
 /**
- * Reads the CPU time of one Postgres server's processes (postmaster and its children: backends,
- * WAL writer, checkpointer, autovacuum workers…), found from a backend's pid. Children that exit
- * mid-round still count: the postmaster's cutime/cstime holds them once reaped. Undefined unless the
- * pid is a postgres process on this machine whose postmaster runs in `dataDirectory` (a remote or
- * containerised server's pid can name an unrelated local process).
+ * Reads the CPU time of one Postgres server's processes: the postmaster and its children (backends,
+ * WAL writer, checkpointer, autovacuum workers…). Children that exit mid-round still count: the
+ * postmaster's cutime/cstime holds them once reaped. Find the postmaster with `localPostgres`.
  */
-export function postgresCpuReader(backendPid: number, dataDirectory: string): (() => number) | undefined {
-  if (commandOf(backendPid) !== 'postgres') return undefined;
-  const postmaster = readStat(String(backendPid))?.ppid;
-  if (postmaster === undefined || commandOf(postmaster) !== 'postgres') return undefined;
-  try {
-    if (realpathSync(readlinkSync(`/proc/${postmaster}/cwd`)) !== realpathSync(dataDirectory))
-      return undefined;
-  } catch {
-    return undefined;
-  }
+export function postgresCpuReader(postmasterPid: number): () => number {
   return () => {
-    const own = readStat(String(postmaster));
+    const own = readStat(String(postmasterPid));
     let us = own === undefined ? 0 : own.cpuUs + own.reapedUs;
     for (const entry of readdirSync('/proc')) {
       const pid = Number(entry);
       if (!Number.isInteger(pid)) continue;
       const stat = readStat(entry);
-      if (stat?.ppid === postmaster) us += stat.cpuUs;
+      if (stat?.ppid === postmasterPid) us += stat.cpuUs;
     }
     return us;
   };

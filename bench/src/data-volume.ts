@@ -5,8 +5,9 @@
  * held concurrent commits up to ~100 ms (1.5 GB: ~230 ms), and none with `nodiscard`. The partitioned
  * purge frees one hour of rows at once, so its insert p99 is only readable next to this fact.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { localPostgres } from './local-postgres.js';
 
 export interface DataVolume {
   readonly dataDirectory: string;
@@ -17,19 +18,17 @@ export interface DataVolume {
   readonly discard: boolean;
 }
 
-/** Undefined when the server is not on this machine or will not say where its data lives. */
+/** Undefined when the server is not on this machine (or will not say where its data lives). */
 export async function dataVolume(db: pg.Pool): Promise<DataVolume | undefined> {
-  let dataDirectory: string;
+  const server = await localPostgres(db);
+  if (server === undefined) return undefined;
+  const { dataDirectory } = server;
   let mounts: string;
   try {
-    dataDirectory = (await db.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!
-      .data_directory;
     mounts = readFileSync('/proc/mounts', 'utf8');
   } catch {
     return undefined;
   }
-  // A server elsewhere (or in a container) names a path this machine's mounts say nothing about.
-  if (!existsSync(dataDirectory)) return undefined;
   let best: DataVolume | undefined;
   for (const line of mounts.split('\n')) {
     const [, mountPoint, fsType, options] = line.split(' ');

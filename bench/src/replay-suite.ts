@@ -3,6 +3,7 @@ import pg from 'pg';
 import { postgresCpuReader } from './cpu.js';
 import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
+import { localPostgres } from './local-postgres.js';
 import type { BenchDatabase } from './postgres.js';
 
 const NAIVE_INSERT = `INSERT INTO session.s2s_jwt_replay (iss, jti, exp) VALUES ($1, $2, $3)
@@ -64,18 +65,6 @@ export interface EndToEndResult {
   bound: number;
 }
 
-/** CPU of the server behind `pool` when it runs on this machine (data_directory needs a superuser). */
-async function localPostgresCpu(pool: pg.Pool): Promise<(() => number) | undefined> {
-  try {
-    const { rows } = await pool.query<{ pid: number; dir: string }>(
-      "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir",
-    );
-    return postgresCpuReader(rows[0]!.pid, rows[0]!.dir);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Passes every query through to `pool`, counting them. */
 function countingDb(pool: pg.Pool) {
   let statements = 0;
@@ -131,7 +120,8 @@ export async function endToEndSuite(
     const probeMs = performance.now() - probeStart;
     probe.sort((a, b) => a - b);
     await pool.query('DROP TABLE bench_commit_probe');
-    const postgresUs = await localPostgresCpu(pool);
+    const server = await localPostgres(pool);
+    const postgresUs = server === undefined ? undefined : postgresCpuReader(server.postmasterPid);
     const results = await measure(
       [
         {
