@@ -59,6 +59,18 @@ export const percentile = (sorted: Float64Array | number[], p: number): number =
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+export interface LatencySummary {
+  readonly ops: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Count, p50 and p99 of latency samples (ms); sorts them in place. */
+export function latencySummary(samples: number[]): LatencySummary {
+  samples.sort((a, b) => a - b);
+  return { ops: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
 /** Running totals read around a round; each field undefined where it cannot be read. */
 interface Snapshot {
   main: number | undefined;

@@ -323,7 +323,7 @@ try {
   out(`| during purge | ${fmt(purge.duringPurge.p50, 2)} | ${fmt(purge.duringPurge.p99, 2)} |`);
   out();
   out(
-    `Purged ${fmt(purge.purged)} rows in ${fmt(purge.purgeMs / 1000, 1)} s while ${fmt(purge.insertsDuringPurge)} inserts ran.`,
+    `Purged ${fmt(purge.purged)} rows in ${fmt(purge.purgeMs / 1000, 1)} s; ${fmt(purge.insertsDuringPurge)} inserts were in flight during it. One continuous load of 64 callers: idle is the calls that ended before the purge began.`,
   );
   out();
   const purgeRatio = purge.duringPurge.p99 / purge.idle.p99;

@@ -5,6 +5,7 @@ import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.j
 import { type Measurement, measure, percentile } from './harness.js';
 import { localPostgres } from './local-postgres.js';
 import type { BenchDatabase } from './postgres.js';
+import { purgeUnderLoad } from './purge-under-load.js';
 
 const NAIVE_INSERT = `INSERT INTO session.s2s_jwt_replay (iss, jti, exp) VALUES ($1, $2, $3)
 ON CONFLICT (iss, jti) DO NOTHING RETURNING jti`;
@@ -194,18 +195,6 @@ export interface PurgeLoadResult {
 export async function purgeUnderLoadSuite(database: BenchDatabase, rows: number): Promise<PurgeLoadResult> {
   const pool = await openPool(database);
   const store = pgReplayStore({ db: pool, timeoutMs: 5000 });
-  const latencies = async (stop: () => boolean, minOps: number) => {
-    const samples: number[] = [];
-    const worker = async () => {
-      while (!stop() || samples.length < minOps) {
-        const t0 = performance.now();
-        await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() });
-        samples.push(performance.now() - t0);
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, worker));
-    return samples.sort((a, b) => a - b);
-  };
   try {
     const expired = Math.floor(Date.now() / 1000) - 2 * 86_400;
     await pool.query(
@@ -214,22 +203,18 @@ export async function purgeUnderLoadSuite(database: BenchDatabase, rows: number)
       [expired, rows],
     );
     await pool.query('VACUUM ANALYZE session.s2s_jwt_replay');
-    let idleCount = 0;
-    const idle = await latencies(() => ++idleCount > 20_000, 20_000);
-    let done = false;
-    const started = performance.now();
-    const purge = store.purge().finally(() => {
-      done = true;
+    const r = await purgeUnderLoad(store, () => store.runPurge(), {
+      inFlight: 64,
+      idleOps: 20_000,
+      entry: () => ({ iss: ISSUER, jti: nextJti(), exp: exp() }),
     });
-    const during = await latencies(() => done, 1_000);
-    const purged = await purge;
     return {
       rows,
-      idle: { p50: percentile(idle, 50), p99: percentile(idle, 99) },
-      duringPurge: { p50: percentile(during, 50), p99: percentile(during, 99) },
-      purged,
-      purgeMs: performance.now() - started,
-      insertsDuringPurge: during.length,
+      idle: { p50: r.idle.p50, p99: r.idle.p99 },
+      duringPurge: { p50: r.during.p50, p99: r.during.p99 },
+      purged: r.deleted,
+      purgeMs: r.purgeMs,
+      insertsDuringPurge: r.during.ops,
     };
   } finally {
     await pool.end();

@@ -13,8 +13,9 @@ import { parseArgs } from 'node:util';
 import { migrate, type PgReplayStore, pgReplayStore } from '@hyper/s2s-verifier';
 import pg from 'pg';
 import { type DataVolume, dataVolume, describeDataVolume } from './data-volume.js';
-import { fmt, percentile } from './harness.js';
+import { fmt, latencySummary } from './harness.js';
 import { benchDatabase } from './postgres.js';
+import { purgeUnderLoad as measurePurge } from './purge-under-load.js';
 import { SCALE_MARKER } from './scale-report.js';
 
 const { values } = parseArgs({
@@ -174,13 +175,7 @@ async function drive(store: PgReplayStore, stop: () => boolean, minOps: number) 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { ...latencies(samples), perSec: samples.length / seconds };
-}
-
-/** Count, p50 and p99 of latency samples (ms); sorts them in place. */
-function latencies(samples: number[]) {
-  samples.sort((a, b) => a - b);
-  return { ops: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return { ...latencySummary(samples), perSec: samples.length / seconds };
 }
 
 async function one<T>(pool: pg.Pool, sql: string): Promise<T> {
@@ -252,63 +247,12 @@ async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Pr
   await pool.query('ANALYZE session.s2s_jwt_replay');
 }
 
-/**
- * Insert latency around a purge, from ONE continuous load: 64 callers run through an idle stretch of
- * OPS / 2 calls, then the purge starts while they keep going, then they stop once it is done. A
- * call counts as "during" when it was in flight at any moment of the purge, and "idle" when it ended
- * before the purge began (after the callers' first two rounds). Restarting the callers for each phase
- * would put their start-up burst into the short purge window alone.
- */
-async function purgeUnderLoad(
+/** Purges one hour while remember() runs at IN_FLIGHT, from one continuous load (purge-under-load.ts). */
+function purgeUnderLoad(
   store: PgReplayStore,
   purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
 ) {
-  const calls: { t0: number; t1: number }[] = [];
-  let purgeStarted = Number.POSITIVE_INFINITY;
-  let purgeEnded = Number.POSITIVE_INFINITY;
-  let stop = false;
-  let outcome: { deleted: number } | undefined;
-  const callers = Array.from({ length: IN_FLIGHT }, async () => {
-    try {
-      while (!stop) {
-        const t0 = performance.now();
-        if (!(await store.remember(entry()))) throw new Error('lost a jti');
-        calls.push({ t0, t1: performance.now() });
-      }
-    } finally {
-      // A failing caller ends the run: the purge below must not wait for calls that never come.
-      stop = true;
-    }
-  });
-  const purge = (async () => {
-    while (!stop && calls.length < OPS / 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    if (stop) return;
-    purgeStarted = performance.now();
-    try {
-      outcome = await purgeNow();
-    } finally {
-      purgeEnded = performance.now();
-      stop = true;
-    }
-  })();
-  await Promise.all([purge, ...callers]);
-  // The callers' own start-up burst is neither idle nor purge: idle begins after two rounds of calls.
-  const warm = calls[2 * IN_FLIGHT]?.t1 ?? 0;
-  const idle = calls
-    .filter((call) => call.t0 >= warm && call.t1 < purgeStarted)
-    .map((call) => call.t1 - call.t0);
-  const during = calls
-    .filter((call) => call.t0 <= purgeEnded && call.t1 >= purgeStarted)
-    .map((call) => call.t1 - call.t0);
-  const idleSummary = latencies(idle);
-  const duringSummary = latencies(during);
-  return {
-    idle: idleSummary,
-    during: duringSummary,
-    purgeMs: purgeEnded - purgeStarted,
-    deleted: outcome?.deleted ?? 0,
-    ratio: duringSummary.p99 / idleSummary.p99,
-  };
+  return measurePurge(store, purgeNow, { inFlight: IN_FLIGHT, idleOps: OPS / 2, entry });
 }
 
 interface Step {
