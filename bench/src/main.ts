@@ -3,11 +3,14 @@
  * `npx -y pnpm@10 bench --quick` runs smaller rounds (a smoke run, not a result to quote).
  * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N]` prints only the verify + Postgres
  * section (RESULTS.md untouched), optionally with another pipelineDepth behind the verifier.
+ * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
+ * (callgrind; RESULTS.md untouched).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fmt, type Measurement } from './harness.js';
+import { instructionsSuite } from './instructions.js';
 import { histogramShare, observeSuite } from './observe-suite.js';
 import { benchDatabase } from './postgres.js';
 import {
@@ -25,12 +28,15 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'purge-rows': { type: 'string' },
-    /** `--only e2e`: just the end-to-end section (printed, RESULTS.md untouched). */
+    /** `--only e2e` or `--only instructions`: just that section (printed, RESULTS.md untouched). */
     only: { type: 'string' },
     /** pgReplayStore's pipelineDepth behind the verifier in the end-to-end section (default: the store's). */
     'pipeline-depth': { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'e2e' && values.only !== 'instructions') {
+  throw new Error(`--only takes e2e or instructions, not ${values.only}`);
+}
 const onlyE2e = values.only === 'e2e';
 const scale = values.quick ? 0.2 : 1;
 const n = (x: number) => Math.max(50, Math.round(x * scale));
@@ -224,6 +230,58 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
   }
 }
 
+/**
+ * Issue 12's comparison without the machine's noise: instructions per token on the event-loop thread
+ * and on the whole process (callgrind). Returns the sentence for the "why" section, if it ran.
+ */
+async function instructionsSection(): Promise<string | undefined> {
+  out('### Instructions per token (callgrind, 64 in flight)');
+  out();
+  const r = await instructionsSuite(n(2_000), n(10_000));
+  if ('skipped' in r) {
+    out(`Not measured: ${r.skipped}.`);
+    out();
+    console.warn(`instruction counts skipped: ${r.skipped}`);
+    return undefined;
+  }
+  const jose = r.counts.find((c) => c.candidate === 'jose')!;
+  const ours = r.counts.find((c) => c.candidate === 'verifier')!;
+  const noStore = r.counts.find((c) => c.candidate === 'verifier-noop-store')!;
+  const k = (instructions: number) => `${fmt(instructions / 1000, 1)} k`;
+  out(
+    '| candidate | event-loop thread per token | whole process per token | jose ÷ candidate, event loop | jose ÷ candidate, process |',
+  );
+  out('|---|---:|---:|---:|---:|');
+  for (const c of r.counts) {
+    out(
+      `| ${c.name} | ${k(c.eventLoop)} | ${k(c.process)} | ${atLeast(jose.eventLoop / c.eventLoop)}× | ${atLeast(jose.process / c.process)}× |`,
+    );
+  }
+  out();
+  out(
+    `Counted by ${r.valgrind} (\`--separate-threads=yes\`): each candidate verified ${fmt(r.small)} and then ${fmt(r.large)} tokens, ` +
+      `${r.inFlight} in flight, in two processes; the difference over ${fmt(r.large - r.small)} tokens is its work per token, ` +
+      "start-up excluded. The event-loop thread is thread 1; the rest is libuv's pool (WebCrypto's RSA work) and V8's " +
+      'helper threads (garbage collection, compilation). When V8 collects and compiles still varies between runs: a few per cent.',
+  );
+  out();
+  const bound = jose.eventLoop / ours.eventLoop;
+  return (
+    `By instruction count, which the machine's load cannot move, the verifier runs ${k(ours.eventLoop)} instructions per token ` +
+    `on the event-loop thread against jose's ${k(jose.eventLoop)} (${k(ours.eventLoop - jose.eventLoop)} more, ` +
+    `${k(ours.eventLoop - noStore.eventLoop)} of them in the memory replay store). Wherever that thread bounds throughput, ` +
+    `as it does with 64 in flight, the verifier reaches at most about ${atLeast(bound)}× of jose's throughput ` +
+    `(goal ≥ 0.9×: ${verdict(bound >= 0.9)}); the rest of the extra work is the contract's checks that jwtVerify does not make ` +
+    '(strict base64url of the payload and signature, strict JSON, claim types, scope) and the await of the store under its deadline'
+  );
+}
+
+if (values.only === 'instructions') {
+  const note = await instructionsSection();
+  if (note !== undefined) out(`- ${note}.`);
+  process.exit(0);
+}
+
 if (onlyE2e) {
   const database = await benchDatabase();
   try {
@@ -282,6 +340,8 @@ for (const { concurrency, results } of verify) {
       `| verify ≥ 1.0× fast-jwt, 64 in flight (aim) | ${atLeast(vsFast)}× | ${verdict(vsFast >= 1)} |`,
     );
 }
+
+const instructionsNote = await instructionsSection();
 
 out('## Observability overhead on verify (static keyset, memory replay store)');
 out();
@@ -374,7 +434,8 @@ out(
     'in flight the event-loop work mostly hides behind that round trip; with 64 in flight the event-loop ' +
     'thread and the RSA work on the pool share the two cores, so every µs of CPU the verifier adds on the ' +
     'event loop is throughput lost. When the round ratios straddle the goal, the machine, not the ' +
-    'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.',
+    'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.' +
+    (instructionsNote === undefined ? '' : ` ${instructionsNote}.`),
 );
 out(NOTES);
 out('## Why the end-to-end figures are what they are');

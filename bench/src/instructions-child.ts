@@ -1,0 +1,54 @@
+/**
+ * Run under callgrind by `instructions.ts`: `tsx src/instructions-child.ts <candidate> <count> <in-flight> <tokens.json>`
+ * verifies the first `count` tokens of the file with one candidate, `in-flight` at a time, and exits.
+ * Everything else the process does (start-up, imports, key import) is the same for any `count`, so the
+ * difference between two counts is the candidate's work per token.
+ */
+import { readFileSync } from 'node:fs';
+import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { importSPKI, jwtVerify } from 'jose';
+import { AUDIENCE, ISSUER, SCOPE } from './fixtures.js';
+import { INSTRUCTION_CANDIDATES, type InstructionCandidate, type InstructionTokens } from './instructions.js';
+
+async function operation(
+  candidate: InstructionCandidate,
+  file: InstructionTokens,
+): Promise<(token: string) => Promise<unknown>> {
+  if (candidate === 'jose') {
+    const key = await importSPKI(file.publicKeyPem, 'RS256');
+    const currentDate = new Date(file.mintedAt);
+    return (token) =>
+      jwtVerify(token, key, {
+        algorithms: ['RS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockTolerance: 60,
+        currentDate,
+      });
+  }
+  const verifier = createVerifier({
+    keys: { jwks: file.jwks as never },
+    audience: AUDIENCE,
+    issuers: [ISSUER],
+    replayStore:
+      candidate === 'verifier' ? memoryReplayStore() : { remember: async () => true, purge: async () => 0 },
+    now: () => file.mintedAt,
+  });
+  return async (token) => {
+    const result = await verifier.verify(token, { scope: SCOPE, path: '/bench' });
+    if (!result.ok) throw new Error(`verifier rejected a valid token: ${result.reason}`);
+  };
+}
+
+const [candidate, count, inFlight, path] = process.argv.slice(2);
+if (!candidate || !(candidate in INSTRUCTION_CANDIDATES) || !count || !inFlight || !path) {
+  throw new Error('usage: instructions-child.ts <candidate> <count> <in-flight> <tokens.json>');
+}
+const file = JSON.parse(readFileSync(path, 'utf8')) as InstructionTokens;
+const op = await operation(candidate as InstructionCandidate, file);
+const total = Number(count);
+let next = 0;
+const worker = async () => {
+  while (next < total) await op(file.tokens[next++]!);
+};
+await Promise.all(Array.from({ length: Number(inFlight) }, worker));

@@ -1,0 +1,159 @@
+/**
+ * Instructions per verified token, counted by valgrind's callgrind: a figure the machine's other load
+ * cannot move, where wall-clock ratios of the same code swing by tens of per cent between runs on
+ * 2 shared cores. Each candidate runs in its own process twice, verifying `small` then `large` tokens;
+ * the difference over `large - small` is its work per token, start-up and imports excluded. Counted per
+ * thread: with many tokens in flight the event-loop thread (thread 1) bounds throughput, while the RSA
+ * work of WebCrypto runs on libuv's pool and V8 collects garbage and compiles on helper threads.
+ * What remains unsteady is when V8 collects and compiles, a few per cent between runs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFixture, mintTokens } from './fixtures.js';
+
+export const INSTRUCTION_CANDIDATES = {
+  jose: 'jose jwtVerify',
+  verifier: '@hyper/s2s-verifier (full policy, memory replay store)',
+  'verifier-noop-store': '@hyper/s2s-verifier (full policy, a replay store that only answers true)',
+} as const;
+export type InstructionCandidate = keyof typeof INSTRUCTION_CANDIDATES;
+
+/** What `instructions-child.ts` reads. */
+export interface InstructionTokens {
+  readonly tokens: string[];
+  readonly jwks: unknown;
+  readonly publicKeyPem: string;
+  /** Epoch ms the tokens were minted at: every candidate verifies on this clock (nothing expires mid-run). */
+  readonly mintedAt: number;
+}
+
+export interface InstructionCount {
+  readonly candidate: InstructionCandidate;
+  readonly name: string;
+  /** Instructions per token on the event-loop thread. */
+  readonly eventLoop: number;
+  /** Instructions per token on every thread of the process. */
+  readonly process: number;
+}
+
+export type InstructionsResult =
+  | {
+      readonly counts: InstructionCount[];
+      readonly small: number;
+      readonly large: number;
+      readonly inFlight: number;
+      readonly valgrind: string;
+    }
+  | { readonly skipped: string };
+
+const CHILD = fileURLToPath(new URL('./instructions-child.ts', import.meta.url));
+const TOTALS = /^(?:summary|totals):\s+(\d+)/m;
+
+interface ThreadTotals {
+  readonly eventLoop: number;
+  readonly process: number;
+}
+
+/** One callgrind run of `count` tokens; its instructions on thread 1 and on every thread. */
+function countRun(
+  dir: string,
+  candidate: InstructionCandidate,
+  count: number,
+  inFlight: number,
+  tokensFile: string,
+): Promise<ThreadTotals> {
+  const prefix = `${candidate}.${count}`;
+  const args = [
+    '--tool=callgrind',
+    '--separate-threads=yes',
+    // V8 writes and rewrites machine code on the heap: without this, valgrind runs stale translations.
+    '--smc-check=all-non-file',
+    `--callgrind-out-file=${join(dir, prefix)}`,
+    process.execPath,
+    '--import',
+    'tsx',
+    CHILD,
+    candidate,
+    String(count),
+    String(inFlight),
+    tokensFile,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(
+          new Error(
+            `callgrind run of ${prefix} exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
+        return;
+      }
+      let eventLoop: number | undefined;
+      let all = 0;
+      for (const name of readdirSync(dir)) {
+        if (!name.startsWith(`${prefix}-`)) continue;
+        const match = TOTALS.exec(readFileSync(join(dir, name), 'utf8'));
+        if (!match) continue;
+        const instructions = Number(match[1]);
+        all += instructions;
+        if (name === `${prefix}-01`) eventLoop = instructions;
+      }
+      if (eventLoop === undefined) reject(new Error(`callgrind wrote no count for thread 1 of ${prefix}`));
+      else resolve({ eventLoop, process: all });
+    });
+  });
+}
+
+/**
+ * Counts every candidate, one after another; a candidate's two runs go side by side (one per core).
+ * Skips, saying why, where valgrind is not installed.
+ */
+export async function instructionsSuite(
+  small = 2_000,
+  large = 10_000,
+  inFlight = 64,
+): Promise<InstructionsResult> {
+  const version = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) {
+    return { skipped: 'valgrind is not installed (Debian: apt-get install valgrind)' };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 's2s-instructions-'));
+  try {
+    const fixture = createFixture();
+    const mintedAt = Date.now();
+    const file: InstructionTokens = {
+      tokens: await mintTokens(fixture, large),
+      jwks: await fixture.signer.jwks(),
+      publicKeyPem: fixture.publicKeyPem,
+      mintedAt,
+    };
+    const tokensFile = join(dir, 'tokens.json');
+    writeFileSync(tokensFile, JSON.stringify(file));
+    const counts: InstructionCount[] = [];
+    for (const candidate of Object.keys(INSTRUCTION_CANDIDATES) as InstructionCandidate[]) {
+      const [few, many] = await Promise.all([
+        countRun(dir, candidate, small, inFlight, tokensFile),
+        countRun(dir, candidate, large, inFlight, tokensFile),
+      ]);
+      counts.push({
+        candidate,
+        name: INSTRUCTION_CANDIDATES[candidate],
+        eventLoop: (many.eventLoop - few.eventLoop) / (large - small),
+        process: (many.process - few.process) / (large - small),
+      });
+    }
+    return { counts, small, large, inFlight, valgrind: version.stdout.trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
