@@ -17,7 +17,6 @@ import { createFixture, mintTokens } from './fixtures.js';
 export const INSTRUCTION_CANDIDATES = {
   jose: 'jose jwtVerify',
   verifier: '@hyper/s2s-verifier (full policy, memory replay store)',
-  'verifier-noop-store': '@hyper/s2s-verifier (full policy, a replay store that only answers true)',
 } as const;
 export type InstructionCandidate = keyof typeof INSTRUCTION_CANDIDATES;
 

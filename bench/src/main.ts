@@ -246,7 +246,6 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
   }
   const jose = r.counts.find((c) => c.candidate === 'jose')!;
   const ours = r.counts.find((c) => c.candidate === 'verifier')!;
-  const noStore = r.counts.find((c) => c.candidate === 'verifier-noop-store')!;
   const k = (instructions: number) => `${fmt(instructions / 1000, 1)} k`;
   out(
     '| candidate | event-loop thread per token | whole process per token | jose ÷ candidate, event loop | jose ÷ candidate, process |',
@@ -263,7 +262,7 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
       `${r.inFlight} in flight, in two processes; the difference over ${fmt(r.large - r.small)} tokens is its work per token, ` +
       "start-up excluded. The event-loop thread is thread 1; the rest is libuv's pool (WebCrypto's RSA work) and V8's " +
       'helper threads (garbage collection, compilation). When V8 collects and compiles still moves a figure by up to ' +
-      '5 % between runs; the load on the machine does not.',
+      '5 % between runs here; the load on the machine does not.',
   );
   out();
   const loopRatio = jose.eventLoop / ours.eventLoop;
@@ -279,11 +278,11 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
         : '';
   return (
     `By instruction count, which the machine's load cannot move, the verifier runs ${k(ours.eventLoop)} instructions per ` +
-    `token on the event-loop thread against jose's ${k(jose.eventLoop)} (${k(ours.eventLoop - jose.eventLoop)} more, ` +
-    `${k(ours.eventLoop - noStore.eventLoop)} of them in the memory replay store), and ${k(ours.process)} against ` +
+    `token on the event-loop thread against jose's ${k(jose.eventLoop)} (${k(ours.eventLoop - jose.eventLoop)} more), ` +
+    `and ${k(ours.process)} against ` +
     `${k(jose.process)} in the whole process. Where the event-loop thread bounds throughput (a slow or contended ` +
     `machine), the verifier can reach about ${atLeast(loopRatio)}× of jose; where the two cores do, about ` +
-    `${atLeast(processRatio)}×. ${bound} The extra work is the contract's checks that jwtVerify does not make ` +
+    `${atLeast(processRatio)}×.${bound === '' ? '' : ` ${bound}`} The extra work is the contract's checks that jwtVerify does not make ` +
     '(strict base64url of the payload and signature, strict JSON, claim types, scope) and the replay `remember` ' +
     'awaited under its deadline'
   );
