@@ -30,8 +30,7 @@ async function operation(
     keys: { jwks: file.jwks as never },
     audience: AUDIENCE,
     issuers: [ISSUER],
-    replayStore:
-      candidate === 'verifier' ? memoryReplayStore() : { remember: async () => true, purge: async () => 0 },
+    replayStore: memoryReplayStore(),
     now: () => file.mintedAt,
   });
   return async (token) => {
@@ -40,15 +39,24 @@ async function operation(
   };
 }
 
-const [candidate, count, inFlight, path] = process.argv.slice(2);
-if (!candidate || !(candidate in INSTRUCTION_CANDIDATES) || !count || !inFlight || !path) {
+const [candidate = '', count = '', inFlight = '', path = ''] = process.argv.slice(2);
+const total = Number(count);
+const parallel = Number(inFlight);
+if (
+  !Object.hasOwn(INSTRUCTION_CANDIDATES, candidate) ||
+  !Number.isInteger(total) ||
+  total < 1 ||
+  !Number.isInteger(parallel) ||
+  parallel < 1 ||
+  path === ''
+) {
   throw new Error('usage: instructions-child.ts <candidate> <count> <in-flight> <tokens.json>');
 }
 const file = JSON.parse(readFileSync(path, 'utf8')) as InstructionTokens;
+if (file.tokens.length < total) throw new Error(`${path} holds ${file.tokens.length} tokens, not ${total}`);
 const op = await operation(candidate as InstructionCandidate, file);
-const total = Number(count);
 let next = 0;
 const worker = async () => {
   while (next < total) await op(file.tokens[next++]!);
 };
-await Promise.all(Array.from({ length: Number(inFlight) }, worker));
+await Promise.all(Array.from({ length: parallel }, worker));

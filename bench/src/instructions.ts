@@ -5,9 +5,9 @@
  * the difference over `large - small` is its work per token, start-up and imports excluded. Counted per
  * thread: with many tokens in flight the event-loop thread (thread 1) bounds throughput, while the RSA
  * work of WebCrypto runs on libuv's pool and V8 collects garbage and compiles on helper threads.
- * What remains unsteady is when V8 collects and compiles, a few per cent between runs.
+ * What remains unsteady is when V8 collects and compiles: up to 8 % between runs here.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,13 @@ export type InstructionsResult =
     }
   | { readonly skipped: string };
 
+/** Runs still going: a failed run stops its partner rather than leave it counting for minutes. */
+const running = new Set<ChildProcess>();
+const stopAll = (error: unknown): never => {
+  for (const child of running) child.kill();
+  throw error;
+};
+
 const CHILD = fileURLToPath(new URL('./instructions-child.ts', import.meta.url));
 const TOTALS = /^(?:summary|totals):\s+(\d+)/m;
 
@@ -66,6 +73,8 @@ function countRun(
 ): Promise<ThreadTotals> {
   const prefix = `${candidate}.${count}`;
   const args = [
+    // Quiet: valgrind's stderr then holds only errors, so the child's own error reaches the message.
+    '-q',
     '--tool=callgrind',
     '--separate-threads=yes',
     // V8 writes and rewrites machine code on the heap: without this, valgrind runs stale translations.
@@ -82,6 +91,7 @@ function countRun(
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(child);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -89,10 +99,11 @@ function countRun(
     });
     child.on('error', reject);
     child.on('close', (code) => {
+      running.delete(child);
       if (code !== 0) {
         reject(
           new Error(
-            `callgrind run of ${prefix} exited with ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
+            `callgrind run of ${prefix} exited with ${code}: ${stderr.trim().slice(-1500).split('\n').join(' | ')}`,
           ),
         );
         return;
@@ -129,21 +140,30 @@ export async function instructionsSuite(
   const dir = mkdtempSync(join(tmpdir(), 's2s-instructions-'));
   try {
     const fixture = createFixture();
-    const mintedAt = Date.now();
+    const tokens = await mintTokens(fixture, large);
+    // Read after minting: no token's iat or nbf lies ahead of this clock, and none expires before it
+    // unless minting took longer than the 300 s TTL and the 60 s skew.
     const file: InstructionTokens = {
-      tokens: await mintTokens(fixture, large),
+      tokens,
       jwks: await fixture.signer.jwks(),
       publicKeyPem: fixture.publicKeyPem,
-      mintedAt,
+      mintedAt: Date.now(),
     };
     const tokensFile = join(dir, 'tokens.json');
     writeFileSync(tokensFile, JSON.stringify(file));
     const counts: InstructionCount[] = [];
     for (const candidate of Object.keys(INSTRUCTION_CANDIDATES) as InstructionCandidate[]) {
-      const [few, many] = await Promise.all([
-        countRun(dir, candidate, small, inFlight, tokensFile),
-        countRun(dir, candidate, large, inFlight, tokensFile),
+      // Settled, not all: the directory is removed only once both runs have exited.
+      const runs = await Promise.allSettled([
+        countRun(dir, candidate, small, inFlight, tokensFile).catch(stopAll),
+        countRun(dir, candidate, large, inFlight, tokensFile).catch(stopAll),
       ]);
+      const failed = runs.find((run) => run.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const [few, many] = runs.map((run) => (run as PromiseFulfilledResult<ThreadTotals>).value) as [
+        ThreadTotals,
+        ThreadTotals,
+      ];
       counts.push({
         candidate,
         name: INSTRUCTION_CANDIDATES[candidate],

@@ -87,7 +87,9 @@ out(
 );
 out(
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; ` +
-    'all candidates interleaved in rotating order within each round; figures are medians over rounds. ' +
+    (values.only === 'instructions'
+      ? ''
+      : 'all candidates interleaved in rotating order within each round; figures are medians over rounds. ') +
     `Load average at start ${fmt(loadavg()[0] ?? 0, 1)} on ${cpus().length} cores (other work on the machine disturbs every figure).`,
 );
 out();
@@ -261,8 +263,8 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
     `Counted by ${r.valgrind} (\`--separate-threads=yes\`): each candidate verified ${fmt(r.small)} and then ${fmt(r.large)} tokens, ` +
       `${r.inFlight} in flight, in two processes; the difference over ${fmt(r.large - r.small)} tokens is its work per token, ` +
       "start-up excluded. The event-loop thread is thread 1; the rest is libuv's pool (WebCrypto's RSA work) and V8's " +
-      'helper threads (garbage collection, compilation). When V8 collects and compiles still moves a figure by up to ' +
-      '5 % between runs here; the load on the machine does not.',
+      "helper threads (garbage collection, compilation). The counts do not depend on the machine's speed, but when V8 " +
+      'collects and compiles still moves each by up to 8 % between runs here, and a difference of two counts by more.',
   );
   out();
   const loopRatio = jose.eventLoop / ours.eventLoop;
@@ -271,20 +273,21 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
   const joseLoop = jose64 === undefined ? undefined : loopBusy(jose64);
   const joseMachine = jose64?.cpu?.machineBusy;
   const bound =
-    joseLoop !== undefined && joseLoop >= LOOP_BOUND
-      ? `In this run jose's event-loop thread was ${pct(joseLoop)} busy with 64 in flight, so the first ratio applies.`
-      : joseMachine !== undefined && joseMachine >= MACHINE_BOUND
-        ? `In this run the machine was ${pct(joseMachine)} busy for jose with 64 in flight (its event loop ${pct(joseLoop ?? 0)}), so the second ratio applies.`
-        : '';
+    joseLoop === undefined
+      ? ''
+      : joseLoop >= LOOP_BOUND
+        ? ` In this run's wall-clock figures jose's event-loop thread was ${pct(joseLoop)} busy with 64 in flight: the first bound applies.`
+        : joseMachine !== undefined && joseMachine >= MACHINE_BOUND
+          ? ` In this run's wall-clock figures the machine was ${pct(joseMachine)} busy for jose with 64 in flight (its event loop ${pct(joseLoop)}): the second bound applies.`
+          : ` In this run's wall-clock figures neither was full for jose with 64 in flight (event loop ${pct(joseLoop)}, machine ${pct(joseMachine ?? 0)} busy), so neither bound predicts the measured ratio exactly.`;
   return (
-    `By instruction count, which the machine's load cannot move, the verifier runs ${k(ours.eventLoop)} instructions per ` +
-    `token on the event-loop thread against jose's ${k(jose.eventLoop)} (${k(ours.eventLoop - jose.eventLoop)} more), ` +
-    `and ${k(ours.process)} against ` +
-    `${k(jose.process)} in the whole process. Where the event-loop thread bounds throughput (a slow or contended ` +
-    `machine), the verifier can reach about ${atLeast(loopRatio)}× of jose; where the two cores do, about ` +
-    `${atLeast(processRatio)}×.${bound === '' ? '' : ` ${bound}`} The extra work is the contract's checks that jwtVerify does not make ` +
-    '(strict base64url of the payload and signature, strict JSON, claim types, scope) and the replay `remember` ' +
-    'awaited under its deadline'
+    `By instruction count, the verifier runs ${k(ours.eventLoop)} instructions per token on the event-loop thread ` +
+    `against jose's ${k(jose.eventLoop)}, and ${k(ours.process)} against ${k(jose.process)} in the whole process. If an ` +
+    `instruction costs both the same, then where the event-loop thread bounds throughput (jose's event loop at least ` +
+    `${pct(LOOP_BOUND)} busy) the verifier can reach about ${atLeast(loopRatio)}× of jose, and where the two cores do ` +
+    `(the machine at least ${pct(MACHINE_BOUND)} busy) about ${atLeast(processRatio)}×.${bound} What the verifier does ` +
+    "that jwtVerify does not: the contract's strict base64url of the payload and signature, strict JSON (fatal UTF-8, " +
+    'duplicate members, finite numbers), the claim types and scope, and the replay `remember` under its deadline'
   );
 }
 
