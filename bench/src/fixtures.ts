@@ -1,11 +1,19 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { KNOWN_SCOPES } from '@hyper/s2s-contracts';
+import { CLOCK_SKEW_SECONDS, KNOWN_SCOPES } from '@hyper/s2s-contracts';
 import { createSigner } from '@hyper/s2s-signer';
 
 export const ISSUER = 'hyper-lite';
 export const AUDIENCE = 'hyper-core';
 export const KID = 'lite-2026-11';
 export const SCOPE = KNOWN_SCOPES[0];
+
+/** Bare jose jwtVerify's options wherever the bench compares against it: the contract's algorithm, issuer, audience and skew. */
+export const JOSE_VERIFY_OPTIONS = {
+  algorithms: ['RS256'],
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  clockTolerance: CLOCK_SKEW_SECONDS,
+};
 
 export interface Fixture {
   privateKey: KeyObject;

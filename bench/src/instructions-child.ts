@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
 import { importSPKI, jwtVerify } from 'jose';
-import { AUDIENCE, ISSUER, SCOPE } from './fixtures.js';
+import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, SCOPE } from './fixtures.js';
 import { INSTRUCTION_CANDIDATES, type InstructionCandidate, type InstructionTokens } from './instructions.js';
 
 async function operation(
@@ -17,13 +17,10 @@ async function operation(
   if (candidate === 'jose') {
     const key = await importSPKI(file.publicKeyPem, 'RS256');
     const currentDate = new Date(file.mintedAt);
+    // Only the code on failure: jose's errors carry the token's claims.
     return (token) =>
-      jwtVerify(token, key, {
-        algorithms: ['RS256'],
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        clockTolerance: 60,
-        currentDate,
+      jwtVerify(token, key, { ...JOSE_VERIFY_OPTIONS, currentDate }).catch((error: { code?: string }) => {
+        throw new Error(`jose rejected a valid token: ${error.code}`);
       });
   }
   const verifier = createVerifier({

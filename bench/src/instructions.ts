@@ -25,7 +25,7 @@ export interface InstructionTokens {
   readonly tokens: string[];
   readonly jwks: unknown;
   readonly publicKeyPem: string;
-  /** Epoch ms the tokens were minted at: every candidate verifies on this clock (nothing expires mid-run). */
+  /** Epoch ms read just after minting: every candidate verifies on this clock (nothing expires mid-run). */
   readonly mintedAt: number;
 }
 

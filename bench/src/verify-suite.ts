@@ -1,10 +1,11 @@
 import { verify as cryptoVerify } from 'node:crypto';
+import { CLOCK_SKEW_SECONDS } from '@hyper/s2s-contracts';
 import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import { importSPKI, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
+import { AUDIENCE, createFixture, ISSUER, JOSE_VERIFY_OPTIONS, mintTokens, SCOPE } from './fixtures.js';
 import { type Candidate, type Measurement, measure } from './harness.js';
 
 export interface VerifySuiteResult {
@@ -22,7 +23,7 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
     cache: false,
     allowedIss: ISSUER,
     allowedAud: AUDIENCE,
-    clockTolerance: 60_000,
+    clockTolerance: CLOCK_SKEW_SECONDS * 1000,
   });
   const aws = JwtRsaVerifier.create({
     issuer: ISSUER,
@@ -67,13 +68,7 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
         setup: () => {
           i = 0;
         },
-        op: async () =>
-          jwtVerify(nextToken(), joseKey, {
-            algorithms: ['RS256'],
-            issuer: ISSUER,
-            audience: AUDIENCE,
-            clockTolerance: 60,
-          }),
+        op: async () => jwtVerify(nextToken(), joseKey, JOSE_VERIFY_OPTIONS),
       },
       { name: 'fast-jwt (cache off)', op: () => fastJwt(nextToken()) },
       {
@@ -83,7 +78,7 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
             algorithms: ['RS256'],
             issuer: ISSUER,
             audience: AUDIENCE,
-            clockTolerance: 60,
+            clockTolerance: CLOCK_SKEW_SECONDS,
           }),
       },
       { name: 'aws-jwt-verify (cacheJwks)', op: () => aws.verifySync(nextToken()) },
