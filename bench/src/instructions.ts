@@ -5,7 +5,7 @@
  * the difference over `large - small` is its work per token, start-up and imports excluded. Counted per
  * thread: with many tokens in flight the event-loop thread (thread 1) bounds throughput, while the RSA
  * work of WebCrypto runs on libuv's pool and V8 collects garbage and compiles on helper threads.
- * What remains unsteady is when V8 collects and compiles: up to 8 % between runs here.
+ * What remains unsteady is when V8 collects and compiles: up to 13 % between runs here.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

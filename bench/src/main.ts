@@ -264,7 +264,7 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
       `${r.inFlight} in flight, in two processes; the difference over ${fmt(r.large - r.small)} tokens is its work per token, ` +
       "start-up excluded. The event-loop thread is thread 1; the rest is libuv's pool (WebCrypto's RSA work) and V8's " +
       "helper threads (garbage collection, compilation). The counts do not depend on the machine's speed, but when V8 " +
-      'collects and compiles still moves each by up to 8 % between runs here, and a difference of two counts by more.',
+      'collects and compiles still moves each by up to 13 % between runs here, and a difference of two counts by more.',
   );
   out();
   const loopRatio = jose.eventLoop / ours.eventLoop;
