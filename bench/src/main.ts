@@ -1,8 +1,9 @@
 /**
  * `npx -y pnpm@10 bench`: every benchmark in one run, interleaved, medians of rounds; writes bench/RESULTS.md.
  * `npx -y pnpm@10 bench --quick` runs smaller rounds (a smoke run, not a result to quote).
- * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N]` prints only the verify + Postgres
- * section (RESULTS.md untouched), optionally with another pipelineDepth behind the verifier.
+ * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--prepare false]` prints only the verify +
+ * Postgres section (RESULTS.md untouched), optionally with another pipelineDepth, or text statements
+ * instead of prepared ones, behind the verifier.
  * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
  * (callgrind; RESULTS.md untouched).
  */
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** pgReplayStore's pipelineDepth behind the verifier in the end-to-end section (default: the store's). */
     'pipeline-depth': { type: 'string' },
+    /** `--prepare false`: pgReplayStore sends text statements behind the verifier (default: prepared). */
+    prepare: { type: 'string' },
   },
 });
 if (values.only !== undefined && values.only !== 'e2e' && values.only !== 'instructions') {
@@ -41,6 +44,14 @@ const onlyE2e = values.only === 'e2e';
 const scale = values.quick ? 0.2 : 1;
 const n = (x: number) => Math.max(50, Math.round(x * scale));
 const pipelineDepth = values['pipeline-depth'] === undefined ? undefined : Number(values['pipeline-depth']);
+if (values.prepare !== undefined && values.prepare !== 'true' && values.prepare !== 'false') {
+  throw new Error(`--prepare takes true or false, not ${values.prepare}`);
+}
+const prepare = values.prepare === undefined ? undefined : values.prepare === 'true';
+const storeOptions = {
+  ...(pipelineDepth === undefined ? {} : { pipelineDepth }),
+  ...(prepare === undefined ? {} : { prepare }),
+};
 const purgeRows = Number(values['purge-rows'] ?? (values.quick ? 100_000 : 1_000_000));
 
 const NOTES = `- **Verifier vs fast-jwt.** ADR 0031 requires jose. jose (WebCrypto, asynchronous) is itself at or
@@ -208,11 +219,12 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
   for (const concurrency of [8, 64]) {
     out(`## Verifier + Postgres store, end to end (${concurrency} in flight)`);
     out();
-    const r = await endToEndSuite(database, n(3000), 5, concurrency, pipelineDepth);
+    const r = await endToEndSuite(database, n(3000), 5, concurrency, storeOptions);
     out(
       `Commit probe (one durable single-row INSERT at a time): p50 ${fmt(r.commit.p50, 3)} ms, p99 ${fmt(r.commit.p99, 3)} ms, ${fmt(r.commit.perSec)}/s.`,
     );
     if (pipelineDepth !== undefined) out(`verify + pgReplayStore with pipelineDepth ${pipelineDepth}.`);
+    if (prepare === false) out('verify + pgReplayStore with text statements (prepare: false).');
     out();
     table([r.store, r.verify, r.both], r.verify);
     cpuTable([r.store, r.verify, r.both]);

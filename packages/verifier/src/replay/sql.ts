@@ -289,6 +289,22 @@ $replay$;
 /** One coalesced batch in the partitioned layout; $1 iss[], $2 jti[], $3 exp[]. */
 export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`;
 
+/**
+ * Name of a statement prepared from `text`, unique to the text (FNV-1a): a connection holds one text per
+ * name, so another SDK version or statement sharing the pool can never run ours under our name.
+ */
+function preparedName(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return `s2s_replay_${(hash >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The remember statements as node-postgres prepares them (parsed and planned once per connection). */
+export const REMEMBER_PREPARED = {
+  single: { name: preparedName(REMEMBER_SQL), text: REMEMBER_SQL },
+  partitioned: { name: preparedName(REMEMBER_PARTITIONED_SQL), text: REMEMBER_PARTITIONED_SQL },
+} as const;
+
 /** The partitions past retention, schema-qualified, for the client to detach concurrently. */
 export const EXPIRED_PARTITIONS_SQL = `SELECT partition FROM ${EXPIRED_PARTITIONS_FUNCTION}()`;
 

@@ -45,6 +45,25 @@ export interface ReplayDb {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/**
+ * node-postgres (`pg.Pool`, `pg.Client`): its `query` also takes `{ name, text, values }`, which parses
+ * and plans a statement once per connection. Recognised by shape, so this package never imports `pg`;
+ * PGlite and other handles take text only.
+ */
+export interface NodePostgresDb extends ReplayDb {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export function isNodePostgres(db: ReplayDb): db is NodePostgresDb {
+  const shape = db as { connect?: unknown; totalCount?: unknown; connectionParameters?: unknown };
+  return (
+    typeof shape.connect === 'function' &&
+    (typeof shape.totalCount === 'number' ||
+      (typeof shape.connectionParameters === 'object' && shape.connectionParameters !== null))
+  );
+}
+
 export function isReplayDb(value: unknown): value is ReplayDb {
   return (
     typeof value === 'object' && value !== null && typeof (value as { query?: unknown }).query === 'function'
