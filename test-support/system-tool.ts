@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * Test support shared by workspace test suites that are not published packages (ops/, examples/),
- * imported by relative path: one copy, not one per suite.
+ * Test support shared by workspace test suites (ops/, examples/, the verifier's PgBouncer test),
+ * imported by relative path: one copy, not one per suite. Never part of a published package.
  *
- * A system tool a test needs (promtool, chromium) comes from the distribution, installed by .ci/run.
+ * A system tool a test needs (promtool, chromium, pgbouncer) comes from the distribution, installed by
+ * .ci/run.
  * Missing outside CI: the test skips with a loud message. Missing under CI=true: the run fails.
  */
 export function systemTool(

@@ -57,11 +57,12 @@ export interface PgReplayStoreOptions {
   readonly purgeTimeoutMs?: number;
   /**
    * Send the remember INSERT as a named prepared statement, parsed and planned once per connection
-   * instead of on every batch: Postgres spends a quarter to a third less CPU per statement (REPLAY.md).
-   * Default: true for a node-postgres `pg.Pool` or `pg.Client`, false for anything else (PGlite takes
-   * text only). Set false behind a pooler that does not carry prepared statements across transactions
-   * (PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`): there every
-   * remember would fail and answer 503.
+   * instead of on every batch (about a fifth to a third less Postgres CPU per token, REPLAY.md).
+   * Default: true for a node-postgres `pg.Pool` or `pg.Client` passed as itself, false for anything else
+   * (PGlite and wrappers take text only). Should the database refuse it (SQLSTATE 26000 or 42P05: PgBouncer
+   * in transaction mode without `max_prepared_statements`, or DISCARD ALL), the store resends that batch
+   * as text, sends text from then on and emits one process warning (HYPER_S2S_REPLAY_PREPARE_REFUSED).
+   * Set false behind such a pooler.
    */
   readonly prepare?: boolean;
 }
@@ -126,8 +127,20 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       'needs a node-postgres pg.Pool or pg.Client (this db takes statement text only)',
     );
   }
-  // The handle remember sends prepared statements through; undefined when the store sends text only.
-  const preparing = prepare && nodePostgres ? (db as NodePostgresDb) : undefined;
+  // The handle remember sends prepared statements through; undefined when the store sends text only,
+  // from the start or since the database refused the prepared statement.
+  let preparing = prepare && nodePostgres ? (db as NodePostgresDb) : undefined;
+  /** Sends text from now on, and says so once: the operator should set `prepare: false`. */
+  function stopPreparing(sqlState: string): void {
+    if (preparing === undefined) return;
+    preparing = undefined;
+    process.emitWarning(
+      `pgReplayStore: the database refused the prepared remember statement (SQLSTATE ${sqlState}); ` +
+        'this store sends statement text from now on. Behind PgBouncer in transaction mode without ' +
+        'max_prepared_statements, pass prepare: false.',
+      { code: 'HYPER_S2S_REPLAY_PREPARE_REFUSED' },
+    );
+  }
   if ((options as { now?: unknown }).now !== undefined) {
     // The purge cutoff is the database clock: one replica's skewed clock must not delete live rows.
     throw new VerifierConfigError(
@@ -207,7 +220,17 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     let rows: unknown[];
     try {
       const { name, text } = REMEMBER_PREPARED[await layout()];
-      rows = await statement(text, [iss, jti, exp], undefined, name);
+      // Read before sending: a batch in flight when another one stopped the preparing still retries.
+      const prepared = preparing !== undefined;
+      try {
+        rows = await statement(text, [iss, jti, exp], undefined, name);
+      } catch (error) {
+        const refused = sqlState(error);
+        if (!prepared || refused === undefined || !PREPARED_STATEMENT_REFUSED.has(refused)) throw error;
+        // Refused at Parse or Bind, so nothing ran: the same batch as text is exact, not a second try.
+        stopPreparing(refused);
+        rows = await statement(text, [iss, jti, exp]);
+      }
     } catch (error) {
       // A statement that does not fit the table (SQLSTATE class 42: no matching ON CONFLICT arbiter,
       // table or function missing) means the layout may have changed: look again on the next call.
@@ -321,9 +344,21 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   return store;
 }
 
-/** The SQLSTATE class (first two characters) of a driver error wrapped in a ReplayStoreError. */
-function sqlStateClass(error: unknown): string | undefined {
+/**
+ * A prepared statement the server connection does not hold (26000: a pooler ran our Parse on another
+ * server connection, or DISCARD / DEALLOCATE ran on this one) or already holds under our name (42P05:
+ * a pooled server connection kept it from an earlier client). Both fail before anything runs.
+ */
+const PREPARED_STATEMENT_REFUSED: ReadonlySet<string> = new Set(['26000', '42P05']);
+
+/** The SQLSTATE of a driver error wrapped in a ReplayStoreError. */
+function sqlState(error: unknown): string | undefined {
   const cause = error instanceof ReplayStoreError ? error.cause : error;
   const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && code.length === 5 ? code.slice(0, 2) : undefined;
+  return typeof code === 'string' && code.length === 5 ? code : undefined;
+}
+
+/** The SQLSTATE class (first two characters) of a driver error wrapped in a ReplayStoreError. */
+function sqlStateClass(error: unknown): string | undefined {
+  return sqlState(error)?.slice(0, 2);
 }

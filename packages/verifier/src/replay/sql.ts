@@ -290,8 +290,9 @@ $replay$;
 export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`;
 
 /**
- * Name of a statement prepared from `text`, unique to the text (FNV-1a): a connection holds one text per
- * name, so another SDK version or statement sharing the pool can never run ours under our name.
+ * Name of a statement prepared from `text`: `s2s_replay_` and a 32-bit FNV-1a hash of the text, so
+ * another SDK version's text gets another name. A collision cannot run the wrong text: node-postgres
+ * refuses a second text under a name it has prepared, and the server refuses a name it holds (42P05).
  */
 function preparedName(text: string): string {
   let hash = 0x811c9dc5;

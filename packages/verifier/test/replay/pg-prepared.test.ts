@@ -1,9 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { type PgReplayStoreOptions, pgReplayStore } from '../../src/replay/pg.js';
-import { REMEMBER_PREPARED, REMEMBER_SQL } from '../../src/replay/sql.js';
+import { LAYOUT_SQL, REMEMBER_PREPARED, REMEMBER_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { isNodePostgres } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
 import { useReplayDatabase } from '../support/replay-database.js';
@@ -36,6 +36,80 @@ describe.each(['single', 'partitioned'] as const)('pgReplayStore on node-postgre
     expect(await store.remember({ iss: ISS, jti: `${layout}-c`, exp: EXP })).toBe(true);
     expect(await store.remember({ iss: ISS, jti: `${layout}-c`, exp: EXP })).toBe(false);
     expect(await preparedOn(pool)).toEqual([]);
+  });
+});
+
+/**
+ * `db` itself (still node-postgres to the store), recording the text of every query: plain or prepared.
+ */
+function recording(db: pg.Client) {
+  const texts: string[] = [];
+  const proxy = new Proxy(db, {
+    get(target, property, receiver) {
+      if (property !== 'query') return Reflect.get(target, property, receiver);
+      return (first: string | { text: string }, ...rest: unknown[]) => {
+        texts.push(typeof first === 'string' ? first : first.text);
+        return (target.query as (...args: unknown[]) => unknown)(first, ...rest);
+      };
+    },
+  });
+  return { db: proxy, texts };
+}
+
+// What PgBouncer in transaction mode (without max_prepared_statements) does to a prepared statement,
+// reproduced on one real connection: the server has lost it (26000) or already holds it (42P05).
+describe('a database that refuses the prepared statement', () => {
+  const database = useReplayDatabase();
+  const single = REMEMBER_PREPARED.single;
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  beforeAll(() => {
+    process.on('warning', onWarning);
+  });
+  afterEach(() => {
+    warnings.length = 0;
+  });
+  afterAll(() => {
+    process.off('warning', onWarning);
+  });
+  const refusals = () =>
+    warnings.filter((w) => (w as { code?: string }).code === 'HYPER_S2S_REPLAY_PREPARE_REFUSED');
+
+  it('26000 (statement gone): the batch is answered as text, exactly, and the store stays on text', async () => {
+    const client = await database.client();
+    const { db, texts } = recording(client);
+    const store = pgReplayStore({ db });
+    expect(await store.remember({ iss: ISS, jti: 'gone-1', exp: EXP })).toBe(true);
+    await client.query('DEALLOCATE ALL'); // node-postgres still believes it is prepared: Bind fails
+    expect(await store.remember({ iss: ISS, jti: 'gone-2', exp: EXP })).toBe(true);
+    expect(await store.remember({ iss: ISS, jti: 'gone-1', exp: EXP })).toBe(false);
+    expect(await store.remember({ iss: ISS, jti: 'gone-2', exp: EXP })).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]!.message).toMatch(/SQLSTATE 26000.*prepare: false/);
+    expect(await preparedOn(client as unknown as pg.Pool)).toEqual([]);
+    // Layout looked up once: a refused prepared statement is not a sign the table changed.
+    expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
+  });
+
+  it('42P05 (name already held by the server connection): answered as text, nothing inserted twice', async () => {
+    const client = await database.client();
+    await client.query(`PREPARE ${single.name} AS ${single.text}`);
+    const { db, texts } = recording(client);
+    const store = pgReplayStore({ db });
+    const answers = await Promise.all(
+      ['held-1', 'held-2', 'held-1'].map((jti) => store.remember({ iss: ISS, jti, exp: EXP })),
+    );
+    expect(answers).toEqual([true, true, false]);
+    expect(await store.remember({ iss: ISS, jti: 'held-2', exp: EXP })).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]!.message).toMatch(/SQLSTATE 42P05/);
+    expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti IN ('held-1', 'held-2')`,
+    );
+    expect(rows[0].n).toBe(2);
   });
 });
 
