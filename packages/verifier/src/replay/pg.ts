@@ -124,7 +124,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   if (prepare && !nodePostgres) {
     throw new VerifierConfigError(
       'prepare',
-      'needs a node-postgres pg.Pool or pg.Client (this db takes statement text only)',
+      'needs a node-postgres pg.Pool or pg.Client passed as itself (PGlite and wrapper objects take statement text only)',
     );
   }
   // The handle remember sends prepared statements through; undefined when the store sends text only,

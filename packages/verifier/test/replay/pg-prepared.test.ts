@@ -142,7 +142,13 @@ describe('prepare: which handles prepare, and a setting that cannot work is a st
     ['a plain query object', () => countingDb(database.pool({ max: 1 }))],
   ])('prepare: true with %s throws VerifierConfigError naming prepare', (_, db) => {
     expect(() => pgReplayStore({ db: db(), prepare: true })).toThrow(
-      expect.objectContaining({ name: VerifierConfigError.name, field: 'prepare' }),
+      expect.objectContaining({
+        name: VerifierConfigError.name,
+        field: 'prepare',
+        message: expect.stringMatching(
+          /^prepare: needs a node-postgres pg\.Pool or pg\.Client passed as itself/,
+        ),
+      }),
     );
   });
 
