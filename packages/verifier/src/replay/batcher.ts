@@ -2,8 +2,11 @@ import { type CancelDeadline, Deadline } from '../deadline.js';
 import { ReplayStoreError } from './errors.js';
 
 export interface BatcherOptions<E> {
-  /** Answers a batch: one boolean per entry, in order. A rejection fails every caller in the batch. */
-  readonly run: (entries: readonly E[]) => Promise<readonly boolean[]>;
+  /**
+   * Answers a batch: one boolean per entry, in order. A rejection fails every caller in the batch.
+   * `waiting()` tells whether any of its callers still waits (false once all have timed out).
+   */
+  readonly run: (entries: readonly E[], waiting: () => boolean) => Promise<readonly boolean[]>;
   /** Per caller unless it passes its own, from the moment it calls: no answer by then → rejected. */
   readonly timeoutMs: number;
   readonly maxBatch: number;
@@ -115,7 +118,10 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
 
     let answers: Promise<readonly boolean[]>;
     try {
-      answers = run(batch.map((waiter) => waiter.entry));
+      answers = run(
+        batch.map((waiter) => waiter.entry),
+        () => batch.some((waiter) => !waiter.done),
+      );
     } catch (error) {
       answers = Promise.reject(error);
     }

@@ -61,8 +61,8 @@ export interface PgReplayStoreOptions {
    * Default: true for a node-postgres `pg.Pool` or `pg.Client` passed as itself, false for anything else
    * (PGlite and wrappers take text only). Should the database refuse it (SQLSTATE 26000 or 42P05: PgBouncer
    * in transaction mode without `max_prepared_statements`, or DISCARD ALL), the store resends that batch
-   * as text, sends text from then on and emits one process warning (HYPER_S2S_REPLAY_PREPARE_REFUSED).
-   * Set false behind such a pooler.
+   * as text (unless all its callers have timed out), sends text from then on and emits one process
+   * warning (HYPER_S2S_REPLAY_PREPARE_REFUSED). Set false behind such a pooler (REPLAY.md says why).
    */
   readonly prepare?: boolean;
 }
@@ -136,8 +136,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     preparing = undefined;
     process.emitWarning(
       `pgReplayStore: the database refused the prepared remember statement (SQLSTATE ${sqlState}); ` +
-        'this store sends statement text from now on. Behind PgBouncer in transaction mode without ' +
-        'max_prepared_statements, pass prepare: false.',
+        'this store sends statement text from now on. Behind a transaction pooler (PgBouncer in ' +
+        'transaction mode without max_prepared_statements), pass prepare: false or enable the ' +
+        "pooler's prepared-statement support (PgBouncer 1.21+: max_prepared_statements > 0).",
       { code: 'HYPER_S2S_REPLAY_PREPARE_REFUSED' },
     );
   }
@@ -201,7 +202,10 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     }
   }
 
-  async function insertBatch(entries: readonly NormalizedEntry[]): Promise<readonly boolean[]> {
+  async function insertBatch(
+    entries: readonly NormalizedEntry[],
+    waiting: () => boolean,
+  ): Promise<readonly boolean[]> {
     // One row per distinct key; a key presented twice in one batch can only be first once.
     const positionOf = new Map<string, number>();
     const slot = new Int32Array(entries.length).fill(-1);
@@ -229,6 +233,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
         if (!prepared || refused === undefined || !PREPARED_STATEMENT_REFUSED.has(refused)) throw error;
         // Refused at Parse or Bind, so nothing ran: the same batch as text is exact, not a second try.
         stopPreparing(refused);
+        // Callers that already had their 503 must not have their jtis spent behind their backs.
+        if (!waiting()) throw error;
         rows = await statement(text, [iss, jti, exp]);
       }
     } catch (error) {

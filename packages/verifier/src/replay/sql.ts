@@ -291,8 +291,9 @@ export const REMEMBER_PARTITIONED_SQL = `SELECT r_iss AS iss, r_jti AS jti FROM 
 
 /**
  * Name of a statement prepared from `text`: `s2s_replay_` and a 32-bit FNV-1a hash of the text, so
- * another SDK version's text gets another name. A collision cannot run the wrong text: node-postgres
- * refuses a second text under a name it has prepared, and the server refuses a name it holds (42P05).
+ * another SDK version's text gets another name. On one connection a name holds one text (node-postgres
+ * refuses a second, the server answers 42P05). Behind a transaction pooler without prepared-statement
+ * support a Bind can reach another server connection's statement of that name: there `prepare: false`.
  */
 function preparedName(text: string): string {
   let hash = 0x811c9dc5;

@@ -4,6 +4,8 @@ import { createBatcher } from '../../src/replay/batcher.js';
 /** A statement the test completes by hand, standing in for a database round trip in flight. */
 interface Pending {
   readonly entries: readonly string[];
+  /** The batcher's answer to "does any caller of this statement still wait?". */
+  readonly waiting: () => boolean;
   answer(answers: readonly boolean[]): void;
   fail(error: Error): void;
 }
@@ -14,9 +16,9 @@ function harness(options: { pipelineDepth?: number; maxBatch?: number; timeoutMs
     pipelineDepth: options.pipelineDepth ?? 1,
     maxBatch: options.maxBatch ?? 100,
     timeoutMs: options.timeoutMs ?? 10_000,
-    run: (entries) =>
+    run: (entries, waiting) =>
       new Promise((resolve, reject) => {
-        sent.push({ entries: [...entries], answer: resolve, fail: reject });
+        sent.push({ entries: [...entries], waiting, answer: resolve, fail: reject });
       }),
   });
   return { sent, submit: (entry: string) => batcher.submit(entry) };
@@ -44,6 +46,16 @@ describe('the coalescing batcher behind pgReplayStore', () => {
     expect(sent.map((s) => s.entries)).toEqual([['a']]);
     sent[0]!.answer([true]);
     expect(await answer).toBe(true);
+  });
+
+  it('tells a statement whether any of its callers still waits: true until the last one has timed out', async () => {
+    const { sent, submit } = harness({ timeoutMs: 1000 });
+    const answers = [outcome(submit('a')), outcome(submit('b'))];
+    await turn();
+    expect(sent[0]!.waiting()).toBe(true);
+    await elapse(1001);
+    expect(await Promise.all(answers)).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
+    expect(sent[0]!.waiting()).toBe(false);
   });
 
   it('holds calls that arrive while the pipeline is full and sends them together, answering each', async () => {

@@ -92,6 +92,28 @@ describe('a database that refuses the prepared statement', () => {
     expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
   });
 
+  it('a refusal that comes after every caller timed out is not resent: their jtis stay unspent', async () => {
+    const client = await database.client();
+    const store = pgReplayStore({ db: client, timeoutMs: 1000 });
+    expect(await store.remember({ iss: ISS, jti: 'late-warm', exp: EXP })).toBe(true);
+    await client.query('DEALLOCATE ALL');
+    // The client runs one query at a time: the store's statement waits behind this one, past the
+    // caller's bound, and is then refused (26000).
+    const busy = client.query('SELECT pg_sleep(1.5)');
+    await expect(store.remember({ iss: ISS, jti: 'late', exp: EXP })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_TIMEOUT',
+    });
+    await busy;
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti = 'late'`,
+    );
+    expect(rows[0].n).toBe(0);
+    // The store is on text now, and the jti is still unspent: its first use answers true.
+    expect(await store.remember({ iss: ISS, jti: 'late', exp: EXP })).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(refusals()).toHaveLength(1);
+  });
+
   it('42P05 (name already held by the server connection): answered as text, nothing inserted twice', async () => {
     const client = await database.client();
     await client.query(`PREPARE ${single.name} AS ${single.text}`);
