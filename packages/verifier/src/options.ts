@@ -16,7 +16,7 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
 import type { MetricsSink } from './observe.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS } from './replay/options.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS, loggerOption } from './replay/options.js';
 import type { ReplayStore } from './replay/store.js';
 
 /** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */
@@ -247,9 +247,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (metrics !== undefined && !hasMethods(metrics, ['increment'])) {
     throw new VerifierConfigError('metrics', 'must have increment(name, labels)');
   }
-  if (logger !== undefined && !hasMethods(logger, ['info', 'warn'])) {
-    throw new VerifierConfigError('logger', 'must have info(obj, msg) and warn(obj, msg)');
-  }
+  loggerOption('logger', logger);
   return {
     keys: resolvedKeys,
     audience,

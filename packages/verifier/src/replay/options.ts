@@ -1,4 +1,4 @@
-import { checkInteger } from '@hyper/s2s-contracts';
+import { checkInteger, type Logger } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 
 /**
@@ -50,6 +50,21 @@ export function positiveInteger(field: string, value: unknown, fallback: number)
   const checked = checkInteger(value, AT_LEAST_ONE);
   if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
   return checked.value;
+}
+
+/** The shared Logger shape (pino fits), or undefined when absent; for the verifier and the stores alike. */
+export function loggerOption(field: string, value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  const methods = value as { info?: unknown; warn?: unknown } | null;
+  if (
+    typeof value !== 'object' ||
+    methods === null ||
+    typeof methods.info !== 'function' ||
+    typeof methods.warn !== 'function'
+  ) {
+    throw new VerifierConfigError(field, 'must have info(obj, msg) and warn(obj, msg)');
+  }
+  return value as Logger;
 }
 
 export function clockOption(field: string, value: unknown): () => number {

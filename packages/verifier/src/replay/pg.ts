@@ -1,3 +1,4 @@
+import type { Logger } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
@@ -8,6 +9,7 @@ import {
   DEFAULT_REPLAY_MAX_BATCH,
   DEFAULT_REPLAY_PIPELINE_DEPTH,
   DEFAULT_REPLAY_TIMEOUT_MS,
+  loggerOption,
   positiveInteger,
 } from './options.js';
 import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
@@ -61,10 +63,15 @@ export interface PgReplayStoreOptions {
    * Default: true for a node-postgres `pg.Pool` or `pg.Client` passed as itself, false for anything else
    * (PGlite and wrappers take text only). Should the database refuse it (SQLSTATE 26000 or 42P05: PgBouncer
    * in transaction mode without `max_prepared_statements`, or DISCARD ALL), the store resends that batch
-   * as text (unless all its callers have timed out), sends text from then on and emits one process
-   * warning (HYPER_S2S_REPLAY_PREPARE_REFUSED). Set false behind such a pooler (REPLAY.md says why).
+   * as text (unless all its callers have timed out), sends text from then on and reports it once
+   * (`logger`). Set false behind such a pooler (REPLAY.md says why).
    */
   readonly prepare?: boolean;
+  /**
+   * Where the store reports a refused prepared statement (`warn`, event `s2s_replay_prepare_refused`),
+   * e.g. the verifier's logger. Without one, a process warning (HYPER_S2S_REPLAY_PREPARE_REFUSED).
+   */
+  readonly logger?: Logger;
 }
 
 export interface PgReplayStore extends ReplayStore {
@@ -118,6 +125,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   );
   const purgeBatchSize = positiveInteger('purgeBatchSize', options.purgeBatchSize, DEFAULT_PURGE_BATCH_SIZE);
   const purgeTimeoutMs = positiveInteger('purgeTimeoutMs', options.purgeTimeoutMs, DEFAULT_PURGE_TIMEOUT_MS);
+  const logger = loggerOption('logger', options.logger);
   const nodePostgres = isNodePostgres(db);
   const prepare = options.prepare === undefined ? nodePostgres : options.prepare;
   if (typeof prepare !== 'boolean') throw new VerifierConfigError('prepare', 'must be true or false');
@@ -134,13 +142,20 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   function stopPreparing(sqlState: string): void {
     if (preparing === undefined) return;
     preparing = undefined;
-    process.emitWarning(
+    const message =
       `pgReplayStore: the database refused the prepared remember statement (SQLSTATE ${sqlState}); ` +
-        'this store sends statement text from now on. Behind a transaction pooler (PgBouncer in ' +
-        'transaction mode without max_prepared_statements), pass prepare: false or enable the ' +
-        "pooler's prepared-statement support (PgBouncer 1.21+: max_prepared_statements > 0).",
-      { code: 'HYPER_S2S_REPLAY_PREPARE_REFUSED' },
-    );
+      'this store sends statement text from now on. Behind a transaction pooler (PgBouncer in ' +
+      'transaction mode without max_prepared_statements), pass prepare: false or enable the ' +
+      "pooler's prepared-statement support (PgBouncer 1.21+: max_prepared_statements > 0).";
+    if (logger === undefined) {
+      process.emitWarning(message, { code: 'HYPER_S2S_REPLAY_PREPARE_REFUSED' });
+      return;
+    }
+    try {
+      logger.warn({ event: 's2s_replay_prepare_refused', sqlState }, message);
+    } catch {
+      // A failing logger must not fail the batch it reports on.
+    }
   }
   if ((options as { now?: unknown }).now !== undefined) {
     // The purge cutoff is the database clock: one replica's skewed clock must not delete live rows.

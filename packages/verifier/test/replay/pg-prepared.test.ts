@@ -92,6 +92,25 @@ describe('a database that refuses the prepared statement', () => {
     expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
   });
 
+  it('with a logger, the refusal is logged there (event, SQLSTATE) instead of a process warning', async () => {
+    const client = await database.client();
+    const logged: { obj: object; msg: string | undefined }[] = [];
+    const logger = { info: () => undefined, warn: (obj: object, msg?: string) => logged.push({ obj, msg }) };
+    const store = pgReplayStore({ db: client, logger });
+    expect(await store.remember({ iss: ISS, jti: 'logged-1', exp: EXP })).toBe(true);
+    await client.query('DEALLOCATE ALL');
+    expect(await store.remember({ iss: ISS, jti: 'logged-2', exp: EXP })).toBe(true);
+    expect(await store.remember({ iss: ISS, jti: 'logged-3', exp: EXP })).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged).toEqual([
+      {
+        obj: { event: 's2s_replay_prepare_refused', sqlState: '26000' },
+        msg: expect.stringContaining('prepare: false'),
+      },
+    ]);
+    expect(refusals()).toEqual([]);
+  });
+
   it('a refusal that comes after every caller timed out is not resent: their jtis stay unspent', async () => {
     const client = await database.client();
     const store = pgReplayStore({ db: client, timeoutMs: 1000 });
@@ -172,6 +191,14 @@ describe('prepare: which handles prepare, and a setting that cannot work is a st
         ),
       }),
     );
+  });
+
+  it.each([
+    ['no warn method', { info: () => undefined }],
+    ['a function', () => undefined],
+  ])('logger with %s throws VerifierConfigError naming logger', (_, logger) => {
+    const options = { db: database.pool({ max: 1 }), logger } as unknown as PgReplayStoreOptions;
+    expect(() => pgReplayStore(options)).toThrow(/^logger: must have info\(obj, msg\) and warn\(obj, msg\)$/);
   });
 
   it.each(['yes', 1, null])('prepare: %j throws VerifierConfigError: it must be true or false', (value) => {
