@@ -16,7 +16,7 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
 import type { MetricsSink } from './observe.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS, loggerOption } from './replay/options.js';
+import { DEFAULT_REPLAY_TIMEOUT_MS, hasMethods, isObject, loggerOption } from './replay/options.js';
 import type { ReplayStore } from './replay/store.js';
 
 /** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */
@@ -123,19 +123,11 @@ const KNOWN_REMOTE = new Set(['jwksUrl', 'timeoutMs', 'cacheMaxAgeMs', 'cooldown
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function integer(value: unknown, field: string, bound: Bound, fallback: number): number {
   if (value === undefined) return fallback;
   const checked = checkInteger(value, bound);
   if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
   return checked.value;
-}
-
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return isObject(value) && methods.every((name) => typeof value[name] === 'function');
 }
 
 function rejectUnknown(value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {

@@ -1,1 +1,1 @@
-export { type OwnPostgres, startOwnPostgres } from './own-postgres.js';
+export { freePort, type OwnPostgres, startOwnPostgres } from './own-postgres.js';

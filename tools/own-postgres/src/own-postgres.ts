@@ -135,7 +135,8 @@ async function initialise(command: PostgresCommand, base: string, dataDir: strin
   }
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (another process may take it before it is bound). */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -52,16 +52,20 @@ export function positiveInteger(field: string, value: unknown, fallback: number)
   return checked.value;
 }
 
+/** A plain object (not null, not an array): the shape every option group and sink must have. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An object with each of `methods` as a function (a replay store, a metrics sink, a logger). */
+export function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  return isObject(value) && methods.every((name) => typeof value[name] === 'function');
+}
+
 /** The shared Logger shape (pino fits), or undefined when absent; for the verifier and the stores alike. */
 export function loggerOption(field: string, value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
-  const methods = value as { info?: unknown; warn?: unknown } | null;
-  if (
-    typeof value !== 'object' ||
-    methods === null ||
-    typeof methods.info !== 'function' ||
-    typeof methods.warn !== 'function'
-  ) {
+  if (!hasMethods(value, ['info', 'warn'])) {
     throw new VerifierConfigError(field, 'must have info(obj, msg) and warn(obj, msg)');
   }
   return value as Logger;

@@ -137,7 +137,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   }
   // The handle remember sends prepared statements through; undefined when the store sends text only,
   // from the start or since the database refused the prepared statement.
-  let preparing = prepare && nodePostgres ? (db as NodePostgresDb) : undefined;
+  let preparing = prepare ? (db as NodePostgresDb) : undefined;
   /** Sends text from now on, and says so once: the operator should set `prepare: false`. */
   function stopPreparing(sqlState: string): void {
     if (preparing === undefined) return;
