@@ -42,36 +42,44 @@ const BUCKET_SECONDS = 60;
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
   const now = clockOption('now', options.now);
   const maxEntries = positiveInteger('maxEntries', options.maxEntries, DEFAULT_MEMORY_MAX_ENTRIES);
-  /** key → retain_until, epoch seconds. */
-  const retainUntil = new Map<string, number>();
-  /** bucket → keys filed there (a purged key may linger in its array until the bucket goes). */
+  /** iss → jti → retain_until, epoch seconds: nested so a lookup hashes the jti alone, never a joined key. */
+  const byIssuer = new Map<string, Map<string, number>>();
+  let size = 0;
+  /** bucket → (iss, jti) pairs filed there, flat (a purged pair may linger until the bucket goes). */
   const buckets = new Map<number, string[]>();
 
-  function add(entry: NormalizedEntry): void {
+  function add(jtis: Map<string, number>, entry: NormalizedEntry): void {
     const until = entry.exp + REPLAY_RETENTION_SECONDS;
-    retainUntil.set(entry.key, until);
+    jtis.set(entry.jti, until);
+    size++;
     const bucket = Math.floor(until / BUCKET_SECONDS);
-    const keys = buckets.get(bucket);
-    if (keys) keys.push(entry.key);
-    else buckets.set(bucket, [entry.key]);
+    const pairs = buckets.get(bucket);
+    if (pairs) pairs.push(entry.iss, entry.jti);
+    else buckets.set(bucket, [entry.iss, entry.jti]);
   }
 
   /** Deletes every entry whose retain_until is before `nowMs`; returns how many. */
   function purgeBefore(nowMs: number): number {
     const nowSeconds = nowMs / 1000;
     let deleted = 0;
-    for (const [bucket, keys] of buckets) {
+    for (const [bucket, pairs] of buckets) {
       if (bucket * BUCKET_SECONDS >= nowSeconds) continue;
       const whole = (bucket + 1) * BUCKET_SECONDS <= nowSeconds;
       const kept: string[] = [];
-      for (const key of keys) {
-        const until = retainUntil.get(key);
-        if (until === undefined || Math.floor(until / BUCKET_SECONDS) !== bucket) continue; // already gone
+      for (let i = 0; i < pairs.length; i += 2) {
+        const iss = pairs[i] as string;
+        const jti = pairs[i + 1] as string;
+        const jtis = byIssuer.get(iss);
+        const until = jtis?.get(jti);
+        if (jtis === undefined || until === undefined || Math.floor(until / BUCKET_SECONDS) !== bucket)
+          continue; // already gone
         if (whole || until < nowSeconds) {
-          retainUntil.delete(key);
+          jtis.delete(jti);
+          if (jtis.size === 0) byIssuer.delete(iss);
+          size--;
           deleted++;
         } else {
-          kept.push(key);
+          kept.push(iss, jti);
         }
       }
       if (kept.length === 0) buckets.delete(bucket);
@@ -88,17 +96,24 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
   const store: MemoryReplayStore = {
     async remember(entry: ReplayEntry): Promise<boolean> {
       const normalized = normalizeEntry(entry);
-      if (retainUntil.has(normalized.key)) return false;
-      if (retainUntil.size >= maxEntries) {
+      let jtis = byIssuer.get(normalized.iss);
+      if (jtis?.has(normalized.jti)) return false;
+      if (size >= maxEntries) {
         purgeBefore(readClock(now));
-        if (retainUntil.size >= maxEntries) {
+        if (size >= maxEntries) {
           throw new ReplayStoreError(
             'ERR_S2S_REPLAY_FULL',
             `memory replay store is full (${maxEntries} entries)`,
           );
         }
+        // The purge may have removed this issuer's map.
+        jtis = byIssuer.get(normalized.iss);
       }
-      add(normalized);
+      if (jtis === undefined) {
+        jtis = new Map();
+        byIssuer.set(normalized.iss, jtis);
+      }
+      add(jtis, normalized);
       return true;
     },
     async purge() {
@@ -109,7 +124,7 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
       return true;
     },
     get size() {
-      return retainUntil.size;
+      return size;
     },
   };
   return store;

@@ -123,7 +123,8 @@ function keyPart(name: 'iss' | 'jti', value: unknown): string {
   }
   // Postgres text cannot hold NUL; sent in a batch it would fail every caller in it.
   if (value.includes('\u0000')) throw invalid(`${name} must not contain NUL`);
-  return value.replace(LONE_SURROGATE, '\uFFFD');
+  // isWellFormed is a native scan; the regex replace only runs for the rare lone surrogate.
+  return value.isWellFormed() ? value : value.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function invalid(message: string): ReplayStoreError {

@@ -27,29 +27,57 @@ describe('memoryReplayStore', () => {
     expect(store.size).toBe(1);
   });
 
+  it('records an entry whose issuer the purge for room just emptied (never into a dropped map)', async () => {
+    let clock = EXP * 1000;
+    const store = memoryReplayStore({ now: () => clock, maxEntries: 1 });
+    expect(await store.remember({ iss: ISS, jti: 'old', exp: EXP })).toBe(true);
+    clock = (EXP + REPLAY_RETENTION_SECONDS + 1) * 1000;
+    // Full: the purge for room removes 'old', the issuer's last entry, before 'new' is recorded.
+    expect(await store.remember({ iss: ISS, jti: 'new', exp: EXP + REPLAY_RETENTION_SECONDS })).toBe(true);
+    expect(await store.remember({ iss: ISS, jti: 'new', exp: EXP + REPLAY_RETENTION_SECONDS })).toBe(false);
+    expect(store.size).toBe(1);
+  });
+
+  it('keeps (iss, jti) pairs apart: the same jti under two issuers is two entries', async () => {
+    const store = memoryReplayStore();
+    expect(await store.remember({ iss: 'a', jti: 'j', exp: EXP })).toBe(true);
+    expect(await store.remember({ iss: 'b', jti: 'j', exp: EXP })).toBe(true);
+    expect(await store.remember({ iss: 'a', jti: 'j', exp: EXP })).toBe(false);
+    expect(await store.remember({ iss: 'b', jti: 'j', exp: EXP })).toBe(false);
+    expect(store.size).toBe(2);
+  });
+
   it('purges exactly the entries past retention, for any mix of exp values and purge times', async () => {
     const scenario = fc.record({
       exps: fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 120 }),
+      issuers: fc.array(fc.constantFrom('lite-a', 'lite-b', 'lite-c'), { minLength: 120, maxLength: 120 }),
       purgeAt: fc.array(fc.integer({ min: 0, max: 4200 * 1000 }), { minLength: 1, maxLength: 5 }),
     });
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ exps, purgeAt }) => {
+      fc.asyncProperty(scenario, async ({ exps, issuers, purgeAt }) => {
         let clock = 0;
         const store = memoryReplayStore({ now: () => clock });
         const model = new Map<string, number>();
+        // Two issuers may send the same jti: a pair is one entry, a jti alone is not.
+        const iss = (i: number) => issuers[i]!;
+        const jti = (i: number) => `j${i % 40}`;
         for (const [i, exp] of exps.entries()) {
-          await store.remember({ iss: ISS, jti: `j${i}`, exp });
-          model.set(`j${i}`, exp + REPLAY_RETENTION_SECONDS);
+          const fresh = !model.has(`${iss(i)} ${jti(i)}`);
+          expect(await store.remember({ iss: iss(i), jti: jti(i), exp })).toBe(fresh);
+          if (fresh) model.set(`${iss(i)} ${jti(i)}`, exp + REPLAY_RETENTION_SECONDS);
         }
         for (const offsetMs of [...purgeAt].sort((a, b) => a - b)) {
           clock = REPLAY_RETENTION_SECONDS * 1000 + offsetMs;
-          const expected = [...model].filter(([, until]) => until * 1000 < clock).map(([jti]) => jti);
+          const expected = [...model].filter(([, until]) => until * 1000 < clock).map(([key]) => key);
           expect(await store.purge()).toBe(expected.length);
-          for (const jti of expected) model.delete(jti);
+          for (const key of expected) model.delete(key);
           expect(store.size).toBe(model.size);
         }
         for (const [i] of exps.entries()) {
-          expect(await store.remember({ iss: ISS, jti: `j${i}`, exp: exps[i]! })).toBe(!model.has(`j${i}`));
+          const key = `${iss(i)} ${jti(i)}`;
+          const fresh = !model.has(key);
+          expect(await store.remember({ iss: iss(i), jti: jti(i), exp: exps[i]! })).toBe(fresh);
+          if (fresh) model.set(key, exps[i]! + REPLAY_RETENTION_SECONDS);
         }
       }),
       { numRuns: 200 },
