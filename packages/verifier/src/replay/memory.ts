@@ -8,12 +8,23 @@ import { type NormalizedEntry, normalizeEntry } from './store.js';
 export interface MemoryReplayStoreOptions {
   /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
   readonly now?: () => number;
-  /** Most jtis held at once; when full and nothing has expired, `remember` rejects (fail closed). */
+  /**
+   * Most jtis held at once (default 1,000,000: about 11 tokens/s sustained, since each is kept until
+   * exp + 24 h). When full and nothing is past retention, `remember` rejects with ERR_S2S_REPLAY_FULL
+   * (503 upstream) and `health()` answers false: it never forgets a jti still within retention.
+   */
   readonly maxEntries?: number;
 }
 
 export interface MemoryReplayStore extends ReplayStore {
+  /** False while the store is full of entries within retention (every new jti would get a 503). */
   health(): Promise<boolean>;
+  /** Rejects with ERR_S2S_REPLAY_FULL while the store is full of entries within retention. */
+  check(): Promise<void>;
+  /**
+   * Like `purge()`, as a PurgeOutcome (what `startPurger` reports). The purge is synchronous: there is
+   * no lock to wait for (`lockBusy` is always false) and `signal` has nothing to abort.
+   */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
   /** Entries currently held. */
   readonly size: number;
@@ -23,11 +34,18 @@ export interface MemoryReplayStore extends ReplayStore {
 const BUCKET_SECONDS = 60;
 
 /**
+ * The latest retain_until (whole seconds) a purge at `nowMs` deletes: it deletes until < nowMs / 1000,
+ * so the answer changes only when the clock crosses a whole second.
+ */
+const purgeableThrough = (nowMs: number): number => Math.ceil(nowMs / 1000) - 1;
+
+/**
  * The replay store in process memory, with the Postgres store's semantics: (iss, jti) single use,
  * kept until exp + 24 h, removed by `purge()`. NOT shared: each process (replica, worker) has its own,
  * so a token replayed against another replica is accepted there. For tests and single-process services
- * only. Memory is bounded by `maxEntries`: when full it purges what has expired and otherwise refuses
- * new entries (503 upstream) rather than forget an unexpired jti and re-open replay.
+ * only. Memory is bounded by `maxEntries`: when full it purges what is past retention and otherwise
+ * refuses new entries (503 upstream, and `health()` false) rather than forget a jti still within
+ * retention and re-open replay.
  *
  * @example
  * ```ts
@@ -41,17 +59,23 @@ const BUCKET_SECONDS = 60;
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
   const now = clockOption('now', options.now);
+  // A clock that answers garbage is a startup error, not a store that stops purging the day it fills.
+  readClock(now);
   const maxEntries = positiveInteger('maxEntries', options.maxEntries, DEFAULT_MEMORY_MAX_ENTRIES);
   /** iss → jti → retain_until, epoch seconds: nested so a lookup hashes the jti alone, never a joined key. */
   const byIssuer = new Map<string, Map<string, number>>();
   let size = 0;
   /** bucket → (iss, jti) pairs filed there, flat (a purged pair may linger until the bucket goes). */
   const buckets = new Map<number, string[]>();
+  /** What the last purge deleted through, and the lowest retain_until added since: see makeRoom. */
+  let purgedThrough = Number.NEGATIVE_INFINITY;
+  let lowestAddedSince = Number.POSITIVE_INFINITY;
 
   function add(jtis: Map<string, number>, entry: NormalizedEntry): void {
     const until = entry.exp + REPLAY_RETENTION_SECONDS;
     jtis.set(entry.jti, until);
     size++;
+    if (until < lowestAddedSince) lowestAddedSince = until;
     const bucket = Math.floor(until / BUCKET_SECONDS);
     const pairs = buckets.get(bucket);
     if (pairs) pairs.push(entry.iss, entry.jti);
@@ -61,6 +85,8 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
   /** Deletes every entry whose retain_until is before `nowMs`; returns how many. */
   function purgeBefore(nowMs: number): number {
     const nowSeconds = nowMs / 1000;
+    purgedThrough = purgeableThrough(nowMs);
+    lowestAddedSince = Number.POSITIVE_INFINITY;
     let deleted = 0;
     for (const [bucket, pairs] of buckets) {
       if (bucket * BUCKET_SECONDS >= nowSeconds) continue;
@@ -88,6 +114,23 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     return deleted;
   }
 
+  /**
+   * Purges for room when full, unless that purge could delete nothing: the last one ran through the same
+   * second and nothing added since is due. A full store refusing a burst then costs O(1) per call, not a
+   * scan of the current minute's bucket per call (at most one scan per second of the clock).
+   */
+  function makeRoom(): boolean {
+    if (size < maxEntries) return true;
+    const nowMs = readClock(now);
+    const through = purgeableThrough(nowMs);
+    if (through > purgedThrough || lowestAddedSince <= through) purgeBefore(nowMs);
+    return size < maxEntries;
+  }
+
+  function full(): ReplayStoreError {
+    return new ReplayStoreError('ERR_S2S_REPLAY_FULL', `memory replay store is full (${maxEntries} entries)`);
+  }
+
   async function runPurge(): Promise<PurgeOutcome> {
     const deleted = purgeBefore(readClock(now));
     return { deleted, batches: deleted > 0 ? 1 : 0, lockBusy: false };
@@ -99,13 +142,7 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
       let jtis = byIssuer.get(normalized.iss);
       if (jtis?.has(normalized.jti)) return false;
       if (size >= maxEntries) {
-        purgeBefore(readClock(now));
-        if (size >= maxEntries) {
-          throw new ReplayStoreError(
-            'ERR_S2S_REPLAY_FULL',
-            `memory replay store is full (${maxEntries} entries)`,
-          );
-        }
+        if (!makeRoom()) throw full();
         // The purge may have removed this issuer's map.
         jtis = byIssuer.get(normalized.iss);
       }
@@ -121,7 +158,14 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     },
     runPurge,
     async health() {
-      return true;
+      try {
+        return makeRoom();
+      } catch {
+        return false; // a clock gone bad: never rejects, and not ready
+      }
+    },
+    async check() {
+      if (!makeRoom()) throw full();
     },
     get size() {
       return size;

@@ -1,7 +1,7 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
 import type { JWK } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
@@ -92,10 +92,98 @@ describe('memoryReplayStore', () => {
     expect(() => memoryReplayStore(options as never)).toThrow(VerifierConfigError);
   });
 
-  it('fails closed when its clock returns garbage', async () => {
-    const store = memoryReplayStore({ now: () => Number.NaN });
+  it('refuses a clock that answers garbage at construction, and fails closed if it turns bad later', async () => {
+    expect(() => memoryReplayStore({ now: () => Number.NaN })).toThrow(
+      expect.objectContaining({ field: 'now', code: 'ERR_S2S_VERIFIER_CONFIG' }),
+    );
+    let clock = EXP * 1000;
+    const store = memoryReplayStore({ now: () => clock });
     await store.remember({ iss: ISS, jti: 'a', exp: EXP });
+    clock = Number.NaN;
     await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+  });
+
+  it('answers health false and check ERR_S2S_REPLAY_FULL while full of entries within retention', async () => {
+    let clock = EXP * 1000;
+    const store = memoryReplayStore({ now: () => clock, maxEntries: 2 });
+    expect(await store.health()).toBe(true);
+    await store.remember({ iss: ISS, jti: 'a', exp: EXP });
+    await store.remember({ iss: ISS, jti: 'b', exp: EXP });
+    expect(await store.health()).toBe(false);
+    await expect(store.check()).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_FULL' });
+    clock = (EXP + REPLAY_RETENTION_SECONDS + 1) * 1000; // both past retention: room again
+    expect(await store.health()).toBe(true);
+    await expect(store.check()).resolves.toBeUndefined();
+  });
+
+  it('a full store refusing a burst purges at most once per clock second, and never refuses wrongly', async () => {
+    let clock = EXP * 1000 + 500;
+    const store = memoryReplayStore({ now: () => clock, maxEntries: 1000 });
+    for (let i = 0; i < 1000; i++) await store.remember({ iss: ISS, jti: `j${i}`, exp: EXP });
+    const scans = vi.spyOn(Map.prototype, Symbol.iterator);
+    try {
+      for (let i = 0; i < 200; i++) {
+        await expect(store.remember({ iss: ISS, jti: `burst${i}`, exp: EXP })).rejects.toMatchObject({
+          code: 'ERR_S2S_REPLAY_FULL',
+        });
+      }
+      // One purge for room in this clock second (it walks the buckets once), none after it.
+      expect(scans).toHaveBeenCalledTimes(1);
+      // An entry already past retention (a direct caller may send one) makes the next purge worth running.
+      clock = (EXP + REPLAY_RETENTION_SECONDS) * 1000 + 500; // this second: every j* is past retention
+      expect(await store.remember({ iss: ISS, jti: 'late', exp: EXP })).toBe(true);
+      expect(store.size).toBe(1);
+    } finally {
+      scans.mockRestore();
+    }
+  });
+
+  it('purges for room again in the same second when an entry added since is already past retention', async () => {
+    const clock = (EXP + REPLAY_RETENTION_SECONDS) * 1000 + 500; // exp EXP is past retention now, EXP + 100 is not
+    const store = memoryReplayStore({ now: () => clock, maxEntries: 3 });
+    // Filled earlier: two entries past retention and one live one.
+    await store.remember({ iss: ISS, jti: 'old1', exp: EXP });
+    await store.remember({ iss: ISS, jti: 'old2', exp: EXP });
+    await store.remember({ iss: ISS, jti: 'live', exp: EXP + 100 });
+    // Full: this purge for room removes old1 and old2; a direct caller then records one already past retention.
+    expect(await store.remember({ iss: ISS, jti: 'past', exp: EXP })).toBe(true);
+    expect(await store.remember({ iss: ISS, jti: 'b', exp: EXP + 100 })).toBe(true);
+    // Full again within the same second: only a purge finds room (it removes 'past').
+    expect(await store.remember({ iss: ISS, jti: 'c', exp: EXP + 100 })).toBe(true);
+    expect(store.size).toBe(3);
+  });
+
+  it('the skipped purge for room is exact: same answers as purging on every full call', async () => {
+    const step = fc.record({
+      jti: fc.integer({ min: 0, max: 30 }),
+      exp: fc.integer({ min: 0, max: 20 }),
+      advanceMs: fc.constantFrom(0, 0, 0, 250, 999, 1000, 1001, 60_000),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 150 }), async (steps) => {
+        let clock = REPLAY_RETENTION_SECONDS * 1000;
+        const store = memoryReplayStore({ now: () => clock, maxEntries: 8 });
+        const model = new Map<string, number>(); // jti → retain_until
+        for (const { jti, exp, advanceMs } of steps) {
+          clock += advanceMs;
+          const key = `j${jti}`;
+          let expected: boolean | 'full';
+          if (model.has(key)) expected = false;
+          else {
+            if (model.size >= 8) for (const [k, until] of model) if (until < clock / 1000) model.delete(k);
+            expected = model.size >= 8 ? 'full' : true;
+            if (expected === true) model.set(key, exp + REPLAY_RETENTION_SECONDS);
+          }
+          const answer = await store.remember({ iss: ISS, jti: key, exp }).catch((error) => {
+            expect(error).toMatchObject({ code: 'ERR_S2S_REPLAY_FULL' });
+            return 'full' as const;
+          });
+          expect(answer).toBe(expected);
+          expect(store.size).toBe(model.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('through a verifier: first use 200, replay 401, full 503 (refused, never forgotten)', async () => {
@@ -121,5 +209,6 @@ describe('memoryReplayStore', () => {
       '503 replay_store_unavailable',
     ]);
     expect(store.size).toBe(2);
+    expect(await verifier.health()).toMatchObject({ replayStore: false, replayStoreCause: 'error' });
   });
 });
