@@ -6,7 +6,10 @@ import type { ReplayEntry, ReplayStore } from './store.js';
 import { type NormalizedEntry, normalizeEntry } from './store.js';
 
 export interface MemoryReplayStoreOptions {
-  /** Epoch ms; decides what the purge treats as past retention. Default Date.now. */
+  /**
+   * Epoch ms; decides what the purge treats as past retention. Default Date.now. Read at construction:
+   * a non-finite reading, or one past the year 9999 (microseconds, nanoseconds), is a VerifierConfigError.
+   */
   readonly now?: () => number;
   /**
    * Most jtis held at once (default 1,000,000: about 11 tokens/s sustained, since each is kept until

@@ -78,11 +78,23 @@ export function clockOption(field: string, value: unknown): () => number {
   return value as () => number;
 }
 
-/** Reads the injected clock; a clock that returns garbage must not silently disable retention. */
+/** 9999-12-31T23:59:59.999Z: no epoch-milliseconds clock reads later; microseconds (about 1.8e15 today) do. */
+const LATEST_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Reads the injected clock. A clock that returns garbage must not silently disable retention, and one in
+ * microseconds or nanoseconds must not purge jtis still within retention (that would re-open replay).
+ */
 export function readClock(now: () => number): number {
   const ms = now();
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
     throw new VerifierConfigError('now', 'must return a finite number of epoch milliseconds');
+  }
+  if (ms > LATEST_EPOCH_MS) {
+    throw new VerifierConfigError(
+      'now',
+      `must return epoch milliseconds; ${ms} is past the year 9999 (a clock in microseconds or nanoseconds would purge live jtis)`,
+    );
   }
   return ms;
 }

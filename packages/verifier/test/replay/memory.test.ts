@@ -92,15 +92,33 @@ describe('memoryReplayStore', () => {
     expect(() => memoryReplayStore(options as never)).toThrow(VerifierConfigError);
   });
 
-  it('refuses a clock that answers garbage at construction, and fails closed if it turns bad later', async () => {
-    expect(() => memoryReplayStore({ now: () => Number.NaN })).toThrow(
+  it.each([
+    ['NaN', Number.NaN],
+    ['microseconds', 1_900_000_000_000_000],
+    ['nanoseconds', 1_900_000_000_000_000_000],
+  ])('refuses a clock in %s at construction (it would stop or wreck the purge)', (_unit, reading) => {
+    expect(() => memoryReplayStore({ now: () => reading })).toThrow(
       expect.objectContaining({ field: 'now', code: 'ERR_S2S_VERIFIER_CONFIG' }),
     );
+  });
+
+  it('accepts the latest epoch-milliseconds reading it allows, the last millisecond of the year 9999', () => {
+    expect(() => memoryReplayStore({ now: () => Date.UTC(9999, 11, 31, 23, 59, 59, 999) })).not.toThrow();
+    expect(() => memoryReplayStore({ now: () => Date.UTC(9999, 11, 31, 23, 59, 59, 999) + 1 })).toThrow(
+      expect.objectContaining({ field: 'now' }),
+    );
+  });
+
+  it('fails closed if its clock turns bad after construction', async () => {
     let clock = EXP * 1000;
     const store = memoryReplayStore({ now: () => clock });
     await store.remember({ iss: ISS, jti: 'a', exp: EXP });
     clock = Number.NaN;
     await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+    clock = EXP * 1_000_000; // switched to microseconds: every live jti would look past retention
+    await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+    clock = EXP * 1000;
+    expect(await store.remember({ iss: ISS, jti: 'a', exp: EXP })).toBe(false); // still remembered
   });
 
   it('answers health false and check ERR_S2S_REPLAY_FULL while full of entries within retention', async () => {
