@@ -20,9 +20,9 @@ export interface MemoryReplayStoreOptions {
 }
 
 export interface MemoryReplayStore extends ReplayStore {
-  /** False while the store is full of entries within retention (every new jti would get a 503). */
+  /** False while the store is full of entries within retention (every new jti would get a 503) or its clock reads garbage. */
   health(): Promise<boolean>;
-  /** Rejects with ERR_S2S_REPLAY_FULL while the store is full of entries within retention. */
+  /** Rejects with ERR_S2S_REPLAY_FULL while full of entries within retention, VerifierConfigError while its clock reads garbage. */
   check(): Promise<void>;
   /**
    * Like `purge()`, as a PurgeOutcome (what `startPurger` reports). The purge is synchronous: there is
@@ -162,12 +162,14 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     runPurge,
     async health() {
       try {
+        readClock(now); // a clock gone bad shows here before the next purge trips on it
         return makeRoom();
       } catch {
-        return false; // a clock gone bad: never rejects, and not ready
+        return false; // never rejects, and not ready
       }
     },
     async check() {
+      readClock(now);
       if (!makeRoom()) throw full();
     },
     get size() {

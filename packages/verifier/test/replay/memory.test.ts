@@ -117,6 +117,9 @@ describe('memoryReplayStore', () => {
     await expect(store.purge()).rejects.toThrow(VerifierConfigError);
     clock = EXP * 1_000_000; // switched to microseconds: every live jti would look past retention
     await expect(store.purge()).rejects.toThrow(VerifierConfigError);
+    // Readiness sees it too, though the store is far from full.
+    expect(await store.health()).toBe(false);
+    await expect(store.check()).rejects.toThrow(VerifierConfigError);
     clock = EXP * 1000;
     expect(await store.remember({ iss: ISS, jti: 'a', exp: EXP })).toBe(false); // still remembered
   });
