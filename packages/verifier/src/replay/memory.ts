@@ -122,9 +122,8 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
    * second and nothing added since is due. A full store refusing a burst then costs O(1) per call, not a
    * scan of the current minute's bucket per call (at most one scan per second of the clock).
    */
-  function makeRoom(): boolean {
+  function makeRoom(nowMs: number): boolean {
     if (size < maxEntries) return true;
-    const nowMs = readClock(now);
     const through = purgeableThrough(nowMs);
     if (through > purgedThrough || lowestAddedSince <= through) purgeBefore(nowMs);
     return size < maxEntries;
@@ -145,7 +144,7 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
       let jtis = byIssuer.get(normalized.iss);
       if (jtis?.has(normalized.jti)) return false;
       if (size >= maxEntries) {
-        if (!makeRoom()) throw full();
+        if (!makeRoom(readClock(now))) throw full();
         // The purge may have removed this issuer's map.
         jtis = byIssuer.get(normalized.iss);
       }
@@ -162,15 +161,14 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
     runPurge,
     async health() {
       try {
-        readClock(now); // a clock gone bad shows here before the next purge trips on it
-        return makeRoom();
+        // The clock is read even when not full: a clock gone bad shows here before a purge trips on it.
+        return makeRoom(readClock(now));
       } catch {
         return false; // never rejects, and not ready
       }
     },
     async check() {
-      readClock(now);
-      if (!makeRoom()) throw full();
+      if (!makeRoom(readClock(now))) throw full();
     },
     get size() {
       return size;

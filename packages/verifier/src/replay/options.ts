@@ -78,8 +78,11 @@ export function clockOption(field: string, value: unknown): () => number {
   return value as () => number;
 }
 
-/** 9999-12-31T23:59:59.999Z: no epoch-milliseconds clock reads later; microseconds (about 1.8e15 today) do. */
-const LATEST_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/**
+ * 9999-12-31T23:59:59.999Z, the stores' one upper bound on time: Postgres timestamptz via to_timestamp()
+ * stops at the year 9999, and no epoch-milliseconds clock reads later (microseconds, about 1.8e15 today, do).
+ */
+export const LATEST_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * Reads the injected clock. A clock that returns garbage must not silently disable retention, and one in

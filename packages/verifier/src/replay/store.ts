@@ -1,5 +1,6 @@
 import { MAX_JTI_LENGTH, REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { ReplayStoreError } from './errors.js';
+import { LATEST_EPOCH_MS } from './options.js';
 
 /** One presentation of a token whose signature and claims already passed. */
 export interface ReplayEntry {
@@ -83,8 +84,8 @@ export function column(row: unknown, name: string): unknown {
  */
 export const MAX_KEY_PART_LENGTH = MAX_JTI_LENGTH * 2;
 
-/** timestamptz via to_timestamp() stops at year 9999 here; keep exp + retention inside it. */
-const LATEST_STORABLE_EXP = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000 - REPLAY_RETENTION_SECONDS;
+/** Keeps exp + retention inside the year 9999 (LATEST_EPOCH_MS), where timestamptz via to_timestamp() stops. */
+const LATEST_STORABLE_EXP = Math.floor(LATEST_EPOCH_MS / 1000) - REPLAY_RETENTION_SECONDS;
 
 /** Lone UTF-16 surrogates (with the `u` flag, paired ones are one code point and do not match). */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;

@@ -217,6 +217,16 @@ describe.each(harnesses)('$name', (harness) => {
     }
   });
 
+  it('stores the latest exp whose retention ends within the year 9999, and refuses one second later', async () => {
+    const latest = Math.floor(Date.UTC(9999, 11, 31, 23, 59, 59) / 1000) - REPLAY_RETENTION_SECONDS;
+    await harness.prepareExp(latest);
+    expect(await store.remember(entry('last-storable', { exp: latest }))).toBe(true);
+    expect(await store.remember(entry('last-storable', { exp: latest }))).toBe(false);
+    await expect(store.remember(entry('one-too-late', { exp: latest + 1 }))).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_ENTRY',
+    });
+  });
+
   it('accepts the longest allowed jti (the contract maximum in astral characters)', async () => {
     const longest = '😀'.repeat(MAX_KEY_PART_LENGTH / 2);
     expect(await store.remember(entry(longest))).toBe(true);
