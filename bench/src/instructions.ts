@@ -36,6 +36,12 @@ export interface InstructionCount {
   readonly eventLoop: number;
   /** Instructions per token on every thread of the process. */
   readonly process: number;
+  /**
+   * Instructions per token on the event-loop thread with V8 on one thread (`--single-threaded`): its
+   * collector and compiler then run there at fixed points, so this count includes the candidate's garbage
+   * collection and moves by about 1 % between runs. The steadiest figure for comparing two versions.
+   */
+  readonly singleThread: number;
 }
 
 export type InstructionsResult =
@@ -70,8 +76,9 @@ function countRun(
   count: number,
   inFlight: number,
   tokensFile: string,
+  v8Flags: readonly string[] = [],
 ): Promise<ThreadTotals> {
-  const prefix = `${candidate}.${count}`;
+  const prefix = `${candidate}.${count}${v8Flags.length > 0 ? '.single' : ''}`;
   const args = [
     // Quiet: valgrind's stderr then holds only errors, so the child's own error reaches the message.
     '-q',
@@ -81,6 +88,7 @@ function countRun(
     '--smc-check=all-non-file',
     `--callgrind-out-file=${join(dir, prefix)}`,
     process.execPath,
+    ...v8Flags,
     '--import',
     'tsx',
     CHILD,
@@ -152,11 +160,12 @@ export async function instructionsSuite(
     const tokensFile = join(dir, 'tokens.json');
     writeFileSync(tokensFile, JSON.stringify(file));
     const counts: InstructionCount[] = [];
-    for (const candidate of Object.keys(INSTRUCTION_CANDIDATES) as InstructionCandidate[]) {
+    /** Instructions per token: the difference of a `small` and a `large` run, side by side (one per core). */
+    const perToken = async (candidate: InstructionCandidate, v8Flags: readonly string[] = []) => {
       // Settled, not all: the directory is removed only once both runs have exited.
       const runs = await Promise.allSettled([
-        countRun(dir, candidate, small, inFlight, tokensFile).catch(stopAll),
-        countRun(dir, candidate, large, inFlight, tokensFile).catch(stopAll),
+        countRun(dir, candidate, small, inFlight, tokensFile, v8Flags).catch(stopAll),
+        countRun(dir, candidate, large, inFlight, tokensFile, v8Flags).catch(stopAll),
       ]);
       const failed = runs.find((run) => run.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
@@ -164,11 +173,19 @@ export async function instructionsSuite(
         ThreadTotals,
         ThreadTotals,
       ];
+      return {
+        eventLoop: (many.eventLoop - few.eventLoop) / (large - small),
+        process: (many.process - few.process) / (large - small),
+      };
+    };
+    for (const candidate of Object.keys(INSTRUCTION_CANDIDATES) as InstructionCandidate[]) {
+      const threads = await perToken(candidate);
+      const single = await perToken(candidate, ['--single-threaded']);
       counts.push({
         candidate,
         name: INSTRUCTION_CANDIDATES[candidate],
-        eventLoop: (many.eventLoop - few.eventLoop) / (large - small),
-        process: (many.process - few.process) / (large - small),
+        ...threads,
+        singleThread: single.eventLoop,
       });
     }
     return { counts, small, large, inFlight, valgrind: version.stdout.trim() };

@@ -262,12 +262,12 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
   const ours = r.counts.find((c) => c.candidate === 'verifier')!;
   const k = (instructions: number) => `${fmt(instructions / 1000, 1)} k`;
   out(
-    '| candidate | event-loop thread per token | whole process per token | jose ÷ candidate, event loop | jose ÷ candidate, process |',
+    '| candidate | event-loop thread per token | whole process per token | one V8 thread per token | jose ÷ candidate, event loop | jose ÷ candidate, process | jose ÷ candidate, one V8 thread |',
   );
-  out('|---|---:|---:|---:|---:|');
+  out('|---|---:|---:|---:|---:|---:|---:|');
   for (const c of r.counts) {
     out(
-      `| ${c.name} | ${k(c.eventLoop)} | ${k(c.process)} | ${atLeast(jose.eventLoop / c.eventLoop)}× | ${atLeast(jose.process / c.process)}× |`,
+      `| ${c.name} | ${k(c.eventLoop)} | ${k(c.process)} | ${k(c.singleThread)} | ${atLeast(jose.eventLoop / c.eventLoop)}× | ${atLeast(jose.process / c.process)}× | ${atLeast(jose.singleThread / c.singleThread)}× |`,
     );
   }
   out();
@@ -276,7 +276,10 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
       `${r.inFlight} in flight, in two processes; the difference over ${fmt(r.large - r.small)} tokens is its work per token, ` +
       "start-up excluded. The event-loop thread is thread 1; the rest is libuv's pool (WebCrypto's RSA work) and V8's " +
       "helper threads (garbage collection, compilation). The counts do not depend on the machine's speed, but when V8 " +
-      'collects and compiles still moves each by up to 13 % between runs here, and a difference of two counts by more.',
+      'collects and compiles still moves each by up to 13 % between runs here, and a difference of two counts by more. ' +
+      '"One V8 thread" runs the same again with V8\'s `--single-threaded`: its collector and compiler then work on the ' +
+      "event-loop thread at fixed points, so that count includes each candidate's garbage collection and moves by about " +
+      '1 % between runs: the figure to compare two versions of the verifier by.',
   );
   out();
   const loopRatio = jose.eventLoop / ours.eventLoop;
@@ -297,9 +300,11 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
     `against jose's ${k(jose.eventLoop)}, and ${k(ours.process)} against ${k(jose.process)} in the whole process. If an ` +
     `instruction costs both the same, then where the event-loop thread bounds throughput (jose's event loop at least ` +
     `${pct(LOOP_BOUND)} busy) the verifier can reach about ${atLeast(loopRatio)}× of jose, and where the two cores do ` +
-    `(the machine at least ${pct(MACHINE_BOUND)} busy) about ${atLeast(processRatio)}×.${bound} What the verifier does ` +
+    `(the machine at least ${pct(MACHINE_BOUND)} busy) about ${atLeast(processRatio)}×.${bound} With V8 on one ` +
+    `thread, where each count includes its own garbage collection and repeats within about 1 %, the verifier runs ` +
+    `${k(ours.singleThread)} against ${k(jose.singleThread)} (${atLeast(jose.singleThread / ours.singleThread)}×). What the verifier does ` +
     "that jwtVerify does not: the contract's strict base64url of the payload and signature, strict JSON (fatal UTF-8, " +
-    'duplicate members, finite numbers), the claim types and scope, and the replay `remember` under its deadline'
+    'duplicate members, finite numbers), the claim types and scope, and the replay `remember`'
   );
 }
 

@@ -7,12 +7,18 @@ export interface DecodedToken {
   readonly payload: Record<string, unknown>;
   /** The header segment as sent (the key of VerifiedHeaders). */
   readonly headerSegment: string;
+  /**
+   * The header came from VerifiedHeaders: the same segment already passed the header rules and a
+   * signature check on this verifier, so its rules need not run again.
+   */
+  readonly headerKnown: boolean;
 }
 
 /**
  * Headers already seen on a token whose signature verified, by their exact segment. A signer sends
- * the same header on every token, so its parse is skipped after the first; only signature-verified
- * headers get in, so the cache cannot be filled by anyone without a signing key.
+ * the same header on every token, so its parse and its header rules are skipped after the first; only
+ * headers that passed the rules and a signature check get in, so the cache cannot be filled by anyone
+ * without a signing key. One per verifier: the rules depend on its algorithm allow-list.
  */
 export class VerifiedHeaders {
   static readonly MAX = 64;
@@ -29,32 +35,30 @@ export class VerifiedHeaders {
   }
 }
 
-// RFC 7515 §2 base64url: no padding, no whitespace, nothing outside the URL-safe alphabet.
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
 // fatal: invalid UTF-8 is malformed, not replaced by U+FFFD (RFC 7515 §5.2 step 4 / RFC 8259 §8.1).
 // ignoreBOM: a leading BOM stays in the text and fails JSON.parse, as it does for serde in Rust Core.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Value of a base64url character, for the canonical-encoding check on the last character. */
-function sextet(code: number): number {
-  if (code >= 97) return code - 71; // a-z
-  if (code >= 65) return code - 65; // A-Z
-  if (code >= 48 && code <= 57) return code + 4; // 0-9
-  return code === 45 ? 62 : 63; // - _
-}
+// Decoded segments land here rather than in a new Buffer per call: a token is at most MAX_TOKEN_LENGTH
+// characters, so a segment decodes to fewer bytes than that. Decoding is synchronous, so one suffices.
+const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
 
 /**
- * Strict base64url: alphabet only, a length that encodes whole bytes, and zero unused trailing bits
- * (a non-canonical last character would let two strings decode to the same bytes; Rust's decoder
- * refuses them too).
+ * Decodes a strict base64url segment (RFC 7515 §2: URL-safe alphabet, no padding, no whitespace, zero
+ * unused trailing bits) into `scratch` and returns its byte length, or -1 when it is not strict.
+ * Node's decoder is lenient (it skips foreign characters, takes `+` `/` `=`, ignores unused bits),
+ * but its encoder writes the one canonical form: a segment is strict exactly when re-encoding its bytes
+ * gives it back. A non-canonical last character would let two strings decode to the same bytes; Rust's
+ * decoder refuses them too. Native on both sides: cheaper per character than a regular expression.
  */
+function decodeStrict(segment: string): number {
+  const length = scratch.write(segment, 0, 'base64url');
+  return scratch.toString('base64url', 0, length) === segment ? length : -1;
+}
+
+/** Whether `segment` is strict base64url (see decodeStrict). */
 export function isStrictBase64url(segment: string): boolean {
-  const rest = segment.length % 4;
-  if (rest === 1 || !BASE64URL.test(segment)) return false;
-  if (rest === 0) return true;
-  const last = sextet(segment.charCodeAt(segment.length - 1));
-  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+  return segment.length <= MAX_TOKEN_LENGTH && decodeStrict(segment) !== -1;
 }
 
 /** Every string (member names included) in a parsed JSON value is well-formed UTF-16. */
@@ -74,16 +78,13 @@ function wellFormed(root: unknown): boolean {
   return true;
 }
 
-// Decoded segments land here rather than in a new Buffer per call: a token is at most MAX_TOKEN_LENGTH
-// characters, so a segment decodes to fewer bytes than that. Decoding is synchronous, so one suffices.
-const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
-
 function parseObjectSegment(segment: string): Record<string, unknown> | undefined {
-  if (!isStrictBase64url(segment)) return undefined;
+  const length = decodeStrict(segment);
+  if (length === -1) return undefined;
   let text: string;
   let value: unknown;
   try {
-    text = utf8.decode(scratch.subarray(0, scratch.write(segment, 0, 'base64url')));
+    text = utf8.decode(scratch.subarray(0, length));
     value = JSON.parse(text);
   } catch {
     return undefined;
@@ -112,11 +113,12 @@ export function decodeCompact(token: string, verified?: VerifiedHeaders): Decode
   const second = token.indexOf('.', first + 1);
   if (second === -1) return undefined;
   // More than two dots fails here: the base64url alphabet has no '.'.
-  if (!isStrictBase64url(token.slice(second + 1))) return undefined;
+  if (decodeStrict(token.slice(second + 1)) === -1) return undefined;
   const headerSegment = token.slice(0, first);
-  const header = verified?.get(headerSegment) ?? parseObjectSegment(headerSegment);
+  const known = verified?.get(headerSegment);
+  const header = known ?? parseObjectSegment(headerSegment);
   if (header === undefined) return undefined;
   const payload = parseObjectSegment(token.slice(first + 1, second));
   if (payload === undefined) return undefined;
-  return { header, payload, headerSegment };
+  return { header, payload, headerSegment, headerKnown: known !== undefined };
 }

@@ -20,7 +20,8 @@ import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.j
 import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { ReplayStoreError } from './replay/errors.js';
-import type { ReplayCallOptions } from './replay/store.js';
+import { type ImmediateRemember, immediateRemember } from './replay/memory.js';
+import type { ReplayCallOptions, ReplayEntry } from './replay/store.js';
 import { failure, success, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
 import { unavailableCauseOf } from './unavailable-cause.js';
@@ -116,6 +117,8 @@ class S2sVerifier implements Verifier {
   readonly #replayDeadline: Deadline;
   /** Hands replayTimeoutMs to the store, so the store never gives up before the verifier does. */
   readonly #replayCall: ReplayCallOptions;
+  /** Set for a memory store: it answers in the calling tick, so there is no wait to bound. */
+  readonly #rememberNow: ImmediateRemember | undefined;
   readonly #verifiedHeaders = new VerifiedHeaders();
 
   constructor(options: VerifierOptions) {
@@ -140,6 +143,7 @@ class S2sVerifier implements Verifier {
     // base64-decodes and JSON-parses it a second time.
     this.#joseVerifyOptions = { algorithms: [...config.algorithms] };
     this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
+    this.#rememberNow = immediateRemember(config.replayStore);
     this.#replayDeadline = new Deadline(
       config.replayTimeoutMs,
       () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store timed out'),
@@ -180,8 +184,10 @@ class S2sVerifier implements Verifier {
     if (decoded === undefined) return failure('malformed_token');
     attempt.decoded = decoded;
 
-    const headerFailure = checkHeader(decoded.header, this.#allowed);
-    if (headerFailure !== undefined) return failure(headerFailure);
+    if (!decoded.headerKnown) {
+      const headerFailure = checkHeader(decoded.header, this.#allowed);
+      if (headerFailure !== undefined) return failure(headerFailure);
+    }
     const kid = decoded.header.kid as string;
     const alg = decoded.header.alg as string;
     const keys = this.#keys;
@@ -213,14 +219,14 @@ class S2sVerifier implements Verifier {
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
     // jtis, and a 403 token is spent too.
     const rememberStarted = this.#observer.timed ? performance.now() : undefined;
+    const entry: ReplayEntry = { iss: claims.iss, jti: claims.jti, exp: claims.exp };
+    const rememberNow = this.#rememberNow;
     let fresh: unknown;
     try {
-      fresh = await this.#replayDeadline.bound(
-        this.#config.replayStore.remember(
-          { iss: claims.iss, jti: claims.jti, exp: claims.exp },
-          this.#replayCall,
-        ),
-      );
+      fresh =
+        rememberNow !== undefined
+          ? rememberNow(entry)
+          : await this.#replayDeadline.bound(this.#config.replayStore.remember(entry, this.#replayCall));
     } catch (error) {
       attempt.cause = unavailableCauseOf(error);
       fresh = undefined;

@@ -1,4 +1,5 @@
 import { MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCompact, isStrictBase64url } from '../src/compact.js';
 import { countMembers, parsedMemberCount } from '../src/json-members.js';
@@ -20,21 +21,41 @@ describe('strict base64url (RFC 7515 §2)', () => {
     ['a+b/', false], // base64, not base64url
     ['ab c', false],
     ['ab\n', false],
+    ['QUFB.QUFB', false], // a fourth segment: '.' is not in the alphabet
+    ['QUFB\u20ac', false], // outside Latin-1
+    ['QUFBQQ==', false],
+    ['QUFBQ', false],
   ])('%j -> %s', (segment, strict) => {
     expect(isStrictBase64url(segment)).toBe(strict);
   });
 });
 
 describe('strict base64url: the last character of every length (RFC 7515 §2, canonical encoding)', () => {
-  // Node's decoder ignores non-zero unused bits, so a segment is canonical exactly when decoding and
-  // re-encoding gives it back: an oracle independent of the parser's own character table.
+  // The rule as RFC 4648 §3.5 states it, written out here: an oracle independent of the parser, which
+  // decides by re-encoding. The last character carries 4 unused bits after 2 characters and 2 after 3.
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const canonical = (segment: string) => Buffer.from(segment, 'base64url').toString('base64url') === segment;
+  const canonical = (segment: string) => {
+    const unusedBits = [0, -1, 4, 2][segment.length % 4] as number;
+    if (unusedBits === -1 || ![...segment].every((c) => ALPHABET.includes(c))) return false;
+    const last = ALPHABET.indexOf(segment.at(-1) ?? 'A');
+    return (last & ((1 << unusedBits) - 1)) === 0;
+  };
 
   it.each([...ALPHABET])('%s as the last of 2, 3 and 4 characters', (last) => {
     for (const segment of [`Q${last}`, `QU${last}`, `QUF${last}`]) {
       expect(isStrictBase64url(segment)).toBe(canonical(segment));
     }
+  });
+
+  it('agrees with the rule on any string of the alphabet and its look-alikes', () => {
+    const unit = fc.constantFrom(...ALPHABET, '+', '/', '=', '.', ' ', '\n', '\u00e9', '\u20ac');
+    fc.assert(
+      fc.property(
+        fc.string({ unit, maxLength: 16 }),
+        (segment) => isStrictBase64url(segment) === canonical(segment),
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('has characters that pass and characters that fail at each length', () => {
@@ -51,6 +72,7 @@ describe('decodeCompact', () => {
       header: { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' },
       payload: { iss: 'a', scope: 'spaces:create' },
       headerSegment: HEADER,
+      headerKnown: false,
     });
   });
 

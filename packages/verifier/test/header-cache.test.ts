@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeCompact, VerifiedHeaders } from '../src/compact.js';
+import { checkHeader } from '../src/header.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { liveVerifier } from './harness/verifiers.js';
+
+// The header rules, spied on (and still run): a known header must skip them, a new one must not.
+vi.mock('../src/header.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/header.js')>();
+  return { ...original, checkHeader: vi.fn(original.checkHeader) };
+});
 
 let key: TestKey;
 beforeAll(async () => {
@@ -38,6 +45,30 @@ describe('verified header cache', () => {
     const padded = `${header}.${payload}.${signature}=`;
     expect(await verifier.verify(padded, endpoint)).toMatchObject({ reason: 'malformed_token' });
     expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
+  });
+
+  it('runs the header rules once per header segment, and again for any other segment', async () => {
+    const verifier = liveVerifier();
+    const rules = vi.mocked(checkHeader);
+    rules.mockClear();
+    for (let i = 0; i < 3; i++) {
+      expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
+    }
+    expect(rules).toHaveBeenCalledTimes(1);
+    // The same header with its members in another order is another segment: checked afresh.
+    const reordered = await sign(key, nowSeconds(), {}, { kid: key.kid });
+    expect(JSON.parse(Buffer.from(reordered.split('.')[0] ?? '', 'base64url').toString())).toEqual({
+      kid: key.kid,
+      alg: 'RS256',
+      typ: 'JWT',
+    });
+    expect(await verifier.verify(reordered, endpoint)).toMatchObject({ status: 200 });
+    expect(rules).toHaveBeenCalledTimes(2);
+    // A new verifier learns afresh: the cache is one per verifier (its rules depend on its allow-list).
+    expect(await liveVerifier().verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({
+      status: 200,
+    });
+    expect(rules).toHaveBeenCalledTimes(3);
   });
 
   it('stays bounded, and keeps the most recent headers', () => {

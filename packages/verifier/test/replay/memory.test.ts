@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
+import type { ReplayEntry, ReplayStore } from '../../src/replay/store.js';
 import { requestLogs } from '../harness/recorder.js';
 import { sign, vectorKey } from '../harness/tokens.js';
 import { file } from '../harness/vectors.js';
@@ -205,6 +206,61 @@ describe('memoryReplayStore', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  describe('answered in the calling tick, through a verifier', () => {
+    const setup = async (replayStore: ReplayStore) => {
+      const key = await vectorKey('lite-2026-03');
+      const observed = requestLogs();
+      const verifier = createVerifier({
+        keys: { jwks: { keys: file.jwks.keys as JWK[] } },
+        audience: file.audience,
+        issuers: [file.issuer],
+        replayStore,
+        logger: observed.logger,
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const tokens = await Promise.all(['a', 'b', 'c'].map((jti) => sign(key, now, { jti })));
+      const verdict = async (token: string | undefined) => {
+        const { status, reason } = await verifier.verify(token, { scope: 'spaces:create', path: '/p' });
+        return `${status} ${reason}`;
+      };
+      return { tokens, verdict, logs: observed.logs };
+    };
+
+    it('a memory store is asked synchronously: no remember promise and no deadline to arm', async () => {
+      const store = memoryReplayStore({ maxEntries: 2 });
+      const remember = vi.spyOn(store, 'remember');
+      const { tokens, verdict, logs } = await setup(store);
+      const timers = vi.spyOn(globalThis, 'setTimeout');
+      try {
+        expect(await verdict(tokens[0])).toBe('200 ok');
+        expect(await verdict(tokens[0])).toBe('401 replayed_token');
+        expect(await verdict(tokens[1])).toBe('200 ok');
+        expect(await verdict(tokens[2])).toBe('503 replay_store_unavailable');
+        expect(timers).not.toHaveBeenCalled();
+      } finally {
+        timers.mockRestore();
+      }
+      expect(remember).not.toHaveBeenCalled();
+      expect(store.size).toBe(2);
+      // The full store's refusal reaches the rejection log as a dependency error, as from any store.
+      expect(logs.at(-1)?.obj).toMatchObject({ status: 503, cause: 'error' });
+    });
+
+    it('a store wrapping a memory store goes through remember, under the deadline, with the same answers', async () => {
+      const inner = memoryReplayStore({ maxEntries: 2 });
+      const wrapper: ReplayStore = {
+        remember: vi.fn((entry: ReplayEntry) => inner.remember(entry)),
+        purge: () => inner.purge(),
+      };
+      const { tokens, verdict, logs } = await setup(wrapper);
+      const answers = [];
+      for (const token of [tokens[0], tokens[0], tokens[1], tokens[2]]) answers.push(await verdict(token));
+      expect(answers).toEqual(['200 ok', '401 replayed_token', '200 ok', '503 replay_store_unavailable']);
+      expect(wrapper.remember).toHaveBeenCalledTimes(4);
+      expect(logs.at(-1)?.obj).toMatchObject({ status: 503, cause: 'error' });
+    });
   });
 
   it('through a verifier: first use 200, replay 401, full 503 (refused, never forgotten)', async () => {
