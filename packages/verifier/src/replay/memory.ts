@@ -33,17 +33,24 @@ export interface MemoryReplayStore extends ReplayStore {
   readonly size: number;
 }
 
-/** Answers `remember` in the calling tick: true for a first use, false for a replay; throws when full. */
-export type ImmediateRemember = (entry: ReplayEntry) => boolean;
+/**
+ * A memory store's `remember` as the store built it, and the same answer without a promise: true for a
+ * first use, false for a replay; throws when full.
+ */
+export interface ImmediateRemember {
+  readonly remember: ReplayStore['remember'];
+  readonly answer: (entry: ReplayEntry) => boolean;
+}
 
-/** The synchronous `remember` of every store memoryReplayStore built; private, so no other store can claim one. */
+/** Every store memoryReplayStore built; private, so no other store can claim an immediate answer. */
 const immediate = new WeakMap<ReplayStore, ImmediateRemember>();
 
 /**
- * The memory store's `remember` without its promise, for the verifier: an answer given in the calling
- * tick has nothing to wait for, so no deadline is armed for it (the deadline's promise, timer entry
- * and extra ticks were about a seventh of the verifier's own instructions per token). Undefined for
- * every other store, wrappers of a memory store included: those go through `remember` under the deadline.
+ * For the verifier: a memory store answers in the calling tick, so it has nothing to wait for and no
+ * deadline need be armed (the deadline's promise, timer entry and extra ticks were about a seventh of
+ * the verifier's own instructions per token). Undefined for every other store, wrappers of a memory
+ * store included. The caller must still use `answer` only while the store's `remember` is `remember`:
+ * a method replaced on the instance (a spy, an injected fault) is what must be asked.
  */
 export function immediateRemember(store: ReplayStore): ImmediateRemember | undefined {
   return immediate.get(store);
@@ -194,6 +201,6 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Memor
       return size;
     },
   };
-  immediate.set(store, rememberNow);
+  immediate.set(store, { remember: store.remember, answer: rememberNow });
   return store;
 }

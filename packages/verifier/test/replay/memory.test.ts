@@ -2,6 +2,7 @@ import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
 import type { JWK } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
+import { Deadline } from '../../src/deadline.js';
 import { VerifierConfigError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
@@ -209,7 +210,7 @@ describe('memoryReplayStore', () => {
   });
 
   describe('answered in the calling tick, through a verifier', () => {
-    const setup = async (replayStore: ReplayStore) => {
+    const setup = async (replayStore: ReplayStore, replayTimeoutMs?: number) => {
       const key = await vectorKey('lite-2026-03');
       const observed = requestLogs();
       const verifier = createVerifier({
@@ -218,6 +219,7 @@ describe('memoryReplayStore', () => {
         issuers: [file.issuer],
         replayStore,
         logger: observed.logger,
+        ...(replayTimeoutMs === undefined ? {} : { replayTimeoutMs }),
       });
       const now = Math.floor(Date.now() / 1000);
       const tokens = await Promise.all(['a', 'b', 'c'].map((jti) => sign(key, now, { jti })));
@@ -228,24 +230,41 @@ describe('memoryReplayStore', () => {
       return { tokens, verdict, logs: observed.logs };
     };
 
-    it('a memory store is asked synchronously: no remember promise and no deadline to arm', async () => {
+    it("a memory store's own remember is answered in the calling tick: no deadline armed, same answers", async () => {
       const store = memoryReplayStore({ maxEntries: 2 });
-      const remember = vi.spyOn(store, 'remember');
       const { tokens, verdict, logs } = await setup(store);
+      const tracked = vi.spyOn(Deadline.prototype, 'track');
       const timers = vi.spyOn(globalThis, 'setTimeout');
       try {
         expect(await verdict(tokens[0])).toBe('200 ok');
         expect(await verdict(tokens[0])).toBe('401 replayed_token');
         expect(await verdict(tokens[1])).toBe('200 ok');
         expect(await verdict(tokens[2])).toBe('503 replay_store_unavailable');
+        expect(tracked).not.toHaveBeenCalled();
         expect(timers).not.toHaveBeenCalled();
       } finally {
+        tracked.mockRestore();
         timers.mockRestore();
       }
-      expect(remember).not.toHaveBeenCalled();
       expect(store.size).toBe(2);
       // The full store's refusal reaches the rejection log as a dependency error, as from any store.
       expect(logs.at(-1)?.obj).toMatchObject({ status: 503, cause: 'error' });
+    });
+
+    it('a remember replaced on the instance (a spy, an injected fault) is the one asked, under the deadline', async () => {
+      const spied = memoryReplayStore();
+      const remember = vi.spyOn(spied, 'remember');
+      const first = await setup(spied);
+      expect(await first.verdict(first.tokens[0])).toBe('200 ok');
+      expect(await first.verdict(first.tokens[0])).toBe('401 replayed_token');
+      expect(remember).toHaveBeenCalledTimes(2);
+
+      const hanging = memoryReplayStore();
+      hanging.remember = () => new Promise<boolean>(() => undefined);
+      const second = await setup(hanging, 50);
+      expect(await second.verdict(second.tokens[0])).toBe('503 replay_store_unavailable');
+      expect(second.logs.at(-1)?.obj).toMatchObject({ status: 503, cause: 'timeout' });
+      expect(hanging.size).toBe(0);
     });
 
     it('a store wrapping a memory store goes through remember, under the deadline, with the same answers', async () => {
