@@ -38,8 +38,8 @@ export interface InstructionCount {
   readonly process: number;
   /**
    * Instructions per token on the event-loop thread with V8 on one thread (`--single-threaded`): its
-   * collector and compiler then run there at fixed points, so this count includes the candidate's garbage
-   * collection and moves by about 1 % between runs. The steadiest figure for comparing two versions.
+   * collector and compiler then run there, so this count includes the candidate's garbage collection.
+   * Steadier than `eventLoop`, though when the RSA work completes on the pool still moves it by a few %.
    */
   readonly singleThread: number;
 }

@@ -278,8 +278,9 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
       "helper threads (garbage collection, compilation). The counts do not depend on the machine's speed, but when V8 " +
       'collects and compiles still moves each by up to 13 % between runs here, and a difference of two counts by more. ' +
       '"One V8 thread" runs the same again with V8\'s `--single-threaded`: its collector and compiler then work on the ' +
-      "event-loop thread at fixed points, so that count includes each candidate's garbage collection and moves by about " +
-      '1 % between runs: the figure to compare two versions of the verifier by.',
+      "event-loop thread, so that count includes each candidate's garbage collection. It is steadier than the " +
+      'event-loop count (within 2 % over repeated runs of one build in a separate harness), but when the RSA work ' +
+      'completes still moves it: up to 9 % between two runs of this bench.',
   );
   out();
   const loopRatio = jose.eventLoop / ours.eventLoop;
@@ -301,7 +302,7 @@ async function instructionsSection(jose64?: Measurement): Promise<string | undef
     `instruction costs both the same, then where the event-loop thread bounds throughput (jose's event loop at least ` +
     `${pct(LOOP_BOUND)} busy) the verifier can reach about ${atLeast(loopRatio)}× of jose, and where the two cores do ` +
     `(the machine at least ${pct(MACHINE_BOUND)} busy) about ${atLeast(processRatio)}×.${bound} With V8 on one ` +
-    `thread, where each count includes its own garbage collection and repeats within about 1 %, the verifier runs ` +
+    `thread, where each count includes its own garbage collection, the verifier runs ` +
     `${k(ours.singleThread)} against ${k(jose.singleThread)} (${atLeast(jose.singleThread / ours.singleThread)}×). What the verifier does ` +
     "that jwtVerify does not: the contract's strict base64url of the payload and signature, strict JSON (fatal UTF-8, " +
     'duplicate members, finite numbers), the claim types and scope, and the replay `remember`'
