@@ -56,9 +56,12 @@ function decodeStrict(segment: string): number {
   return scratch.toString('base64url', 0, length) === segment ? length : -1;
 }
 
-/** Whether `segment` is strict base64url (see decodeStrict). */
+/**
+ * Whether `segment` is strict base64url (see decodeStrict) and decodes within the parser's buffer: a
+ * longer one is cut short there, so it never re-encodes to itself and is refused.
+ */
 export function isStrictBase64url(segment: string): boolean {
-  return segment.length <= MAX_TOKEN_LENGTH && decodeStrict(segment) !== -1;
+  return decodeStrict(segment) !== -1;
 }
 
 /** Every string (member names included) in a parsed JSON value is well-formed UTF-16. */

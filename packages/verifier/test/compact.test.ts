@@ -30,6 +30,13 @@ describe('strict base64url (RFC 7515 §2)', () => {
   });
 });
 
+describe('strict base64url: length', () => {
+  it('accepts a segment as long as a token may be, and refuses one past the parser buffer', () => {
+    expect(isStrictBase64url('A'.repeat(MAX_TOKEN_LENGTH))).toBe(true);
+    expect(isStrictBase64url('A'.repeat(MAX_TOKEN_LENGTH * 2))).toBe(false);
+  });
+});
+
 describe('strict base64url: the last character of every length (RFC 7515 §2, canonical encoding)', () => {
   // The rule as RFC 4648 §3.5 states it, written out here: an oracle independent of the parser, which
   // decides by re-encoding. The last character carries 4 unused bits after 2 characters and 2 after 3.
