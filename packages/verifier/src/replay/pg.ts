@@ -228,8 +228,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     const jti: string[] = [];
     const exp: number[] = [];
     entries.forEach((entry, i) => {
-      if (positionOf.has(entry.key)) return;
-      positionOf.set(entry.key, iss.length);
+      const key = replayKey(entry.iss, entry.jti);
+      if (positionOf.has(key)) return;
+      positionOf.set(key, iss.length);
       slot[i] = iss.length;
       iss.push(entry.iss);
       jti.push(entry.jti);

@@ -95,8 +95,6 @@ export interface NormalizedEntry {
   readonly jti: string;
   /** Whole seconds, rounded up so retention never ends early. */
   readonly exp: number;
-  /** Unambiguous (iss, jti) identity: NUL cannot occur in either part. */
-  readonly key: string;
 }
 
 /**
@@ -110,10 +108,10 @@ export function normalizeEntry(entry: ReplayEntry): NormalizedEntry {
   if (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0 || exp > LATEST_STORABLE_EXP) {
     throw invalid('exp must be a finite number of seconds within the storable range');
   }
-  return { iss, jti, exp: Math.ceil(exp), key: replayKey(iss, jti) };
+  return { iss, jti, exp: Math.ceil(exp) };
 }
 
-/** (iss, jti) as one string; unambiguous because neither part may contain NUL. */
+/** (iss, jti) as one string, for the Postgres batch's de-duplication; unambiguous because neither part may contain NUL. */
 export function replayKey(iss: string, jti: string): string {
   return `${iss}\u0000${jti}`;
 }
