@@ -171,8 +171,32 @@ function explainEndToEnd(r: EndToEndResult): string {
     `  ${fmt(r.bound)}/s. Verify + pgReplayStore reaches ${fmt(r.both.opsPerSec)}/s = ${atLeast(share)}× of it`,
     `  (goal ≥ 0.9×: ${verdict(share >= 0.9)}), p99 ${fmt(r.both.p99Ms, 2)} ms = ${atMost(p99Ratio)}× the store-alone p99`,
     `  (goal ≤ 1.5×: ${verdict(p99Ratio <= 1.5)}). Durability unchanged: synchronous_commit on, logged table.`,
+    ...explainClosedLoop(r),
     ...explainCpu(r),
   ].join('\n');
+}
+
+/**
+ * Mean e2e latency over mean store-alone latency if verify + store reached the CPU-share bound: in a
+ * closed loop of C callers the mean latency is C / throughput (Little's law), so the means stand in the
+ * inverse ratio of the throughputs, and bound = 1 / (1/verify + 1/store) gives 1 + store / verify.
+ */
+const closedLoopLatencyFloor = (r: Pick<EndToEndResult, 'store' | 'verify'>) =>
+  1 + r.store.opsPerSec / r.verify.opsPerSec;
+
+/** Why the p99 goal is out of reach in this closed loop at this run's rates (issue 13 item 0). */
+function explainClosedLoop(r: EndToEndResult): string[] {
+  const floor = closedLoopLatencyFloor(r);
+  const storeOverVerify = r.store.opsPerSec / r.verify.opsPerSec;
+  const mean = (m: Measurement) => (r.concurrency / m.opsPerSec) * 1000;
+  return [
+    `  Each of the ${r.concurrency} callers waits for its answer before it sends again (a closed loop), so mean latency is`,
+    `  ${r.concurrency} / throughput (Little's law): store alone ${fmt(mean(r.store), 2)} ms, verify + store ${fmt(mean(r.both), 2)} ms here. Even at the`,
+    `  CPU-share bound the e2e mean would be 1 + store/verify = ${fmt(floor, 2)}× the store-alone mean, because the`,
+    `  store alone ran ${fmt(storeOverVerify, 2)}× as fast as verification. An e2e p99 within 1.5× of the store-alone p99 needs the`,
+    "  store at most half as fast as verification (or an e2e tail far tighter than the store's own): the faster the",
+    '  store, the further this goal; meeting the throughput goal keeps the means at least that far apart.',
+  ];
 }
 
 /** What the CPU accounting of the same run says about that bound (Linux only; nothing elsewhere). */
@@ -238,7 +262,7 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
       `| verify + PG ≥ 0.9× CPU-share bound (${concurrency} in flight) | ${atLeast(share)}× | ${verdict(share >= 0.9)} |`,
     );
     targets.push(
-      `| verify + PG p99 ≤ 1.5× store-alone p99 (${concurrency} in flight) | ${atMost(p99Ratio)}× | ${verdict(p99Ratio <= 1.5)} |`,
+      `| verify + PG p99 ≤ 1.5× store-alone p99 (${concurrency} in flight) | ${atMost(p99Ratio)}× (mean latencies ≥ ${atLeast(closedLoopLatencyFloor(r))}× apart even at the bound, Little's law) | ${verdict(p99Ratio <= 1.5)} |`,
     );
     e2eNotes.push(explainEndToEnd(r));
   }
