@@ -172,6 +172,7 @@ function explainEndToEnd(r: EndToEndResult): string {
     `  (goal ≥ 0.9×: ${verdict(share >= 0.9)}), p99 ${fmt(r.both.p99Ms, 2)} ms = ${atMost(p99Ratio)}× the store-alone p99`,
     `  (goal ≤ 1.5×: ${verdict(p99Ratio <= 1.5)}). Durability unchanged: synchronous_commit on, logged table.`,
     ...explainClosedLoop(r),
+    ...explainSplit(r),
     ...explainCpu(r),
   ].join('\n');
 }
@@ -196,6 +197,22 @@ function explainClosedLoop(r: EndToEndResult): string[] {
     `  store alone ran ${fmt(storeOverVerify, 2)}× as fast as verification. An e2e p99 within 1.5× of the store-alone p99 needs the`,
     "  store at most half as fast as verification (or an e2e tail far tighter than the store's own): the faster the",
     '  store, the further this goal; meeting the throughput goal keeps the means at least that far apart.',
+  ];
+}
+
+/** Where a token's time went behind verification, from the split pass (issue 13 item 0). */
+function explainSplit(r: EndToEndResult): string[] {
+  const { meanMs, rememberMeanMs, rowsPerStatement } = r.split;
+  const storeAloneMs = (r.concurrency / r.store.opsPerSec) * 1000;
+  const verifyAloneMs = (r.concurrency / r.verify.opsPerSec) * 1000;
+  const storeRows = r.store.countPerOp === undefined ? undefined : 1 / r.store.countPerOp;
+  return [
+    `  Where the time went (one more pass with the verifier's remember timing on, after the measurement): a token took`,
+    `  ${fmt(meanMs, 2)} ms on average, ${fmt(meanMs - rememberMeanMs, 2)} ms of it before remember (verification) and ${fmt(rememberMeanMs, 2)} ms in remember (waiting for the`,
+    `  statement in flight, then its own), against ${fmt(verifyAloneMs, 2)} ms for verification alone and ${fmt(storeAloneMs, 2)} ms for the store alone`,
+    `  (mean latencies, ${r.concurrency} / throughput). In this pass its statements carried ${fmt(rowsPerStatement, 1)} rows${storeRows === undefined ? '' : ` (the store alone's: ${fmt(storeRows, 1)})`}: callers alone`,
+    '  arrive together and leave in one statement; behind verification they arrive one by one, and each waits for the',
+    '  statement already in flight before its own leaves.',
   ];
 }
 

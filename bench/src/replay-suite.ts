@@ -1,3 +1,4 @@
+import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { createVerifier, memoryReplayStore, migrate, pgReplayStore } from '@hyper/s2s-verifier';
 import pg from 'pg';
 import { postgresCpuReader } from './cpu.js';
@@ -69,6 +70,19 @@ export interface EndToEndResult {
   postgresLocal: boolean;
   /** 1 / (1/verify + 1/store): Node and Postgres share the cores, so the two costs add. */
   bound: number;
+  /** Where a token's time went behind verification: a separate pass, after the measurement. */
+  split: EndToEndSplit;
+}
+
+/**
+ * One more pass of verify + pgReplayStore with the verifier's own remember timing on (a histogram
+ * sink), outside the measured rounds: mean e2e latency, the part spent in `remember` (waiting for the
+ * statement in flight, then its own), and the rows each statement carried.
+ */
+export interface EndToEndSplit {
+  meanMs: number;
+  rememberMeanMs: number;
+  rowsPerStatement: number;
 }
 
 /**
@@ -103,7 +117,8 @@ export async function endToEndSuite(
   const pool = await openPool(database);
   const fixture = createFixture();
   const jwks = await fixture.signer.jwks();
-  const tokens = await mintTokens(fixture, opsPerRound * (rounds + 1) + 500);
+  // The measured rounds and the split pass each take fresh jtis from the one cursor.
+  const tokens = await mintTokens(fixture, opsPerRound * (rounds + 2) + 500);
   let cursor = 0;
   let memoryCursor = 0;
   const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
@@ -175,6 +190,21 @@ export async function endToEndSuite(
       },
     );
     const [storeAlone, verifyAlone, both] = results as [Measurement, Measurement, Measurement];
+    const split = await splitPass(
+      bothStatements,
+      concurrency,
+      opsPerRound,
+      (replayStore, metrics) =>
+        createVerifier({
+          keys: { jwks },
+          audience: AUDIENCE,
+          issuers: [ISSUER],
+          replayStore,
+          metrics,
+        }),
+      () => tokens[cursor++ % tokens.length]!,
+      storeOptions,
+    );
     return {
       concurrency,
       commit: { p50: percentile(probe, 50), p99: percentile(probe, 99), perSec: (500 / probeMs) * 1000 },
@@ -183,10 +213,53 @@ export async function endToEndSuite(
       both,
       postgresLocal: postgresUs !== undefined,
       bound: 1 / (1 / verifyAlone.opsPerSec + 1 / storeAlone.opsPerSec),
+      split,
     };
   } finally {
     await pool.end();
   }
+}
+
+/** The EndToEndSplit pass: `ops` verifications at `concurrency` in flight through a fresh store. */
+async function splitPass(
+  statements: ReturnType<typeof countingDb>,
+  concurrency: number,
+  ops: number,
+  make: (
+    replayStore: ReturnType<typeof pgReplayStore>,
+    metrics: NonNullable<Parameters<typeof createVerifier>[0]['metrics']>,
+  ) => ReturnType<typeof createVerifier>,
+  nextToken: () => string,
+  storeOptions: { readonly pipelineDepth?: number; readonly prepare?: boolean },
+): Promise<EndToEndSplit> {
+  let rememberSeconds = 0;
+  let remembers = 0;
+  const verifier = make(pgReplayStore({ db: statements.db, ...storeOptions }), {
+    increment() {},
+    observe(name, seconds) {
+      if (name !== VERIFIER_METRIC_NAMES.replayRememberDuration) return;
+      rememberSeconds += seconds;
+      remembers++;
+    },
+  });
+  let left = ops;
+  let totalMs = 0;
+  const statementsBefore = statements.count();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) {
+        const started = performance.now();
+        const r = await verifier.verify(nextToken(), { scope: SCOPE, path: '/bench' });
+        totalMs += performance.now() - started;
+        if (!r.ok) throw new Error(`verify + pg (split pass): ${r.reason}`);
+      }
+    }),
+  );
+  return {
+    meanMs: totalMs / ops,
+    rememberMeanMs: (rememberSeconds * 1000) / remembers,
+    rowsPerStatement: remembers / (statements.count() - statementsBefore),
+  };
 }
 
 export interface PurgeLoadResult {
