@@ -506,8 +506,10 @@ out(
     'The verifier verifies the JWS with jose `compactVerify` (signature, algorithm allow-list, key) and ' +
     'decides the claims on the payload its strict parser already decoded, so the payload is JSON-parsed ' +
     'once; its own work on top is the strict parse (base64url, fatal UTF-8, duplicate members), the claim ' +
-    "checks and the replay `remember`. WebCrypto runs the RSA work on libuv's thread pool: with one token " +
-    'in flight the event-loop work mostly hides behind that round trip; with 64 in flight the event-loop ' +
+    "checks and the replay `remember`. WebCrypto runs the RSA work on libuv's thread pool: the verifier hands " +
+    'the token to jose as soon as its header, kid and algorithm pass, and parses and judges the payload while ' +
+    'the pool computes the signature, so with one token in flight most of its own work hides behind that ' +
+    'round trip; with 64 in flight the event-loop ' +
     'thread and the RSA work on the pool share the two cores, so every µs of CPU the verifier adds on the ' +
     'event loop is throughput lost. When the round ratios straddle the goal, the machine, not the ' +
     'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.' +

@@ -103,6 +103,47 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
   return value as Record<string, unknown>;
 }
 
+/** A compact JWS split at its first two dots, its header parsed; payload and signature not checked yet. */
+export interface DecodedHead {
+  readonly header: Record<string, unknown>;
+  readonly headerSegment: string;
+  readonly headerKnown: boolean;
+  readonly payloadSegment: string;
+  readonly signatureSegment: string;
+}
+
+/**
+ * The first step of decodeCompact: the size cap (checked before any other work), two dots, and a
+ * strict JSON object header. Undefined when malformed.
+ */
+export function decodeHead(token: string, verified?: VerifiedHeaders): DecodedHead | undefined {
+  if (token.length > MAX_TOKEN_LENGTH) return undefined;
+  const first = token.indexOf('.');
+  // Fewer than two dots: -1 here (with no dot at all, this searches from 0 and finds none either).
+  const second = token.indexOf('.', first + 1);
+  if (second === -1) return undefined;
+  const headerSegment = token.slice(0, first);
+  const known = verified?.get(headerSegment);
+  const header = known ?? parseObjectSegment(headerSegment);
+  if (header === undefined) return undefined;
+  return {
+    header,
+    headerSegment,
+    headerKnown: known !== undefined,
+    payloadSegment: token.slice(first + 1, second),
+    signatureSegment: token.slice(second + 1),
+  };
+}
+
+/**
+ * The second step of decodeCompact: a strict base64url signature (a third dot fails here: the
+ * alphabet has no '.') and a strict JSON object payload, returned; undefined when malformed.
+ */
+export function decodeBody(head: DecodedHead): Record<string, unknown> | undefined {
+  if (decodeStrict(head.signatureSegment) === -1) return undefined;
+  return parseObjectSegment(head.payloadSegment);
+}
+
 /**
  * Splits and decodes a compact JWS. Returns undefined for anything malformed: over the size cap
  * (checked before any other work), not exactly three segments, non-strict base64url, invalid UTF-8,
@@ -110,18 +151,9 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
  * refuse them), or a number that overflows a double.
  */
 export function decodeCompact(token: string, verified?: VerifiedHeaders): DecodedToken | undefined {
-  if (token.length > MAX_TOKEN_LENGTH) return undefined;
-  const first = token.indexOf('.');
-  // Fewer than two dots: -1 here (with no dot at all, this searches from 0 and finds none either).
-  const second = token.indexOf('.', first + 1);
-  if (second === -1) return undefined;
-  // More than two dots fails here: the base64url alphabet has no '.'.
-  if (decodeStrict(token.slice(second + 1)) === -1) return undefined;
-  const headerSegment = token.slice(0, first);
-  const known = verified?.get(headerSegment);
-  const header = known ?? parseObjectSegment(headerSegment);
-  if (header === undefined) return undefined;
-  const payload = parseObjectSegment(token.slice(first + 1, second));
+  const head = decodeHead(token, verified);
+  if (head === undefined) return undefined;
+  const payload = decodeBody(head);
   if (payload === undefined) return undefined;
-  return { header, payload, headerSegment, headerKnown: known !== undefined };
+  return { header: head.header, payload, headerSegment: head.headerSegment, headerKnown: head.headerKnown };
 }

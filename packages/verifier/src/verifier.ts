@@ -5,9 +5,9 @@ import {
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
-import { compactVerify } from 'jose';
+import { type CryptoKey, compactVerify } from 'jose';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
-import { type DecodedToken, decodeCompact, VerifiedHeaders } from './compact.js';
+import { type DecodedToken, decodeBody, decodeHead, VerifiedHeaders } from './compact.js';
 import { Deadline, withDeadline } from './deadline.js';
 import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
@@ -92,6 +92,24 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
   }
   if (verified) return facts;
   return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
+}
+
+const SIGNATURE_VERIFIED = true;
+type SignatureVerdict = typeof SIGNATURE_VERIFIED | { readonly error: unknown };
+
+/**
+ * jose's answer on the signature as a value that never rejects: a verification started ahead of an
+ * early answer (a malformed payload) must not surface later as an unhandled rejection.
+ */
+function signatureVerdict(
+  token: string,
+  key: CryptoKey | KeySource['resolve'],
+  options: { readonly algorithms: string[] },
+): Promise<SignatureVerdict> {
+  return compactVerify(token, key, options).then(
+    () => SIGNATURE_VERIFIED,
+    (error: unknown) => ({ error }),
+  );
 }
 
 /** Per-call scratch: what verification got to, for the rejection log. */
@@ -180,28 +198,57 @@ class S2sVerifier implements Verifier {
   async #evaluate(token: unknown, call: CallContext, nowMs: number, attempt: Attempt): Promise<VerifyResult> {
     if (token === undefined || token === null || token === '') return failure('missing_token');
     if (typeof token !== 'string') return failure('malformed_token');
-    const decoded = decodeCompact(token, this.#verifiedHeaders);
-    if (decoded === undefined) return failure('malformed_token');
-    attempt.decoded = decoded;
-
-    if (!decoded.headerKnown) {
-      const headerFailure = checkHeader(decoded.header, this.#allowed);
-      if (headerFailure !== undefined) return failure(headerFailure);
-    }
-    const kid = decoded.header.kid as string;
-    const alg = decoded.header.alg as string;
+    const head = decodeHead(token, this.#verifiedHeaders);
+    if (head === undefined) return failure('malformed_token');
+    const headerFailure = head.headerKnown ? undefined : checkHeader(head.header, this.#allowed);
+    const kid = head.header.kid as string;
+    const alg = head.header.alg as string;
     const keys = this.#keys;
-    const known = keys.lookup(kid);
+    const known = headerFailure === undefined ? keys.lookup(kid) : undefined;
+    // With the key in hand, the RSA work starts now and runs on libuv's pool while this thread parses and
+    // judges the payload; the answers below still come in the contract's order (malformed, header, kid,
+    // signature, claims), and nothing is remembered before the signature verified. A forger gains no
+    // RSA work he could not get with a well-formed payload. A known kid means a fresh keyset, so jose
+    // resolves it without I/O; an unknown one (the JWKS URL may yet publish it) waits for the payload
+    // parse, so a malformed token never triggers a JWKS fetch.
+    const early =
+      known !== undefined && known.alg === alg
+        ? signatureVerdict(token, known.key ?? keys.resolve, this.#joseVerifyOptions)
+        : undefined;
+    // jose reaches the pool two microtask turns after the call (it awaits its key preparation twice):
+    // parsing now would run first and delay the RSA job by its own length. Should a jose release take
+    // more turns, the parse merely overlaps less; the answers do not depend on it.
+    if (early !== undefined) {
+      await undefined;
+      await undefined;
+    }
+    const payload = decodeBody(head);
+    if (payload === undefined) return failure('malformed_token');
+    const decoded: DecodedToken = {
+      header: head.header,
+      payload,
+      headerSegment: head.headerSegment,
+      headerKnown: head.headerKnown,
+    };
+    attempt.decoded = decoded;
+    if (headerFailure !== undefined) return failure(headerFailure);
     if (known === undefined && !keys.refreshable) return failure('unknown_kid');
     // A key verifies with its own algorithm only (no RSA key used for ES256, no key alg overridden).
     if (known !== undefined && known.alg !== alg) return failure('invalid_algorithm');
 
-    try {
-      // Signature, algorithm and key only: the JWS layer of the same compact token.
-      await compactVerify(token, known?.key ?? keys.resolve, this.#joseVerifyOptions);
-    } catch (error) {
-      const reason = reasonForJoseError(error);
-      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(error);
+    // Judged while the signature is checked; answered only once it verified.
+    const typeFailure = checkClaimTypes(payload);
+    const claims = payload as Claims;
+    const policyFailure =
+      typeFailure === undefined
+        ? checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000))
+        : undefined;
+
+    // Signature, algorithm and key only: the JWS layer of the same compact token.
+    const verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
+    if (verdict !== SIGNATURE_VERIFIED) {
+      const reason = reasonForJoseError(verdict.error);
+      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(verdict.error);
       // A refetched JWKS may hold the kid under another algorithm.
       if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
       return failure(reason);
@@ -210,10 +257,7 @@ class S2sVerifier implements Verifier {
     // Signature verified: the claims decide, by the contract's rules rather than jose's messages.
     this.#verifiedHeaders.remember(decoded);
     attempt.verified = true;
-    const typeFailure = checkClaimTypes(decoded.payload);
     if (typeFailure !== undefined) return failure(typeFailure);
-    const claims = decoded.payload as Claims;
-    const policyFailure = checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000));
     if (policyFailure !== undefined) return failure(policyFailure);
 
     // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
