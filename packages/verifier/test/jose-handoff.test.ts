@@ -1,0 +1,103 @@
+import { compactVerify } from 'jose';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeBody } from '../src/compact.js';
+import { recorder } from './harness/recorder.js';
+import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { liveVerifier } from './harness/verifiers.js';
+
+// Spies that still call the real functions: which tokens reach jose, and in which order the RSA job
+// and the payload parse happen. Nothing of jose's behaviour is replaced.
+vi.mock('jose', async (importOriginal) => {
+  const original = await importOriginal<typeof import('jose')>();
+  return { ...original, compactVerify: vi.fn(original.compactVerify) };
+});
+vi.mock('../src/compact.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/compact.js')>();
+  return { ...original, decodeBody: vi.fn(original.decodeBody) };
+});
+
+let key: TestKey;
+let ec: TestKey;
+beforeAll(async () => {
+  key = await vectorKey('lite-2026-03');
+  ec = await vectorKey('lite-2026-05');
+});
+afterEach(() => {
+  vi.mocked(compactVerify).mockClear();
+  vi.mocked(decodeBody).mockClear();
+  vi.restoreAllMocks();
+});
+const endpoint = { scope: 'spaces:create', path: '/integrations/spaces' };
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('what jose is handed, and when', () => {
+  it('a token refused by the header rules or by its key never reaches jose, whatever its kid', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    await verifier.warmup({ required: true });
+    const [, payload, signature] = (await sign(key, nowSeconds())).split('.') as [string, string, string];
+    const header = { alg: 'RS256', typ: 'JWT', kid: key.kid };
+    const refused: [Record<string, unknown>, string][] = [
+      [{ ...header, typ: 'at+jwt' }, 'invalid_header'],
+      [{ ...header, crit: ['exp'] }, 'invalid_header'],
+      [{ ...header, kid: 'k'.repeat(65) }, 'invalid_header'],
+      [{ ...header, alg: 'none' }, 'invalid_algorithm'],
+      [{ ...header, alg: 'HS256' }, 'invalid_algorithm'],
+      // An allowed algorithm, but not this key's: the RSA key is never used for ES256.
+      [{ ...header, alg: 'ES256' }, 'invalid_algorithm'],
+      [{ ...header, kid: ec.kid }, 'invalid_algorithm'],
+    ];
+    for (const [protectedHeader, reason] of refused) {
+      const token = `${b64(protectedHeader)}.${payload}.${signature}`;
+      expect(await verifier.verify(token, endpoint)).toMatchObject({ status: 401, reason });
+    }
+    expect(compactVerify).not.toHaveBeenCalled();
+    // Each was a planned answer, not the fail-closed net for an internal error.
+    const events = observed.logs.map((line) => (line.obj as { event?: unknown }).event);
+    expect(events.filter((event) => event === 's2s_auth_rejected')).toHaveLength(refused.length);
+    expect(events).not.toContain('s2s_verify_internal_error');
+  });
+
+  it('a malformed payload behind a known header and key is an answer, not an internal error', async () => {
+    const observed = recorder();
+    const verifier = liveVerifier({ logger: observed.logger });
+    await verifier.warmup({ required: true });
+    const [header, payload, signature] = (await sign(key, nowSeconds())).split('.') as [
+      string,
+      string,
+      string,
+    ];
+    for (const token of [`${header}.${payload}=.${signature}`, `${header}.${b64([1])}.${signature}`]) {
+      expect(await verifier.verify(token, endpoint)).toMatchObject({
+        status: 401,
+        reason: 'malformed_token',
+      });
+    }
+    const events = observed.logs.map((line) => (line.obj as { event?: unknown }).event);
+    expect(events.filter((event) => event === 's2s_auth_rejected')).toHaveLength(2);
+    expect(events).not.toContain('s2s_verify_internal_error');
+  });
+
+  it('with the key imported, the RSA job is on its way to the pool before the payload is parsed', async () => {
+    // jose awaits twice before it calls crypto.subtle.verify; verify yields as often before parsing the
+    // payload. Should a jose release add a turn, this fails: answers stay right, the overlap is lost
+    // (then adjust the yields in verifier.ts).
+    const verifier = liveVerifier();
+    await verifier.warmup({ required: true });
+    const order: string[] = [];
+    const subtle = globalThis.crypto.subtle;
+    const rsa = subtle.verify.bind(subtle);
+    vi.spyOn(subtle, 'verify').mockImplementation((...args: Parameters<typeof subtle.verify>) => {
+      order.push('signature');
+      return rsa(...args);
+    });
+    const parse = (await vi.importActual<typeof import('../src/compact.js')>('../src/compact.js')).decodeBody;
+    vi.mocked(decodeBody).mockImplementation((head) => {
+      order.push('payload');
+      return parse(head);
+    });
+    expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
+    expect(order).toEqual(['signature', 'payload']);
+    expect(compactVerify).toHaveBeenCalledTimes(1);
+  });
+});
