@@ -205,15 +205,15 @@ class S2sVerifier implements Verifier {
     const alg = head.header.alg as string;
     const keys = this.#keys;
     const known = headerFailure === undefined ? keys.lookup(kid) : undefined;
-    // With the key in hand, the RSA work starts now and runs on libuv's pool while this thread parses and
-    // judges the payload; the answers below still come in the contract's order (malformed, header, kid,
-    // signature, claims), and nothing is remembered before the signature verified. A forger gains no
-    // RSA work he could not get with a well-formed payload. A known kid means a fresh keyset, so jose
-    // resolves it without I/O; an unknown one (the JWKS URL may yet publish it) waits for the payload
-    // parse, so a malformed token never triggers a JWKS fetch.
+    // With an imported key in hand, the RSA work starts now and runs on libuv's pool while this thread
+    // parses and judges the payload; the answers below still come in the contract's order (malformed,
+    // header, kid, signature, claims), and nothing is remembered before the signature verified. A forger
+    // gains no RSA work he could not get with a well-formed payload. Only an imported key starts early:
+    // a JWKS URL's key goes through jose's resolver, which refetches a keyset that went stale since
+    // lookup, and a malformed token must never trigger a fetch, so there the payload is parsed first.
     const early =
-      known !== undefined && known.alg === alg
-        ? signatureVerdict(token, known.key ?? keys.resolve, this.#joseVerifyOptions)
+      known?.key !== undefined && known.alg === alg
+        ? signatureVerdict(token, known.key, this.#joseVerifyOptions)
         : undefined;
     // jose reaches the pool two microtask turns after the call (it awaits its key preparation twice):
     // parsing now would run first and delay the RSA job by its own length. Should a jose release take

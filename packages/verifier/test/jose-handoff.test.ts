@@ -1,8 +1,12 @@
 import { compactVerify } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeBody } from '../src/compact.js';
+import { memoryReplayStore } from '../src/replay/memory.js';
+import { createVerifier } from '../src/verifier.js';
+import { startJwksServer } from './harness/jwks-server.js';
 import { recorder } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
+import { file } from './harness/vectors.js';
 import { liveVerifier } from './harness/verifiers.js';
 
 // Spies that still call the real functions: which tokens reach jose, and in which order the RSA job
@@ -99,5 +103,35 @@ describe('what jose is handed, and when', () => {
     expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
     expect(order).toEqual(['signature', 'payload']);
     expect(compactVerify).toHaveBeenCalledTimes(1);
+  });
+
+  it('on a JWKS URL a malformed token never reaches jose, even with a kid the cache holds', async () => {
+    // jose's remote resolver refetches a keyset that went stale since the verifier's lookup: handing it a
+    // malformed token ahead of the parse could make that token trigger a fetch.
+    const server = await startJwksServer({ keys: [key.publicJwk] });
+    try {
+      const verifier = createVerifier({
+        keys: { jwksUrl: server.url },
+        audience: file.audience,
+        issuers: [file.issuer],
+        replayStore: memoryReplayStore(),
+      });
+      await verifier.warmup({ required: true });
+      const [header, payload, signature] = (await sign(key, nowSeconds())).split('.') as [
+        string,
+        string,
+        string,
+      ];
+      for (const token of [`${header}.${payload}=.${signature}`, `${header}.${payload}.${signature}=`]) {
+        expect(await verifier.verify(token, endpoint)).toMatchObject({ reason: 'malformed_token' });
+      }
+      expect(compactVerify).not.toHaveBeenCalled();
+      expect(await verifier.verify(`${header}.${payload}.${signature}`, endpoint)).toMatchObject({
+        status: 200,
+      });
+      expect(compactVerify).toHaveBeenCalledTimes(1);
+    } finally {
+      await server.close();
+    }
   });
 });
