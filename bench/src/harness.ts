@@ -37,6 +37,11 @@ export interface CpuPerOp {
   machineUs: number;
   /** Share of the machine's CPU time that was busy while the candidate ran (0–1). */
   machineBusy: number;
+  /**
+   * Context switches of this process's threads (voluntary and involuntary), per op: a thread of
+   * libuv's pool put to sleep and woken per RSA job, or the event loop preempted by one, shows here.
+   */
+  contextSwitches: number;
 }
 
 export interface RunOptions {
@@ -77,8 +82,15 @@ interface Snapshot {
   process?: number | undefined;
   postgres?: number | undefined;
   machine?: { busy: number; total: number } | undefined;
+  switches?: number | undefined;
   count?: number | undefined;
 }
+
+/** Context switches of every thread of this process so far. */
+const contextSwitches = () => {
+  const usage = process.resourceUsage();
+  return usage.voluntaryContextSwitches + usage.involuntaryContextSwitches;
+};
 
 function snapshot(candidate: Candidate, options: RunOptions): Snapshot {
   const breakdown = options.cpuBreakdown;
@@ -86,7 +98,12 @@ function snapshot(candidate: Candidate, options: RunOptions): Snapshot {
     main: mainThreadCpuUs(),
     ...(breakdown === undefined
       ? {}
-      : { process: processCpuUs(), postgres: breakdown.postgresUs?.(), machine: machineCpuUs() }),
+      : {
+          process: processCpuUs(),
+          postgres: breakdown.postgresUs?.(),
+          machine: machineCpuUs(),
+          switches: contextSwitches(),
+        }),
     count: candidate.count?.(),
   };
 }
@@ -121,6 +138,7 @@ async function runRound(candidate: Candidate, ops: number, options: RunOptions) 
     postgresUs: delta(after.postgres, before.postgres),
     machineBusyUs: delta(after.machine?.busy, before.machine?.busy),
     machineTotalUs: delta(after.machine?.total, before.machine?.total),
+    switches: delta(after.switches, before.switches),
     count: delta(after.count, before.count),
   };
 }
@@ -146,7 +164,14 @@ export async function measure(candidates: Candidate[], options: RunOptions): Pro
   return candidates.map((c) => {
     const rounds = acc.get(c.name)!;
     const total = (
-      field: 'mainCpuUs' | 'processUs' | 'postgresUs' | 'machineBusyUs' | 'machineTotalUs' | 'count',
+      field:
+        | 'mainCpuUs'
+        | 'processUs'
+        | 'postgresUs'
+        | 'machineBusyUs'
+        | 'machineTotalUs'
+        | 'switches'
+        | 'count',
     ) => sum(rounds.map((r) => r[field]));
     const mainCpuUs = total('mainCpuUs');
     const processUs = total('processUs');
@@ -154,6 +179,7 @@ export async function measure(candidates: Candidate[], options: RunOptions): Pro
     const machineUs = total('machineTotalUs');
     const count = total('count');
     const postgresUs = total('postgresUs');
+    const switches = total('switches');
     return {
       name: c.name,
       opsPerSec: median(rounds.map((r) => r.opsPerSec)),
@@ -161,7 +187,7 @@ export async function measure(candidates: Candidate[], options: RunOptions): Pro
       p99Ms: median(rounds.map((r) => r.p99)),
       rounds: rounds.map((r) => r.opsPerSec),
       ...(mainCpuUs === undefined ? {} : { mainCpuUsPerOp: mainCpuUs / ops }),
-      ...(processUs === undefined || busyUs === undefined || machineUs === undefined
+      ...(processUs === undefined || busyUs === undefined || machineUs === undefined || switches === undefined
         ? {}
         : {
             cpu: {
@@ -169,6 +195,7 @@ export async function measure(candidates: Candidate[], options: RunOptions): Pro
               postgresUs: postgresUs === undefined ? undefined : postgresUs / ops,
               machineUs: busyUs / ops,
               machineBusy: busyUs / machineUs,
+              contextSwitches: switches / ops,
             },
           }),
       ...(count === undefined ? {} : { countPerOp: count / ops }),

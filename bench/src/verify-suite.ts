@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { verify as cryptoVerify } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { CLOCK_SKEW_SECONDS } from '@hyper/s2s-contracts';
 import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
@@ -111,4 +114,35 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
     });
   }
   return out;
+}
+
+const VERIFY_ONLY = fileURLToPath(new URL('./verify-only.ts', import.meta.url));
+
+/**
+ * The same suite in a child process whose libuv pool has `poolSize` threads. UV_THREADPOOL_SIZE is read
+ * once, when the pool first starts, so it cannot change within one process.
+ */
+export async function verifySuiteInChild(
+  poolSize: number,
+  concurrencies: number[],
+  opsPerRound: number,
+  rounds: number,
+): Promise<VerifySuiteResult[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      VERIFY_ONLY,
+      '--json',
+      '--in-flight',
+      concurrencies.join(','),
+      '--ops',
+      String(opsPerRound),
+      '--rounds',
+      String(rounds),
+    ],
+    { env: { ...process.env, UV_THREADPOOL_SIZE: String(poolSize) }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as VerifySuiteResult[];
 }
