@@ -152,7 +152,7 @@ function limitOf(m: Measurement, waitingOn: string): string | undefined {
 }
 
 /** The end-to-end explanation, written from the figures of this run (issue 13 item 0). */
-function explainEndToEnd(r: EndToEndResult): string {
+function explainEndToEnd(r: EndToEndResult, durability: string): string {
   const share = r.both.opsPerSec / r.bound;
   const p99Ratio = r.both.p99Ms / r.store.p99Ms;
   // If every caller waited for its own commit, `concurrency` callers could do at most this much.
@@ -174,7 +174,7 @@ function explainEndToEnd(r: EndToEndResult): string {
     `  the CPU-share bound is 1 / (1/${fmt(r.verify.opsPerSec)} + 1/${fmt(r.store.opsPerSec)}) =`,
     `  ${fmt(r.bound)}/s. Verify + pgReplayStore reaches ${fmt(r.both.opsPerSec)}/s = ${atLeast(share)}× of it`,
     `  (goal ≥ 0.9×: ${verdict(share >= 0.9)}), p99 ${fmt(r.both.p99Ms, 2)} ms = ${atMost(p99Ratio)}× the store-alone p99`,
-    `  (goal ≤ 1.5×: ${verdict(p99Ratio <= 1.5)}). Durability unchanged: synchronous_commit on, logged table.`,
+    `  (goal ≤ 1.5×: ${verdict(p99Ratio <= 1.5)}). Durability, read back from the server: ${durability}, a logged replay table.`,
     ...explainClosedLoop(r),
     ...explainSplit(r),
     ...explainCpu(r),
@@ -287,7 +287,7 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
     targets.push(
       `| verify + PG p99 ≤ 1.5× store-alone p99 (${concurrency} in flight) | ${atMost(p99Ratio)}× (mean latencies ≥ ${atLeast(closedLoopLatencyFloor(r))}× apart even at the bound, Little's law) | ${verdict(p99Ratio <= 1.5)} |`,
     );
-    e2eNotes.push(explainEndToEnd(r));
+    e2eNotes.push(explainEndToEnd(r, database.durability));
   }
 }
 
@@ -427,45 +427,74 @@ for (const { concurrency, results } of verify) {
 
 // libuv's pool defaults to 4 threads: on 2 cores, at 64 in flight, they and the event loop take turns on
 // the cores, and every thread put to sleep and woken costs both. The same suite again with the pool
-// sized to the cores the event loop leaves.
-const defaultPool = process.env.UV_THREADPOOL_SIZE ?? '4 (the default)';
-const sparePool = Math.max(1, cpus().length - 1);
-out(
-  `### 64 in flight, libuv pool of ${sparePool} thread${sparePool === 1 ? '' : 's'} (UV_THREADPOOL_SIZE=${sparePool})`,
-);
-out();
-out(
-  `The tables above ran with libuv's pool at ${defaultPool}; this one in a child process whose pool has ` +
-    `one thread per core the event loop leaves (${cpus().length} cores − 1). Same candidates, rounds and ops.`,
-);
-out();
-const spare = (await verifySuiteInChild(sparePool, [64], n(4000), VERIFY_ROUNDS))[0]!;
-const spareJose = byName(spare.results, 'jose');
-table(spare.results, spareJose, true);
-const spareOurs = byName(spare.results, '@hyper');
-const spareRatio = spareOurs.opsPerSec / spareJose.opsPerSec;
-const default64 = verify.find((v) => v.concurrency === 64)!.results;
-const defaultOurs = byName(default64, '@hyper');
-const defaultJose = byName(default64, 'jose');
-out(
-  `verifier / jose = ${atLeast(spareRatio)}×; against the default pool, the verifier ran ` +
-    `${fmt(spareOurs.opsPerSec / defaultOurs.opsPerSec, 2)}× and jose ${fmt(spareJose.opsPerSec / defaultJose.opsPerSec, 2)}× as fast`,
-);
-out();
-targets.push(
-  `| verify ≥ 0.9× bare jose, 64 in flight, UV_THREADPOOL_SIZE=${sparePool} | ${atLeast(spareRatio)}× | ${verdict(spareRatio >= 0.9)} |`,
-);
-const sparePerRound = spareOurs.rounds
-  .map((ops, round) => ops / spareJose.rounds[round]!)
-  .sort((a, b) => a - b);
-ownCostNotes.push(
-  `64 in flight with the pool at ${sparePool} thread${sparePool === 1 ? '' : 's'}: ${atLeast(spareRatio)}× of bare jose ` +
-    `(round ratios ${fmt(sparePerRound[0]!, 2)}–${fmt(sparePerRound[sparePerRound.length - 1]!, 2)}×), ` +
-    `${fmt(spareOurs.opsPerSec)} against ${fmt(spareJose.opsPerSec)} tokens/s` +
-    (spareOurs.cpu === undefined || spareJose.cpu === undefined
-      ? ''
-      : `, ${fmt(spareOurs.cpu.contextSwitches, 2)} and ${fmt(spareJose.cpu.contextSwitches, 2)} context switches per token`),
-);
+// sized to the cores the event loop leaves, when that is smaller than the pool this process has.
+const LIBUV_DEFAULT_POOL = 4;
+const cores = cpus().length;
+const parentPool = Number(process.env.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_POOL);
+const parentPoolLabel =
+  process.env.UV_THREADPOOL_SIZE === undefined
+    ? `${LIBUV_DEFAULT_POOL} threads (libuv's default)`
+    : `${parentPool} thread${parentPool === 1 ? '' : 's'} (UV_THREADPOOL_SIZE)`;
+const sparePool = Math.max(1, cores - 1);
+const plural = (count: number) => `${count} thread${count === 1 ? '' : 's'}`;
+/** The "why" sentence on the pool, from this run's figures; empty when the second pool did not run. */
+let poolNote = '';
+if (sparePool < parentPool) {
+  out(`### 64 in flight, libuv pool of ${plural(sparePool)} (UV_THREADPOOL_SIZE=${sparePool})`);
+  out();
+  out(
+    `The tables above ran with libuv's pool at ${parentPoolLabel}; this one in a child process whose pool ` +
+      `has one thread per core the event loop leaves (${cores} cores − 1, at least 1). Same candidates, rounds ` +
+      'and ops, interleaved with each other but run after the tables above, not interleaved with them: the ' +
+      "comparison across the two pools carries the machine's drift between the runs.",
+  );
+  out();
+  const spare = (await verifySuiteInChild(sparePool, [64], n(4000), VERIFY_ROUNDS))[0]!;
+  const spareJose = byName(spare.results, 'jose');
+  table(spare.results, spareJose, true);
+  const spareOurs = byName(spare.results, '@hyper');
+  const spareRatio = spareOurs.opsPerSec / spareJose.opsPerSec;
+  const parent64 = verify.find((v) => v.concurrency === 64)!.results;
+  const parentOurs = byName(parent64, '@hyper');
+  const parentJose = byName(parent64, 'jose');
+  const oursSpeed = spareOurs.opsPerSec / parentOurs.opsPerSec;
+  const joseSpeed = spareJose.opsPerSec / parentJose.opsPerSec;
+  out(
+    `verifier / jose = ${atLeast(spareRatio)}×; against the pool of ${plural(parentPool)} above, the verifier ran ` +
+      `${fmt(oursSpeed, 2)}× and jose ${fmt(joseSpeed, 2)}× as fast`,
+  );
+  out();
+  targets.push(
+    `| verify ≥ 0.9× bare jose, 64 in flight, UV_THREADPOOL_SIZE=${sparePool} | ${atLeast(spareRatio)}× | ${verdict(spareRatio >= 0.9)} |`,
+  );
+  const sparePerRound = spareOurs.rounds
+    .map((ops, round) => ops / spareJose.rounds[round]!)
+    .sort((a, b) => a - b);
+  const switches = (m: Measurement) => m.cpu?.contextSwitches;
+  const switchesNote = [spareOurs, parentOurs, spareJose, parentJose].every((m) => switches(m) !== undefined)
+    ? `, ${fmt(switches(spareOurs)!, 2)} and ${fmt(switches(spareJose)!, 2)} context switches per token ` +
+      `(with ${plural(parentPool)}: ${fmt(switches(parentOurs)!, 2)} and ${fmt(switches(parentJose)!, 2)})`
+    : '';
+  ownCostNotes.push(
+    `64 in flight with the pool at ${plural(sparePool)}: ${atLeast(spareRatio)}× of bare jose ` +
+      `(round ratios ${fmt(sparePerRound[0]!, 2)}–${fmt(sparePerRound[sparePerRound.length - 1]!, 2)}×), ` +
+      `${fmt(spareOurs.opsPerSec)} against ${fmt(spareJose.opsPerSec)} tokens/s${switchesNote}`,
+  );
+  poolNote =
+    ` With libuv's pool at ${plural(parentPool)} on ${cores} cores, the event loop and the RSA threads take turns ` +
+    'on the cores, and whenever the event loop falls behind, pool threads run out of jobs, sleep and must be ' +
+    'woken again (the context switches per token in the tables). With the pool at the cores the event loop ' +
+    `leaves (${plural(sparePool)}, the third table), RSA gets at most ${sparePool} of the ${cores} cores: in this ` +
+    `run the verifier ran ${fmt(oursSpeed, 2)}× and jose ${fmt(joseSpeed, 2)}× as fast as with ${plural(parentPool)}. ` +
+    "That setting is process-wide and read once at start-up, so it is the operator's (the verifier README " +
+    'says when), not something a library may set.';
+} else {
+  out(
+    `(The suite with libuv's pool at the cores the event loop leaves did not run: ${cores} cores − 1 is not ` +
+      `fewer than the ${plural(parentPool)} this process has.)`,
+  );
+  out();
+}
 
 const instructionsNote = await instructionsSection(
   byName(verify.find((v) => v.concurrency === 64)?.results ?? [], 'jose'),
@@ -562,15 +591,10 @@ out(
     'the verifier hands the token to jose as soon as its header, kid and algorithm pass, and parses and judges the payload while ' +
     'the pool computes the signature, so with one token in flight most of its own work hides behind that ' +
     'round trip; with 64 in flight the event-loop ' +
-    'thread and the RSA work on the pool share the two cores, so every µs of CPU the verifier adds on the ' +
-    "event loop is throughput lost. With libuv's default pool of 4 threads on 2 cores it costs more than its " +
-    'µs: the event loop and four RSA threads take turns on two cores, and whenever the event loop falls ' +
-    'behind, pool threads run out of jobs, sleep and must be woken again (the context switches per token ' +
-    'in the tables). With the pool sized to the cores the event loop leaves (`UV_THREADPOOL_SIZE` = cores − 1, ' +
-    'the third table), at most one core does RSA and the event loop keeps the other: fewer switches, but RSA ' +
-    'capped at one core, so whether it is faster depends on how much the event loop needs (the line under ' +
-    "that table gives this run's answer). That setting is process-wide and read once at start-up, so it is " +
-    "the operator's (the verifier README says when), not something a library may set. When the round " +
+    `thread and the RSA work on the pool share the ${cores} cores, so every µs of CPU the verifier adds on the ` +
+    'event loop is throughput lost.' +
+    poolNote +
+    ' When the round ' +
     'ratios straddle the goal, the machine, not the ' +
     'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.' +
     (instructionsNote === undefined ? '' : ` ${instructionsNote}.`),

@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import { startOwnPostgres } from '@hyper/s2s-own-postgres';
 import pg from 'pg';
 
@@ -5,6 +6,8 @@ export interface BenchDatabase {
   url: string;
   /** Which server, and its durability settings as read from it. */
   label: string;
+  /** The durability settings as read from the server, e.g. "fsync on, synchronous_commit on, full_page_writes on". */
+  durability: string;
   stop(): Promise<void>;
 }
 
@@ -15,7 +18,26 @@ export interface BenchDatabase {
  */
 const DURABLE = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } as const;
 
-/** Reads the durability settings from the server; throws when a commit there would not be durable. */
+/** statfs f_type of file systems in memory: an fsync there reaches no disk. */
+const MEMORY_FILE_SYSTEMS = new Map([
+  [0x01021994, 'tmpfs'],
+  [0x858458f6, 'ramfs'],
+]);
+
+/** The memory file system holding `directory` when it is on this machine and in memory; else undefined. */
+function memoryFileSystem(directory: string): string | undefined {
+  try {
+    return MEMORY_FILE_SYSTEMS.get(statfsSync(directory).type);
+  } catch {
+    return undefined; // not on this machine, or not readable from here
+  }
+}
+
+/**
+ * Reads the durability settings (and, for a server on this machine, its data directory's file system)
+ * back from the server; throws when a commit there would not be durable. `synchronous_commit` other
+ * than off (on, local, remote_write, remote_apply) all flush the WAL locally before the commit returns.
+ */
 async function durability(url: string, source: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -36,6 +58,18 @@ async function durability(url: string, source: string): Promise<string> {
           'durable, so its figures would not be those of a replay store. Use a server with these on.',
       );
     }
+    // data_directory needs superuser or pg_read_all_settings; without it the check cannot be made here.
+    const directory = await client
+      .query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")
+      .then(({ rows: [row] }) => row?.dir)
+      .catch(() => undefined);
+    const memory = directory === undefined ? undefined : memoryFileSystem(directory);
+    if (memory !== undefined) {
+      throw new Error(
+        `bench: ${source} keeps its data in ${directory}, on ${memory}: an fsync there reaches no disk, so its ` +
+          'commits are not durable. Put the data directory on a disk (for the embedded server: TMPDIR).',
+      );
+    }
     return Object.entries(settings)
       .map(([name, value]) => `${name} ${value}`)
       .join(', ');
@@ -44,12 +78,37 @@ async function durability(url: string, source: string): Promise<string> {
   }
 }
 
+/**
+ * Throws unless the replay table (every partition too) is logged: an UNLOGGED table is emptied by a
+ * crash, whatever the server's settings.
+ */
+export async function assertReplayTableLogged(db: pg.Pool): Promise<void> {
+  const { rows } = await db.query<{ name: string }>(
+    // pg_partition_tree lists nothing for a table that is not partitioned: the table itself is named too.
+    `SELECT relname AS name FROM pg_class
+      WHERE relpersistence <> 'p'
+        AND (oid = 'session.s2s_jwt_replay'::regclass
+             OR oid IN (SELECT relid FROM pg_partition_tree('session.s2s_jwt_replay')))`,
+  );
+  if (rows.length > 0) {
+    throw new Error(
+      `bench: ${rows.map((row) => row.name).join(', ')} is not a logged table: a crash empties it, so its ` +
+        'figures would not be those of a replay store.',
+    );
+  }
+}
+
 /** DATABASE_URL when set (the machine's server), else a throwaway PostgreSQL (the tests' own starter, made durable). */
 export async function benchDatabase(): Promise<BenchDatabase> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const settings = await durability(url, 'the server at DATABASE_URL');
-    return { url, label: `PostgreSQL at DATABASE_URL; ${settings}`, stop: async () => {} };
+    return {
+      url,
+      label: `PostgreSQL at DATABASE_URL; ${settings}`,
+      durability: settings,
+      stop: async () => {},
+    };
   }
   const server = await startOwnPostgres({ settings: DURABLE });
   try {
@@ -57,6 +116,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     return {
       url: server.url,
       label: `embedded PostgreSQL 18 (DATABASE_URL unset); ${settings}`,
+      durability: settings,
       stop: () => server.destroy(),
     };
   } catch (error) {

@@ -5,7 +5,7 @@ import { postgresCpuReader } from './cpu.js';
 import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
 import { localPostgres } from './local-postgres.js';
-import type { BenchDatabase } from './postgres.js';
+import { assertReplayTableLogged, type BenchDatabase } from './postgres.js';
 import { purgeUnderLoad } from './purge-under-load.js';
 
 const NAIVE_INSERT = `INSERT INTO session.s2s_jwt_replay (iss, jti, exp) VALUES ($1, $2, $3)
@@ -21,6 +21,7 @@ async function openPool(database: BenchDatabase) {
   // next query on the pool reports the failure instead.
   pool.on('error', (error) => console.error(`[bench] idle Postgres connection lost: ${error.message}`));
   await migrate(pool);
+  await assertReplayTableLogged(pool);
   await pool.query('TRUNCATE session.s2s_jwt_replay');
   return pool;
 }

@@ -118,6 +118,8 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
 
 const VERIFY_ONLY = fileURLToPath(new URL('./verify-only.ts', import.meta.url));
 
+const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
+
 /**
  * The same suite in a child process whose libuv pool has `poolSize` threads. UV_THREADPOOL_SIZE is read
  * once, when the pool first starts, so it cannot change within one process.
@@ -142,7 +144,14 @@ export async function verifySuiteInChild(
       '--rounds',
       String(rounds),
     ],
-    { env: { ...process.env, UV_THREADPOOL_SIZE: String(poolSize) }, maxBuffer: 16 * 1024 * 1024 },
+    {
+      // tsx resolves from the bench package, wherever the bench was started from.
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(poolSize) },
+      maxBuffer: 16 * 1024 * 1024,
+      // A child that hangs must not hang the bench: the suite takes about a minute here.
+      timeout: CHILD_TIMEOUT_MS,
+    },
   );
   return JSON.parse(stdout) as VerifySuiteResult[];
 }
