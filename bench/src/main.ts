@@ -431,12 +431,9 @@ for (const { concurrency, results } of verify) {
 const LIBUV_DEFAULT_POOL = 4;
 const cores = cpus().length;
 const parentPool = Number(process.env.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_POOL);
-const parentPoolLabel =
-  process.env.UV_THREADPOOL_SIZE === undefined
-    ? `${LIBUV_DEFAULT_POOL} threads (libuv's default)`
-    : `${parentPool} thread${parentPool === 1 ? '' : 's'} (UV_THREADPOOL_SIZE)`;
-const sparePool = Math.max(1, cores - 1);
 const plural = (count: number) => `${count} thread${count === 1 ? '' : 's'}`;
+const parentPoolLabel = `${plural(parentPool)} (${process.env.UV_THREADPOOL_SIZE === undefined ? "libuv's default" : 'UV_THREADPOOL_SIZE'})`;
+const sparePool = Math.max(1, cores - 1);
 /** The "why" sentence on the pool, from this run's figures; empty when the second pool did not run. */
 let poolNote = '';
 if (sparePool < parentPool) {

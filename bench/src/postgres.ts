@@ -1,6 +1,6 @@
-import { statfsSync } from 'node:fs';
 import { startOwnPostgres } from '@hyper/s2s-own-postgres';
 import pg from 'pg';
+import { dataVolume } from './data-volume.js';
 
 export interface BenchDatabase {
   url: string;
@@ -18,20 +18,8 @@ export interface BenchDatabase {
  */
 const DURABLE = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } as const;
 
-/** statfs f_type of file systems in memory: an fsync there reaches no disk. */
-const MEMORY_FILE_SYSTEMS = new Map([
-  [0x01021994, 'tmpfs'],
-  [0x858458f6, 'ramfs'],
-]);
-
-/** The memory file system holding `directory` when it is on this machine and in memory; else undefined. */
-function memoryFileSystem(directory: string): string | undefined {
-  try {
-    return MEMORY_FILE_SYSTEMS.get(statfsSync(directory).type);
-  } catch {
-    return undefined; // not on this machine, or not readable from here
-  }
-}
+/** File systems in memory: an fsync there reaches no disk. */
+const MEMORY_FILE_SYSTEMS = new Set(['tmpfs', 'ramfs']);
 
 /**
  * Reads the durability settings (and, for a server on this machine, its data directory's file system)
@@ -39,10 +27,10 @@ function memoryFileSystem(directory: string): string | undefined {
  * than off (on, local, remote_write, remote_apply) all flush the WAL locally before the commit returns.
  */
 async function durability(url: string, source: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  // dataVolume takes a pool; one connection is all these reads need.
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    const { rows } = await client.query<{
+    const { rows } = await pool.query<{
       fsync: string;
       synchronous_commit: string;
       full_page_writes: string;
@@ -58,23 +46,19 @@ async function durability(url: string, source: string): Promise<string> {
           'durable, so its figures would not be those of a replay store. Use a server with these on.',
       );
     }
-    // data_directory needs superuser or pg_read_all_settings; without it the check cannot be made here.
-    const directory = await client
-      .query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")
-      .then(({ rows: [row] }) => row?.dir)
-      .catch(() => undefined);
-    const memory = directory === undefined ? undefined : memoryFileSystem(directory);
-    if (memory !== undefined) {
+    // Only for a server on this machine (the scale study's own finder): a remote server's path says nothing here.
+    const volume = await dataVolume(pool);
+    if (volume !== undefined && MEMORY_FILE_SYSTEMS.has(volume.fsType)) {
       throw new Error(
-        `bench: ${source} keeps its data in ${directory}, on ${memory}: an fsync there reaches no disk, so its ` +
-          'commits are not durable. Put the data directory on a disk (for the embedded server: TMPDIR).',
+        `bench: ${source} keeps its data in ${volume.dataDirectory}, on ${volume.fsType}: an fsync there reaches ` +
+          'no disk, so its commits are not durable. Put the data directory on a disk (for the embedded server: TMPDIR).',
       );
     }
     return Object.entries(settings)
       .map(([name, value]) => `${name} ${value}`)
       .join(', ');
   } finally {
-    await client.end();
+    await pool.end();
   }
 }
 
