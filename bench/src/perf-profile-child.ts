@@ -1,0 +1,76 @@
+/**
+ * Run under `perf record` by `perf-profile.ts`:
+ * `tsx src/perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo>`
+ * verifies the file's tokens `rounds` times, `in-flight` at a time (a fresh replay store per round, so
+ * every presentation is a first use), and tells perf to record only while it does: start-up, imports,
+ * key import and a warm-up round stay out of the profile.
+ */
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { importSPKI, jwtVerify } from 'jose';
+import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, SCOPE } from './fixtures.js';
+import { INSTRUCTION_CANDIDATES, type InstructionCandidate, type InstructionTokens } from './instructions.js';
+
+const [candidate = '', inFlight = '', rounds = '', path = '', ctl = '', ack = ''] = process.argv.slice(2);
+const parallel = Number(inFlight);
+const repeat = Number(rounds);
+if (
+  !Object.hasOwn(INSTRUCTION_CANDIDATES, candidate) ||
+  !Number.isInteger(parallel) ||
+  parallel < 1 ||
+  !Number.isInteger(repeat) ||
+  repeat < 1 ||
+  ack === ''
+) {
+  throw new Error(
+    'usage: perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo>',
+  );
+}
+const file = JSON.parse(readFileSync(path, 'utf8')) as InstructionTokens;
+const joseKey = await importSPKI(file.publicKeyPem, 'RS256');
+const joseOptions = { ...JOSE_VERIFY_OPTIONS, currentDate: new Date(file.mintedAt) };
+
+function operation(): (token: string) => Promise<unknown> {
+  if ((candidate as InstructionCandidate) === 'jose')
+    return (token) => jwtVerify(token, joseKey, joseOptions);
+  const verifier = createVerifier({
+    keys: { jwks: file.jwks as never },
+    audience: AUDIENCE,
+    issuers: [ISSUER],
+    replayStore: memoryReplayStore(),
+    now: () => file.mintedAt,
+  });
+  return async (token) => {
+    const result = await verifier.verify(token, { scope: SCOPE, path: '/bench' });
+    if (!result.ok) throw Object.assign(new Error('rejected'), { code: result.reason });
+  };
+}
+
+async function round(): Promise<void> {
+  const op = operation();
+  let next = 0;
+  const worker = async () => {
+    while (next < file.tokens.length) await op(file.tokens[next++]!);
+  };
+  // Reported by code only: jose's errors carry the token's claims.
+  await Promise.all(Array.from({ length: parallel }, worker)).catch((error: { code?: string }) => {
+    throw new Error(`${candidate} rejected a valid token: ${error.code ?? 'error'}`);
+  });
+}
+
+/** One perf control command, answered on the ack FIFO before this process goes on. */
+function command(name: 'enable' | 'disable'): void {
+  const out = openSync(ctl, 'w');
+  writeSync(out, `${name}\n`);
+  closeSync(out);
+  const answer = openSync(ack, 'r');
+  readSync(answer, Buffer.alloc(8));
+  closeSync(answer);
+}
+
+// perf's JIT symbol map is /tmp/perf-<pid>.map: the parent removes it once it has read the profile.
+process.stdout.write(`${process.pid}\n`);
+await round();
+command('enable');
+for (let i = 0; i < repeat; i++) await round();
+command('disable');
