@@ -1,17 +1,18 @@
 /**
  * Run under `perf record` by `perf-profile.ts`:
- * `tsx src/perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo>`
+ * `tsx src/perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo> <pid-file>`
  * verifies the file's tokens `rounds` times, `in-flight` at a time (a fresh replay store per round, so
  * every presentation is a first use), and tells perf to record only while it does: start-up, imports,
  * key import and a warm-up round stay out of the profile.
  */
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
 import { importSPKI, jwtVerify } from 'jose';
 import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, SCOPE } from './fixtures.js';
 import { INSTRUCTION_CANDIDATES, type InstructionCandidate, type InstructionTokens } from './instructions.js';
 
-const [candidate = '', inFlight = '', rounds = '', path = '', ctl = '', ack = ''] = process.argv.slice(2);
+const [candidate = '', inFlight = '', rounds = '', path = '', ctl = '', ack = '', pidFile = ''] =
+  process.argv.slice(2);
 const parallel = Number(inFlight);
 const repeat = Number(rounds);
 if (
@@ -20,10 +21,10 @@ if (
   parallel < 1 ||
   !Number.isInteger(repeat) ||
   repeat < 1 ||
-  ack === ''
+  pidFile === ''
 ) {
   throw new Error(
-    'usage: perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo>',
+    'usage: perf-profile-child.ts <candidate> <in-flight> <rounds> <tokens.json> <ctl-fifo> <ack-fifo> <pid-file>',
   );
 }
 const file = JSON.parse(readFileSync(path, 'utf8')) as InstructionTokens;
@@ -64,12 +65,16 @@ function command(name: 'enable' | 'disable'): void {
   writeSync(out, `${name}\n`);
   closeSync(out);
   const answer = openSync(ack, 'r');
-  readSync(answer, Buffer.alloc(8));
+  const reply = Buffer.alloc(8);
+  const length = readSync(answer, reply);
   closeSync(answer);
+  // perf writes `ack\n` and its terminating NUL.
+  if (!reply.toString('utf8', 0, length).startsWith('ack\n'))
+    throw new Error(`perf did not acknowledge ${name}`);
 }
 
-// perf's JIT symbol map is /tmp/perf-<pid>.map: the parent removes it once it has read the profile.
-process.stdout.write(`${process.pid}\n`);
+// perf's JIT symbol map is /tmp/perf-<pid>.map: the parent removes it, whether the run succeeds or not.
+writeFileSync(pidFile, String(process.pid));
 await round();
 command('enable');
 for (let i = 0; i < repeat; i++) await round();

@@ -10,7 +10,7 @@
  * `npx -y pnpm@10 bench`; it writes nothing to the repository.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,10 @@ const rounds = Number(values.rounds);
 const tokenCount = Number(values.tokens);
 const top = Number(values.top);
 for (const [name, value] of Object.entries({ 'in-flight': inFlight, rounds, tokens: tokenCount, top })) {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`perf-profile: --${name} must be a positive integer`);
+    process.exit(2);
+  }
 }
 // Samples per second and thread: high enough for ~0.1 µs per token over the default 40,000 tokens.
 const FREQUENCY = 4999;
@@ -62,6 +65,15 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
+/** Node's JIT symbol maps for perf (/tmp/perf-<pid>.map), removed whether a run succeeded or not. */
+const symbolMaps = new Set<string>();
+function removeSymbolMaps(candidate: InstructionCandidate): void {
+  const pidFile = join(dir, `${candidate}.pid`);
+  const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  if (/^\d+$/.test(pid)) symbolMaps.add(`/tmp/perf-${pid}.map`);
+  for (const map of symbolMaps) rmSync(map, { force: true });
+}
+
 /** Samples per symbol, every thread of the process together. */
 async function profile(dir: string, candidate: InstructionCandidate, tokensFile: string) {
   const ctl = join(dir, `${candidate}.ctl`);
@@ -70,44 +82,58 @@ async function profile(dir: string, candidate: InstructionCandidate, tokensFile:
     if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error(`mkfifo ${fifo} failed`);
   }
   const data = join(dir, `${candidate}.data`);
-  const out = await run('perf', [
-    'record',
-    '-q',
-    '-F',
-    String(FREQUENCY),
-    '-D',
-    '-1',
-    '--control',
-    `fifo:${ctl},${ack}`,
-    '-o',
-    data,
-    '--',
-    process.execPath,
-    '--perf-basic-prof',
-    '--import',
-    'tsx',
-    CHILD,
-    candidate,
-    String(inFlight),
-    String(rounds),
-    tokensFile,
-    ctl,
-    ack,
-  ]);
-  const report = await run('perf', [
-    'report',
-    '-i',
-    data,
-    '--no-children',
-    '-g',
-    'none',
-    '--sort',
-    'sym',
-    '--stdio',
-    '-n',
-  ]);
-  const pid = out.trim().split('\n')[0];
-  if (pid) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  let report: string;
+  try {
+    await run('perf', [
+      'record',
+      '-q',
+      // A fixed period per sample (cpu-clock, strict frequency): samples times the period is CPU time on
+      // any host, with or without hardware counters. -N: no copy of the node binary into ~/.debug.
+      '-e',
+      'cpu-clock',
+      '--strict-freq',
+      '-N',
+      '-F',
+      String(FREQUENCY),
+      '-D',
+      '-1',
+      '--control',
+      `fifo:${ctl},${ack}`,
+      '-o',
+      data,
+      '--',
+      process.execPath,
+      '--perf-basic-prof',
+      // --perf-basic-prof also writes a V8 log: into the temporary directory, not the working one.
+      '--no-logfile-per-isolate',
+      `--logfile=${join(dir, `${candidate}.v8.log`)}`,
+      '--import',
+      'tsx',
+      CHILD,
+      candidate,
+      String(inFlight),
+      String(rounds),
+      tokensFile,
+      ctl,
+      ack,
+      join(dir, `${candidate}.pid`),
+    ]);
+    // perf report reads the JIT symbol map: removed only after it, and on any failure.
+    report = await run('perf', [
+      'report',
+      '-i',
+      data,
+      '--no-children',
+      '-g',
+      'none',
+      '--sort',
+      'sym',
+      '--stdio',
+      '-n',
+    ]);
+  } finally {
+    removeSymbolMaps(candidate);
+  }
   const samples = new Map<string, number>();
   for (const line of report.split('\n')) {
     const match = /^\s*[\d.]+%\s+(\d+)\s+\[(.)\]\s+(.*?)\s*$/.exec(line);
@@ -122,22 +148,34 @@ async function profile(dir: string, candidate: InstructionCandidate, tokensFile:
 /** What a symbol is, for the summary table. */
 function categoryOf(symbol: string): string {
   if (symbol.startsWith('[kernel] ')) return 'kernel (scheduling, system calls, interrupts)';
-  if (/^JS:/.test(symbol)) {
+  if (/^(JS|RegExp):/.test(symbol)) {
     if (symbol.includes('/packages/verifier/')) return 'JavaScript: @hyper/s2s-verifier';
     if (symbol.includes('/jose/')) return 'JavaScript: jose';
     if (symbol.includes('node:')) return "JavaScript: Node's WebCrypto and buffers";
-    return 'JavaScript: other (bench loop)';
+    return 'JavaScript: other (bench loop, regular expressions)';
   }
+  // Before the compiler test: JSON.parse's parser is not a compiler.
+  if (/JsonParse/.test(symbol)) return 'V8: other builtins (maps, strings, JSON, property access)';
   if (/Promise|Microtask|Generator|Await|AsyncFunction/.test(symbol))
     return 'V8: promises, await, microtasks';
-  if (/Scaveng|MarkCompact|Marking|Sweep|Heap|GC/.test(symbol)) return 'V8: garbage collection';
   if (/compiler::|Turbofan|Maglev|Parser|Scanner/.test(symbol)) return 'V8: compilers';
-  if (/^Builtins_/.test(symbol)) return 'V8: other builtins (maps, strings, property access)';
-  if (/rsa|bn_|BN_|ossl_|OPENSSL|EVP_|sha256|SHA256/i.test(symbol)) return 'OpenSSL (RSA, SHA-256)';
+  if (/Scaveng|MarkCompact|Marking|Sweep|::Heap::|GCTracer/.test(symbol)) return 'V8: garbage collection';
+  if (/^Builtins?_/.test(symbol)) return 'V8: other builtins (maps, strings, JSON, property access)';
+  if (/^(ossl_|OPENSSL_|CRYPTO_|ERR_|EVP_|BN_|bn_|RSA_|rsa_|SHA256|sha256)|mulx?4x|sqrx?8x/.test(symbol)) {
+    return 'OpenSSL (RSA, SHA-256)';
+  }
   return 'other native (Node, V8 runtime, libc)';
 }
 
 const dir = mkdtempSync(join(tmpdir(), 's2s-perf-'));
+// The directory holds valid tokens: removed on Ctrl-C too, not only when the run ends.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const map of symbolMaps) rmSync(map, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   const fixture = createFixture();
   const file: InstructionTokens = {
