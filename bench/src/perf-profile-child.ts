@@ -6,9 +6,7 @@
  * key import and a warm-up round stay out of the profile.
  */
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
-import { importSPKI, jwtVerify } from 'jose';
-import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, SCOPE } from './fixtures.js';
+import { joseOperation, verifierOperation, verifyAll } from './candidate-operations.js';
 import { INSTRUCTION_CANDIDATES, type InstructionCandidate, type InstructionTokens } from './instructions.js';
 
 const [candidate = '', inFlight = '', rounds = '', path = '', ctl = '', ack = '', pidFile = ''] =
@@ -28,36 +26,16 @@ if (
   );
 }
 const file = JSON.parse(readFileSync(path, 'utf8')) as InstructionTokens;
-const joseKey = await importSPKI(file.publicKeyPem, 'RS256');
-const joseOptions = { ...JOSE_VERIFY_OPTIONS, currentDate: new Date(file.mintedAt) };
-
-function operation(): (token: string) => Promise<unknown> {
-  if ((candidate as InstructionCandidate) === 'jose')
-    return (token) => jwtVerify(token, joseKey, joseOptions);
-  const verifier = createVerifier({
-    keys: { jwks: file.jwks as never },
-    audience: AUDIENCE,
-    issuers: [ISSUER],
-    replayStore: memoryReplayStore(),
-    now: () => file.mintedAt,
-  });
-  return async (token) => {
-    const result = await verifier.verify(token, { scope: SCOPE, path: '/bench' });
-    if (!result.ok) throw Object.assign(new Error('rejected'), { code: result.reason });
-  };
-}
-
-async function round(): Promise<void> {
-  const op = operation();
-  let next = 0;
-  const worker = async () => {
-    while (next < file.tokens.length) await op(file.tokens[next++]!);
-  };
-  // Reported by code only: jose's errors carry the token's claims.
-  await Promise.all(Array.from({ length: parallel }, worker)).catch((error: { code?: string }) => {
-    throw new Error(`${candidate} rejected a valid token: ${error.code ?? 'error'}`);
-  });
-}
+// jose keeps one CryptoKey for the whole run; the verifier is built anew per round (a new replay store).
+const jose = candidate === 'jose' ? await joseOperation(file) : undefined;
+const round = () =>
+  verifyAll(
+    candidate as InstructionCandidate,
+    jose ?? verifierOperation(file),
+    file.tokens,
+    file.tokens.length,
+    parallel,
+  );
 
 /** One perf control command, answered on the ack FIFO before this process goes on. */
 function command(name: 'enable' | 'disable'): void {

@@ -75,7 +75,7 @@ function removeSymbolMaps(candidate: InstructionCandidate): void {
 }
 
 /** Samples per symbol, every thread of the process together. */
-async function profile(dir: string, candidate: InstructionCandidate, tokensFile: string) {
+async function profile(candidate: InstructionCandidate, tokensFile: string) {
   const ctl = join(dir, `${candidate}.ctl`);
   const ack = join(dir, `${candidate}.ack`);
   for (const fifo of [ctl, ack]) {
@@ -186,8 +186,8 @@ try {
   };
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify(file));
-  const jose = await profile(dir, 'jose', tokensFile);
-  const verifier = await profile(dir, 'verifier', tokensFile);
+  const jose = await profile('jose', tokensFile);
+  const verifier = await profile('verifier', tokensFile);
   const perToken = (n: number) => (n / FREQUENCY) * (1e6 / (rounds * tokenCount));
   const byCategory = new Map<string, [number, number]>();
   for (const [samples, side] of [
