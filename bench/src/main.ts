@@ -593,7 +593,7 @@ out(
     poolNote +
     ' When the round ' +
     'ratios straddle the goal, the machine, not the ' +
-    'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` before concluding.' +
+    'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` (JavaScript) and `bench/src/perf-profile.ts` (Linux perf: also V8 builtins, compilers and the kernel) before concluding.' +
     (instructionsNote === undefined ? '' : ` ${instructionsNote}.`),
 );
 out(NOTES);

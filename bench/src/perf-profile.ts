@@ -46,9 +46,12 @@ if (spawnSync('perf', ['--version']).status !== 0) {
   process.exit(1);
 }
 
+/** Longest a perf run may take: a hung child must not keep the tool waiting for ever. */
+const RUN_TIMEOUT_MS = 30 * 60 * 1000;
+
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -58,9 +61,13 @@ function run(command: string, args: string[]): Promise<string> {
       stderr = (stderr + chunk).slice(-4000);
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${command} ${args[0]} exited with ${code}: ${stderr.trim().slice(-1500)}`));
+      else if (signal !== null) {
+        reject(
+          new Error(`${command} ${args[0]} ended by ${signal} (timeout ${RUN_TIMEOUT_MS / 60_000} min)`),
+        );
+      } else reject(new Error(`${command} ${args[0]} exited with ${code}: ${stderr.trim().slice(-1500)}`));
     });
   });
 }
