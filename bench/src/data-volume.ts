@@ -3,7 +3,7 @@
  * With online discard, freeing a dropped table's blocks sends synchronous TRIMs inside the filesystem's
  * journal commit, and every WAL flush waiting on that commit stalls: on this machine freeing 380 MB
  * held concurrent commits up to ~100 ms (1.5 GB: ~230 ms), and none with `nodiscard`. The partitioned
- * purge frees one hour of rows at once, so its insert p99 is only readable next to this fact.
+ * purge frees one partition (6 hours of rows) at once, so its insert p99 is only readable next to this fact.
  */
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';

@@ -46,8 +46,8 @@ $fn$;
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_ensure_partitions(p_parent text, p_lead bigint)
 RETURNS int LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
-  first_lo bigint := (floor(extract(epoch FROM now()))::bigint - 86400) / 3600 * 3600;
-  last_lo bigint := (floor(extract(epoch FROM now()))::bigint + p_lead) / 3600 * 3600;
+  first_lo bigint := (floor(extract(epoch FROM now()))::bigint - 86400) / 21600 * 21600;
+  last_lo bigint := (floor(extract(epoch FROM now()))::bigint + p_lead) / 21600 * 21600;
   lo bigint;
   created int := 0;
 BEGIN
@@ -57,10 +57,10 @@ BEGIN
       EXECUTE format('CREATE TABLE session.%I (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED)',
                      's2s_jwt_replay_e' || lo, p_parent);
       EXECUTE format('ALTER TABLE %s ATTACH PARTITION session.%I FOR VALUES FROM (%s) TO (%s)',
-                     p_parent, 's2s_jwt_replay_e' || lo, lo, lo + 3600);
+                     p_parent, 's2s_jwt_replay_e' || lo, lo, lo + 21600);
       created := created + 1;
     END IF;
-    lo := lo + 3600;
+    lo := lo + 21600;
   END LOOP;
   RETURN created;
 END
@@ -73,7 +73,7 @@ RETURNS TABLE (partition text) LANGUAGE sql STABLE AS $fn$
   WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass AND NOT i.inhdetachpending
     AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
-    AND substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint + 3600 - 1 + 86400
+    AND substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint + 21600 - 1 + 86400
         < extract(epoch FROM now())
   ORDER BY 1
 $fn$;
@@ -99,9 +99,9 @@ BEGIN
     ORDER BY 5
   LOOP
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
-    EXIT WHEN part.lo + 3600 - 1 + 86400 >= extract(epoch FROM now());
+    EXIT WHEN part.lo + 21600 - 1 + 86400 >= extract(epoch FROM now());
     -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
-    -- purge never scans an hour of rows just to count them.
+    -- purge never scans a partition of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
     END IF;

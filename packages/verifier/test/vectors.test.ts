@@ -53,7 +53,7 @@ function expOf(token: string): number | undefined {
 /**
  * Every replay store the verifier ships, each layout on real PostgreSQL and on PGlite. Sequences are
  * stateful: each runs on an emptied store. The file's clock is fixed in the past, so the partitioned
- * layout gets the partitions holding its tokens' exp (as a purger created them when that hour was ahead).
+ * layout gets the partitions holding its tokens' exp (as a purger created them when they were ahead).
  */
 interface SequenceStore {
   readonly name: string;

@@ -20,6 +20,8 @@ import { column, isReplayDb, type ReplayDb } from './store.js';
 const { schema, table } = REPLAY_TABLE;
 const RETIRED_TABLE_NAME = `${schema}.${REPLAY_RETIRED_TABLE}`;
 const MIRROR = `${table}_mirror`;
+/** The bulk copy moves one hour of exp per statement, whatever the partition width: short statements, no long locks. */
+const COPY_WINDOW_SECONDS = 3600;
 
 export interface ConvertOptions {
   /** Bound on each step (the copy of one hour of rows, the switch). Default 30 s. */
@@ -119,9 +121,9 @@ $convert$`);
   const hi = Number(column(bounds[0], 'hi'));
   let copied = 0;
   for (
-    let from = Math.floor(lo / PARTITION_SECONDS) * PARTITION_SECONDS;
+    let from = Math.floor(lo / COPY_WINDOW_SECONDS) * COPY_WINDOW_SECONDS;
     from <= hi;
-    from += PARTITION_SECONDS
+    from += COPY_WINDOW_SECONDS
   ) {
     const rows = await step(
       `WITH copied AS (
@@ -132,7 +134,7 @@ $convert$`);
            AND retain_until >= now()
          ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*)::float8 AS n FROM copied`,
-      [from, from + PARTITION_SECONDS],
+      [from, from + COPY_WINDOW_SECONDS],
     );
     copied += Number(column(rows[0], 'n'));
   }

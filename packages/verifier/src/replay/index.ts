@@ -6,6 +6,7 @@ export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './options
 export type { ReplayLayout } from './pg.js';
 export type { PurgeOutcome, PurgeRunOptions, PurgeSource } from './purge.js';
 export {
+  PARTITION_SECONDS as REPLAY_PARTITION_SECONDS,
   REPLAY_MIGRATION_FILE,
   REPLAY_MIGRATION_SQL,
   REPLAY_PARTITIONED_MIGRATION_FILE,

@@ -19,7 +19,7 @@ export interface MigrateOptions {
   readonly timeoutMs?: number;
   /**
    * Layout to create when the table does not exist yet: 'single' (one table, the shipped .sql file) or
-   * 'partitioned' (hourly partitions by exp, dropped when past retention; see REPLAY.md). Default: the
+   * 'partitioned' (6-hour partitions by exp, dropped when past retention; see REPLAY.md). Default: the
    * layout already there, else 'single'. Asking for the other layout than the one present is an error
    * (convert online with `convertToPartitioned`).
    */

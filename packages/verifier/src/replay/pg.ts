@@ -309,7 +309,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   /**
    * Detaches the partitions past retention concurrently, one statement each (inserts never wait on
    * them), then drops them and creates the ones ahead in one statement under the purge lock. Both steps
-   * only ever touch hours past retention, so replicas racing through them cannot lose a retained row.
+   * only ever touch partitions wholly past retention, so replicas racing through them cannot lose a retained row.
    */
   async function maintainPartitions(runOptions: PurgeRunOptions): Promise<PurgeOutcome> {
     const expired = await statement(EXPIRED_PARTITIONS_SQL, [], purgeTimeoutMs);

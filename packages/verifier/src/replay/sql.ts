@@ -91,12 +91,18 @@ SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM purged)::int AS de
 /** Readiness: the table exists, is readable and not locked against us, within the timeout. */
 export const HEALTH_SQL = `SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 0`;
 
-/** Width of one partition of the partitioned layout, in seconds of `exp` (one hour). */
-export const PARTITION_SECONDS = 3600;
+/**
+ * Width of one partition of the partitioned layout, in seconds of `exp` (6 hours). Postgres has no
+ * global unique index, so every new key is looked up in every retained partition: the width sets that
+ * count (24 h / width + 1 filled ones). Hourly partitions cost ~25 index lookups per key and ran at
+ * ~0.4x of the single table; 6-hour ones cost ~5 and ran about twice as fast (REPLAY.md, "Partition
+ * width"). The price: a row outlives its retention by up to 6 h, and one purge drops 6 h of rows.
+ */
+export const PARTITION_SECONDS = 6 * 3600;
 
 /**
  * How far past the current time the purger keeps partitions ready. Tokens live at most MAX_TTL (300 s)
- * plus skew, so 6 h of lead survives more than an hour of purgers not running before any insert could
+ * plus skew, so 6 h of lead survives close to 6 h of purgers not running before any insert could
  * find no partition (it would then fail closed: 503).
  */
 export const PARTITION_LEAD_SECONDS = 6 * 3600;
@@ -111,7 +117,7 @@ export const MAINTAIN_FUNCTION = `${schema}.${table}_maintain`;
 export const ENSURE_PARTITIONS_FUNCTION = `${schema}.${table}_ensure_partitions`;
 export const EXPIRED_PARTITIONS_FUNCTION = `${schema}.${table}_expired_partitions`;
 
-/** Prefix of partition names: `<table>_e<first exp of the hour, epoch seconds>`. */
+/** Prefix of partition names: `<table>_e<first exp of the partition, epoch seconds>`. */
 export const PARTITION_PREFIX = `${table}_e`;
 
 /**
@@ -145,7 +151,7 @@ export function partitionedTableSql(name: string): string {
  * the keys that no partition holds. Two presentations of one (iss, jti) — same or different exp, any
  * replica — are serialised on the lock and the second sees the first: exactly one is first use.
  *
- * ensure_partitions: creates the hourly partitions of `parent` covering exp from the first one still
+ * ensure_partitions: creates the PARTITION_SECONDS-wide partitions of `parent` covering exp from the first one still
  * within retention (exp >= now() - 24 h) to `lead` seconds ahead (missing ones only). Each is created
  * standalone and then ATTACHed: ATTACH takes SHARE UPDATE EXCLUSIVE on the parent, which inserts do not
  * wait for, where CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE.
@@ -233,7 +239,7 @@ BEGIN
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
     EXIT WHEN part.lo + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS} >= extract(epoch FROM now());
     -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
-    -- purge never scans an hour of rows just to count them.
+    -- purge never scans a partition of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
     END IF;

@@ -37,7 +37,7 @@ const postgres = useReplayDatabase();
 const partitionedPostgres = useReplayDatabase({ layout: 'partitioned' });
 const pglite = useMigratedPglites();
 
-/** Creates the hourly partition holding `exp` if it is missing (as a purger did when that hour was ahead). */
+/** Creates the partition holding `exp` if it is missing (as a purger did when it was ahead). */
 async function partitionFor(db: ReplayDb, exp: number): Promise<void> {
   const lo = Math.floor(exp / PARTITION_SECONDS) * PARTITION_SECONDS;
   await db.query(
@@ -174,13 +174,13 @@ describe.each(harnesses)('$name', (harness) => {
 
   it('purges only rows past retention, losing no row within retention', async () => {
     store = harness.make({ now: () => clock, purgeBatchSize: 10 });
-    const expiredExp = (i: number) => EXPIRED_EXP - (i % 2) * PARTITION_SECONDS; // two expired hours
+    const expiredExp = (i: number) => EXPIRED_EXP - (i % 2) * PARTITION_SECONDS; // two expired partitions
     for (const exp of [expiredExp(0), expiredExp(1)]) await harness.prepareExp(exp);
     const expired = Array.from({ length: 25 }, (_, i) => entry(`expired-${i}`, { exp: expiredExp(i) }));
     const retained = Array.from({ length: 7 }, (_, i) => entry(`retained-${i}`, { exp: RETAINED_EXP + i }));
     await Promise.all([...expired, ...retained].map((e) => store.remember(e)));
     const outcome = await store.runPurge();
-    // single: bounded DELETE batches of 10; partitioned: one DROP per expired hour; memory: one sweep.
+    // single: bounded DELETE batches of 10; partitioned: one DROP per expired partition; memory: one sweep.
     const batches = { single: 3, partitioned: 2, memory: 1 }[harness.layout ?? 'memory'];
     expect(outcome).toEqual({ deleted: 25, batches, lockBusy: false });
     expect(await Promise.all(retained.map((e) => store.remember(e)))).toEqual(retained.map(() => false));
