@@ -11,6 +11,7 @@ import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { migrate, type PgReplayStore, pgReplayStore } from '@hyper/s2s-verifier';
+import { REPLAY_PARTITION_SECONDS } from '@hyper/s2s-verifier/replay';
 import pg from 'pg';
 import { type DataVolume, dataVolume, describeDataVolume } from './data-volume.js';
 import { fmt, latencySummary } from './harness.js';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '5' },
     // Stores sharing the load in --only partitioned-purge (replicas: each keeps pipelineDepth statements in flight).
     stores: { type: 'string', default: '1' },
+    // pgReplayStore's pipelineDepth for every store here (default: the store's).
+    'pipeline-depth': { type: 'string' },
   },
 });
 const STEPS = values.steps
@@ -45,13 +48,22 @@ if (values.load !== 'bulk' && values.load !== 'insert')
 const BULK = values.load === 'bulk';
 const IN_FLIGHT = 64;
 const DAY = 86_400;
+/** Width of one partition of the partitioned layout (seconds of exp): what one purge of it drops. */
+const WIDTH = REPLAY_PARTITION_SECONDS;
+const WIDTH_HOURS = WIDTH / 3600;
+/** Rows in one partition when `rows` are spread evenly over the 24 h retention. */
+const partitionRows = (rows: number) => Math.round((rows * WIDTH) / DAY);
+const depthOption =
+  values['pipeline-depth'] === undefined ? {} : { pipelineDepth: Number(values['pipeline-depth']) };
 /** Measured on this server: ~250 bytes per row with indexes (3 M rows); refuse to leave less than 10 GB free. */
 const BYTES_PER_ROW_GUESS = 260;
 const MIN_FREE_BYTES = 10 * 2 ** 30;
 
 const free = statfsSync('/').bavail * statfsSync('/').bsize;
 const largest = STEPS.at(-1) ?? 0;
-if (free - 2.5 * largest * BYTES_PER_ROW_GUESS < MIN_FREE_BYTES) {
+// Both layouts at the largest step, each with one partition of expired rows added, and room for WAL.
+const diskRows = 2 * (largest + partitionRows(largest)) + largest / 2;
+if (free - diskRows * BYTES_PER_ROW_GUESS < MIN_FREE_BYTES) {
   throw new Error(
     `bench:scale: ${fmt(largest)} rows would leave less than 10 GB of disk free; pass smaller --steps`,
   );
@@ -228,26 +240,29 @@ async function expiredBytes(pool: pg.Pool): Promise<number> {
   return Number(row.b);
 }
 
-/** Adds `rows` rows past retention (exp in one hour, 2 h + 24 h ago) for a purge to remove. */
+/**
+ * Adds `rows` rows past retention, with exps spread over one partition's width (the partition two
+ * widths before the one holding now − 24 h), for a purge to remove: one partition's worth of rows.
+ */
 async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
-  const lo = Math.floor((now - DAY - 3 * 3600) / 3600) * 3600;
+  const lo = Math.floor((now - DAY - 2 * WIDTH) / WIDTH) * WIDTH;
   if (partitioned) {
     await pool.query(
       `CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay_e${lo} PARTITION OF session.s2s_jwt_replay
-       FOR VALUES FROM (${lo}) TO (${lo + 3600})`,
+       FOR VALUES FROM (${lo}) TO (${lo + WIDTH})`,
     );
   }
   await pool.query(
     `INSERT INTO session.s2s_jwt_replay (iss, jti, exp)
-     SELECT (${ISSUERS})[1 + g % 3], gen_random_uuid()::text, ${lo} + g % 3600
+     SELECT (${ISSUERS})[1 + g % 3], gen_random_uuid()::text, ${lo} + g % ${WIDTH}
      FROM generate_series(1, $1::int) AS g`,
     [rows],
   );
   await pool.query('ANALYZE session.s2s_jwt_replay');
 }
 
-/** Purges one hour while remember() runs at IN_FLIGHT, from one continuous load (purge-under-load.ts). */
+/** Purges one partition's worth of rows while remember() runs at IN_FLIGHT, from one continuous load (purge-under-load.ts). */
 function purgeUnderLoad(
   store: PgReplayStore,
   purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
@@ -302,12 +317,12 @@ async function step(
   };
 }
 
-/** How long the control run of `--only partitioned-purge` waits: about what a real one-hour purge takes. */
+/** How long the control run of `--only partitioned-purge` waits: about what a short real purge takes. */
 const CONTROL_PURGE_MS = 200;
 
 /**
  * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
- * one hour of expired rows (largest / 24) purged while remember() runs at 64 in flight, rotating
+ * one partition of expired rows (largest × width / 24 h) purged while remember() runs at 64 in flight, rotating
  * the store's purge (detach concurrently, then drop), the maintain function called alone (a DROP
  * of the attached partition: ACCESS EXCLUSIVE on the parent) and a control that only waits, so all
  * three see the same machine load. Prints each run's insert p99 during the purge vs idle just before,
@@ -321,7 +336,7 @@ if (values.only === 'partitioned-purge') {
     const parted = await freshDatabase('purge');
     await migrate(parted, { layout: 'partitioned' });
     const replicas = Array.from({ length: Math.max(1, Number(values.stores)) }, () =>
-      pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 }),
+      pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000, ...depthOption }),
     );
     let next = 0;
     // remember() spread round-robin over the replicas' stores; the purge runs from the first one.
@@ -376,7 +391,7 @@ if (values.only === 'partitioned-purge') {
     const modes = ['detach', 'drop', 'none'] as const;
     for (let i = 0; i < repeat * modes.length; i++) {
       const mode = modes[i % modes.length]!;
-      await addExpired(parted, Math.round(largest / 24), true);
+      await addExpired(parted, partitionRows(largest), true);
       const freed = await expiredBytes(parted);
       const r = await purgeUnderLoad(store, () =>
         watched(
@@ -391,11 +406,11 @@ if (values.only === 'partitioned-purge') {
           blocked[mode]!,
         ),
       );
-      // The control leaves its hour in place; clear it untimed so every measured purge frees one hour.
+      // The control leaves its partition in place; clear it untimed so every measured purge frees one.
       if (mode === 'none') await store.runPurge();
       ratios[mode]!.push(r.ratio);
       out(
-        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB hour is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
           .map((x) => fmt(x, 1))
           .join(' ')}`,
       );
@@ -419,14 +434,19 @@ const started = performance.now();
 const load1 = loadavg()[0] ?? 0;
 const steps: Step[] = [];
 let partitionedStep: Step | undefined;
-let singleHour: Awaited<ReturnType<typeof purgeUnderLoad>> | undefined;
+let singlePartitionPurge: Awaited<ReturnType<typeof purgeUnderLoad>> | undefined;
 let sharedBuffers = 'unknown';
 let volume: DataVolume | undefined;
 let pkBytesPerRow = 0;
 try {
   const single = await freshDatabase('single');
   await migrate(single);
-  const singleStore = pgReplayStore({ db: single, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
+  const singleStore = pgReplayStore({
+    db: single,
+    timeoutMs: 10_000,
+    purgeTimeoutMs: 600_000,
+    ...depthOption,
+  });
   let loaded = 0;
   for (const rows of STEPS) {
     // One 5-minute purge at this volume: 300 s of a 24 h window.
@@ -449,15 +469,20 @@ try {
     `SELECT pg_relation_size('session.s2s_jwt_replay_pkey')::bigint AS b, count(*)::bigint AS n FROM session.s2s_jwt_replay`,
   );
   pkBytesPerRow = Number(pk.b) / Number(pk.n);
-  // Single table at the largest N: purge one hour of rows (DELETE in batches).
-  await addExpired(single, Math.round(largest / 24), false);
-  singleHour = await purgeUnderLoad(singleStore);
+  // Single table at the largest N: purge one partition's worth of rows (DELETE in batches).
+  await addExpired(single, partitionRows(largest), false);
+  singlePartitionPurge = await purgeUnderLoad(singleStore);
 
-  // Partitioned at the largest N, loaded the same way; its purge of one hour of rows is a DROP.
+  // Partitioned at the largest N, loaded the same way; its purge of one partition is a DROP.
   const parted = await freshDatabase('partitioned');
   await migrate(parted, { layout: 'partitioned' });
-  const partedStore = pgReplayStore({ db: parted, timeoutMs: 10_000, purgeTimeoutMs: 600_000 });
-  partitionedStep = await step(parted, partedStore, largest, 0, true, Math.round(largest / 24));
+  const partedStore = pgReplayStore({
+    db: parted,
+    timeoutMs: 10_000,
+    purgeTimeoutMs: 600_000,
+    ...depthOption,
+  });
+  partitionedStep = await step(parted, partedStore, largest, 0, true, partitionRows(largest));
   console.error(
     `[scale] partitioned ${fmt(largest)} rows done at ${fmt((performance.now() - started) / 1000)} s`,
   );
@@ -471,7 +496,7 @@ try {
 const minutes = (performance.now() - started) / 60_000;
 const big = steps.at(-1)!;
 const part = partitionedStep!;
-const hour = singleHour!;
+const singlePurge = singlePartitionPurge!;
 
 // Model: bytes grow linearly with rows; throughput fitted as a + b·ln(N) over the steps.
 const bytesPerRow = big.bytesPerMillion / 1e6;
@@ -533,10 +558,10 @@ out(
   `| bytes per 1 M rows | ${fmt(big.bytesPerMillion / 2 ** 20)} MiB | ${fmt(part.bytesPerMillion / 2 ** 20)} MiB | |`,
 );
 out(
-  `| purge of one hour of rows (${fmt(Math.round(largest / 24))}) | DELETE ${fmt(hour.purgeMs / 1000, 2)} s | detach + DROP ${fmt(part.purge.purgeMs / 1000, 2)} s | ${fmt(part.purge.purgeMs / hour.purgeMs, 3)}× |`,
+  `| purge of one partition (${fmt(WIDTH_HOURS)} h of exp, ${fmt(partitionRows(largest))} rows) | DELETE ${fmt(singlePurge.purgeMs / 1000, 2)} s | detach + DROP ${fmt(part.purge.purgeMs / 1000, 2)} s | ${fmt(part.purge.purgeMs / singlePurge.purgeMs, 3)}× |`,
 );
 out(
-  `| insert p99 during that purge vs idle (goal ≤ 1.5×) | ${fmt(hour.during.p99, 2)} vs ${fmt(hour.idle.p99, 2)} ms = ${fmt(hour.ratio, 2)}× | ${fmt(part.purge.during.p99, 2)} vs ${fmt(part.purge.idle.p99, 2)} ms = ${fmt(part.purge.ratio, 2)}× | |`,
+  `| insert p99 during that purge vs idle (goal ≤ 1.5×) | ${fmt(singlePurge.during.p99, 2)} vs ${fmt(singlePurge.idle.p99, 2)} ms = ${fmt(singlePurge.ratio, 2)}× | ${fmt(part.purge.during.p99, 2)} vs ${fmt(part.purge.idle.p99, 2)} ms = ${fmt(part.purge.ratio, 2)}× | |`,
 );
 out();
 out('### Model');
