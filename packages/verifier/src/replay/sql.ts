@@ -95,8 +95,9 @@ export const HEALTH_SQL = `SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 0`;
  * Width of one partition of the partitioned layout, in seconds of `exp` (6 hours). Postgres has no
  * global unique index, so every new key is looked up in every retained partition: the width sets that
  * count (24 h / width + 1 filled ones). Hourly partitions cost ~25 index lookups per key and ran at
- * ~0.4x of the single table; 6-hour ones cost ~5 and ran about twice as fast (REPLAY.md, "Partition
- * width"). The price: a row outlives its retention by up to 6 h, and one purge drops 6 h of rows.
+ * 0.34-0.42x of the single table; 6-hour ones cost ~5 and ran at 0.64-0.85x in alternating runs
+ * (REPLAY.md, "Partition width"). The price: a row outlives its retention by up to 6 h, and one purge
+ * drops 6 h of rows.
  */
 export const PARTITION_SECONDS = 6 * 3600;
 

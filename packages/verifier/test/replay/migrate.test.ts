@@ -4,6 +4,7 @@ import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
+import { REPLAY_PARTITION_SECONDS } from '../../src/replay/index.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
@@ -218,9 +219,16 @@ describe('the partitioned layout', () => {
     await migrate(pool, { layout: 'partitioned' });
     const first = await partitions(pool);
     expect(windowsSince(before)).toContainEqual(first);
+    // Partitions are 6 hours of exp wide, 6 in the window (REPLAY.md, "Partition width"; Core's file says so too).
+    expect(REPLAY_PARTITION_SECONDS).toBe(21_600);
+    expect(first).toHaveLength(6);
+    expect(first.slice(1).map((lo, i) => lo - first[i]!)).toEqual(Array(5).fill(21_600));
     await migrate(pool, { layout: 'partitioned' });
     await migrate(pool); // no layout asked: the one present is kept
-    expect(await partitions(pool)).toEqual(first);
+    // The same partitions again (plus the next one ahead, should a partition boundary pass meanwhile).
+    const again = await partitions(pool);
+    expect(again.slice(0, first.length)).toEqual(first);
+    expect(again.length - first.length).toBeLessThanOrEqual(1);
     const store = pgReplayStore({ db: pool });
     expect(await store.layout()).toBe('partitioned');
     const exp = Math.floor(Date.now() / 1000) + 60;

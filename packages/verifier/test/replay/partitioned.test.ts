@@ -13,7 +13,8 @@ import { useReplayDatabase } from '../support/replay-database.js';
 
 const ISS = 'https://lite.example';
 const NOW_S = Math.floor(Date.now() / 1000);
-const STORES = 6;
+// The newest 5 of the 6 partitions in the window: none of them can pass retention during the file.
+const STORES = 5;
 const KEYS = 150;
 
 describe('partitioned layout: (iss, jti) unique over the whole retention, across partitions', () => {
@@ -48,7 +49,8 @@ describe('partitioned layout: (iss, jti) unique over the whole retention, across
     } finally {
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [PURGE_LOCK_KEY]);
     }
-    expect(await store.runPurge()).toEqual({ deleted: 0, batches: 0, lockBusy: false });
+    // Nothing to drop (should a partition boundary pass during the file, the oldest partition, empty, may go).
+    expect(await store.runPurge()).toMatchObject({ deleted: 0, lockBusy: false });
   });
 });
 
@@ -95,7 +97,7 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
     );
     expect(answers).toEqual(Array(20).fill(true));
     await writer.query('COMMIT');
-    expect(await purge).toMatchObject({ deleted: 5, batches: 1, lockBusy: false });
+    expect(await purge).toMatchObject({ deleted: 5, lockBusy: false });
     const { rows } = await admin.query(
       `SELECT (SELECT count(*)::int FROM ${REPLAY_TABLE_NAME}) AS n, to_regclass($1) IS NULL AS gone`,
       [`session.${expired}`],
