@@ -14,7 +14,7 @@ import {
   REPLAY_TABLE_NAME,
 } from '../../src/replay/sql.js';
 import { useFreshDatabases } from '../support/database.js';
-import { partitionStarts, windowsSince } from '../support/partition-window.js';
+import { partitionNames, partitionStarts, windowsSince } from '../support/partition-window.js';
 
 const databases = useFreshDatabases();
 const freshPool = (max = 2) => databases.fresh(max);
@@ -204,14 +204,7 @@ describe('the shipped migration', () => {
 
 describe('the partitioned layout', () => {
   /** First exps of the attached partitions, in order. */
-  async function partitions(pool: pg.Pool): Promise<number[]> {
-    const { rows } = await pool.query(
-      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = to_regclass($1)`,
-      [REPLAY_TABLE_NAME],
-    );
-    return partitionStarts(rows.map((row) => row.relname));
-  }
+  const partitions = async (pool: pg.Pool) => partitionStarts(await partitionNames(pool));
 
   it('creates a table partitioned by exp, from the partition holding now - 24 h to 6 h ahead, idempotently', async () => {
     const pool = await freshPool();

@@ -17,6 +17,7 @@ import { countingDb } from '../support/counting-db.js';
 import { useFreshDatabases } from '../support/database.js';
 import {
   expsInDistinctPartitions,
+  partitionNames,
   partitionStarts,
   partitionWindow,
   windowsSince,
@@ -55,15 +56,6 @@ async function catalog(pool: pg.Pool): Promise<unknown> {
     [REPLAY_TABLE_NAME],
   );
   return rows[0];
-}
-
-async function partitionNames(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query(
-    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = to_regclass($1) ORDER BY 1`,
-    [REPLAY_TABLE_NAME],
-  );
-  return rows.map((row) => row.relname);
 }
 
 describe(`migrations/${REPLAY_PARTITIONED_MIGRATION_FILE}`, () => {

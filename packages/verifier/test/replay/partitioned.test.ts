@@ -8,7 +8,7 @@ import {
   REMEMBER_FUNCTION,
   REPLAY_TABLE_NAME,
 } from '../../src/replay/sql.js';
-import { expsInDistinctPartitions } from '../support/partition-window.js';
+import { expsInDistinctPartitions, partitionNames } from '../support/partition-window.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
 const ISS = 'https://lite.example';
@@ -109,12 +109,7 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
 
   it('creates the partitions ahead without waiting for writers: the purge completes while a writer transaction stays open', async () => {
     const admin = database.pool({ max: 1 });
-    const { rows } = await admin.query(
-      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = to_regclass($1) ORDER BY c.relname DESC LIMIT 1`,
-      [REPLAY_TABLE_NAME],
-    );
-    const newest: string = rows[0].relname;
+    const newest = (await partitionNames(admin)).at(-1)!;
     await admin.query(`DROP TABLE session.${newest}`);
     const writer = await database.client();
     await writer.query('BEGIN');

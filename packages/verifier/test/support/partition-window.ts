@@ -26,22 +26,29 @@ export function partitionStarts(names: readonly string[]): number[] {
   return names.map((name) => Number(name.slice(PARTITION_PREFIX.length))).sort((a, b) => a - b);
 }
 
+/** Something that answers a query with rows: a pg.Pool or pg.Client. */
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Array<{ relname: string }> }>;
+}
+
+/** Names of the partitions attached to the replay table, in name (and so exp) order. */
+export async function partitionNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = to_regclass($1) ORDER BY 1`,
+    [REPLAY_TABLE_NAME],
+  );
+  return rows.map((row) => row.relname);
+}
+
 /**
  * One exp inside each of the newest `count` attached partitions (the last second of each), read from
  * the catalog: keys presented under them land in `count` different partitions, where the
  * per-partition primary key cannot see the others. The newest, so that a purge later in the test
  * cannot find one of them past retention should a partition boundary pass meanwhile.
  */
-export async function expsInDistinctPartitions(
-  db: { query(text: string, values?: unknown[]): Promise<{ rows: Array<{ relname: string }> }> },
-  count: number,
-): Promise<number[]> {
-  const { rows } = await db.query(
-    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = to_regclass($1) ORDER BY 1`,
-    [REPLAY_TABLE_NAME],
-  );
-  const los = rows.map((row) => Number(row.relname.slice(PARTITION_PREFIX.length)));
-  if (los.length < count) throw new Error(`expected ${count} partitions, found ${los.length}`);
-  return los.slice(-count).map((lo) => lo + PARTITION_SECONDS - 1);
+export async function expsInDistinctPartitions(db: Queryable, count: number): Promise<number[]> {
+  const starts = partitionStarts(await partitionNames(db));
+  if (starts.length < count) throw new Error(`expected ${count} partitions, found ${starts.length}`);
+  return starts.slice(-count).map((lo) => lo + PARTITION_SECONDS - 1);
 }
