@@ -6,6 +6,8 @@ import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
   MIGRATE_LOCK_KEY,
+  PARTITION_PREFIX,
+  PARTITION_SECONDS,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_SQL,
   REPLAY_PARTITIONED_MIGRATION_SQL,
@@ -107,7 +109,9 @@ function list(value: unknown): string {
 /**
  * Refuses (ERR_S2S_REPLAY_SCHEMA) a replay table this SDK would misuse: wrong primary key (uniqueness
  * would not be per (iss, jti)), a retain_until that is not generated from exp (the purge would delete
- * by a value it does not control), or another layout than the one asked for.
+ * by a value it does not control), another layout than the one asked for, or a partition the
+ * migration would not make (its purge judges a partition's age by its name and this width, and the
+ * migration's new partitions would overlap it).
  */
 export async function checkReplayShape(
   db: ReplayDb,
@@ -142,6 +146,13 @@ export async function checkReplayShape(
   if (found === 'partitioned') {
     if (column(row, 'partkey') !== 'RANGE (exp)') {
       throw refuse(`is partitioned by ${String(column(row, 'partkey'))}, expected RANGE (exp)`);
+    }
+    const foreign = column(row, 'foreign_partition');
+    if (typeof foreign === 'string') {
+      throw refuse(
+        `has the partition ${foreign}, which its migration does not make: partitions are ${PARTITION_SECONDS} s of exp ` +
+          `wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp> (REPLAY.md, "Partition width")`,
+      );
     }
     if (column(row, 'has_remember') !== true && !options.allowMissing) {
       throw refuse(`is partitioned but ${REMEMBER_FUNCTION} is missing`);

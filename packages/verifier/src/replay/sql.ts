@@ -350,5 +350,17 @@ export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
      JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
     WHERE d.adrelid = c.oid AND a.attname = 'retain_until') AS retain_expr,
   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+  -- The first partition the migration would not have made: another name, another width or alignment
+  -- (a table made with another PARTITION_SECONDS), a DEFAULT partition.
+  (SELECT format('%s %s', p.relname, pg_get_expr(p.relpartbound, p.oid))
+     FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+    WHERE i.inhparent = c.oid
+      AND NOT CASE WHEN p.relname ~ '^${PARTITION_PREFIX}[0-9]{1,18}$' THEN
+        substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint % ${PARTITION_SECONDS} = 0
+        AND pg_get_expr(p.relpartbound, p.oid) = format('FOR VALUES FROM (%L) TO (%L)',
+              substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint,
+              substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint + ${PARTITION_SECONDS})
+      ELSE false END
+    ORDER BY p.relname LIMIT 1) AS foreign_partition,
   to_regprocedure('${REMEMBER_FUNCTION}(text[],text[],bigint[])') IS NOT NULL AS has_remember
 FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;

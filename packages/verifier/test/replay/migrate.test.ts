@@ -243,4 +243,68 @@ describe('the partitioned layout', () => {
     });
     await expect(migrate(single, { layout: 'sharded' as never })).rejects.toThrow(VerifierConfigError);
   });
+
+  /**
+   * A partition the migration would not make, beside the newest one it made (`last`): its purge judges a
+   * partition's age by its name and the width, and its new partitions would overlap one of another width.
+   */
+  const foreignPartitions: [string, (last: number) => { name: string; bound: string }][] = [
+    // What a table made with hourly partitions holds.
+    ['an hourly partition', (last) => ({ name: `e${last}`, bound: `FROM (${last}) TO (${last + 3600})` })],
+    [
+      'a partition off the 6-hour grid',
+      (last) => {
+        const lo = last + PARTITION_SECONDS + 3600;
+        return { name: `e${lo}`, bound: `FROM (${lo}) TO (${lo + PARTITION_SECONDS})` };
+      },
+    ],
+    [
+      'a partition named otherwise',
+      (last) => ({
+        name: 'archive',
+        bound: `FROM (${last + PARTITION_SECONDS}) TO (${last + 2 * PARTITION_SECONDS})`,
+      }),
+    ],
+    ['a DEFAULT partition', () => ({ name: 'default', bound: 'DEFAULT' })],
+  ];
+
+  it.each(foreignPartitions)(
+    'refuses, with ERR_S2S_REPLAY_SCHEMA, a table holding %s, and changes nothing',
+    async (_, make) => {
+      const pool = await freshPool();
+      await migrate(pool, { layout: 'partitioned' });
+      const made = await partitionNames(pool);
+      const last = partitionStarts(made).at(-1)!;
+      const { name, bound } = make(last);
+      const table = `${REPLAY_TABLE.table}_${name}`;
+      if (name === `e${last}`) await pool.query(`DROP TABLE ${REPLAY_TABLE.schema}.${table}`);
+      await pool.query(
+        `CREATE TABLE ${REPLAY_TABLE.schema}.${table} PARTITION OF ${REPLAY_TABLE_NAME} ${bound === 'DEFAULT' ? bound : `FOR VALUES ${bound}`}`,
+      );
+      const before = await partitionNames(pool);
+      await expect(migrate(pool)).rejects.toMatchObject({
+        code: 'ERR_S2S_REPLAY_SCHEMA',
+        message: expect.stringContaining(`partition ${table} `),
+      });
+      await expect(migrate(pool, { layout: 'partitioned' })).rejects.toMatchObject({
+        code: 'ERR_S2S_REPLAY_SCHEMA',
+      });
+      expect(await partitionNames(pool)).toEqual(before);
+    },
+  );
+
+  it('reads partition bounds the same way on PGlite: accepts its own partitions, refuses an hourly one', async () => {
+    const db = await PGlite.create();
+    try {
+      await migrate(db, { layout: 'partitioned' });
+      await migrate(db, { layout: 'partitioned' });
+      const lo = partitionStarts(await partitionNames(db)).at(-1)! + PARTITION_SECONDS;
+      await db.query(
+        `CREATE TABLE ${REPLAY_TABLE_NAME}_e${lo} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${lo}) TO (${lo + 3600})`,
+      );
+      await expect(migrate(db)).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_SCHEMA' });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });
