@@ -4,9 +4,9 @@
  * the verifier with the full policy and a memory replay store, both on the clock the tokens were minted
  * by (nothing expires mid-run).
  */
-import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { createVerifier } from '@hyper/s2s-verifier';
 import { importSPKI, jwtVerify } from 'jose';
-import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, SCOPE } from './fixtures.js';
+import { AUDIENCE, ISSUER, JOSE_VERIFY_OPTIONS, roundStore, SCOPE } from './fixtures.js';
 import type { InstructionCandidate, InstructionTokens } from './instructions.js';
 
 export type Operation = (token: string) => Promise<unknown>;
@@ -18,19 +18,24 @@ export async function joseOperation(file: InstructionTokens): Promise<Operation>
   return (token) => jwtVerify(token, key, options);
 }
 
-/** A new verifier with a new memory replay store: every token of the file is a first use again. */
-export function verifierOperation(file: InstructionTokens): Operation {
+/**
+ * One verifier for the whole run, as jose keeps one CryptoKey (see roundStore); `nextRound` empties its
+ * replay store, so every token of the file is a first use again.
+ */
+export function verifierOperation(file: InstructionTokens): Operation & { nextRound(): Promise<void> } {
+  const rounds = roundStore();
   const verifier = createVerifier({
     keys: { jwks: file.jwks as never },
     audience: AUDIENCE,
     issuers: [ISSUER],
-    replayStore: memoryReplayStore(),
+    replayStore: rounds.store,
     now: () => file.mintedAt,
   });
-  return async (token) => {
+  const op = async (token: string) => {
     const result = await verifier.verify(token, { scope: SCOPE, path: '/bench' });
     if (!result.ok) throw Object.assign(new Error('rejected'), { code: result.reason });
   };
+  return Object.assign(op, { nextRound: rounds.empty });
 }
 
 /** Verifies the first `count` tokens, `inFlight` at a time. */

@@ -6,6 +6,8 @@
  * instead of prepared ones, behind the verifier.
  * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
  * (callgrind; RESULTS.md untouched).
+ * `npx -y pnpm@10 bench -- --only verify` prints only the verification tables against jose and its
+ * peers, at 1 and 64 in flight (RESULTS.md untouched).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -29,7 +31,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'purge-rows': { type: 'string' },
-    /** `--only e2e` or `--only instructions`: just that section (printed, RESULTS.md untouched). */
+    /** `--only e2e`, `--only instructions` or `--only verify`: just that section (printed, RESULTS.md untouched). */
     only: { type: 'string' },
     /** pgReplayStore's pipelineDepth behind the verifier in the end-to-end section (default: the store's). */
     'pipeline-depth': { type: 'string' },
@@ -37,8 +39,9 @@ const { values } = parseArgs({
     prepare: { type: 'string' },
   },
 });
-if (values.only !== undefined && values.only !== 'e2e' && values.only !== 'instructions') {
-  throw new Error(`--only takes e2e or instructions, not ${values.only}`);
+const ONLY = ['e2e', 'instructions', 'verify'];
+if (values.only !== undefined && !ONLY.includes(values.only)) {
+  throw new Error(`--only takes ${ONLY.join(', ')}, not ${values.only}`);
 }
 const onlyE2e = values.only === 'e2e';
 const scale = values.quick ? 0.2 : 1;
@@ -493,6 +496,13 @@ if (sparePool < parentPool) {
   out();
 }
 
+if (values.only === 'verify') {
+  for (const target of targets) out(target);
+  out();
+  for (const note of ownCostNotes) out(`- ${note}`);
+  process.exit(0);
+}
+
 const instructionsNote = await instructionsSection(
   byName(verify.find((v) => v.concurrency === 64)?.results ?? [], 'jose'),
 );
@@ -584,7 +594,11 @@ out(
     'The verifier verifies the JWS with jose `compactVerify` (signature, algorithm allow-list, key) and ' +
     'decides the claims on the payload its strict parser already decoded, so the payload is JSON-parsed ' +
     'once; its own work on top is the strict parse (base64url, fatal UTF-8, duplicate members), the claim ' +
-    "checks and the replay `remember`. WebCrypto runs the RSA work on libuv's thread pool: with a static keyset " +
+    'checks and the replay `remember`. Like jose with its one CryptoKey, the verifier is built once per suite and ' +
+    'its memory store emptied between rounds, as a service builds one at start-up: Node 20 gives every ' +
+    'CryptoKey its own hidden class, so a verifier built per round (its own key imported anew) had the ' +
+    "optimised code around the key deoptimised and compiled again every round, a cost jose's side never paid. " +
+    "WebCrypto runs the RSA work on libuv's thread pool: with a static keyset " +
     'the verifier hands the token to jose as soon as its header, kid and algorithm pass, and parses and judges the payload while ' +
     'the pool computes the signature, so with one token in flight most of its own work hides behind that ' +
     'round trip; with 64 in flight the event-loop ' +

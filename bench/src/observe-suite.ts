@@ -3,7 +3,7 @@ import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { createVerifier, type MetricsSink, memoryReplayStore, VERIFY_CHANNEL } from '@hyper/s2s-verifier';
 import { prometheusMetrics } from '@hyper/s2s-verifier/prometheus';
 import { Registry } from 'prom-client';
-import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
+import { AUDIENCE, createFixture, ISSUER, mintTokens, roundStore, SCOPE } from './fixtures.js';
 import { type Candidate, type Measurement, measure } from './harness.js';
 
 export interface ObserveSuiteResult {
@@ -30,23 +30,20 @@ export async function observeSuite(concurrencies: number[], opsPerRound: number,
     const tokens = await mintTokens(fixture, opsPerRound);
     const candidate = (name: string, metrics: MetricsSink | undefined, live = false): Candidate => {
       let i = 0;
-      let verifier = createVerifier({
+      // One verifier per candidate, as a service keeps one (see roundStore).
+      const replay = roundStore();
+      const verifier = createVerifier({
         keys: { jwks },
         audience: AUDIENCE,
         issuers: [ISSUER],
-        replayStore: memoryReplayStore(),
+        replayStore: replay.store,
+        ...(metrics ? { metrics } : {}),
       });
       return {
         name,
-        setup: () => {
-          // Fresh replay store per round: the same tokens are first presentations again.
-          verifier = createVerifier({
-            keys: { jwks },
-            audience: AUDIENCE,
-            issuers: [ISSUER],
-            replayStore: memoryReplayStore(),
-            ...(metrics ? { metrics } : {}),
-          });
+        setup: async () => {
+          // The same tokens are first presentations again.
+          await replay.empty();
           i = 0;
           if (live) subscribe(VERIFY_CHANNEL, listener);
           else unsubscribe(VERIFY_CHANNEL, listener);
@@ -111,15 +108,16 @@ export async function histogramShare(ops: number, rounds: number) {
   const countersOnly: MetricsSink = { increment: prometheusMetrics({ registry: new Registry() }).increment };
   const verifyNs: number[] = [];
   const histogramNs: number[] = [];
+  // One verifier for every round, as a service keeps one (see roundStore); each round mints new tokens.
+  const verifier = createVerifier({
+    keys: { jwks },
+    audience: AUDIENCE,
+    issuers: [ISSUER],
+    replayStore: memoryReplayStore(),
+    metrics: countersOnly,
+  });
   for (let round = 0; round < rounds; round++) {
     const tokens = await mintTokens(fixture, ops);
-    const verifier = createVerifier({
-      keys: { jwks },
-      audience: AUDIENCE,
-      issuers: [ISSUER],
-      replayStore: memoryReplayStore(),
-      metrics: countersOnly,
-    });
     const t0 = process.hrtime.bigint();
     for (const token of tokens) await verifier.verify(token, { scope: SCOPE, path: '/bench' });
     verifyNs.push(Number(process.hrtime.bigint() - t0) / ops);

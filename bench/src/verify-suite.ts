@@ -3,12 +3,20 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CLOCK_SKEW_SECONDS } from '@hyper/s2s-contracts';
-import { createVerifier, memoryReplayStore } from '@hyper/s2s-verifier';
+import { createVerifier } from '@hyper/s2s-verifier';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import { importSPKI, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { AUDIENCE, createFixture, ISSUER, JOSE_VERIFY_OPTIONS, mintTokens, SCOPE } from './fixtures.js';
+import {
+  AUDIENCE,
+  createFixture,
+  ISSUER,
+  JOSE_VERIFY_OPTIONS,
+  mintTokens,
+  roundStore,
+  SCOPE,
+} from './fixtures.js';
 import { type Candidate, type Measurement, measure } from './harness.js';
 
 export interface VerifySuiteResult {
@@ -41,11 +49,13 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
     const tokens = await mintTokens(fixture, opsPerRound);
     let i = 0;
     const nextToken = () => tokens[i++ % tokens.length]!;
-    let verifier = createVerifier({
+    // One verifier per suite, as jose has one CryptoKey (see roundStore).
+    const replay = roundStore();
+    const verifier = createVerifier({
       keys: { jwks },
       audience: AUDIENCE,
       issuers: [ISSUER],
-      replayStore: memoryReplayStore(),
+      replayStore: replay.store,
     });
     const check = (ok: boolean, name: string) => {
       if (!ok) throw new Error(`${name} rejected a valid token`);
@@ -53,14 +63,9 @@ export async function verifySuite(concurrencies: number[], opsPerRound: number, 
     const candidates: Candidate[] = [
       {
         name: '@hyper/s2s-verifier (full policy)',
-        setup: () => {
-          // A fresh replay store per round: the same tokens are first presentations again.
-          verifier = createVerifier({
-            keys: { jwks },
-            audience: AUDIENCE,
-            issuers: [ISSUER],
-            replayStore: memoryReplayStore(),
-          });
+        setup: async () => {
+          // The same tokens are first presentations again.
+          await replay.empty();
           i = 0;
         },
         op: async () =>
