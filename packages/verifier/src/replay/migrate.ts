@@ -151,7 +151,9 @@ export async function checkReplayShape(
     if (typeof foreign === 'string') {
       throw refuse(
         `has the partition ${foreign}, which its migration does not make: partitions are ${PARTITION_SECONDS} s of exp ` +
-          `wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp> (REPLAY.md, "Partition width")`,
+          `wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. A table made by a build ` +
+          `with another width: DROP TABLE ${REPLAY_TABLE_NAME} (its jtis are lost), then migrate with layout ` +
+          `'partitioned' (REPLAY.md, "Partition width")`,
       );
     }
     if (column(row, 'has_remember') !== true && !options.allowMissing) {

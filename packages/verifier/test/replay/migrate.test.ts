@@ -284,7 +284,10 @@ describe('the partitioned layout', () => {
       const before = await partitionNames(pool);
       await expect(migrate(pool)).rejects.toMatchObject({
         code: 'ERR_S2S_REPLAY_SCHEMA',
-        message: expect.stringContaining(`partition ${table} `),
+        // Names the partition and the remedy.
+        message: expect.stringMatching(
+          new RegExp(`partition ${table} .*DROP TABLE ${REPLAY_TABLE_NAME} .*layout 'partitioned'`),
+        ),
       });
       await expect(migrate(pool, { layout: 'partitioned' })).rejects.toMatchObject({
         code: 'ERR_S2S_REPLAY_SCHEMA',
