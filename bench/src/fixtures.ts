@@ -45,7 +45,7 @@ export async function mintTokens(fixture: Fixture, count: number): Promise<strin
   return tokens;
 }
 
-/** A memory replay store that `empty()` clears, and the verifier that keeps it. */
+/** A memory replay store, and how to empty it between rounds. */
 export interface RoundStore {
   readonly store: MemoryReplayStore;
   /** Forgets every jti, so the round's tokens are first presentations again. */
@@ -66,8 +66,8 @@ export function roundStore(): RoundStore {
   return {
     store,
     async empty() {
-      // Every entry is kept until exp + retention, and every exp is within the hour: two retentions
-      // ahead, all of them are past it.
+      // Every entry is kept until exp + retention, and the bench's tokens expire within MAX_TTL (+ skew)
+      // of now: a full retention and a day more past now, every entry is past retention.
       nowMs = Date.now() + 2 * REPLAY_RETENTION_SECONDS * 1000;
       await store.runPurge();
       nowMs = Date.now();

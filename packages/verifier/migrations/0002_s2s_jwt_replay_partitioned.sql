@@ -6,6 +6,8 @@
 -- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
 -- session.s2s_jwt_replay_expired_partitions() CONCURRENTLY, then call session.s2s_jwt_replay_maintain (REPLAY.md, "What Core calls").
 DO $replay$
+DECLARE
+  odd_partition text;
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(8300823757978167154);
@@ -28,6 +30,21 @@ CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay (
   -- whole retention is enforced by session.s2s_jwt_replay_remember (per-key lock + probe of every partition).
   CONSTRAINT s2s_jwt_replay_pk PRIMARY KEY (iss, jti, exp)
 ) PARTITION BY RANGE (exp);
+-- A partition this file would not make (a table made with another partition width): refused before
+-- anything is replaced or created.
+odd_partition := (SELECT format('%s %s', p.relname, pg_get_expr(p.relpartbound, 0))
+     FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent
+    WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass
+      -- The cast runs only on a name the pattern admits (at most 18 digits: no overflow).
+      AND NOT CASE WHEN p.relname ~ '^s2s_jwt_replay_e[1-9][0-9]{0,17}$'
+                        AND p.relnamespace = parent.relnamespace AND p.relkind = 'r' THEN
+        substr(p.relname, length('s2s_jwt_replay_e') + 1)::bigint % 21600 = 0
+        AND pg_get_expr(p.relpartbound, 0) = format('FOR VALUES FROM (%L) TO (%L)', substr(p.relname, length('s2s_jwt_replay_e') + 1)::bigint, substr(p.relname, length('s2s_jwt_replay_e') + 1)::bigint + 21600)
+      ELSE false END
+    ORDER BY p.relname LIMIT 1);
+IF odd_partition IS NOT NULL THEN
+  RAISE EXCEPTION 'session.s2s_jwt_replay has the partition %, which this migration does not make: partitions are 21600 s of exp wide, from a multiple of 21600, named s2s_jwt_replay_e<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition;
+END IF;
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_remember(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN

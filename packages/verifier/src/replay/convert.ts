@@ -82,7 +82,9 @@ export async function convertToPartitioned(
     }
   };
 
-  await checkReplayShape(db, 'single', { allowMissing: false });
+  // The shape checks' statements too: under the step deadline, their failures typed.
+  const stepDb: ReplayDb = { query: async (text, values) => ({ rows: await step(text, values) }) };
+  await checkReplayShape(stepDb, 'single', { allowMissing: false });
   // 1. The partitioned table beside the live one, partitions up to the latest exp present, the mirror.
   await step(`DO $convert$
 DECLARE
@@ -163,6 +165,6 @@ $switch$`);
     await step(`DROP TABLE ${RETIRED_TABLE_NAME}`);
     retiredDropped = true;
   }
-  await checkReplayShape(db, 'partitioned', { allowMissing: false });
+  await checkReplayShape(stepDb, 'partitioned', { allowMissing: false });
   return { copied, missing, retiredDropped };
 }

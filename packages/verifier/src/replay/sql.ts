@@ -261,6 +261,27 @@ $fn$;`;
 export const REPLAY_PARTITIONED_MIGRATION_FILE = '0002_s2s_jwt_replay_partitioned.sql';
 
 /**
+ * The first partition of `parent` (an expression for its oid) that the migration would not make, as
+ * `<name> <bound>`, or NULL: another width or grid (a table made by a build with another
+ * PARTITION_SECONDS), another name, kind or schema than the parent's, a DEFAULT partition. The purge judges a partition's
+ * age by its name and this width, and the migration's new partitions would overlap one of another width.
+ * Bounds are constants, so pg_get_expr needs no relation (0): it locks nothing.
+ */
+function foreignPartitionSql(parent: string): string {
+  const lo = `substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint`;
+  return `(SELECT format('%s %s', p.relname, pg_get_expr(p.relpartbound, 0))
+     FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent
+    WHERE i.inhparent = ${parent}
+      -- The cast runs only on a name the pattern admits (at most 18 digits: no overflow).
+      AND NOT CASE WHEN p.relname ~ '^${PARTITION_PREFIX}[1-9][0-9]{0,17}$'
+                        AND p.relnamespace = parent.relnamespace AND p.relkind = 'r' THEN
+        ${lo} % ${PARTITION_SECONDS} = 0
+        AND pg_get_expr(p.relpartbound, 0) = format('FOR VALUES FROM (%L) TO (%L)', ${lo}, ${lo} + ${PARTITION_SECONDS})
+      ELSE false END
+    ORDER BY p.relname LIMIT 1)`;
+}
+
+/**
  * The text of migrations/0002_s2s_jwt_replay_partitioned.sql, character for character (a test holds
  * them equal), and the very statement `migrate(db, { layout: 'partitioned' })` sends. One DO block, so
  * a runner executing the file as it is (psql, sqlx, refinery) applies it atomically, in one transaction,
@@ -274,6 +295,8 @@ export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay s
 -- Idempotent. Afterwards every replica must, every 5 minutes, detach each partition listed by
 -- ${EXPIRED_PARTITIONS_FUNCTION}() CONCURRENTLY, then call ${MAINTAIN_FUNCTION} (REPLAY.md, "What Core calls").
 DO $replay$
+DECLARE
+  odd_partition text;
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
@@ -287,6 +310,12 @@ IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')
 END IF;
 CREATE SCHEMA IF NOT EXISTS ${schema};
 ${partitionedTableSql(REPLAY_TABLE_NAME)}
+-- A partition this file would not make (a table made with another partition width): refused before
+-- anything is replaced or created.
+odd_partition := ${foreignPartitionSql(`'${REPLAY_TABLE_NAME}'::regclass`)};
+IF odd_partition IS NOT NULL THEN
+  RAISE EXCEPTION '${REPLAY_TABLE_NAME} has the partition %, which this migration does not make: partitions are ${PARTITION_SECONDS} s of exp wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition;
+END IF;
 ${PARTITIONED_FUNCTIONS_SQL}
 PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
 END
@@ -350,17 +379,6 @@ export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
      JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
     WHERE d.adrelid = c.oid AND a.attname = 'retain_until') AS retain_expr,
   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
-  -- The first partition the migration would not have made: another name, another width or alignment
-  -- (a table made with another PARTITION_SECONDS), a DEFAULT partition.
-  (SELECT format('%s %s', p.relname, pg_get_expr(p.relpartbound, p.oid))
-     FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
-    WHERE i.inhparent = c.oid
-      AND NOT CASE WHEN p.relname ~ '^${PARTITION_PREFIX}[0-9]{1,18}$' THEN
-        substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint % ${PARTITION_SECONDS} = 0
-        AND pg_get_expr(p.relpartbound, p.oid) = format('FOR VALUES FROM (%L) TO (%L)',
-              substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint,
-              substr(p.relname, length('${PARTITION_PREFIX}') + 1)::bigint + ${PARTITION_SECONDS})
-      ELSE false END
-    ORDER BY p.relname LIMIT 1) AS foreign_partition,
+  ${foreignPartitionSql('c.oid')} AS foreign_partition,
   to_regprocedure('${REMEMBER_FUNCTION}(text[],text[],bigint[])') IS NOT NULL AS has_remember
 FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;

@@ -128,3 +128,22 @@ describe('convertToPartitioned on PGlite', () => {
     }
   }, 240_000);
 });
+
+describe('convertToPartitioned when the database misbehaves', () => {
+  it('answers a failing or silent shape check with a typed error, within its step timeout', async () => {
+    const failing: ReplayDb = {
+      query: async () => {
+        throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+      },
+    };
+    await expect(convertToPartitioned(failing)).rejects.toMatchObject({
+      name: 'ReplayStoreError',
+      code: 'ERR_S2S_REPLAY_FAILED',
+    });
+    const silent: ReplayDb = { query: () => new Promise(() => {}) };
+    await expect(convertToPartitioned(silent, { stepTimeoutMs: 50 })).rejects.toMatchObject({
+      name: 'ReplayStoreError',
+      code: 'ERR_S2S_REPLAY_TIMEOUT',
+    });
+  });
+});

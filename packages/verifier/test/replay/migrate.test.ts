@@ -9,10 +9,14 @@ import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
   PARTITION_SECONDS,
+  REMEMBER_FUNCTION,
   REPLAY_MIGRATION_FILE,
   REPLAY_MIGRATION_SQL,
+  REPLAY_PARTITIONED_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
+  SHAPE_SQL,
 } from '../../src/replay/sql.js';
+import { countingDb } from '../support/counting-db.js';
 import { useFreshDatabases } from '../support/database.js';
 import { partitionNames, partitionStarts, windowsSince } from '../support/partition-window.js';
 
@@ -248,7 +252,7 @@ describe('the partitioned layout', () => {
    * A partition the migration would not make, beside the newest one it made (`last`): its purge judges a
    * partition's age by its name and the width, and its new partitions would overlap one of another width.
    */
-  const foreignPartitions: [string, (last: number) => { name: string; bound: string }][] = [
+  const foreignPartitions: [string, (last: number) => { schema?: string; name: string; bound: string }][] = [
     // What a table made with hourly partitions holds.
     ['an hourly partition', (last) => ({ name: `e${last}`, bound: `FROM (${last}) TO (${last + 3600})` })],
     [
@@ -265,34 +269,67 @@ describe('the partitioned layout', () => {
         bound: `FROM (${last + PARTITION_SECONDS}) TO (${last + 2 * PARTITION_SECONDS})`,
       }),
     ],
+    [
+      'a partition whose name has a leading zero',
+      (last) => ({
+        name: `e0${last + PARTITION_SECONDS}`,
+        bound: `FROM (${last + PARTITION_SECONDS}) TO (${last + 2 * PARTITION_SECONDS})`,
+      }),
+    ],
+    [
+      'a partition in another schema',
+      (last) => ({
+        schema: 'elsewhere',
+        name: `e${last + PARTITION_SECONDS}`,
+        bound: `FROM (${last + PARTITION_SECONDS}) TO (${last + 2 * PARTITION_SECONDS})`,
+      }),
+    ],
     ['a DEFAULT partition', () => ({ name: 'default', bound: 'DEFAULT' })],
   ];
 
+  /** When the remember function was last (re)created: CREATE OR REPLACE rewrites its catalog row. */
+  const rememberVersion = async (pool: pg.Pool) =>
+    (
+      await pool.query(
+        `SELECT xmin::text AS version FROM pg_proc WHERE oid = to_regprocedure('${REMEMBER_FUNCTION}(text[],text[],bigint[])')`,
+      )
+    ).rows[0]?.version;
+
   it.each(foreignPartitions)(
-    'refuses, with ERR_S2S_REPLAY_SCHEMA, a table holding %s, and changes nothing',
+    'refuses, with ERR_S2S_REPLAY_SCHEMA, a table holding %s, before any DDL; so does the .sql file Core runs',
     async (_, make) => {
       const pool = await freshPool();
       await migrate(pool, { layout: 'partitioned' });
       const made = await partitionNames(pool);
       const last = partitionStarts(made).at(-1)!;
-      const { name, bound } = make(last);
-      const table = `${REPLAY_TABLE.table}_${name}`;
-      if (name === `e${last}`) await pool.query(`DROP TABLE ${REPLAY_TABLE.schema}.${table}`);
+      const { schema = REPLAY_TABLE.schema, name, bound } = make(last);
+      const relname = `${REPLAY_TABLE.table}_${name}`;
+      if (name === `e${last}`) await pool.query(`DROP TABLE ${REPLAY_TABLE.schema}.${relname}`);
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await pool.query(
-        `CREATE TABLE ${REPLAY_TABLE.schema}.${table} PARTITION OF ${REPLAY_TABLE_NAME} ${bound === 'DEFAULT' ? bound : `FOR VALUES ${bound}`}`,
+        `CREATE TABLE ${schema}.${relname} PARTITION OF ${REPLAY_TABLE_NAME} ${bound === 'DEFAULT' ? bound : `FOR VALUES ${bound}`}`,
       );
-      const before = await partitionNames(pool);
-      await expect(migrate(pool)).rejects.toMatchObject({
+      const before = { partitions: await partitionNames(pool), remember: await rememberVersion(pool) };
+      const counted = countingDb(pool);
+      await expect(migrate(counted)).rejects.toMatchObject({
         code: 'ERR_S2S_REPLAY_SCHEMA',
         // Names the partition and the remedy.
         message: expect.stringMatching(
-          new RegExp(`partition ${table} .*DROP TABLE ${REPLAY_TABLE_NAME} .*layout 'partitioned'`),
+          new RegExp(`partition ${relname} .*DROP TABLE ${REPLAY_TABLE_NAME} .*layout 'partitioned'`),
         ),
       });
+      // The shape check alone was sent: no DDL ran.
+      expect(counted.calls.map((call) => call.text)).toEqual([SHAPE_SQL]);
       await expect(migrate(pool, { layout: 'partitioned' })).rejects.toMatchObject({
         code: 'ERR_S2S_REPLAY_SCHEMA',
       });
-      expect(await partitionNames(pool)).toEqual(before);
+      // Core applies migrations/0002 as it is: the file refuses too, inside its migration lock.
+      await expect(pool.query(REPLAY_PARTITIONED_MIGRATION_SQL)).rejects.toThrow(
+        new RegExp(`partition ${relname} .*Drop the table`),
+      );
+      expect({ partitions: await partitionNames(pool), remember: await rememberVersion(pool) }).toEqual(
+        before,
+      );
     },
   );
 
