@@ -1,4 +1,4 @@
--- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Partitioned layout").
+-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Two layouts: single table and partitioned").
 -- Opt-in, for high volume. Runs after 0001 in the same migration set:
 --  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
 --  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
@@ -15,7 +15,8 @@ IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay
   -- Waits for in-flight writers, so the emptiness check below sees every committed row.
   LOCK TABLE session.s2s_jwt_replay IN ACCESS EXCLUSIVE MODE;
   IF EXISTS (SELECT 1 FROM session.s2s_jwt_replay) THEN
-    RAISE EXCEPTION 'session.s2s_jwt_replay is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")';
+    RAISE EXCEPTION 'session.s2s_jwt_replay is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   DROP TABLE session.s2s_jwt_replay;
 END IF;
@@ -43,7 +44,8 @@ odd_partition := (SELECT format('%s %s', p.relname, pg_get_expr(p.relpartbound, 
       ELSE false END
     ORDER BY p.relname LIMIT 1);
 IF odd_partition IS NOT NULL THEN
-  RAISE EXCEPTION 'session.s2s_jwt_replay has the partition %, which this migration does not make: partitions are 21600 s of exp wide, from a multiple of 21600, named s2s_jwt_replay_e<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition;
+  RAISE EXCEPTION 'session.s2s_jwt_replay has the partition %, unlike the partitions this migration makes: partitions are 21600 s of exp wide, from a multiple of 21600, named s2s_jwt_replay_e<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition
+    USING ERRCODE = 'invalid_table_definition';
 END IF;
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_remember(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$

@@ -150,7 +150,7 @@ export async function checkReplayShape(
     const foreign = column(row, 'foreign_partition');
     if (typeof foreign === 'string') {
       throw refuse(
-        `has the partition ${foreign}, which its migration does not make: partitions are ${PARTITION_SECONDS} s of exp ` +
+        `has the partition ${foreign}, unlike the partitions its migration makes: partitions are ${PARTITION_SECONDS} s of exp ` +
           `wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. A table made by a build ` +
           `with another width: DROP TABLE ${REPLAY_TABLE_NAME} (its jtis are lost), then migrate with layout ` +
           `'partitioned' (REPLAY.md, "Partition width")`,

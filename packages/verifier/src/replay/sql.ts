@@ -287,7 +287,7 @@ function foreignPartitionSql(parent: string): string {
  * a runner executing the file as it is (psql, sqlx, refinery) applies it atomically, in one transaction,
  * serialised with concurrent `migrate` calls by the same advisory lock.
  */
-export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Partitioned layout").
+export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0002: the partitioned layout (REPLAY.md, "Two layouts: single table and partitioned").
 -- Opt-in, for high volume. Runs after 0001 in the same migration set:
 --  * fresh install: 0001 has just created the single table, empty; this replaces it with the partitioned one;
 --  * table converted online (convertToPartitioned, REPLAY.md runbook): refreshes functions and partitions;
@@ -304,7 +304,8 @@ IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')
   -- Waits for in-flight writers, so the emptiness check below sees every committed row.
   LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
   IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
-    RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")';
+    RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   DROP TABLE ${REPLAY_TABLE_NAME};
 END IF;
@@ -314,7 +315,8 @@ ${partitionedTableSql(REPLAY_TABLE_NAME)}
 -- anything is replaced or created.
 odd_partition := ${foreignPartitionSql(`'${REPLAY_TABLE_NAME}'::regclass`)};
 IF odd_partition IS NOT NULL THEN
-  RAISE EXCEPTION '${REPLAY_TABLE_NAME} has the partition %, which this migration does not make: partitions are ${PARTITION_SECONDS} s of exp wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition;
+  RAISE EXCEPTION '${REPLAY_TABLE_NAME} has the partition %, unlike the partitions this migration makes: partitions are ${PARTITION_SECONDS} s of exp wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition
+    USING ERRCODE = 'invalid_table_definition';
 END IF;
 ${PARTITIONED_FUNCTIONS_SQL}
 PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
