@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { fmt, type Measurement } from './harness.js';
+import { fmt, type Measurement, median } from './harness.js';
 import { instructionsSuite } from './instructions.js';
 import { histogramShare, observeSuite } from './observe-suite.js';
 import { benchDatabase } from './postgres.js';
@@ -429,7 +429,7 @@ for (const { concurrency, results } of verify) {
             `switches, with the machine ${pct(ours.cpu.machineBusy)} and ${pct(jose.cpu.machineBusy)} busy`);
   ownCostNotes.push(
     `${concurrency} in flight: ${atLeast(vsJose)}× of bare jose (round ratios ${fmt(perRound[0]!, 2)}–` +
-      `${fmt(perRound[perRound.length - 1]!, 2)}×), ${fmt(perCallUs, 1)} µs more per token than jose ` +
+      `${fmt(perRound[perRound.length - 1]!, 2)}×, median ${fmt(median(perRound), 2)}×), ${fmt(perCallUs, 1)} µs more per token than jose ` +
       `(${fmt(1e6 / ours.opsPerSec, 1)} against ${fmt(1e6 / jose.opsPerSec, 1)} µs of wall time per op)${cpuNote}`,
   );
   if (concurrency === 64)
@@ -487,7 +487,8 @@ if (sparePool < parentPool) {
     : '';
   ownCostNotes.push(
     `64 in flight with the pool at ${plural(sparePool)}: ${atLeast(spareRatio)}× of bare jose ` +
-      `(round ratios ${fmt(sparePerRound[0]!, 2)}–${fmt(sparePerRound[sparePerRound.length - 1]!, 2)}×), ` +
+      `(round ratios ${fmt(sparePerRound[0]!, 2)}–${fmt(sparePerRound[sparePerRound.length - 1]!, 2)}×, ` +
+      `median ${fmt(median(sparePerRound), 2)}×), ` +
       `${fmt(spareOurs.opsPerSec)} against ${fmt(spareJose.opsPerSec)} tokens/s${switchesNote}`,
   );
   poolNote =
