@@ -6,8 +6,7 @@ import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
   MIGRATE_LOCK_KEY,
-  PARTITION_PREFIX,
-  PARTITION_SECONDS,
+  PARTITION_SHAPE,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_SQL,
   REPLAY_PARTITIONED_MIGRATION_SQL,
@@ -150,8 +149,7 @@ export async function checkReplayShape(
     const foreign = column(row, 'foreign_partition');
     if (typeof foreign === 'string') {
       throw refuse(
-        `has the partition ${foreign}, unlike the partitions its migration makes: partitions are ${PARTITION_SECONDS} s of exp ` +
-          `wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. A table made by a build ` +
+        `has the partition ${foreign}, unlike the partitions its migration makes: ${PARTITION_SHAPE}. A table made by a build ` +
           `with another width: DROP TABLE ${REPLAY_TABLE_NAME} (its jtis are lost), then migrate with layout ` +
           `'partitioned' (REPLAY.md, "Partition width")`,
       );

@@ -260,6 +260,9 @@ $fn$;`;
 /** Name of the partitioned layout's migration file (packages/verifier/migrations/), for migration runners. */
 export const REPLAY_PARTITIONED_MIGRATION_FILE = '0002_s2s_jwt_replay_partitioned.sql';
 
+/** What the migration's partitions are, for the refusals of any other (migrate's and the file's). */
+export const PARTITION_SHAPE = `partitions are ${PARTITION_SECONDS} s of exp wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>`;
+
 /**
  * The first partition of `parent` (an expression for its oid) that the migration would not make, as
  * `<name> <bound>`, or NULL: another width or grid (a table made by a build with another
@@ -315,7 +318,7 @@ ${partitionedTableSql(REPLAY_TABLE_NAME)}
 -- anything is replaced or created.
 odd_partition := ${foreignPartitionSql(`'${REPLAY_TABLE_NAME}'::regclass`)};
 IF odd_partition IS NOT NULL THEN
-  RAISE EXCEPTION '${REPLAY_TABLE_NAME} has the partition %, unlike the partitions this migration makes: partitions are ${PARTITION_SECONDS} s of exp wide, from a multiple of ${PARTITION_SECONDS}, named ${PARTITION_PREFIX}<first exp>. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition
+  RAISE EXCEPTION '${REPLAY_TABLE_NAME} has the partition %, unlike the partitions this migration makes: ${PARTITION_SHAPE}. Drop the table (its jtis are lost) and apply this file again (REPLAY.md, "Partition width")', odd_partition
     USING ERRCODE = 'invalid_table_definition';
 END IF;
 ${PARTITIONED_FUNCTIONS_SQL}
