@@ -1,9 +1,9 @@
 /**
  * `npx -y pnpm@10 bench`: every benchmark in one run, interleaved, medians of rounds; writes bench/RESULTS.md.
  * `npx -y pnpm@10 bench --quick` runs smaller rounds (a smoke run, not a result to quote).
- * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--prepare false]` prints only the verify +
- * Postgres section (RESULTS.md untouched), optionally with another pipelineDepth, or text statements
- * instead of prepared ones, behind the verifier.
+ * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--anticipate-ms N] [--prepare false]` prints
+ * only the verify + Postgres section (RESULTS.md untouched), optionally with another pipelineDepth or
+ * anticipateMs, or text statements instead of prepared ones, behind the verifier.
  * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
  * (callgrind; RESULTS.md untouched).
  * `npx -y pnpm@10 bench -- --only verify` prints only the verification tables against jose and its
@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_REPLAY_ANTICIPATE_MS } from '@hyper/s2s-verifier/replay';
 import { fmt, type Measurement, median } from './harness.js';
 import { instructionsSuite } from './instructions.js';
 import { histogramShare, observeSuite } from './observe-suite.js';
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** pgReplayStore's pipelineDepth behind the verifier in the end-to-end section (default: the store's). */
     'pipeline-depth': { type: 'string' },
+    /** pgReplayStore's anticipateMs behind the verifier in the end-to-end section (0: never waits). */
+    'anticipate-ms': { type: 'string' },
     /** `--prepare false`: pgReplayStore sends text statements behind the verifier (default: prepared). */
     prepare: { type: 'string' },
   },
@@ -51,8 +54,10 @@ if (values.prepare !== undefined && values.prepare !== 'true' && values.prepare 
   throw new Error(`--prepare takes true or false, not ${values.prepare}`);
 }
 const prepare = values.prepare === undefined ? undefined : values.prepare === 'true';
+const anticipateMs = values['anticipate-ms'] === undefined ? undefined : Number(values['anticipate-ms']);
 const storeOptions = {
   ...(pipelineDepth === undefined ? {} : { pipelineDepth }),
+  ...(anticipateMs === undefined ? {} : { anticipateMs }),
   ...(prepare === undefined ? {} : { prepare }),
 };
 const purgeRows = Number(values['purge-rows'] ?? (values.quick ? 100_000 : 1_000_000));
@@ -227,11 +232,12 @@ function explainSplit(r: EndToEndResult): string[] {
   return [
     `  Where the time went (a split pass: one more run with the verifier's remember timing on, after the measurement): a token`,
     `  took ${fmt(meanMs, 2)} ms on average, ${fmt(meanMs - rememberMeanMs, 2)} ms of it outside remember (verification, and the few µs after it) and`,
-    `  ${fmt(rememberMeanMs, 2)} ms in remember (the statement in flight, its own, and the event loop's turn to take the answer), against`,
+    `  ${fmt(rememberMeanMs, 2)} ms in remember (waiting for the tokens verified with it, the statement, and the event loop's turn to take the answer), against`,
     `  ${fmt(verifyAloneMs, 2)} ms for verification alone and ${fmt(storeAloneMs, 2)} ms for the store alone (mean latencies, ${r.concurrency} / throughput).`,
     `  In the split pass its statements carried ${fmt(rowsPerStatement, 1)} rows${storeRows === undefined ? '' : ` (the store alone's: ${fmt(storeRows, 1)})`}: callers alone`,
-    '  arrive together and leave in one statement; behind verification they arrive one by one, and each waits for the',
-    '  statement already in flight before its own leaves.',
+    '  arrive together and leave in one statement; behind verification each arrives as its signature check ends, and a ready',
+    `  statement waits (anticipateMs, at most ${DEFAULT_REPLAY_ANTICIPATE_MS} ms by default) for the checks already under way, so tokens verified together`,
+    '  leave together rather than each waiting for the statement in flight before its own.',
   ];
 }
 
@@ -284,6 +290,7 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
       `Commit probe (one durable single-row INSERT at a time): p50 ${fmt(r.commit.p50, 3)} ms, p99 ${fmt(r.commit.p99, 3)} ms, ${fmt(r.commit.perSec)}/s.`,
     );
     if (pipelineDepth !== undefined) out(`verify + pgReplayStore with pipelineDepth ${pipelineDepth}.`);
+    if (anticipateMs !== undefined) out(`verify + pgReplayStore with anticipateMs ${anticipateMs}.`);
     if (prepare === false) out('verify + pgReplayStore with text statements (prepare: false).');
     out();
     table([r.store, r.verify, r.both], r.verify);

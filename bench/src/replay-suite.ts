@@ -113,7 +113,11 @@ export async function endToEndSuite(
   opsPerRound: number,
   rounds: number,
   concurrency: number,
-  storeOptions: { readonly pipelineDepth?: number; readonly prepare?: boolean } = {},
+  storeOptions: {
+    readonly pipelineDepth?: number;
+    readonly anticipateMs?: number;
+    readonly prepare?: boolean;
+  } = {},
 ): Promise<EndToEndResult> {
   const pool = await openPool(database);
   const fixture = createFixture();
@@ -231,7 +235,11 @@ async function splitPass(
     metrics: NonNullable<Parameters<typeof createVerifier>[0]['metrics']>,
   ) => ReturnType<typeof createVerifier>,
   nextToken: () => string,
-  storeOptions: { readonly pipelineDepth?: number; readonly prepare?: boolean },
+  storeOptions: {
+    readonly pipelineDepth?: number;
+    readonly anticipateMs?: number;
+    readonly prepare?: boolean;
+  },
 ): Promise<EndToEndSplit> {
   let rememberSeconds = 0;
   let remembers = 0;

@@ -1,7 +1,6 @@
 import type { Logger } from '@hyper/s2s-contracts';
 import {
   CLOCK_SKEW_SECONDS,
-  checkInteger,
   DEFAULT_ALGORITHMS,
   DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   type IntegerBounds,
@@ -16,7 +15,13 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { VerifierConfigError } from './errors.js';
 import type { MetricsSink } from './observe.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS, hasMethods, isObject, loggerOption } from './replay/options.js';
+import {
+  DEFAULT_REPLAY_TIMEOUT_MS,
+  hasMethods,
+  integerOption,
+  isObject,
+  loggerOption,
+} from './replay/options.js';
 import type { ReplayStore } from './replay/store.js';
 
 /** Remote JWKS (ADR 0031's S2S_JWKS_URL), with bounded fetch behaviour. */
@@ -123,13 +128,6 @@ const KNOWN_REMOTE = new Set(['jwksUrl', 'timeoutMs', 'cacheMaxAgeMs', 'cooldown
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-function integer(value: unknown, field: string, bound: Bound, fallback: number): number {
-  if (value === undefined) return fallback;
-  const checked = checkInteger(value, bound);
-  if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
-  return checked.value;
-}
-
 function rejectUnknown(value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {
   for (const key of Object.keys(value)) {
     // An unknown option is most likely a typo of a security setting; refusing it beats ignoring it.
@@ -161,7 +159,7 @@ function keys(value: unknown): ResolvedOptions['keys'] {
     return { jwks: value.jwks };
   }
   rejectUnknown(value, KNOWN_REMOTE, 'keys.');
-  const cacheMaxAgeMs = integer(
+  const cacheMaxAgeMs = integerOption(
     value.cacheMaxAgeMs,
     'keys.cacheMaxAgeMs',
     BOUNDS.cacheMaxAgeMs,
@@ -170,10 +168,15 @@ function keys(value: unknown): ResolvedOptions['keys'] {
   return {
     remote: {
       url: jwksUrl(value.jwksUrl),
-      timeoutMs: integer(value.timeoutMs, 'keys.timeoutMs', BOUNDS.timeoutMs, DEFAULTS.jwksTimeoutMs),
+      timeoutMs: integerOption(value.timeoutMs, 'keys.timeoutMs', BOUNDS.timeoutMs, DEFAULTS.jwksTimeoutMs),
       cacheMaxAgeMs,
-      cooldownMs: integer(value.cooldownMs, 'keys.cooldownMs', BOUNDS.cooldownMs, DEFAULTS.jwksCooldownMs),
-      failureBackoffMs: integer(
+      cooldownMs: integerOption(
+        value.cooldownMs,
+        'keys.cooldownMs',
+        BOUNDS.cooldownMs,
+        DEFAULTS.jwksCooldownMs,
+      ),
+      failureBackoffMs: integerOption(
         value.failureBackoffMs,
         'keys.failureBackoffMs',
         BOUNDS.failureBackoffMs,
@@ -245,14 +248,19 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     audience,
     issuers: resolvedIssuers,
     algorithms: algorithms(options.algorithms),
-    clockToleranceSeconds: integer(
+    clockToleranceSeconds: integerOption(
       options.clockToleranceSeconds,
       'clockToleranceSeconds',
       BOUNDS.clockToleranceSeconds,
       CLOCK_SKEW_SECONDS,
     ),
-    maxTtlSeconds: integer(options.maxTtlSeconds, 'maxTtlSeconds', BOUNDS.maxTtlSeconds, MAX_TTL_SECONDS),
-    replayTimeoutMs: integer(
+    maxTtlSeconds: integerOption(
+      options.maxTtlSeconds,
+      'maxTtlSeconds',
+      BOUNDS.maxTtlSeconds,
+      MAX_TTL_SECONDS,
+    ),
+    replayTimeoutMs: integerOption(
       options.replayTimeoutMs,
       'replayTimeoutMs',
       BOUNDS.replayTimeoutMs,

@@ -112,6 +112,17 @@ function signatureVerdict(
   );
 }
 
+/** A store's end-of-announcement callback that must not throw into verification. */
+function guarded(done: () => void): () => void {
+  return () => {
+    try {
+      done();
+    } catch {
+      // A hint only: its failure changes no answer.
+    }
+  };
+}
+
 /** Per-call scratch: what verification got to, for the rejection log. */
 interface Attempt {
   /** Why a dependency failed, for a 503. */
@@ -140,6 +151,8 @@ class S2sVerifier implements Verifier {
   readonly #verifiedHeaders = new VerifiedHeaders();
   /** Verifications under way on this verifier (see the yields in #evaluate). */
   #inFlight = 0;
+  /** The store's `anticipate` hint, when it has one. */
+  readonly #anticipate: (() => () => void) | undefined;
 
   constructor(options: VerifierOptions) {
     const config = resolveOptions(options);
@@ -164,6 +177,8 @@ class S2sVerifier implements Verifier {
     this.#joseVerifyOptions = { algorithms: [...config.algorithms] };
     this.#replayCall = Object.freeze({ timeoutMs: config.replayTimeoutMs });
     this.#immediate = immediateRemember(config.replayStore);
+    const anticipate = config.replayStore.anticipate;
+    this.#anticipate = typeof anticipate === 'function' ? anticipate.bind(config.replayStore) : undefined;
     this.#replayDeadline = new Deadline(
       config.replayTimeoutMs,
       () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', 'replay store timed out'),
@@ -251,8 +266,12 @@ class S2sVerifier implements Verifier {
         ? checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000))
         : undefined;
 
+    // Tells a coalescing store this token may be remembered once its signature is checked, so a batch
+    // ready meanwhile can wait for it instead of leaving one row short (the store bounds that wait).
+    const announced = typeFailure === undefined && policyFailure === undefined ? this.#announce() : undefined;
     // Signature, algorithm and key only: the JWS layer of the same compact token.
     const verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
+    announced?.();
     if (verdict !== SIGNATURE_VERIFIED) {
       const reason = reasonForJoseError(verdict.error);
       if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(verdict.error);
@@ -302,6 +321,17 @@ class S2sVerifier implements Verifier {
 
     if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
     return success(claims);
+  }
+
+  /** The store's hint, or undefined; a hint that throws or returns no function is ignored. */
+  #announce(): (() => void) | undefined {
+    if (this.#anticipate === undefined) return undefined;
+    try {
+      const done = this.#anticipate();
+      return typeof done === 'function' ? guarded(done) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async warmup(options?: WarmupOptions): Promise<WarmupReport> {

@@ -1,10 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../src/replay/pg.js';
+import { REMEMBER_SQL } from '../src/replay/sql.js';
 import type { ReplayEntry, ReplayStore } from '../src/replay/store.js';
 import { requestLogs } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { downStore, liveVerifier, stuckStore } from './harness/verifiers.js';
+import { countingDb } from './support/counting-db.js';
 import { useReplayDatabase } from './support/replay-database.js';
 
 let key: TestKey;
@@ -197,5 +199,88 @@ describe('with pgReplayStore on real Postgres, two verifiers each with its own p
     ]);
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     expect(results.filter((result) => result.reason === 'replayed_token')).toHaveLength(19);
+  });
+});
+
+describe('the anticipate hint: the verifier announces a token to its store while the signature is checked', () => {
+  /** A store recording the order of hints and calls. */
+  function hintedStore(anticipate: () => unknown = () => undefined) {
+    const events: string[] = [];
+    const store = spyingStore();
+    const remember = store.remember;
+    return {
+      events,
+      store: {
+        ...store,
+        remember: (entry: ReplayEntry) => {
+          events.push(`remember ${entry.jti}`);
+          return remember(entry);
+        },
+        anticipate: () => {
+          events.push('announced');
+          const end = anticipate();
+          if (end !== undefined) return end as () => void;
+          return () => {
+            events.push('ended');
+          };
+        },
+      } as ReplayStore,
+    };
+  }
+
+  it('announces only tokens whose claims pass, and ends every announcement, before remember when one follows', async () => {
+    const { events, store } = hintedStore();
+    const verifier = liveVerifier({ replayStore: store });
+    const now = nowSeconds();
+    const good = await sign(key, now, { jti: 'good' });
+    const [h, p] = good.split('.');
+    expect(await verifier.verify(`${h}.${p}.${'A'.repeat(342)}`, endpoint)).toMatchObject({
+      reason: 'invalid_signature',
+    });
+    expect(events).toEqual(['announced', 'ended']); // a forged signature: announced, ended, nothing remembered
+    events.length = 0;
+    await verifier.verify(await sign(key, now, { jti: 'expired', iatOffset: -1000 }), endpoint);
+    await verifier.verify(await sign(key, now, { jti: 'wrong-aud', aud: 'elsewhere' }), endpoint);
+    expect(events).toEqual([]); // claims already refused: no remember can follow, nothing announced
+    expect(await verifier.verify(good, endpoint)).toMatchObject({ status: 200 });
+    expect(events).toEqual(['announced', 'ended', 'remember good']);
+  });
+
+  it("answers as without the hint when the store's anticipate throws or returns no function", async () => {
+    for (const anticipate of [
+      () => {
+        throw new Error('hint failed');
+      },
+      () => 'not a function',
+      () => () => {
+        throw new Error('end failed');
+      },
+    ]) {
+      const { store } = hintedStore(anticipate);
+      const verifier = liveVerifier({ replayStore: store });
+      const token = await sign(key, nowSeconds());
+      expect(await verifier.verify(token, endpoint)).toMatchObject({ ok: true, status: 200 });
+      expect(await verifier.verify(token, endpoint)).toMatchObject({ reason: 'replayed_token' });
+    }
+  });
+});
+
+describe('with pgReplayStore on real Postgres, tokens verified together', () => {
+  const database = useReplayDatabase();
+
+  it('share one INSERT: the first verified waits for the others announced with it', async () => {
+    const db = countingDb(database.pool({ max: 4 }));
+    // The largest hold, so a loaded machine finishing the 8 RSA checks late still makes one statement.
+    const store = pgReplayStore({ db, anticipateMs: 100, timeoutMs: 10_000 });
+    await store.layout();
+    db.reset();
+    const verifier = liveVerifier({ replayStore: store, replayTimeoutMs: 10_000 });
+    const now = nowSeconds();
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => sign(key, now, { jti: `together-${i}` })),
+    );
+    const results = await Promise.all(tokens.map((token) => verifier.verify(token, endpoint)));
+    expect(results.map((result) => result.status)).toEqual(tokens.map(() => 200));
+    expect(db.calls).toEqual([{ text: REMEMBER_SQL, rows: 8 }]);
   });
 });

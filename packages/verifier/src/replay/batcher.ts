@@ -12,6 +12,21 @@ export interface BatcherOptions<E> {
   readonly maxBatch: number;
   /** Statements in flight at once; callers arriving meanwhile queue and leave together in the next. */
   readonly pipelineDepth: number;
+  /**
+   * Longest a ready batch waits for the calls announced by `anticipate()` before it (0: never waits).
+   * Bounded by a deadline; each caller is held at most once.
+   */
+  readonly anticipateMs: number;
+}
+
+/** What `createBatcher` returns. */
+export interface Batcher<E> {
+  submit(entry: E, timeoutMs?: number): Promise<boolean>;
+  /**
+   * Announces a call that is likely to follow soon; the returned function ends the announcement (call
+   * it before that submit, or when none will come). Calling it twice does nothing.
+   */
+  anticipate(): () => void;
 }
 
 /** Distinct per-call bounds that keep a shared deadline (normally one: the verifier's). */
@@ -30,23 +45,72 @@ interface Waiter<E> {
 /** Compact the queue array once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_THRESHOLD = 1024;
 
+const NOT_ANTICIPATING = () => {};
+
 /**
- * Coalesces concurrent calls into batches while earlier statements are in flight. No artificial delay:
- * an idle batcher sends at the end of the current microtask turn, so a lone call costs one round trip.
+ * Coalesces concurrent calls into batches while earlier statements are in flight. No blind delay: an
+ * idle batcher sends at the end of the current microtask turn, so a lone call costs one round trip.
+ * The one wait it takes is for calls already announced (`anticipate`: the verifier announces a token
+ * whose signature is being checked): a ready batch waits for them, at most `anticipateMs`, so tokens
+ * verified together share one statement and commit instead of each waiting for the one before.
  *
  * A statement that outlives the timeout gives up its pipeline slot (its callers are already rejected),
  * so one stuck connection does not stall the store; at most `pipelineDepth` such stalled statements are
  * tolerated on top of the live ones, which bounds what piles up on a database that stopped answering.
  */
-export function createBatcher<E>(options: BatcherOptions<E>): {
-  submit(entry: E, timeoutMs?: number): Promise<boolean>;
-} {
-  const { run, timeoutMs, maxBatch, pipelineDepth } = options;
+export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
+  const { run, timeoutMs, maxBatch, pipelineDepth, anticipateMs } = options;
   let queue: Waiter<E>[] = [];
   let head = 0;
   let live = 0;
   let unsettled = 0;
   let flushScheduled = false;
+
+  // Announced calls: `announced` are outstanding; a hold waits for those issued before it began.
+  let issued = 0;
+  let announced = 0;
+  let anticipating = false;
+  let holding = false;
+  let holdFrom = 0;
+  let holdOutstanding = 0;
+  let cancelHold: CancelDeadline | undefined;
+  /** The batch that ends a hold leaves without a second one, so a caller is held at most once. */
+  let holdEnded = false;
+  const holdDeadline = anticipateMs > 0 ? new Deadline(anticipateMs) : undefined;
+
+  function endHold(): void {
+    if (!holding) return;
+    holding = false;
+    holdEnded = true;
+    cancelHold?.();
+    cancelHold = undefined;
+    scheduleFlush();
+  }
+
+  function anticipate(): () => void {
+    if (holdDeadline === undefined) return NOT_ANTICIPATING;
+    anticipating = true;
+    const ticket = issued++;
+    announced++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      announced--;
+      if (holding && ticket < holdFrom && --holdOutstanding === 0) endHold();
+    };
+  }
+
+  /** Starts a hold when announced calls could still join the batch about to leave. */
+  function startHold(): boolean {
+    if (holdEnded || holdDeadline === undefined || announced === 0) return false;
+    if (queue.length - head >= maxBatch) return false;
+    holding = true;
+    holdFrom = issued;
+    holdOutstanding = announced;
+    cancelHold = holdDeadline.track(endHold);
+    return true;
+  }
 
   const timeoutError = (ms: number) =>
     new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
@@ -83,6 +147,10 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
   }
 
   function flush(): void {
+    if (holding || !canSend()) return;
+    // A batch that announced calls could still join waits for them, once.
+    if (head < queue.length && startHold()) return;
+    holdEnded = false;
     while (canSend() && head < queue.length) {
       const batch: Waiter<E>[] = [];
       while (batch.length < maxBatch && head < queue.length) {
@@ -143,7 +211,10 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
         cancelStatementDeadline();
         releaseSlot();
         unsettled--;
-        flush();
+        // Behind a verifier, the callers just answered may start their next tokens in this turn: let
+        // them announce themselves first, so the next batch can wait for them.
+        if (anticipating) setImmediate(flush);
+        else flush();
       });
   }
 
@@ -163,7 +234,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): {
     });
   }
 
-  return { submit };
+  return { submit, anticipate };
 }
 
 function failed(cause: unknown): ReplayStoreError {

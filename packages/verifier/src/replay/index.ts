@@ -2,7 +2,12 @@
 // the migration text for your own runner, purge outcomes, defaults). What a service calls
 // (pgReplayStore, memoryReplayStore, migrate, startPurger) is on the root.
 export { type ConvertOptions, type ConvertOutcome, convertToPartitioned } from './convert.js';
-export { DEFAULT_MEMORY_MAX_ENTRIES, DEFAULT_REPLAY_TIMEOUT_MS } from './options.js';
+export {
+  DEFAULT_MEMORY_MAX_ENTRIES,
+  DEFAULT_REPLAY_ANTICIPATE_MS,
+  DEFAULT_REPLAY_TIMEOUT_MS,
+  MAX_REPLAY_ANTICIPATE_MS,
+} from './options.js';
 export type { ReplayLayout } from './pg.js';
 export type { PurgeOutcome, PurgeRunOptions, PurgeSource } from './purge.js';
 export {

@@ -6,10 +6,13 @@ import { ReplayStoreError } from './errors.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
   DEFAULT_PURGE_TIMEOUT_MS,
+  DEFAULT_REPLAY_ANTICIPATE_MS,
   DEFAULT_REPLAY_MAX_BATCH,
   DEFAULT_REPLAY_PIPELINE_DEPTH,
   DEFAULT_REPLAY_TIMEOUT_MS,
+  integerOption,
   loggerOption,
+  MAX_REPLAY_ANTICIPATE_MS,
   positiveInteger,
 } from './options.js';
 import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
@@ -53,6 +56,12 @@ export interface PgReplayStoreOptions {
   readonly maxBatch?: number;
   /** Coalesced INSERTs in flight at once. Default DEFAULT_REPLAY_PIPELINE_DEPTH (1). */
   readonly pipelineDepth?: number;
+  /**
+   * Longest a ready INSERT waits for tokens the verifier announced (`anticipate`: claims passed,
+   * signature being checked) to join it, ms; 0 sends at once. A caller waits at most once, and never past
+   * its own timeout. Default DEFAULT_REPLAY_ANTICIPATE_MS (1); 0..MAX_REPLAY_ANTICIPATE_MS (100).
+   */
+  readonly anticipateMs?: number;
   /** Rows per purge statement (single layout). Default 5000. */
   readonly purgeBatchSize?: number;
   /** Bound on each purge statement. Default 30 s. */
@@ -75,6 +84,8 @@ export interface PgReplayStoreOptions {
 }
 
 export interface PgReplayStore extends ReplayStore {
+  /** The verifier's hint (see ReplayStore): a ready INSERT waits, at most `anticipateMs`, for announced tokens. */
+  anticipate(): () => void;
   health(options?: ReplayCallOptions): Promise<boolean>;
   check(options?: ReplayCallOptions): Promise<void>;
   /** The layout found in the database (detected on first use and again after a statement that does not fit the table, SQLSTATE class 42). */
@@ -122,6 +133,12 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     'pipelineDepth',
     options.pipelineDepth,
     DEFAULT_REPLAY_PIPELINE_DEPTH,
+  );
+  const anticipateMs = integerOption(
+    options.anticipateMs,
+    'anticipateMs',
+    { min: 0, max: MAX_REPLAY_ANTICIPATE_MS },
+    DEFAULT_REPLAY_ANTICIPATE_MS,
   );
   const purgeBatchSize = positiveInteger('purgeBatchSize', options.purgeBatchSize, DEFAULT_PURGE_BATCH_SIZE);
   const purgeTimeoutMs = positiveInteger('purgeTimeoutMs', options.purgeTimeoutMs, DEFAULT_PURGE_TIMEOUT_MS);
@@ -284,7 +301,13 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     return typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 1 ? ms : timeoutMs;
   }
 
-  const batcher = createBatcher<NormalizedEntry>({ run: insertBatch, timeoutMs, maxBatch, pipelineDepth });
+  const batcher = createBatcher<NormalizedEntry>({
+    run: insertBatch,
+    timeoutMs,
+    maxBatch,
+    pipelineDepth,
+    anticipateMs,
+  });
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
     forgetLayout(); // every run looks again: the table may have been converted since the last one
@@ -346,6 +369,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       }
       return batcher.submit(normalized, callTimeout(call));
     },
+    anticipate: batcher.anticipate,
     async purge() {
       return (await runPurge()).deleted;
     },

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBatcher } from '../../src/replay/batcher.js';
+import { DEFAULT_REPLAY_ANTICIPATE_MS } from '../../src/replay/options.js';
 
 /** A statement the test completes by hand, standing in for a database round trip in flight. */
 interface Pending {
@@ -10,18 +11,21 @@ interface Pending {
   fail(error: Error): void;
 }
 
-function harness(options: { pipelineDepth?: number; maxBatch?: number; timeoutMs?: number } = {}) {
+function harness(
+  options: { pipelineDepth?: number; maxBatch?: number; timeoutMs?: number; anticipateMs?: number } = {},
+) {
   const sent: Pending[] = [];
   const batcher = createBatcher<string>({
     pipelineDepth: options.pipelineDepth ?? 1,
     maxBatch: options.maxBatch ?? 100,
     timeoutMs: options.timeoutMs ?? 10_000,
+    anticipateMs: options.anticipateMs ?? DEFAULT_REPLAY_ANTICIPATE_MS,
     run: (entries, waiting) =>
       new Promise((resolve, reject) => {
         sent.push({ entries: [...entries], waiting, answer: resolve, fail: reject });
       }),
   });
-  return { sent, submit: (entry: string) => batcher.submit(entry) };
+  return { sent, submit: (entry: string) => batcher.submit(entry), anticipate: batcher.anticipate };
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -153,5 +157,133 @@ describe('the coalescing batcher behind pgReplayStore', () => {
       sent.at(-1)!.answer(expected.map(() => true));
     }
     expect(await Promise.all(calls)).toEqual([true, true, true, true, true]);
+  });
+});
+
+describe('announced calls (anticipate): a ready batch waits for the tokens whose signatures are being checked', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds a ready batch until every earlier announcement has ended, then sends the calls together', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    const [endA, endB, endForged] = [anticipate(), anticipate(), anticipate()];
+    endA();
+    const a = submit('a');
+    await turn();
+    expect(sent).toHaveLength(0);
+    endB();
+    const b = submit('b');
+    await turn();
+    expect(sent).toHaveLength(0);
+    endForged(); // its signature failed: no call follows, and the wait ends all the same
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a', 'b']]);
+    sent[0]!.answer([true, false]);
+    expect([await a, await b]).toEqual([true, false]);
+  });
+
+  it('waits at most anticipateMs for an announcement that never ends', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    anticipate(); // a check that stalls (blocked thread pool, JWKS refetch)
+    const a = submit('a');
+    await turn();
+    await elapse(49);
+    expect(sent).toHaveLength(0);
+    await elapse(1);
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a']]);
+    sent[0]!.answer([true]);
+    expect(await a).toBe(true);
+  });
+
+  it('does not wait for announcements made after the batch was ready: a caller is held once', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    const earlier = anticipate();
+    submit('a');
+    await turn();
+    // Announced while the batch waits: not waited for, and their ends do not count for the earlier one.
+    const [later, stillOpen] = [anticipate(), anticipate()];
+    later();
+    await turn();
+    expect(sent).toHaveLength(0);
+    earlier();
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a']]);
+    stillOpen();
+  });
+
+  it('counts an announcement once however often it is ended', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    const [first, second] = [anticipate(), anticipate()];
+    submit('a');
+    await turn();
+    first();
+    first();
+    await turn();
+    expect(sent).toHaveLength(0);
+    second();
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a']]);
+  });
+
+  it('never waits with anticipateMs 0, nor with nothing announced, nor once the batch is full', async () => {
+    const off = harness({ anticipateMs: 0 });
+    off.anticipate();
+    off.submit('a');
+    await turn();
+    expect(off.sent.map((s) => s.entries)).toEqual([['a']]);
+
+    const idle = harness({ anticipateMs: 50 });
+    idle.anticipate()();
+    idle.submit('a');
+    await turn();
+    expect(idle.sent.map((s) => s.entries)).toEqual([['a']]);
+
+    const full = harness({ anticipateMs: 50, maxBatch: 2 });
+    full.anticipate();
+    full.submit('a');
+    full.submit('b');
+    await turn();
+    expect(full.sent.map((s) => s.entries)).toEqual([['a', 'b']]);
+  });
+
+  it('rejects a held caller at its own deadline and sends nothing for it', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 100, timeoutMs: 20 });
+    anticipate();
+    const a = outcome(submit('a'));
+    await elapse(20);
+    expect(await a).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    await elapse(80);
+    await turn();
+    expect(sent).toHaveLength(0);
+  });
+
+  it('lets callers answered by a statement announce their next tokens before the next batch leaves', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    anticipate()(); // a verifier is in front of this store
+    const first = submit('a');
+    await turn();
+    const queued = submit('b');
+    // The caller answered by the first statement goes through a verifier's chain of awaits before its
+    // next token is announced.
+    const next = (async () => {
+      await first;
+      for (let hop = 0; hop < 12; hop++) await undefined;
+      return anticipate();
+    })();
+    sent[0]!.answer([true]);
+    const endNext = await next;
+    await turn();
+    expect(sent).toHaveLength(1); // 'b' waits for the announced token
+    const joined = submit('c');
+    endNext();
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b', 'c']]);
+    sent[1]!.answer([true, true]);
+    expect([await queued, await joined]).toEqual([true, true]);
   });
 });

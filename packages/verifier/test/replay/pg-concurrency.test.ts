@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
+import { MAX_REPLAY_ANTICIPATE_MS } from '../../src/replay/options.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import { REMEMBER_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import type { ReplayEntry } from '../../src/replay/store.js';
@@ -135,6 +136,9 @@ describe('pgReplayStore configuration', () => {
     ['timeoutMs', { timeoutMs: Number.NaN }],
     ['maxBatch', { maxBatch: 1.5 }],
     ['pipelineDepth', { pipelineDepth: -1 }],
+    ['anticipateMs', { anticipateMs: -1 }],
+    ['anticipateMs', { anticipateMs: MAX_REPLAY_ANTICIPATE_MS + 1 }],
+    ['anticipateMs', { anticipateMs: 0.5 }],
     ['purgeBatchSize', { purgeBatchSize: '10' }],
     ['purgeTimeoutMs', { purgeTimeoutMs: Number.POSITIVE_INFINITY }],
     ['now', { now: 12 }],
@@ -142,5 +146,12 @@ describe('pgReplayStore configuration', () => {
     const options = { db: { query: async () => ({ rows: [] }) }, ...overrides };
     expect(() => pgReplayStore(options as never)).toThrow(VerifierConfigError);
     expect(() => pgReplayStore(options as never)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('takes anticipateMs from 0 (never waits) to MAX_REPLAY_ANTICIPATE_MS', () => {
+    const db = { query: async () => ({ rows: [] }) };
+    for (const anticipateMs of [0, 1, MAX_REPLAY_ANTICIPATE_MS]) {
+      expect(typeof pgReplayStore({ db, anticipateMs }).anticipate).toBe('function');
+    }
   });
 });
