@@ -75,8 +75,6 @@ export const DEFAULTS = {
   replayTimeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,
 } as const;
 
-type Bound = IntegerBounds;
-
 const BOUNDS = {
   timeoutMs: { min: 1, max: 60_000 },
   cacheMaxAgeMs: { min: 1, max: 86_400_000 },
@@ -85,7 +83,7 @@ const BOUNDS = {
   replayTimeoutMs: { min: 1, max: 60_000 },
   clockToleranceSeconds: { min: 0, max: CLOCK_SKEW_SECONDS },
   maxTtlSeconds: { min: 1, max: MAX_TTL_SECONDS },
-} as const satisfies Record<string, Bound>;
+} as const satisfies Record<string, IntegerBounds>;
 
 export type RemoteSettings = {
   readonly url: URL;
@@ -160,25 +158,25 @@ function keys(value: unknown): ResolvedOptions['keys'] {
   }
   rejectUnknown(value, KNOWN_REMOTE, 'keys.');
   const cacheMaxAgeMs = integerOption(
-    value.cacheMaxAgeMs,
     'keys.cacheMaxAgeMs',
+    value.cacheMaxAgeMs,
     BOUNDS.cacheMaxAgeMs,
     DEFAULTS.jwksCacheMaxAgeMs,
   );
   return {
     remote: {
       url: jwksUrl(value.jwksUrl),
-      timeoutMs: integerOption(value.timeoutMs, 'keys.timeoutMs', BOUNDS.timeoutMs, DEFAULTS.jwksTimeoutMs),
+      timeoutMs: integerOption('keys.timeoutMs', value.timeoutMs, BOUNDS.timeoutMs, DEFAULTS.jwksTimeoutMs),
       cacheMaxAgeMs,
       cooldownMs: integerOption(
-        value.cooldownMs,
         'keys.cooldownMs',
+        value.cooldownMs,
         BOUNDS.cooldownMs,
         DEFAULTS.jwksCooldownMs,
       ),
       failureBackoffMs: integerOption(
-        value.failureBackoffMs,
         'keys.failureBackoffMs',
+        value.failureBackoffMs,
         BOUNDS.failureBackoffMs,
         DEFAULTS.jwksFailureBackoffMs,
       ),
@@ -249,20 +247,20 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     issuers: resolvedIssuers,
     algorithms: algorithms(options.algorithms),
     clockToleranceSeconds: integerOption(
-      options.clockToleranceSeconds,
       'clockToleranceSeconds',
+      options.clockToleranceSeconds,
       BOUNDS.clockToleranceSeconds,
       CLOCK_SKEW_SECONDS,
     ),
     maxTtlSeconds: integerOption(
-      options.maxTtlSeconds,
       'maxTtlSeconds',
+      options.maxTtlSeconds,
       BOUNDS.maxTtlSeconds,
       MAX_TTL_SECONDS,
     ),
     replayTimeoutMs: integerOption(
-      options.replayTimeoutMs,
       'replayTimeoutMs',
+      options.replayTimeoutMs,
       BOUNDS.replayTimeoutMs,
       DEFAULTS.replayTimeoutMs,
     ),

@@ -112,15 +112,13 @@ function signatureVerdict(
   );
 }
 
-/** A store's end-of-announcement callback that must not throw into verification. */
-function guarded(done: () => void): () => void {
-  return () => {
-    try {
-      done();
-    } catch {
-      // A hint only: its failure changes no answer.
-    }
-  };
+/** Ends a store's announcement; a hint only, so its failure changes no answer. */
+function endAnnouncement(done: () => void): void {
+  try {
+    done();
+  } catch {
+    // Ignored: the store's own remember still decides.
+  }
 }
 
 /** Per-call scratch: what verification got to, for the rejection log. */
@@ -151,7 +149,7 @@ class S2sVerifier implements Verifier {
   readonly #verifiedHeaders = new VerifiedHeaders();
   /** Verifications under way on this verifier (see the yields in #evaluate). */
   #inFlight = 0;
-  /** The store's `anticipate` hint, when it has one. */
+  /** The store's `anticipate` hint, when it has one (read once: replacing it later has no effect). */
   readonly #anticipate: (() => () => void) | undefined;
 
   constructor(options: VerifierOptions) {
@@ -268,10 +266,19 @@ class S2sVerifier implements Verifier {
 
     // Tells a coalescing store this token may be remembered once its signature is checked, so a batch
     // ready meanwhile can wait for it instead of leaving one row short (the store bounds that wait).
-    const announced = typeFailure === undefined && policyFailure === undefined ? this.#announce() : undefined;
-    // Signature, algorithm and key only: the JWS layer of the same compact token.
-    const verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
-    announced?.();
+    // Only with the key already known: an unknown kid or a stale JWKS would hold the announcement
+    // open for a fetch a forger could trigger.
+    const announced =
+      known !== undefined && typeFailure === undefined && policyFailure === undefined
+        ? this.#announce()
+        : undefined;
+    let verdict: SignatureVerdict;
+    try {
+      // Signature, algorithm and key only: the JWS layer of the same compact token.
+      verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
+    } finally {
+      if (announced !== undefined) endAnnouncement(announced);
+    }
     if (verdict !== SIGNATURE_VERIFIED) {
       const reason = reasonForJoseError(verdict.error);
       if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(verdict.error);
@@ -328,7 +335,7 @@ class S2sVerifier implements Verifier {
     if (this.#anticipate === undefined) return undefined;
     try {
       const done = this.#anticipate();
-      return typeof done === 'function' ? guarded(done) : undefined;
+      return typeof done === 'function' ? done : undefined;
     } catch {
       return undefined;
     }

@@ -290,3 +290,35 @@ function k1Private(): JWK {
 function publicOf(kid: string): JWK {
   return file.jwks.keys.find((key) => key.kid === kid) as JWK;
 }
+
+describe('remote JWKS: the anticipate hint to the replay store', () => {
+  it('announces a token only when its key is known without a fetch', async () => {
+    const jwks = await server(keySet(k1));
+    const hints = { announced: 0, ended: 0 };
+    const replayStore = {
+      ...memoryReplayStore(),
+      anticipate: () => {
+        hints.announced++;
+        return () => {
+          hints.ended++;
+        };
+      },
+    };
+    const verifier = createVerifier({
+      keys: { jwksUrl: jwks.url },
+      audience: file.audience,
+      issuers: [file.issuer],
+      replayStore,
+    });
+    const [first, second, otherKid] = await Promise.all([k1, k1, k2].map((key) => sign(key, nowSeconds())));
+    // No keyset yet: this token's check fetches it, so it is not announced.
+    expect(await reasonOf(verifier, first as string)).toBe('ok');
+    expect(hints).toEqual({ announced: 0, ended: 0 });
+    // A kid the fresh keyset lacks would need a refetch: not announced either.
+    expect(await reasonOf(verifier, otherKid as string)).toBe('unknown_kid');
+    expect(hints).toEqual({ announced: 0, ended: 0 });
+    // The key is in the fresh keyset: announced, and the announcement ended.
+    expect(await reasonOf(verifier, second as string)).toBe('ok');
+    expect(hints).toEqual({ announced: 1, ended: 1 });
+  });
+});

@@ -40,6 +40,8 @@ interface Waiter<E> {
   readonly timeoutMs: number;
   cancel: CancelDeadline | undefined;
   done: boolean;
+  /** Order of submission, to tell which callers a hold has already kept waiting. */
+  readonly seq: number;
 }
 
 /** Compact the queue array once this many consumed slots sit at its head. */
@@ -66,6 +68,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
   let unsettled = 0;
   let flushScheduled = false;
 
+  let submitted = 0;
+
   // Announced calls: `announced` are outstanding; a hold waits for those issued before it began.
   let issued = 0;
   let announced = 0;
@@ -74,14 +78,14 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
   let holdFrom = 0;
   let holdOutstanding = 0;
   let cancelHold: CancelDeadline | undefined;
-  /** The batch that ends a hold leaves without a second one, so a caller is held at most once. */
-  let holdEnded = false;
+  /** Callers submitted before this were queued through a hold: none of them is held again. */
+  let heldThrough = 0;
   const holdDeadline = anticipateMs > 0 ? new Deadline(anticipateMs) : undefined;
 
   function endHold(): void {
     if (!holding) return;
     holding = false;
-    holdEnded = true;
+    heldThrough = submitted;
     cancelHold?.();
     cancelHold = undefined;
     scheduleFlush();
@@ -103,8 +107,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
 
   /** Starts a hold when announced calls could still join the batch about to leave. */
   function startHold(): boolean {
-    if (holdEnded || holdDeadline === undefined || announced === 0) return false;
-    if (queue.length - head >= maxBatch) return false;
+    if (holdDeadline === undefined || announced === 0) return false;
+    // The oldest caller waiting decides: once held (a batch split by maxBatch), it leaves next.
+    if (queue[head]!.seq < heldThrough || queue.length - head >= maxBatch) return false;
     holding = true;
     holdFrom = issued;
     holdOutstanding = announced;
@@ -148,9 +153,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
 
   function flush(): void {
     if (holding || !canSend()) return;
-    // A batch that announced calls could still join waits for them, once.
+    // A batch that announced calls could still join waits for them; a caller waits once.
     if (head < queue.length && startHold()) return;
-    holdEnded = false;
     while (canSend() && head < queue.length) {
       const batch: Waiter<E>[] = [];
       while (batch.length < maxBatch && head < queue.length) {
@@ -212,8 +216,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
         releaseSlot();
         unsettled--;
         // Behind a verifier, the callers just answered may start their next tokens in this turn: let
-        // them announce themselves first, so the next batch can wait for them.
-        if (anticipating) setImmediate(flush);
+        // them announce themselves first (one event-loop turn, outside anticipateMs), so the next batch
+        // can wait for them.
+        if (anticipating && head < queue.length) setImmediate(flush);
         else flush();
       });
   }
@@ -227,9 +232,12 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
         timeoutMs: callerTimeoutMs,
         cancel: undefined,
         done: false,
+        seq: submitted++,
       };
       waiter.cancel = deadlineFor(callerTimeoutMs).track(() => settle(waiter, timeoutError(callerTimeoutMs)));
       queue.push(waiter);
+      // A batch that filled while held leaves now: nothing more could join it.
+      if (holding && queue.length - head >= maxBatch) endHold();
       scheduleFlush();
     });
   }

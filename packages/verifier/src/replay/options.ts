@@ -28,12 +28,15 @@ export const DEFAULT_REPLAY_PIPELINE_DEPTH = 1;
  * Longest a ready INSERT waits for tokens a verifier announced (their signatures being checked) to join
  * it. With verification in front, callers otherwise arrive one by one and each waits for the statement
  * before its own; waiting for the tokens already under way (a fraction of a millisecond) doubled the rows
- * per statement and raised end-to-end throughput by about a fifth at 8 in flight (bench/RESULTS.md).
- * The bound only matters when a check stalls (a blocked thread pool, a JWKS refetch).
+ * per statement and raised end-to-end throughput by a fifth to two fifths at 8 in flight (REPLAY.md,
+ * "Coalescing"). The bound matters when checks queue or stall (a flood, a blocked thread pool).
  */
 export const DEFAULT_REPLAY_ANTICIPATE_MS = 1;
 
-/** anticipateMs may be 0 (off) up to this: past it a held caller would eat into its own replay timeout. */
+/**
+ * anticipateMs may be 0 (off) up to this: far longer than a signature check takes on a loaded machine,
+ * so anything past it is a stall to stop waiting for, not a check to wait for.
+ */
 export const MAX_REPLAY_ANTICIPATE_MS = 100;
 
 /** Rows deleted per purge statement: small enough that one batch holds its locks for milliseconds. */
@@ -57,7 +60,7 @@ export const DEFAULT_MEMORY_MAX_ENTRIES = 1_000_000;
 const AT_LEAST_ONE = { min: 1, max: Number.MAX_SAFE_INTEGER } as const;
 
 /** A whole number within `bound`, or the default when absent; otherwise a config error naming `field`. */
-export function integerOption(value: unknown, field: string, bound: IntegerBounds, fallback: number): number {
+export function integerOption(field: string, value: unknown, bound: IntegerBounds, fallback: number): number {
   if (value === undefined) return fallback;
   const checked = checkInteger(value, bound);
   if (!checked.ok) throw new VerifierConfigError(field, checked.problem);
@@ -66,7 +69,7 @@ export function integerOption(value: unknown, field: string, bound: IntegerBound
 
 /** A whole number of at least 1 (counts, milliseconds), or the default when absent. */
 export function positiveInteger(field: string, value: unknown, fallback: number): number {
-  return integerOption(value, field, AT_LEAST_ONE, fallback);
+  return integerOption(field, value, AT_LEAST_ONE, fallback);
 }
 
 /** A plain object (not null, not an array): the shape every option group and sink must have. */

@@ -59,7 +59,9 @@ export interface PgReplayStoreOptions {
   /**
    * Longest a ready INSERT waits for tokens the verifier announced (`anticipate`: claims passed,
    * signature being checked) to join it, ms; 0 sends at once. A caller waits at most once, and never past
-   * its own timeout. Default DEFAULT_REPLAY_ANTICIPATE_MS (1); 0..MAX_REPLAY_ANTICIPATE_MS (100).
+   * its own timeout. Keep it small: a flood of forged tokens with a known kid keeps announcements open
+   * and can make every statement wait this long. Default DEFAULT_REPLAY_ANTICIPATE_MS (1);
+   * 0..MAX_REPLAY_ANTICIPATE_MS (100).
    */
   readonly anticipateMs?: number;
   /** Rows per purge statement (single layout). Default 5000. */
@@ -84,8 +86,6 @@ export interface PgReplayStoreOptions {
 }
 
 export interface PgReplayStore extends ReplayStore {
-  /** The verifier's hint (see ReplayStore): a ready INSERT waits, at most `anticipateMs`, for announced tokens. */
-  anticipate(): () => void;
   health(options?: ReplayCallOptions): Promise<boolean>;
   check(options?: ReplayCallOptions): Promise<void>;
   /** The layout found in the database (detected on first use and again after a statement that does not fit the table, SQLSTATE class 42). */
@@ -135,8 +135,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     DEFAULT_REPLAY_PIPELINE_DEPTH,
   );
   const anticipateMs = integerOption(
-    options.anticipateMs,
     'anticipateMs',
+    options.anticipateMs,
     { min: 0, max: MAX_REPLAY_ANTICIPATE_MS },
     DEFAULT_REPLAY_ANTICIPATE_MS,
   );

@@ -216,6 +216,19 @@ describe('announced calls (anticipate): a ready batch waits for the tokens whose
     stillOpen();
   });
 
+  it('sends a batch that fills while held at once, not at the end of the wait', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50, maxBatch: 3 });
+    anticipate();
+    submit('a');
+    await turn();
+    submit('b');
+    await turn();
+    expect(sent).toHaveLength(0);
+    submit('c');
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a', 'b', 'c']]);
+  });
+
   it('counts an announcement once however often it is ended', async () => {
     const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
     const [first, second] = [anticipate(), anticipate()];
