@@ -112,6 +112,16 @@ function signatureVerdict(
   );
 }
 
+/** A store's announcement, or undefined; a hint that throws or returns no function is ignored. */
+function announce(anticipate: () => () => void): (() => void) | undefined {
+  try {
+    const done = anticipate();
+    return typeof done === 'function' ? done : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Ends a store's announcement; a hint only, so its failure changes no answer. */
 function endAnnouncement(done: () => void): void {
   try {
@@ -268,17 +278,18 @@ class S2sVerifier implements Verifier {
     // ready meanwhile can wait for it instead of leaving one row short (the store bounds that wait).
     // Only with the key already known: an unknown kid or a stale JWKS would hold the announcement
     // open for a fetch a forger could trigger.
+    const anticipate = this.#anticipate;
     const announced =
-      known !== undefined && typeFailure === undefined && policyFailure === undefined
-        ? this.#announce()
+      anticipate !== undefined &&
+      known !== undefined &&
+      typeFailure === undefined &&
+      policyFailure === undefined
+        ? announce(anticipate)
         : undefined;
-    let verdict: SignatureVerdict;
-    try {
-      // Signature, algorithm and key only: the JWS layer of the same compact token.
-      verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
-    } finally {
-      if (announced !== undefined) endAnnouncement(announced);
-    }
+    // Signature, algorithm and key only: the JWS layer of the same compact token. The verdict never
+    // rejects, so the announcement always ends here.
+    const verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
+    if (announced !== undefined) endAnnouncement(announced);
     if (verdict !== SIGNATURE_VERIFIED) {
       const reason = reasonForJoseError(verdict.error);
       if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(verdict.error);
@@ -328,17 +339,6 @@ class S2sVerifier implements Verifier {
 
     if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
     return success(claims);
-  }
-
-  /** The store's hint, or undefined; a hint that throws or returns no function is ignored. */
-  #announce(): (() => void) | undefined {
-    if (this.#anticipate === undefined) return undefined;
-    try {
-      const done = this.#anticipate();
-      return typeof done === 'function' ? done : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   async warmup(options?: WarmupOptions): Promise<WarmupReport> {
