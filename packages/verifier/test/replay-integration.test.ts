@@ -241,6 +241,8 @@ describe('the anticipate hint: the verifier announces a token to its store while
     events.length = 0;
     await verifier.verify(await sign(key, now, { jti: 'expired', iatOffset: -1000 }), endpoint);
     await verifier.verify(await sign(key, now, { jti: 'wrong-aud', aud: 'elsewhere' }), endpoint);
+    const mistyped = await sign(key, now, { jti: 'mistyped', scope: 5 as unknown as string });
+    expect(await verifier.verify(mistyped, endpoint)).toMatchObject({ status: 401 });
     expect(events).toEqual([]); // claims already refused: no remember can follow, nothing announced
     expect(await verifier.verify(good, endpoint)).toMatchObject({ status: 200 });
     expect(events).toEqual(['announced', 'ended', 'remember good']);
