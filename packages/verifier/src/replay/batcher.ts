@@ -50,6 +50,12 @@ const QUEUE_COMPACT_THRESHOLD = 1024;
 const NOT_ANTICIPATING = () => {};
 
 /**
+ * A wait takes at most 1/HOLD_SHARE of a caller's own bound: a caller whose timeout is under
+ * HOLD_SHARE x anticipateMs is never held, so the wait cannot turn its answer into a timeout (503).
+ */
+const HOLD_SHARE = 10;
+
+/**
  * Coalesces concurrent calls into batches while earlier statements are in flight. No blind delay: an
  * idle batcher sends at the end of the current microtask turn, so a lone call costs one round trip.
  * The one wait it takes is for calls already announced (`anticipate`: the verifier announces a token
@@ -91,6 +97,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     scheduleFlush();
   }
 
+  const holdable = (waiter: Waiter<E>) => waiter.done || waiter.timeoutMs >= anticipateMs * HOLD_SHARE;
+
   function anticipate(): () => void {
     if (holdDeadline === undefined) return NOT_ANTICIPATING;
     anticipating = true;
@@ -110,6 +118,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     if (holdDeadline === undefined || announced === 0) return false;
     // The oldest caller waiting decides: once held (a batch split by maxBatch), it leaves next.
     if (queue[head]!.seq < heldThrough || queue.length - head >= maxBatch) return false;
+    for (let i = head; i < queue.length; i++) if (!holdable(queue[i]!)) return false;
     holding = true;
     holdFrom = issued;
     holdOutstanding = announced;
@@ -236,8 +245,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
       };
       waiter.cancel = deadlineFor(callerTimeoutMs).track(() => settle(waiter, timeoutError(callerTimeoutMs)));
       queue.push(waiter);
-      // A batch that filled while held leaves now: nothing more could join it.
-      if (holding && queue.length - head >= maxBatch) endHold();
+      // A batch that filled while held leaves now (nothing more could join it), as does one joined by a
+      // caller with too little time to wait.
+      if (holding && (queue.length - head >= maxBatch || !holdable(waiter))) endHold();
       scheduleFlush();
     });
   }

@@ -25,7 +25,11 @@ function harness(
         sent.push({ entries: [...entries], waiting, answer: resolve, fail: reject });
       }),
   });
-  return { sent, submit: (entry: string) => batcher.submit(entry), anticipate: batcher.anticipate };
+  return {
+    sent,
+    submit: (entry: string, timeoutMs?: number) => batcher.submit(entry, timeoutMs),
+    anticipate: batcher.anticipate,
+  };
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -229,6 +233,24 @@ describe('announced calls (anticipate): a ready batch waits for the tokens whose
     expect(sent.map((s) => s.entries)).toEqual([['a', 'b', 'c']]);
   });
 
+  it('never holds a caller whose own timeout is under 10 x anticipateMs, nor keeps holding once one joins', async () => {
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
+    const open = anticipate();
+    submit('hurried', 499);
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['hurried']]);
+    sent[0]!.answer([true]);
+    await turn();
+
+    submit('patient', 500);
+    await turn();
+    expect(sent).toHaveLength(1); // held: 50 ms is a tenth of its bound
+    submit('hurried', 499);
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['hurried'], ['patient', 'hurried']]);
+    open();
+  });
+
   it('counts an announcement once however often it is ended', async () => {
     const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
     const [first, second] = [anticipate(), anticipate()];
@@ -265,14 +287,24 @@ describe('announced calls (anticipate): a ready batch waits for the tokens whose
   });
 
   it('rejects a held caller at its own deadline and sends nothing for it', async () => {
-    const { sent, submit, anticipate } = harness({ anticipateMs: 100, timeoutMs: 20 });
-    anticipate();
-    const a = outcome(submit('a'));
-    await elapse(20);
-    expect(await a).toBe('ERR_S2S_REPLAY_TIMEOUT');
-    await elapse(80);
+    const { sent, submit, anticipate } = harness({ anticipateMs: 50, timeoutMs: 600 });
+    const first = outcome(submit('a'));
     await turn();
-    expect(sent).toHaveLength(0);
+    expect(sent).toHaveLength(1); // nothing announced yet: sent at once
+    const open = anticipate();
+    const late = outcome(submit('b')); // queued behind the statement in flight for most of its bound
+    await elapse(590);
+    sent[0]!.answer([true]);
+    await turn();
+    await turn();
+    expect(sent).toHaveLength(1); // b is held for the open announcement, with 10 ms of its bound left
+    await elapse(10);
+    expect(await late).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    await elapse(40);
+    await turn();
+    expect(sent).toHaveLength(1);
+    expect(await first).toBe('true');
+    open();
   });
 
   it('lets callers answered by a statement announce their next tokens before the next batch leaves', async () => {
