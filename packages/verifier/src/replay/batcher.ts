@@ -116,7 +116,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
   /** Starts a hold when announced calls could still join the batch about to leave. */
   function startHold(): boolean {
     if (holdDeadline === undefined || announced === 0) return false;
-    // The oldest caller waiting decides: once held (a batch split by maxBatch), it leaves next.
+    // A caller queued through an earlier hold leaves now, whatever was announced since.
     if (queue[head]!.seq < heldThrough || queue.length - head >= maxBatch) return false;
     for (let i = head; i < queue.length; i++) if (!holdable(queue[i]!)) return false;
     holding = true;

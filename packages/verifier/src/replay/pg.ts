@@ -59,9 +59,9 @@ export interface PgReplayStoreOptions {
   /**
    * Longest a ready INSERT waits for tokens the verifier announced (`anticipate`: claims passed,
    * signature being checked) to join it, ms; 0 sends at once. A caller waits at most once, and only when
-   * its own timeout is at least 10 x this (the wait never costs it its answer). Keep it small: a flood of forged tokens with a known kid keeps announcements open
-   * and can make every statement wait this long. Default DEFAULT_REPLAY_ANTICIPATE_MS (1);
-   * 0..MAX_REPLAY_ANTICIPATE_MS (100).
+   * its own timeout is at least 10 x this (the wait never costs it its answer). Keep it small: a flood
+   * of forged tokens with a known kid keeps announcements open and can make every statement wait this
+   * long. Default DEFAULT_REPLAY_ANTICIPATE_MS (1); 0..MAX_REPLAY_ANTICIPATE_MS (100).
    */
   readonly anticipateMs?: number;
   /** Rows per purge statement (single layout). Default 5000. */

@@ -30,10 +30,11 @@ export interface ReplayStore {
   purge(): Promise<number>;
   /**
    * Optional hint from the verifier: a `remember` call is likely to follow soon (the token's claims
-   * passed and its signature is being checked). Returns a function the verifier calls once that check
-   * has ended, before its `remember` if one follows. A store that coalesces calls (pgReplayStore) may
-   * hold a ready batch briefly for them, so tokens verified together share one statement and commit. A
-   * hint only: it never changes an answer, and the verifier ignores a store whose hint throws.
+   * passed, its key is known without a fetch, and its signature is being checked). Returns a function
+   * the verifier calls once that check has ended, before its `remember` if one follows. A store that
+   * coalesces calls (pgReplayStore) may hold a ready batch briefly for them, so tokens verified together
+   * share one statement and commit. A hint only: it never changes an answer; the verifier ignores a
+   * hint that throws or returns no function, and an end function that throws.
    */
   anticipate?(): () => void;
   /** Readiness: resolves true when the store answers within its timeout. Never rejects. */

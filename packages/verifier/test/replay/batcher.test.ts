@@ -38,15 +38,15 @@ const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 /** Observes a call's outcome from the start, so a rejection is never momentarily unhandled. */
 const outcome = (call: Promise<boolean>) => call.then(String, (error: { code: string }) => error.code);
 
-describe('the coalescing batcher behind pgReplayStore', () => {
-  // Deadlines run on fake timers and a fake performance.now(); setImmediate (turn) stays real.
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+// Deadlines run on fake timers and a fake performance.now(); setImmediate (turn) stays real.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
+describe('the coalescing batcher behind pgReplayStore', () => {
   it('sends a lone call at once, in a statement of its own', async () => {
     const { sent, submit } = harness();
     const answer = submit('a');
@@ -165,13 +165,6 @@ describe('the coalescing batcher behind pgReplayStore', () => {
 });
 
 describe('announced calls (anticipate): a ready batch waits for the tokens whose signatures are being checked', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('holds a ready batch until every earlier announcement has ended, then sends the calls together', async () => {
     const { sent, submit, anticipate } = harness({ anticipateMs: 50 });
     const [endA, endB, endForged] = [anticipate(), anticipate(), anticipate()];
