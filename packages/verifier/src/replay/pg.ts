@@ -3,6 +3,7 @@ import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import { ReplayStoreError } from './errors.js';
+import { checkReplayShape } from './migrate.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
   DEFAULT_PURGE_TIMEOUT_MS,
@@ -309,9 +310,19 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     anticipateMs,
   });
 
+  /** The shape check's catalog queries, bounded and typed like every purge statement. */
+  const purgeDb: ReplayDb = {
+    query: async (text, values) => ({ rows: await statement(text, values ?? [], purgeTimeoutMs) }),
+  };
+
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
     forgetLayout(); // every run looks again: the table may have been converted since the last one
-    if ((await layout()) === 'partitioned') return maintainPartitions(runOptions);
+    const found = await layout();
+    // The purge deletes by retain_until and drops partitions by their names and width. On a table that
+    // `migrate` did not make (skipped, or another build's width) it would delete by a value it does not
+    // control or fail on every run with a bare SQL error: it refuses, naming what differs, as migrate does.
+    await checkReplayShape(purgeDb, found, { allowMissing: false });
+    if (found === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {

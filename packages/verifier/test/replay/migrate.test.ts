@@ -193,6 +193,19 @@ describe('the shipped migration', () => {
       code: 'ERR_S2S_REPLAY_SCHEMA',
       message: expect.stringContaining('retain_until'),
     });
+    // migrate skipped: a token still within its exp, filed with a retain_until already past. Purged, its
+    // jti would be accepted again; the store's purge refuses the table instead and deletes nothing.
+    await pool.query(
+      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp, retain_until)
+       VALUES ('iss', 'live', extract(epoch FROM now())::bigint + 300, now() - interval '1 hour')`,
+    );
+    const store = pgReplayStore({ db: pool });
+    await expect(store.runPurge()).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringMatching(/retain_until .*refusing to use or purge it/),
+    });
+    const { rows } = await pool.query(`SELECT jti FROM ${REPLAY_TABLE_NAME}`);
+    expect(rows).toEqual([{ jti: 'live' }]);
   });
 
   it('refuses a retain_until generated with another retention', async () => {
@@ -327,6 +340,12 @@ describe('the partitioned layout', () => {
       await expect(pool.query(REPLAY_PARTITIONED_MIGRATION_SQL)).rejects.toMatchObject({
         code: '42P16', // invalid_table_definition, REPLAY.md "Partition width"
         message: expect.stringMatching(new RegExp(`partition ${relname} .*Drop the table`)),
+      });
+      // A store whose migrate was skipped: its purge refuses the same table, naming the partition, rather
+      // than drop partitions by a width the table does not have or fail every run on a bare SQL error.
+      await expect(pgReplayStore({ db: pool }).runPurge()).rejects.toMatchObject({
+        code: 'ERR_S2S_REPLAY_SCHEMA',
+        message: expect.stringContaining(`partition ${relname} `),
       });
       expect({ partitions: await partitionNames(pool), remember: await rememberVersion(pool) }).toEqual(
         before,
