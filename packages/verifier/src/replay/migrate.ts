@@ -101,8 +101,10 @@ function strip(expression: unknown): string {
   return typeof expression === 'string' ? expression.replace(/[\s()]/g, '') : '';
 }
 
+/** A primary key as SHAPE_SQL reads it (`iss, jti`), or as expected here (an array of plain names). */
 function list(value: unknown): string {
-  return Array.isArray(value) ? `(${value.join(', ')})` : 'none';
+  if (Array.isArray(value)) return `(${value.join(', ')})`;
+  return typeof value === 'string' && value !== '' ? `(${value})` : 'none';
 }
 
 /**

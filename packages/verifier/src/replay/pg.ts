@@ -183,6 +183,15 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     );
   }
 
+  /** Reported as Postgres would report the table missing (undefined_table), so a 503 says schema_missing. */
+  const missingTable = () =>
+    new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', {
+      cause: Object.assign(
+        new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
+        { code: '42P01' },
+      ),
+    });
+
   let layoutFound: Promise<ReplayLayout> | undefined;
   /** Detects the layout once; forgets it when detection fails or a statement does not fit the table, so a table converted online is re-detected. */
   function layout(): Promise<ReplayLayout> {
@@ -190,14 +199,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       const kind = column(rows[0], 'kind');
       if (kind === 'r') return 'single';
       if (kind === 'p') return 'partitioned';
-      // Reported as Postgres would report the table missing (undefined_table), so a 503 says schema_missing.
-      const missing = Object.assign(
-        new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
-        { code: '42P01' },
-      );
-      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', {
-        cause: missing,
-      });
+      throw missingTable();
     });
     layoutFound.catch(() => {
       layoutFound = undefined;
@@ -316,12 +318,14 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   };
 
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
-    forgetLayout(); // every run looks again: the table may have been converted since the last one
-    const found = await layout();
-    // The purge deletes by retain_until and drops partitions by their names and width. On a table that
-    // `migrate` did not make (skipped, or another build's width) it would delete by a value it does not
-    // control or fail on every run with a bare SQL error: it refuses, naming what differs, as migrate does.
-    await checkReplayShape(purgeDb, found, { allowMissing: false });
+    // Every run looks again: the table may have been converted since the last one. The purge deletes by
+    // retain_until and drops partitions by their names and width; on a table `migrate` did not make
+    // (skipped, or another build's width) it would delete by a value it does not control, so it refuses,
+    // naming what differs, as migrate does. The layout purged is the one this check read, so a conversion
+    // switching layouts meanwhile is never mistaken for a foreign table.
+    forgetLayout();
+    const found = await checkReplayShape(purgeDb, undefined, { allowMissing: true });
+    if (found === undefined) throw missingTable();
     if (found === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;

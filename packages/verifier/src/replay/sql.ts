@@ -371,9 +371,11 @@ export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE 
 /**
  * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),
  * primary-key columns in order, partition key, and how retain_until is produced. No row: no table.
+ * The key is text (identifiers quoted where they need it), not an array: a query adapter that does not
+ * parse Postgres arrays still reads it, and a column named "iss, jti" cannot pass for two.
  */
 export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
-  (SELECT array_agg(a.attname::text ORDER BY k.ord)
+  (SELECT string_agg(quote_ident(a.attname::text), ', ' ORDER BY k.ord)
      FROM pg_constraint con
      CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum

@@ -8,6 +8,7 @@ import { REPLAY_PARTITION_SECONDS } from '../../src/replay/index.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
+  LAYOUT_SQL,
   PARTITION_SECONDS,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_FILE,
@@ -16,6 +17,7 @@ import {
   REPLAY_TABLE_NAME,
   SHAPE_SQL,
 } from '../../src/replay/sql.js';
+import type { ReplayDb } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
 import { useFreshDatabases } from '../support/database.js';
 import { partitionNames, partitionStarts, windowsSince } from '../support/partition-window.js';
@@ -183,6 +185,21 @@ describe('the shipped migration', () => {
     expect(rows[0].n).toBe(1); // no purge index added to a table it does not own
   });
 
+  it('refuses a table keyed by one column named "iss, jti" (a key is read unambiguously)', async () => {
+    const pool = await freshPool();
+    await pool.query('CREATE SCHEMA session');
+    await pool.query(`CREATE TABLE ${REPLAY_TABLE_NAME} (
+      "iss, jti" text PRIMARY KEY, iss text NOT NULL, jti text NOT NULL, exp bigint NOT NULL,
+      retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED)`);
+    await expect(migrate(pool)).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining('has primary key ("iss, jti"), expected (iss, jti)'),
+    });
+    await expect(pgReplayStore({ db: pool }).runPurge()).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+    });
+  });
+
   it('refuses a table whose retain_until is a plain column (the purge would delete by a value it does not control)', async () => {
     const pool = await freshPool();
     await pool.query('CREATE SCHEMA session');
@@ -206,6 +223,29 @@ describe('the shipped migration', () => {
     });
     const { rows } = await pool.query(`SELECT jti FROM ${REPLAY_TABLE_NAME}`);
     expect(rows).toEqual([{ jti: 'live' }]);
+  });
+
+  it('does not mistake a layout switch during a purge run for a foreign table', async () => {
+    const pool = await freshPool();
+    await migrate(pool);
+    // The purge's first catalog read sees the single table; then 0002 replaces it (empty, as on a fresh
+    // install; convertToPartitioned's switch is the same rename) before the purge's next statement.
+    let switched = false;
+    const db: ReplayDb = {
+      async query(text, values) {
+        const result = await pool.query(text, values);
+        if (!switched && (text === LAYOUT_SQL || text === SHAPE_SQL)) {
+          switched = true;
+          await pool.query(REPLAY_PARTITIONED_MIGRATION_SQL);
+        }
+        return result;
+      },
+    };
+    await expect(pgReplayStore({ db }).runPurge()).resolves.toMatchObject({ lockBusy: false });
+    expect(switched).toBe(true);
+    // The next run reads the new layout and maintains its partitions.
+    await expect(pgReplayStore({ db: pool }).layout()).resolves.toBe('partitioned');
+    await expect(pgReplayStore({ db: pool }).runPurge()).resolves.toMatchObject({ lockBusy: false });
   });
 
   it('refuses a retain_until generated with another retention', async () => {
