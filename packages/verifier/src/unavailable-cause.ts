@@ -25,6 +25,8 @@ const MAX_CAUSE_DEPTH = 8;
 function causeOfOne(error: unknown): UnavailableCause | undefined {
   if (error instanceof KeysUnavailableError) return error.unavailableCause;
   if (error instanceof ReplayStoreError && error.code === 'ERR_S2S_REPLAY_TIMEOUT') return 'timeout';
+  // A table `migrate` did not make: the schema the store needs is not there either.
+  if (error instanceof ReplayStoreError && error.code === 'ERR_S2S_REPLAY_SCHEMA') return 'schema_missing';
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {

@@ -23,6 +23,7 @@ beforeAll(async () => {
 
 const migrated = useReplayDatabase();
 const bare = useReplayDatabase({ migrated: false });
+const handMade = useReplayDatabase({ migrated: false });
 
 /** A 503's log line and the verifier's health() for one replay store. */
 async function replayOutage(replayStore: ReplayStore, replayTimeoutMs = 300) {
@@ -47,6 +48,24 @@ describe('503 causes from the replay store (real Postgres)', () => {
     expect(result).toMatchObject({ status: 503, reason: 'replay_store_unavailable' });
     expect(log).toMatchObject({ status: 503, reason: 'replay_store_unavailable', cause: 'schema_missing' });
     expect(health).toEqual({ keys: true, replayStore: false, replayStoreCause: 'schema_missing' });
+  });
+
+  it('schema_missing when the table is not one migrate made (ERR_S2S_REPLAY_SCHEMA): nothing is written', async () => {
+    const pool = handMade.pool({ max: 1 });
+    // Keyed by (iss, jti, exp) without the partitioned layout's function: a reused jti under another
+    // exp would pass, so the store refuses the table instead of remembering in it.
+    await pool.query('CREATE SCHEMA session');
+    await pool.query(`CREATE TABLE session.s2s_jwt_replay (
+      iss text NOT NULL, jti text NOT NULL, exp bigint NOT NULL,
+      retain_until timestamptz NOT NULL GENERATED ALWAYS AS (to_timestamp(exp + 86400)) STORED,
+      PRIMARY KEY (iss, jti, exp))`);
+    const { result, log, health } = await replayOutage(pgReplayStore({ db: pool }));
+    expect(result).toMatchObject({ status: 503, reason: 'replay_store_unavailable' });
+    expect(log).toMatchObject({ status: 503, reason: 'replay_store_unavailable', cause: 'schema_missing' });
+    expect(health).toEqual({ keys: true, replayStore: false, replayStoreCause: 'schema_missing' });
+    expect((await pool.query('SELECT count(*)::int AS n FROM session.s2s_jwt_replay')).rows).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('unreachable when nothing listens on the database port', async () => {

@@ -117,13 +117,18 @@ function list(value: unknown): string {
 export async function checkReplayShape(
   db: ReplayDb,
   layout: ReplayLayout | undefined,
-  options: { allowMissing: boolean },
+  options: {
+    /** A missing table (and a partitioned one's missing remember function) answers undefined. */
+    allowMissing: boolean;
+    /** Otherwise a missing table throws this (default: ERR_S2S_REPLAY_SCHEMA, "does not exist after migration"). */
+    missingTable?: () => Error;
+  },
 ): Promise<ReplayLayout | undefined> {
   const { rows } = await db.query(SHAPE_SQL);
   const row = rows[0];
   if (row === undefined) {
     if (options.allowMissing) return undefined;
-    throw refuse('does not exist after migration');
+    throw options.missingTable?.() ?? refuse('does not exist after migration');
   }
   const kind = column(row, 'kind');
   const found: ReplayLayout | undefined = kind === 'r' ? 'single' : kind === 'p' ? 'partitioned' : undefined;

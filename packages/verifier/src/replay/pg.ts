@@ -21,7 +21,6 @@ import {
   detachPartitionSql,
   EXPIRED_PARTITIONS_SQL,
   HEALTH_SQL,
-  LAYOUT_SQL,
   MAINTAIN_SQL,
   PARTITION_LEAD_SECONDS,
   PARTITION_NAME_PATTERN,
@@ -192,15 +191,22 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       ),
     });
 
+  /** The shape check's catalog query, bounded and typed like every statement of the store. */
+  const catalog: ReplayDb = {
+    query: async (text, values) => ({ rows: await statement(text, values ?? [], timeoutMs) }),
+  };
+
   let layoutFound: Promise<ReplayLayout> | undefined;
-  /** Detects the layout once; forgets it when detection fails or a statement does not fit the table, so a table converted online is re-detected. */
+  /**
+   * Detects the layout once; forgets it when detection fails or a statement does not fit the table, so a
+   * table converted online is re-detected. Detection is `migrate`'s shape check: a table `migrate` did
+   * not make (a key other than (iss, jti), a retain_until not derived from exp, foreign partitions) is
+   * refused with ERR_S2S_REPLAY_SCHEMA before anything is remembered in it or purged from it.
+   */
   function layout(): Promise<ReplayLayout> {
-    layoutFound ??= statement(LAYOUT_SQL, [], timeoutMs).then((rows) => {
-      const kind = column(rows[0], 'kind');
-      if (kind === 'r') return 'single';
-      if (kind === 'p') return 'partitioned';
-      throw missingTable();
-    });
+    layoutFound ??= checkReplayShape(catalog, undefined, { allowMissing: false, missingTable }).then(
+      (found) => found ?? Promise.reject(missingTable()),
+    );
     layoutFound.catch(() => {
       layoutFound = undefined;
     });
@@ -312,21 +318,13 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     anticipateMs,
   });
 
-  /** The shape check's catalog queries, bounded and typed like every purge statement. */
-  const purgeDb: ReplayDb = {
-    query: async (text, values) => ({ rows: await statement(text, values ?? [], purgeTimeoutMs) }),
-  };
-
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
     // Every run looks again: the table may have been converted since the last one. The purge deletes by
-    // retain_until and drops partitions by their names and width; on a table `migrate` did not make
-    // (skipped, or another build's width) it would delete by a value it does not control, so it refuses,
-    // naming what differs, as migrate does. The layout purged is the one this check read, so a conversion
-    // switching layouts meanwhile is never mistaken for a foreign table.
+    // retain_until and drops partitions by their names and width, so on a table `migrate` did not make it
+    // would delete by a value it does not control; layout() refuses such a table. The layout purged is the
+    // one that check read, so a conversion switching layouts meanwhile is never taken for a foreign table.
     forgetLayout();
-    const found = await checkReplayShape(purgeDb, undefined, { allowMissing: true });
-    if (found === undefined) throw missingTable();
-    if (found === 'partitioned') return maintainPartitions(runOptions);
+    if ((await layout()) === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {
@@ -399,6 +397,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       }
     },
     async check(call?: ReplayCallOptions) {
+      // Not ready on a table the store refuses (ERR_S2S_REPLAY_SCHEMA): every remember would answer 503.
+      await layout();
       await statement(HEALTH_SQL, [], callTimeout(call));
     },
   };

@@ -365,9 +365,6 @@ export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFI
 /** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
 export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
 
-/** Which layout the live table has: 'r' single, 'p' partitioned, no row when it is missing. */
-export const LAYOUT_SQL = `SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;
-
 /**
  * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),
  * primary-key columns in order, partition key, and how retain_until is produced. No row: no table.

@@ -8,7 +8,6 @@ import { REPLAY_PARTITION_SECONDS } from '../../src/replay/index.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
-  LAYOUT_SQL,
   PARTITION_SECONDS,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_FILE,
@@ -221,6 +220,14 @@ describe('the shipped migration', () => {
       code: 'ERR_S2S_REPLAY_SCHEMA',
       message: expect.stringMatching(/retain_until .*refusing to use or purge it/),
     });
+    // Nor is anything remembered in it (the verifier answers 503, cause schema_missing), and the store
+    // is not ready, so a readiness probe says so before traffic does.
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    await expect(store.remember({ iss: 'iss', jti: 'new', exp })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+    });
+    await expect(store.check()).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_SCHEMA' });
+    expect(await store.health()).toBe(false);
     const { rows } = await pool.query(`SELECT jti FROM ${REPLAY_TABLE_NAME}`);
     expect(rows).toEqual([{ jti: 'live' }]);
   });
@@ -234,7 +241,7 @@ describe('the shipped migration', () => {
     const db: ReplayDb = {
       async query(text, values) {
         const result = await pool.query(text, values);
-        if (!switched && (text === LAYOUT_SQL || text === SHAPE_SQL)) {
+        if (!switched && text === SHAPE_SQL) {
           switched = true;
           await pool.query(REPLAY_PARTITIONED_MIGRATION_SQL);
         }

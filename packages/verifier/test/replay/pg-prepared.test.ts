@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { type PgReplayStoreOptions, pgReplayStore } from '../../src/replay/pg.js';
-import { LAYOUT_SQL, REMEMBER_PREPARED, REMEMBER_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import { REMEMBER_PREPARED, REMEMBER_SQL, REPLAY_TABLE_NAME, SHAPE_SQL } from '../../src/replay/sql.js';
 import { isNodePostgres } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
 import { useReplayDatabase } from '../support/replay-database.js';
@@ -89,7 +89,7 @@ describe('a database that refuses the prepared statement', () => {
     expect(refusals()[0]!.message).toMatch(/SQLSTATE 26000.*prepare: false/);
     expect(await preparedOn(client as unknown as pg.Pool)).toEqual([]);
     // Layout looked up once: a refused prepared statement is not a sign the table changed.
-    expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
+    expect(texts.filter((text) => text === SHAPE_SQL)).toHaveLength(1);
   });
 
   it('with a logger, the refusal is logged there (event, SQLSTATE) instead of a process warning', async () => {
@@ -146,7 +146,7 @@ describe('a database that refuses the prepared statement', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(refusals()).toHaveLength(1);
     expect(refusals()[0]!.message).toMatch(/SQLSTATE 42P05/);
-    expect(texts.filter((text) => text === LAYOUT_SQL)).toHaveLength(1);
+    expect(texts.filter((text) => text === SHAPE_SQL)).toHaveLength(1);
     const { rows } = await client.query(
       `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti IN ('held-1', 'held-2')`,
     );
