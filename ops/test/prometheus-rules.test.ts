@@ -26,7 +26,7 @@ describe.skipIf(promtool === undefined)('promtool', () => {
 describe('alert rules', () => {
   const rules = alertRules(readFileSync(RULES, 'utf8'));
 
-  it('cover the contract alert conditions, failing closed and JWKS fetch failures', () => {
+  it('cover the contract alert conditions, failing closed, JWKS fetch failures and a failing purge', () => {
     const exprs = rules.map((rule) => rule.expr).join('\n');
     expect(exprs).toContain('reason="replayed_token"');
     expect(exprs).toContain('reason="unknown_kid"');
@@ -34,6 +34,7 @@ describe('alert rules', () => {
     expect(exprs).toContain('s2s_auth_success');
     expect(exprs).toContain('s2s_auth_503');
     expect(exprs).toContain('s2s_jwks_fetch_failures_total');
+    expect(exprs).toContain('s2s_replay_purge_runs_total{result="error"}');
   });
 
   it('each carry summary, description and a runbook_url that names a README section', () => {
