@@ -52,8 +52,8 @@ describe('503 causes from the replay store (real Postgres)', () => {
 
   it('schema_missing when the table is not one migrate made (ERR_S2S_REPLAY_SCHEMA): nothing is written', async () => {
     const pool = handMade.pool({ max: 1 });
-    // Keyed by (iss, jti, exp) without the partitioned layout's function: a reused jti under another
-    // exp would pass, so the store refuses the table instead of remembering in it.
+    // Keyed by (iss, jti, exp) on a single table: every INSERT … ON CONFLICT (iss, jti) would fail with a
+    // bare 42P10 (cause error); the store refuses the table by name instead, before sending one.
     await pool.query('CREATE SCHEMA session');
     await pool.query(`CREATE TABLE session.s2s_jwt_replay (
       iss text NOT NULL, jti text NOT NULL, exp bigint NOT NULL,

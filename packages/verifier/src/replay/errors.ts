@@ -12,8 +12,9 @@ export type ReplayStoreErrorCode =
   /** The in-memory store is at `maxEntries` with nothing past retention to evict. */
   | 'ERR_S2S_REPLAY_FULL'
   /**
-   * `migrate`, or a purge run, found a `session.s2s_jwt_replay` of another shape (primary key,
-   * retain_until, layout, partitions) and refused to use or purge it.
+   * `migrate`, or the store detecting the layout (first use, purge runs), found a
+   * `session.s2s_jwt_replay` of another shape (primary key, retain_until, layout, partitions) and
+   * refused to use or purge it.
    */
   | 'ERR_S2S_REPLAY_SCHEMA'
   /** The entry cannot be stored (empty or oversized iss/jti, NUL character, exp out of range). */

@@ -144,6 +144,14 @@ export async function checkReplayShape(
   if (list(pk) !== list(expectedPk)) {
     throw refuse(`has primary key ${list(pk)}, expected ${list(expectedPk)}`);
   }
+  // A generated column whose expression reads NULL: the table was dropped while this query waited for
+  // it (pg_get_expr found no relation). Not a verdict on its shape; the caller's next attempt reads again.
+  if (column(row, 'generated') === 's' && column(row, 'retain_expr') === null) {
+    throw new ReplayStoreError(
+      'ERR_S2S_REPLAY_FAILED',
+      `replay table ${REPLAY_TABLE_NAME} changed while its shape was read`,
+    );
+  }
   if (column(row, 'generated') !== 's' || strip(column(row, 'retain_expr')) !== RETAIN_EXPRESSION) {
     throw refuse(
       `has a retain_until that is not GENERATED ALWAYS AS (to_timestamp(exp + ${REPLAY_RETENTION_SECONDS})) STORED`,

@@ -88,7 +88,11 @@ export interface PgReplayStoreOptions {
 export interface PgReplayStore extends ReplayStore {
   health(options?: ReplayCallOptions): Promise<boolean>;
   check(options?: ReplayCallOptions): Promise<void>;
-  /** The layout found in the database (detected on first use and again after a statement that does not fit the table, SQLSTATE class 42). */
+  /**
+   * The layout found in the database, detected on first use, again after a statement that does not fit
+   * the table (SQLSTATE class 42) and at the start of every purge run. Detection is `migrate`'s shape
+   * check: a table `migrate` did not make rejects with ERR_S2S_REPLAY_SCHEMA, naming what differs.
+   */
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
   runPurge(options?: PurgeRunOptions): Promise<PurgeOutcome>;
@@ -185,15 +189,20 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   /** Reported as Postgres would report the table missing (undefined_table), so a 503 says schema_missing. */
   const missingTable = () =>
     new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', {
-      cause: Object.assign(
-        new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate) or is not a table`),
-        { code: '42P01' },
-      ),
+      cause: Object.assign(new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate)`), {
+        code: '42P01',
+      }),
     });
 
-  /** The shape check's catalog query, bounded and typed like every statement of the store. */
-  const catalog: ReplayDb = {
-    query: async (text, values) => ({ rows: await statement(text, values ?? [], timeoutMs) }),
+  /** The shape check's catalog query within `ms`, typed like every statement of the store. */
+  const catalog = (ms: number): ReplayDb => ({
+    query: async (text, values) => ({ rows: await statement(text, values ?? [], ms) }),
+  });
+  /** `migrate`'s shape check: the layout, or ERR_S2S_REPLAY_SCHEMA naming what differs. */
+  const detect = async (ms: number): Promise<ReplayLayout> => {
+    const found = await checkReplayShape(catalog(ms), undefined, { allowMissing: false, missingTable });
+    if (found === undefined) throw missingTable(); // not with allowMissing: false; typed all the same
+    return found;
   };
 
   let layoutFound: Promise<ReplayLayout> | undefined;
@@ -203,14 +212,15 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
    * not make (a key other than (iss, jti), a retain_until not derived from exp, foreign partitions) is
    * refused with ERR_S2S_REPLAY_SCHEMA before anything is remembered in it or purged from it.
    */
-  function layout(): Promise<ReplayLayout> {
-    layoutFound ??= checkReplayShape(catalog, undefined, { allowMissing: false, missingTable }).then(
-      (found) => found ?? Promise.reject(missingTable()),
-    );
-    layoutFound.catch(() => {
-      layoutFound = undefined;
+  function layout(ms: number = timeoutMs): Promise<ReplayLayout> {
+    if (layoutFound !== undefined) return layoutFound;
+    const detecting = detect(ms);
+    layoutFound = detecting;
+    detecting.catch(() => {
+      // Only this detection's own failure is forgotten, never a newer one's result.
+      if (layoutFound === detecting) layoutFound = undefined;
     });
-    return layoutFound;
+    return detecting;
   }
   function forgetLayout(): void {
     layoutFound = undefined;
@@ -324,7 +334,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     // would delete by a value it does not control; layout() refuses such a table. The layout purged is the
     // one that check read, so a conversion switching layouts meanwhile is never taken for a foreign table.
     forgetLayout();
-    if ((await layout()) === 'partitioned') return maintainPartitions(runOptions);
+    // Within the purge's bound: the check may wait behind a partition's DROP or a conversion's switch.
+    if ((await layout(purgeTimeoutMs)) === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {
@@ -398,8 +409,17 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     },
     async check(call?: ReplayCallOptions) {
       // Not ready on a table the store refuses (ERR_S2S_REPLAY_SCHEMA): every remember would answer 503.
-      await layout();
-      await statement(HEALTH_SQL, [], callTimeout(call));
+      // Both within the caller's bound (the verifier's replayTimeoutMs), like every call it makes.
+      const ms = callTimeout(call);
+      const probe = async () => {
+        await layout(ms);
+        await statement(HEALTH_SQL, [], ms);
+      };
+      await withDeadline(
+        probe(),
+        ms,
+        () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`),
+      );
     },
   };
   return store;

@@ -37,7 +37,7 @@ describe('convertToPartitioned: single table to partitions with traffic running'
     await seed(admin);
     const stores = [0, 1, 2].map(() => pgReplayStore({ db: database.pool({ max: 3 }), timeoutMs: 5000 }));
     const accepted = new Map<string, number>();
-    const answers = { true: 0, false: 0, failed: 0 };
+    const answers = { true: 0, false: 0, failed: 0, refusedShape: 0 };
     let seedAccepted = 0;
     let next = 0;
     let stop = false;
@@ -63,8 +63,10 @@ describe('convertToPartitioned: single table to partitions with traffic running'
             if (jti.startsWith('seed-')) seedAccepted++;
             fresh.push(jti);
           }
-        } catch {
+        } catch (error) {
           answers.failed++; // 503 upstream: fail closed, never an acceptance
+          // Every state of the conversion is a table migrate could have made: never refused as foreign.
+          if ((error as { code?: unknown }).code === 'ERR_S2S_REPLAY_SCHEMA') answers.refusedShape++;
         }
       }
     }
@@ -89,6 +91,7 @@ describe('convertToPartitioned: single table to partitions with traffic running'
     expect(seedAccepted).toBe(0);
     expect([...accepted.values()].every((n) => n === 1)).toBe(true);
     expect(answers.false).toBeGreaterThan(0);
+    expect(answers.refusedShape).toBe(0);
     // Every retained seed row and every accepted jti is in the partitioned table; expired rows were not copied.
     expect(await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'seed-%'`)).toBe(
       RETAINED,

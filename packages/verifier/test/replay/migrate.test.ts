@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { REPLAY_PARTITION_SECONDS } from '../../src/replay/index.js';
-import { migrate } from '../../src/replay/migrate.js';
+import { checkReplayShape, migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
   PARTITION_SECONDS,
@@ -253,6 +253,19 @@ describe('the shipped migration', () => {
     // The next run reads the new layout and maintains its partitions.
     await expect(pgReplayStore({ db: pool }).layout()).resolves.toBe('partitioned');
     await expect(pgReplayStore({ db: pool }).runPurge()).resolves.toMatchObject({ lockBusy: false });
+  });
+
+  it('answers a table dropped while its shape was read (expression NULL) as a failure to retry, not a foreign table', async () => {
+    // What SHAPE_SQL returns when pg_get_expr finds the table gone after waiting for its lock.
+    const raced: ReplayDb = {
+      query: async () => ({
+        rows: [{ kind: 'r', pk: 'iss, jti', generated: 's', retain_expr: null, has_remember: false }],
+      }),
+    };
+    await expect(checkReplayShape(raced, undefined, { allowMissing: false })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_FAILED',
+      message: expect.stringContaining('changed while its shape was read'),
+    });
   });
 
   it('refuses a retain_until generated with another retention', async () => {
