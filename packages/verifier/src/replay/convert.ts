@@ -64,7 +64,8 @@ export async function convertToPartitioned(
     options.lockTimeoutMs,
     DEFAULT_SWITCH_LOCK_TIMEOUT_MS,
   );
-  const step = async (text: string, values?: unknown[]): Promise<unknown[]> => {
+  // Every failure names its step (the runbook's numbering), so an operator knows how far it got.
+  const step = async (name: string, text: string, values?: unknown[]): Promise<unknown[]> => {
     try {
       const result = await withDeadline(
         Promise.resolve().then(() => db.query(text, values)),
@@ -72,21 +73,27 @@ export async function convertToPartitioned(
         () =>
           new ReplayStoreError(
             'ERR_S2S_REPLAY_TIMEOUT',
-            `replay conversion step did not finish within ${stepTimeoutMs} ms`,
+            `replay conversion step "${name}" did not finish within ${stepTimeoutMs} ms`,
           ),
       );
       return result.rows;
     } catch (error) {
       if (error instanceof ReplayStoreError) throw error;
-      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay conversion step failed', { cause: error });
+      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', `replay conversion step "${name}" failed`, {
+        cause: error,
+      });
     }
   };
 
   // The shape checks' statements too: under the step deadline, their failures typed.
-  const stepDb: ReplayDb = { query: async (text, values) => ({ rows: await step(text, values) }) };
-  await checkReplayShape(stepDb, 'single', { allowMissing: false });
+  const stepDb = (name: string): ReplayDb => ({
+    query: async (text, values) => ({ rows: await step(name, text, values) }),
+  });
+  await checkReplayShape(stepDb('0 shape check'), 'single', { allowMissing: false });
   // 1. The partitioned table beside the live one, partitions up to the latest exp present, the mirror.
-  await step(`DO $convert$
+  await step(
+    '1 prepare',
+    `DO $convert$
 DECLARE
   -- Through the retain_until index: no scan of the live table.
   latest bigint := coalesce(extract(epoch FROM (SELECT max(retain_until) FROM ${REPLAY_TABLE_NAME}))::bigint - ${REPLAY_RETENTION_SECONDS}, 0);
@@ -111,10 +118,12 @@ DROP TRIGGER IF EXISTS ${MIRROR} ON ${REPLAY_TABLE_NAME};
 CREATE TRIGGER ${MIRROR} AFTER INSERT ON ${REPLAY_TABLE_NAME}
   REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${MIRROR}();
 END
-$convert$`);
+$convert$`,
+  );
 
   // 2. Bulk copy, one hour of exp per statement, oldest retained first.
   const bounds = await step(
+    '2 copy',
     `SELECT coalesce(extract(epoch FROM min(retain_until)) - ${REPLAY_RETENTION_SECONDS}, 0)::float8 AS lo,
             coalesce(extract(epoch FROM max(retain_until)) - ${REPLAY_RETENTION_SECONDS}, -1)::float8 AS hi
      FROM ${REPLAY_TABLE_NAME} WHERE retain_until >= now()`,
@@ -128,6 +137,7 @@ $convert$`);
     from += COPY_WINDOW_SECONDS
   ) {
     const rows = await step(
+      '2 copy',
       `WITH copied AS (
          INSERT INTO ${REPLAY_NEXT_TABLE_NAME} (iss, jti, exp, first_seen_at)
          SELECT iss, jti, exp, first_seen_at FROM ${REPLAY_TABLE_NAME}
@@ -142,7 +152,9 @@ $convert$`);
   }
 
   // 3. The switch: one short transaction.
-  await step(`DO $switch$
+  await step(
+    '3 switch',
+    `DO $switch$
 BEGIN
 PERFORM set_config('lock_timeout', '${lockTimeoutMs}', true);
 LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
@@ -151,10 +163,12 @@ ALTER TABLE ${REPLAY_TABLE_NAME} RENAME TO ${REPLAY_RETIRED_TABLE};
 ALTER TABLE ${REPLAY_NEXT_TABLE_NAME} RENAME TO ${table};
 DROP FUNCTION ${schema}.${MIRROR}();
 END
-$switch$`);
+$switch$`,
+  );
 
   // 4. Nothing within retention may be missing.
   const check = await step(
+    '4 verify',
     `SELECT count(*)::float8 AS missing FROM ${RETIRED_TABLE_NAME} AS o
      WHERE o.retain_until >= now()
        AND NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME} AS n WHERE n.iss = o.iss AND n.jti = o.jti)`,
@@ -162,9 +176,9 @@ $switch$`);
   const missing = Number(column(check[0], 'missing'));
   let retiredDropped = false;
   if (options.dropRetired === true && missing === 0) {
-    await step(`DROP TABLE ${RETIRED_TABLE_NAME}`);
+    await step('4 verify: drop retired', `DROP TABLE ${RETIRED_TABLE_NAME}`);
     retiredDropped = true;
   }
-  await checkReplayShape(stepDb, 'partitioned', { allowMissing: false });
+  await checkReplayShape(stepDb('4 verify: shape check'), 'partitioned', { allowMissing: false });
   return { copied, missing, retiredDropped };
 }

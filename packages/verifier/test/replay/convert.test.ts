@@ -139,14 +139,17 @@ describe('convertToPartitioned when the database misbehaves', () => {
         throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
       },
     };
+    // Each names the step it failed in, so an operator knows how far the conversion got.
     await expect(convertToPartitioned(failing)).rejects.toMatchObject({
       name: 'ReplayStoreError',
       code: 'ERR_S2S_REPLAY_FAILED',
+      message: 'replay conversion step "0 shape check" failed',
     });
     const silent: ReplayDb = { query: () => new Promise(() => {}) };
     await expect(convertToPartitioned(silent, { stepTimeoutMs: 50 })).rejects.toMatchObject({
       name: 'ReplayStoreError',
       code: 'ERR_S2S_REPLAY_TIMEOUT',
+      message: 'replay conversion step "0 shape check" did not finish within 50 ms',
     });
   });
 });
