@@ -8,7 +8,11 @@ import { positiveInteger } from './options.js';
 export interface PurgeOutcome {
   /** Rows (or entries) deleted because their retain_until had passed. */
   readonly deleted: number;
-  /** Batches (statements) that deleted under the lock. */
+  /**
+   * Batches run under the purge lock: with the single layout, every DELETE statement that held it (a run
+   * that found nothing expired still counts its one statement); with the partitioned layout, the
+   * partitions dropped; with the memory store, 1 when it deleted anything.
+   */
   readonly batches: number;
   /** The run stopped (or never started) because another replica held the purge lock. */
   readonly lockBusy: boolean;
