@@ -1,5 +1,5 @@
 import { type CancelDeadline, Deadline } from '../deadline.js';
-import { ReplayStoreError } from './errors.js';
+import { ReplayStoreError, replayTimeout } from './errors.js';
 
 export interface BatcherOptions<E> {
   /**
@@ -126,8 +126,7 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     return true;
   }
 
-  const timeoutError = (ms: number) =>
-    new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
+  const timeoutError = replayTimeout;
   // One FIFO deadline per distinct bound (in practice one: the verifier's replayTimeoutMs), shared by
   // callers and statements alike, on the monotonic clock.
   const deadlines = new Map<number, Deadline>();

@@ -27,3 +27,8 @@ export class ReplayStoreError extends VerifierError {
     super(code, message, options);
   }
 }
+
+/** The one wording of a replay store call that outlived its bound (batcher, statements, health). */
+export function replayTimeout(ms: number): ReplayStoreError {
+  return new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
+}

@@ -2,7 +2,7 @@ import type { Logger } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
-import { ReplayStoreError } from './errors.js';
+import { ReplayStoreError, replayTimeout } from './errors.js';
 import { checkReplayShape } from './migrate.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
@@ -237,14 +237,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
           ? preparing.query({ name, text, values })
           : db.query(text, values),
       );
-      const result = await (ms === undefined
-        ? query
-        : withDeadline(
-            query,
-            ms,
-            () =>
-              new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`),
-          ));
+      const result = await (ms === undefined ? query : withDeadline(query, ms, () => replayTimeout(ms)));
       if (!Array.isArray(result?.rows)) throw new TypeError('query result has no rows array');
       return result.rows;
     } catch (error) {
@@ -415,11 +408,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
         await layout(ms);
         await statement(HEALTH_SQL, [], ms);
       };
-      await withDeadline(
-        probe(),
-        ms,
-        () => new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`),
-      );
+      await withDeadline(probe(), ms, () => replayTimeout(ms));
     },
   };
   return store;
