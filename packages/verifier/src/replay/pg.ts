@@ -246,6 +246,28 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     }
   }
 
+  /** The remember statement of `inLayout`, prepared when the store prepares; as text once refused. */
+  async function rememberIn(
+    inLayout: ReplayLayout,
+    values: unknown[],
+    waiting: () => boolean,
+  ): Promise<unknown[]> {
+    const { name, text } = REMEMBER_PREPARED[inLayout];
+    // Read before sending: a batch in flight when another one stopped the preparing still retries.
+    const prepared = preparing !== undefined;
+    try {
+      return await statement(text, values, undefined, name);
+    } catch (error) {
+      const refused = sqlState(error);
+      if (!prepared || refused === undefined || !PREPARED_STATEMENT_REFUSED.has(refused)) throw error;
+      // Refused at Parse or Bind, so nothing ran: the same batch as text is exact, not a second try.
+      stopPreparing(refused);
+      // Callers that already had their 503 must not have their jtis spent behind their backs.
+      if (!waiting()) throw error;
+      return await statement(text, values);
+    }
+  }
+
   async function insertBatch(
     entries: readonly NormalizedEntry[],
     waiting: () => boolean,
@@ -266,28 +288,23 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       exp.push(entry.exp);
     });
     // No deadline here: the batcher bounds each caller and each statement.
+    const values = [iss, jti, exp];
+    const used = await layout();
     let rows: unknown[];
     try {
-      const { name, text } = REMEMBER_PREPARED[await layout()];
-      // Read before sending: a batch in flight when another one stopped the preparing still retries.
-      const prepared = preparing !== undefined;
-      try {
-        rows = await statement(text, [iss, jti, exp], undefined, name);
-      } catch (error) {
-        const refused = sqlState(error);
-        if (!prepared || refused === undefined || !PREPARED_STATEMENT_REFUSED.has(refused)) throw error;
-        // Refused at Parse or Bind, so nothing ran: the same batch as text is exact, not a second try.
-        stopPreparing(refused);
-        // Callers that already had their 503 must not have their jtis spent behind their backs.
-        if (!waiting()) throw error;
-        rows = await statement(text, [iss, jti, exp]);
-      }
+      rows = await rememberIn(used, values, waiting);
     } catch (error) {
       // A statement that does not fit the table (SQLSTATE class 42: no matching ON CONFLICT arbiter,
-      // table or function missing) means the layout may have changed: look again on the next call.
-      // Connection loss and timeouts keep it, so recovery costs no extra round trip.
-      if (sqlStateClass(error) === '42') forgetLayout();
-      throw error;
+      // table or function missing) means the layout may have changed: look again. Connection loss and
+      // timeouts keep it, so recovery costs no extra round trip.
+      if (sqlStateClass(error) !== '42') throw error;
+      forgetLayout();
+      if (!waiting()) throw error;
+      // convertToPartitioned's switch: the batch in flight met the new table. It failed at parse or plan,
+      // so nothing ran, and the same batch on the new layout's statement is exact, not a second try.
+      const now = await layout().catch(() => used);
+      if (now === used) throw error;
+      rows = await rememberIn(now, values, waiting);
     }
     const firstSeen = new Uint8Array(iss.length);
     for (const row of rows) {

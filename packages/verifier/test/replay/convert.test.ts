@@ -37,7 +37,7 @@ describe('convertToPartitioned: single table to partitions with traffic running'
     await seed(admin);
     const stores = [0, 1, 2].map(() => pgReplayStore({ db: database.pool({ max: 3 }), timeoutMs: 5000 }));
     const accepted = new Map<string, number>();
-    const answers = { true: 0, false: 0, failed: 0, refusedShape: 0 };
+    const answers = { true: 0, false: 0, failed: 0, refusedShape: 0, misfit: 0 };
     let seedAccepted = 0;
     let next = 0;
     let stop = false;
@@ -67,6 +67,9 @@ describe('convertToPartitioned: single table to partitions with traffic running'
           answers.failed++; // 503 upstream: fail closed, never an acceptance
           // Every state of the conversion is a table migrate could have made: never refused as foreign.
           if ((error as { code?: unknown }).code === 'ERR_S2S_REPLAY_SCHEMA') answers.refusedShape++;
+          // A batch that met the switched table (SQLSTATE class 42) is resent on the new layout, not failed.
+          const sqlState = (error as { cause?: { code?: unknown } }).cause?.code;
+          if (typeof sqlState === 'string' && sqlState.startsWith('42')) answers.misfit++;
         }
       }
     }
@@ -92,6 +95,7 @@ describe('convertToPartitioned: single table to partitions with traffic running'
     expect([...accepted.values()].every((n) => n === 1)).toBe(true);
     expect(answers.false).toBeGreaterThan(0);
     expect(answers.refusedShape).toBe(0);
+    expect(answers.misfit).toBe(0);
     // Every retained seed row and every accepted jti is in the partitioned table; expired rows were not copied.
     expect(await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'seed-%'`)).toBe(
       RETAINED,
@@ -152,4 +156,38 @@ describe('convertToPartitioned when the database misbehaves', () => {
       message: 'replay conversion step "0 shape check" did not finish within 50 ms',
     });
   });
+});
+
+describe('convertToPartitioned run again after its switch gave up', () => {
+  const database = useReplayDatabase();
+
+  it('a switch that timed out on its lock changed nothing, and the same call run again converts', async () => {
+    const admin = database.pool({ max: 2 });
+    await seed(admin);
+    const store = pgReplayStore({ db: database.pool({ max: 2 }) });
+    // A reader's ACCESS SHARE lock: steps 1 and 2 go through it, the switch's ACCESS EXCLUSIVE does not.
+    const reader = await database.client();
+    await reader.query('BEGIN');
+    await reader.query(`SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 1`);
+    await expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_FAILED',
+      message: 'replay conversion step "3 switch" failed',
+      cause: { code: '55P03' }, // lock_not_available
+    });
+    await reader.query('COMMIT');
+
+    // Still the single table, answering; a jti remembered now is mirrored and must survive the rerun.
+    expect(await store.layout()).toBe('single');
+    expect(await store.remember({ iss: ISS, jti: 'between', exp: NOW_S + 120 })).toBe(true);
+
+    const outcome = await convertToPartitioned(admin);
+    // The first run's copy and mirror stay: nothing left to copy, nothing missing.
+    expect(outcome).toEqual({ copied: 0, missing: 0, retiredDropped: false });
+    expect(await store.remember({ iss: ISS, jti: 'between', exp: NOW_S + 120 })).toBe(false);
+    expect(await store.remember({ iss: ISS, jti: 'seed-1', exp: NOW_S + 60 })).toBe(false);
+    expect(await store.layout()).toBe('partitioned');
+    expect(await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'seed-%'`)).toBe(
+      RETAINED,
+    );
+  }, 60_000);
 });
