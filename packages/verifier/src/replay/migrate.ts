@@ -7,7 +7,6 @@ import type { ReplayLayout } from './pg.js';
 import {
   MIGRATE_LOCK_KEY,
   PARTITION_SHAPE,
-  REMEMBER_FUNCTION,
   REPLAY_MIGRATION_SQL,
   REPLAY_PARTITIONED_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
@@ -169,8 +168,10 @@ export async function checkReplayShape(
           `'partitioned' (REPLAY.md, "Partition width")`,
       );
     }
-    if (column(row, 'has_remember') !== true && !options.allowMissing) {
-      throw refuse(`is partitioned but ${REMEMBER_FUNCTION} is missing`);
+    // Remember and the purge call them: without one, every call would fail with a bare 42883.
+    const missingFunctions = column(row, 'missing_functions');
+    if (missingFunctions !== null && missingFunctions !== undefined && !options.allowMissing) {
+      throw refuse(`is partitioned but its functions ${String(missingFunctions)} are missing (run migrate)`);
     }
   }
   return found;

@@ -365,11 +365,20 @@ export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFI
 /** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
 export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
 
+/** The functions the partitioned layout's remember and purge call, as `to_regprocedure` reads them. */
+export const PARTITIONED_FUNCTION_SIGNATURES = [
+  `${REMEMBER_FUNCTION}(text[],text[],bigint[])`,
+  `${MAINTAIN_FUNCTION}(bigint,bigint)`,
+  `${ENSURE_PARTITIONS_FUNCTION}(text,bigint)`,
+  `${EXPIRED_PARTITIONS_FUNCTION}()`,
+] as const;
+
 /**
  * The facts `migrate` checks about an existing replay table: kind ('r' single, 'p' partitioned),
  * primary-key columns in order, partition key, and how retain_until is produced. No row: no table.
  * The key is text (identifiers quoted where they need it), not an array: a query adapter that does not
- * parse Postgres arrays still reads it, and a column named "iss, jti" cannot pass for two.
+ * parse Postgres arrays still reads it, and a column named "iss, jti" cannot pass for two. The
+ * partitioned layout's functions that are missing are text too (NULL when none is).
  */
 export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
   (SELECT string_agg(quote_ident(a.attname::text), ', ' ORDER BY k.ord)
@@ -384,5 +393,7 @@ export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
     WHERE d.adrelid = c.oid AND a.attname = 'retain_until') AS retain_expr,
   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
   ${foreignPartitionSql('c.oid')} AS foreign_partition,
-  to_regprocedure('${REMEMBER_FUNCTION}(text[],text[],bigint[])') IS NOT NULL AS has_remember
+  (SELECT string_agg(s.f, ', ' ORDER BY s.o)
+     FROM unnest(ARRAY[${PARTITIONED_FUNCTION_SIGNATURES.map((f) => `'${f}'`).join(', ')}]::text[]) WITH ORDINALITY AS s(f, o)
+    WHERE to_regprocedure(s.f) IS NULL) AS missing_functions
 FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;

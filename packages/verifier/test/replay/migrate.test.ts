@@ -9,6 +9,7 @@ import { checkReplayShape, migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
   PARTITION_SECONDS,
+  PARTITIONED_FUNCTION_SIGNATURES,
   REMEMBER_FUNCTION,
   REPLAY_MIGRATION_FILE,
   REPLAY_MIGRATION_SQL,
@@ -259,7 +260,7 @@ describe('the shipped migration', () => {
     // What SHAPE_SQL returns when pg_get_expr finds the table gone after waiting for its lock.
     const raced: ReplayDb = {
       query: async () => ({
-        rows: [{ kind: 'r', pk: 'iss, jti', generated: 's', retain_expr: null, has_remember: false }],
+        rows: [{ kind: 'r', pk: 'iss, jti', generated: 's', retain_expr: null, missing_functions: null }],
       }),
     };
     await expect(checkReplayShape(raced, undefined, { allowMissing: false })).rejects.toMatchObject({
@@ -305,6 +306,29 @@ describe('the partitioned layout', () => {
     expect(await store.remember({ iss: 'iss', jti: 'p', exp })).toBe(true);
     expect(await store.remember({ iss: 'iss', jti: 'p', exp: exp - PARTITION_SECONDS })).toBe(false);
   });
+
+  it.each(PARTITIONED_FUNCTION_SIGNATURES)(
+    'refuses the table, naming it, when %s is missing; migrate makes it again',
+    async (signature) => {
+      const pool = await freshPool();
+      await migrate(pool, { layout: 'partitioned' });
+      await pool.query(`DROP FUNCTION ${signature}`);
+      // Remember or the purge would call it and fail with a bare 42883 (undefined_function).
+      const refused = {
+        code: 'ERR_S2S_REPLAY_SCHEMA',
+        message: expect.stringContaining(`its functions ${signature} are missing (run migrate)`),
+      };
+      const store = pgReplayStore({ db: pool });
+      await expect(store.layout()).rejects.toMatchObject(refused);
+      await expect(
+        store.remember({ iss: 'iss', jti: 'f', exp: Math.floor(Date.now() / 1000) + 60 }),
+      ).rejects.toMatchObject(refused);
+      await expect(store.runPurge()).rejects.toMatchObject(refused);
+      await migrate(pool);
+      await expect(store.layout()).resolves.toBe('partitioned');
+      await expect(store.runPurge()).resolves.toMatchObject({ lockBusy: false });
+    },
+  );
 
   it('refuses to silently switch layouts in either direction', async () => {
     const single = await freshPool();
