@@ -33,8 +33,20 @@ export type {
 export { ReplayStoreError, type ReplayStoreErrorCode } from './replay/errors.js';
 export { type MemoryReplayStore, type MemoryReplayStoreOptions, memoryReplayStore } from './replay/memory.js';
 export { type MigrateOptions, migrate } from './replay/migrate.js';
-export { type PgReplayStore, type PgReplayStoreOptions, pgReplayStore } from './replay/pg.js';
-export { type PurgerLogger, type PurgerOptions, type ReplayPurger, startPurger } from './replay/purge.js';
+export {
+  type PgReplayStore,
+  type PgReplayStoreOptions,
+  pgReplayStore,
+  type ReplayLayout,
+} from './replay/pg.js';
+export {
+  type PurgeOutcome,
+  type PurgeRunOptions,
+  type PurgerLogger,
+  type PurgerOptions,
+  type ReplayPurger,
+  startPurger,
+} from './replay/purge.js';
 export type { ReplayCallOptions, ReplayDb, ReplayEntry, ReplayStore } from './replay/store.js';
 export type { FailureReason, VerifyFailure, VerifyResult, VerifySuccess } from './result.js';
 export {

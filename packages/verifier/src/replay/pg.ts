@@ -92,6 +92,8 @@ export interface PgReplayStore extends ReplayStore {
    * The layout found in the database, detected on first use, again after a statement that does not fit
    * the table (SQLSTATE class 42) and at the start of every purge run. Detection is `migrate`'s shape
    * check: a table `migrate` did not make rejects with ERR_S2S_REPLAY_SCHEMA, naming what differs.
+   * The answer is the one last detected: right after another process converted the table it is still
+   * the old layout, until the next remember that meets the new table or the next purge run.
    */
   layout(): Promise<ReplayLayout>;
   /** Like `purge()`, reporting batches and whether another replica held the purge lock. */
