@@ -49,6 +49,7 @@ function commandHelp(command: keyof typeof COMMAND_USAGE, io: Io): number {
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
+/** Where `main` writes: standard output and error by default, a recorder in tests. */
 export interface Io {
   out(text: string): void;
   err(text: string): void;

@@ -1,4 +1,4 @@
-export { main, USAGE } from './cli.js';
+export { type Io, main, USAGE } from './cli.js';
 export { type CoreOptions, DEFAULT_CONCURRENCY, runCoreChecks } from './core.js';
 export { JWKS_PATH, type JwksServer, serveKitJwks } from './jwks-server.js';
 export { kitEnvironment, kitIssuers, toDotenv, vectorFile } from './kit.js';

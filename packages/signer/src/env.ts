@@ -1,5 +1,6 @@
 import {
   ENV,
+  type EnvSource,
   FORBIDDEN_ENV,
   type Logger,
   MAX_TTL_SECONDS,
@@ -26,7 +27,7 @@ export const SIGNER_ENV = {
 
 export interface SignerFromEnvOptions {
   /** Defaults to process.env. */
-  env?: Env;
+  env?: Environment;
   /** Used with HYPER_S2S_JWT_KMS_KEY_VERSION instead of importing @google-cloud/kms. */
   kmsClient?: KmsClient;
   now?: () => number;
@@ -42,16 +43,17 @@ export interface EnvSigner extends Signer {
   readonly scopes: Readonly<Record<string, string>>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** What `signerFromEnv` reads variables from (`process.env` by default); the contracts' `EnvSource`. */
+export type Environment = EnvSource;
 
 /** The shared rule (contracts `readEnv`): unset is undefined, set but blank is an error. */
-function present(env: Env, name: string): string | undefined {
+function present(env: Environment, name: string): string | undefined {
   const read = readEnv(env, name);
   if (!read.ok) throw new SignerConfigError(name, read.problem);
   return read.value;
 }
 
-function required(env: Env, name: string): string {
+function required(env: Environment, name: string): string {
   const value = present(env, name);
   if (value === undefined) throw new SignerConfigError(name, 'is required');
   return value;
@@ -60,7 +62,7 @@ function required(env: Env, name: string): string {
 /** .env files often hold a PEM on one line with literal "\n"; restore the line breaks. */
 const unescapePem = (pem: string) => (pem.includes('\\n') ? pem.replaceAll('\\n', '\n') : pem);
 
-function parseTtl(env: Env): number | undefined {
+function parseTtl(env: Environment): number | undefined {
   const raw = present(env, SIGNER_ENV.ttlSeconds);
   if (raw === undefined) return undefined;
   const ttl = parseInteger(raw, { min: 1, max: MAX_TTL_SECONDS });
@@ -68,7 +70,7 @@ function parseTtl(env: Env): number | undefined {
   return ttl.value;
 }
 
-function parseAlg(env: Env): SupportedAlgorithm | undefined {
+function parseAlg(env: Environment): SupportedAlgorithm | undefined {
   const raw = present(env, SIGNER_ENV.alg);
   if (raw === undefined) return undefined;
   if (raw !== 'RS256' && raw !== 'ES256')
@@ -76,7 +78,7 @@ function parseAlg(env: Env): SupportedAlgorithm | undefined {
   return raw;
 }
 
-function parseScopes(env: Env): Record<string, string> {
+function parseScopes(env: Environment): Record<string, string> {
   const scopes: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV.scopePrefix) || value === undefined) continue;

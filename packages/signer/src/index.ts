@@ -1,7 +1,13 @@
 /** The logger shape is shared with the verifier; re-exported so `import { type Logger }` keeps working. */
 /** The public JWK shape is shared with the verifier's key policy; re-exported under the same name. */
 export type { Logger, PublicJwk } from '@hyper/s2s-contracts';
-export { type EnvSigner, SIGNER_ENV, type SignerFromEnvOptions, signerFromEnv } from './env.js';
+export {
+  type Environment,
+  type EnvSigner,
+  SIGNER_ENV,
+  type SignerFromEnvOptions,
+  signerFromEnv,
+} from './env.js';
 export {
   KeySetError,
   KeySetUnavailableError,

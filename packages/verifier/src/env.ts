@@ -1,4 +1,4 @@
-import { ENV, FORBIDDEN_ENV, parseInteger, readEnv } from '@hyper/s2s-contracts';
+import { ENV, type EnvSource, FORBIDDEN_ENV, parseInteger, readEnv } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from './errors.js';
 import type { VerifierOptions } from './options.js';
 import type { ReplayStore } from './replay/store.js';
@@ -15,7 +15,8 @@ export const TUNING_ENV = {
   warmupRequired: 'S2S_WARMUP_REQUIRED',
 } as const;
 
-export type Environment = Readonly<Record<string, string | undefined>>;
+/** What `verifierFromEnv` reads variables from (`process.env` by default); the contracts' `EnvSource`. */
+export type Environment = EnvSource;
 
 export interface VerifierFromEnvOptions extends Partial<Omit<VerifierOptions, 'replayStore'>> {
   replayStore: ReplayStore;

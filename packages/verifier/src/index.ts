@@ -11,6 +11,7 @@ export {
 export type { AdapterOptions } from './http/adapter-options.js';
 export { authenticateRequest, type FetchAuthOutcome } from './http/fetch.js';
 export { type S2sAuthenticatedRequest, s2sMiddleware } from './http/node.js';
+export type { KeysReport } from './keys/source.js';
 export {
   PURGE_RESULTS,
   type PurgeResult,
@@ -44,6 +45,7 @@ export {
   type PurgeRunOptions,
   type PurgerLogger,
   type PurgerOptions,
+  type PurgeSource,
   type ReplayPurger,
   startPurger,
 } from './replay/purge.js';

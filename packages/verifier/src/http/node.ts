@@ -10,8 +10,6 @@ import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders
 /** A request that passed: `req.s2s` holds the verification result and its claims. */
 export type S2sAuthenticatedRequest = IncomingMessage & { s2s: VerifySuccess };
 
-type Next = (error?: unknown) => void;
-
 /** Every Authorization header as sent: node keeps only the first in `req.headers`, so read rawHeaders. */
 export function authorizationValues(req: IncomingMessage): string[] {
   const values: string[] = [];
@@ -47,7 +45,7 @@ export function authorizationValues(req: IncomingMessage): string[] {
 export function s2sMiddleware(
   verifier: Verifier,
   options: AdapterOptions,
-): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   callContext(options);
   checkRetryAfter(options.retryAfterSeconds);
   const verifyOptions: VerifyOptions = { scope: options.scope, path: options.path };
