@@ -2,8 +2,8 @@ import type { UnavailableCause } from '@hyper/s2s-contracts';
 import { KeysUnavailableError } from './keys/source.js';
 import { ReplayStoreError } from './replay/errors.js';
 
-/** Postgres SQLSTATEs: undefined_table, invalid_schema_name. */
-const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '3F000']);
+/** Postgres SQLSTATEs: undefined_table, invalid_schema_name, undefined_function (a migration's function). */
+const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '3F000', '42883']);
 /** admin_shutdown, crash_shutdown, cannot_connect_now; class 08 (connection exception) is checked apart. */
 const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 /** query_canceled (statement_timeout, lock_timeout). */

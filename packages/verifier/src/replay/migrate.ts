@@ -7,7 +7,9 @@ import type { ReplayLayout } from './pg.js';
 import {
   MIGRATE_LOCK_KEY,
   PARTITION_SHAPE,
+  REMEMBER_FUNCTION_SIGNATURE,
   REPLAY_MIGRATION_SQL,
+  REPLAY_PARTITIONED_MIGRATION_FILE,
   REPLAY_PARTITIONED_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
   SHAPE_SQL,
@@ -117,8 +119,14 @@ export async function checkReplayShape(
   db: ReplayDb,
   layout: ReplayLayout | undefined,
   options: {
-    /** A missing table (and a partitioned one's missing remember function) answers undefined. */
+    /** A missing table answers undefined, and a partitioned one's missing functions pass (migrate makes them). */
     allowMissing: boolean;
+    /**
+     * Which of the partitioned layout's functions must exist: `all` (default), or `remember` only, for
+     * remembering and readiness, which call nothing else: a purge function dropped by hand fails the
+     * purge (and its alert), not every verification.
+     */
+    functions?: 'all' | 'remember';
     /** Otherwise a missing table throws this (default: ERR_S2S_REPLAY_SCHEMA, "does not exist after migration"). */
     missingTable?: () => Error;
   },
@@ -169,9 +177,14 @@ export async function checkReplayShape(
       );
     }
     // Remember and the purge call them: without one, every call would fail with a bare 42883.
-    const missingFunctions = column(row, 'missing_functions');
-    if (missingFunctions !== null && missingFunctions !== undefined && !options.allowMissing) {
-      throw refuse(`is partitioned but its functions ${String(missingFunctions)} are missing (run migrate)`);
+    const missing = column(row, 'missing_functions');
+    const missingNeeded =
+      typeof missing === 'string' &&
+      (options.functions !== 'remember' || missing.includes(REMEMBER_FUNCTION_SIGNATURE));
+    if (missingNeeded && !options.allowMissing) {
+      throw refuse(
+        `is partitioned but its functions ${missing} are missing (run migrate, or apply ${REPLAY_PARTITIONED_MIGRATION_FILE} again)`,
+      );
     }
   }
   return found;

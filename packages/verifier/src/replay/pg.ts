@@ -200,9 +200,16 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   const catalog = (ms: number): ReplayDb => ({
     query: async (text, values) => ({ rows: await statement(text, values ?? [], ms) }),
   });
-  /** `migrate`'s shape check: the layout, or ERR_S2S_REPLAY_SCHEMA naming what differs. */
-  const detect = async (ms: number): Promise<ReplayLayout> => {
-    const found = await checkReplayShape(catalog(ms), undefined, { allowMissing: false, missingTable });
+  /**
+   * `migrate`'s shape check: the layout, or ERR_S2S_REPLAY_SCHEMA naming what differs. Remembering needs
+   * only the remember function; a purge run checks for all of them.
+   */
+  const detect = async (ms: number, functions: 'all' | 'remember' = 'remember'): Promise<ReplayLayout> => {
+    const found = await checkReplayShape(catalog(ms), undefined, {
+      allowMissing: false,
+      missingTable,
+      functions,
+    });
     if (found === undefined) throw missingTable(); // not with allowMissing: false; typed all the same
     return found;
   };
@@ -214,9 +221,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
    * not make (a key other than (iss, jti), a retain_until not derived from exp, foreign partitions) is
    * refused with ERR_S2S_REPLAY_SCHEMA before anything is remembered in it or purged from it.
    */
-  function layout(ms: number = timeoutMs): Promise<ReplayLayout> {
-    if (layoutFound !== undefined) return layoutFound;
-    const detecting = detect(ms);
+  function layout(ms: number = timeoutMs, functions?: 'all'): Promise<ReplayLayout> {
+    if (layoutFound !== undefined && functions === undefined) return layoutFound;
+    const detecting = detect(ms, functions);
     layoutFound = detecting;
     detecting.catch(() => {
       // Only this detection's own failure is forgotten, never a newer one's result.
@@ -224,8 +231,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     });
     return detecting;
   }
-  function forgetLayout(): void {
-    layoutFound = undefined;
+  /** Forgets the layout detected, unless a newer detection than the one `seen` has replaced it. */
+  function forgetLayout(seen?: Promise<ReplayLayout>): void {
+    if (seen === undefined || layoutFound === seen) layoutFound = undefined;
   }
 
   /**
@@ -291,7 +299,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     });
     // No deadline here: the batcher bounds each caller and each statement.
     const values = [iss, jti, exp];
-    const used = await layout();
+    const detected = layout();
+    const used = await detected;
     let rows: unknown[];
     try {
       rows = await rememberIn(used, values, waiting);
@@ -299,14 +308,26 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       // A statement that does not fit the table (SQLSTATE class 42: no matching ON CONFLICT arbiter,
       // table or function missing) means the layout may have changed: look again. Connection loss and
       // timeouts keep it, so recovery costs no extra round trip.
-      if (sqlStateClass(error) !== '42') throw error;
-      forgetLayout();
+      if (sqlStateClass(error) !== SQLSTATE_CLASS_MISFIT) throw error;
+      forgetLayout(detected);
       if (!waiting()) throw error;
-      // convertToPartitioned's switch: the batch in flight met the new table. It failed at parse or plan,
-      // so nothing ran, and the same batch on the new layout's statement is exact, not a second try.
-      const now = await layout().catch(() => used);
-      if (now === used) throw error;
-      rows = await rememberIn(now, values, waiting);
+      // convertToPartitioned's switch: the batch met the new table. The statement ran in its own implicit
+      // transaction, so its error undid everything it did: the same batch on the new layout's statement is
+      // exact, not a second try. A table refused outright says why (ERR_S2S_REPLAY_SCHEMA).
+      const now = await layout().catch((detectError: unknown) => {
+        if (detectError instanceof ReplayStoreError && detectError.code === 'ERR_S2S_REPLAY_SCHEMA') {
+          throw detectError;
+        }
+        return used;
+      });
+      // Checked again after that round trip: callers that had their 503 meanwhile keep their jtis unspent.
+      if (now === used || !waiting()) throw error;
+      try {
+        rows = await rememberIn(now, values, waiting);
+      } catch (again) {
+        if (sqlStateClass(again) === SQLSTATE_CLASS_MISFIT) forgetLayout();
+        throw again;
+      }
     }
     const firstSeen = new Uint8Array(iss.length);
     for (const row of rows) {
@@ -345,9 +366,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     // retain_until and drops partitions by their names and width, so on a table `migrate` did not make it
     // would delete by a value it does not control; layout() refuses such a table. The layout purged is the
     // one that check read, so a conversion switching layouts meanwhile is never taken for a foreign table.
-    forgetLayout();
-    // Within the purge's bound: the check may wait behind a partition's DROP or a conversion's switch.
-    if ((await layout(purgeTimeoutMs)) === 'partitioned') return maintainPartitions(runOptions);
+    // Within the purge's bound: the check may wait behind a partition's DROP or a conversion's switch. It
+    // is also the one that requires the purge's own functions.
+    if ((await layout(purgeTimeoutMs, 'all')) === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {
@@ -446,6 +467,9 @@ function sqlState(error: unknown): string | undefined {
   const code = (cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && code.length === 5 ? code : undefined;
 }
+
+/** Syntax error or access rule violation: here, a statement that does not fit the table it met. */
+const SQLSTATE_CLASS_MISFIT = '42';
 
 /** The SQLSTATE class (first two characters) of a driver error wrapped in a ReplayStoreError. */
 function sqlStateClass(error: unknown): string | undefined {

@@ -365,9 +365,12 @@ export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFI
 /** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
 export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
 
+/** The partitioned layout's remember function, as `to_regprocedure` reads it. */
+export const REMEMBER_FUNCTION_SIGNATURE = `${REMEMBER_FUNCTION}(text[],text[],bigint[])`;
+
 /** The functions the partitioned layout's remember and purge call, as `to_regprocedure` reads them. */
 export const PARTITIONED_FUNCTION_SIGNATURES = [
-  `${REMEMBER_FUNCTION}(text[],text[],bigint[])`,
+  REMEMBER_FUNCTION_SIGNATURE,
   `${MAINTAIN_FUNCTION}(bigint,bigint)`,
   `${ENSURE_PARTITIONS_FUNCTION}(text,bigint)`,
   `${EXPIRED_PARTITIONS_FUNCTION}()`,

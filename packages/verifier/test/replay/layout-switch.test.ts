@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
+  REMEMBER_FUNCTION_SIGNATURE,
   REMEMBER_PARTITIONED_SQL,
   REMEMBER_SQL,
   REPLAY_TABLE_NAME,
@@ -25,7 +26,7 @@ describe('a batch that meets a table switched to the other layout', () => {
 
   it('is answered on the new layout, exactly, without a 503 (text statements)', async () => {
     const db = countingDb(database.pool({ max: 2 }));
-    const store = pgReplayStore({ db });
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
     expect(await store.remember({ iss: ISS, jti: 'before', exp: EXP })).toBe(true);
     await remake(database, 'partitioned');
     db.reset();
@@ -40,11 +41,14 @@ describe('a batch that meets a table switched to the other layout', () => {
 
   it('is answered on the new layout by every pooled connection that prepared the old statement', async () => {
     await remake(database, 'single');
-    const store = pgReplayStore({ db: database.pool({ max: 4 }) });
+    const pool = database.pool({ max: 4 });
+    // One row per statement, four statements at a time: the old statement is prepared on four connections.
+    const store = pgReplayStore({ db: pool, maxBatch: 1, pipelineDepth: 4, timeoutMs: 5000 });
     const warm = await Promise.all(
       Array.from({ length: 16 }, (_, i) => store.remember({ iss: ISS, jti: `warm-${i}`, exp: EXP })),
     );
     expect(warm.every(Boolean)).toBe(true);
+    expect(pool.totalCount).toBe(4);
     await remake(database, 'partitioned');
 
     const fresh = await Promise.allSettled(
@@ -59,18 +63,60 @@ describe('a batch that meets a table switched to the other layout', () => {
     expect(again.some(Boolean)).toBe(false);
   });
 
+  it('is not resent when its caller had its 503 while the layout was read again: the jti stays unspent', async () => {
+    await remake(database, 'single');
+    const pool = database.pool({ max: 2 });
+    let slowShape = false;
+    // The layout check takes longer than the caller's bound (a catalog waiting behind a busy server).
+    const db = {
+      async query(text: string, values?: unknown[]) {
+        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
+        return pool.query(text, values);
+      },
+    };
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm', exp: EXP })).toBe(true);
+    await remake(database, 'partitioned');
+    slowShape = true;
+    await expect(
+      store.remember({ iss: ISS, jti: 'timed-out', exp: EXP }, { timeoutMs: 100 }),
+    ).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_TIMEOUT' });
+    await expect.poll(() => store.layout()).toBe('partitioned');
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti = 'timed-out'`,
+    );
+    expect(rows).toEqual([{ n: 0 }]);
+    // Its client's retry with the same token is a first use, not a replay.
+    expect(await store.remember({ iss: ISS, jti: 'timed-out', exp: EXP })).toBe(true);
+  });
+
+  it('answers a remember function dropped after detection with the schema error, not a bare 42883', async () => {
+    await remake(database, 'partitioned');
+    const pool = database.pool({ max: 1 });
+    const store = pgReplayStore({ db: pool, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'detected', exp: EXP })).toBe(true);
+    await pool.query(`DROP FUNCTION ${REMEMBER_FUNCTION_SIGNATURE}`);
+    // The first call after the drop already names the fix (cause schema_missing upstream).
+    await expect(store.remember({ iss: ISS, jti: 'dropped', exp: EXP })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining('are missing (run migrate'),
+    });
+    await migrate(pool);
+    expect(await store.remember({ iss: ISS, jti: 'dropped', exp: EXP })).toBe(true);
+  });
+
   it('is not sent twice when the table is still the layout it was sent for (the misfit is reported)', async () => {
     await remake(database, 'single');
     const admin = database.pool({ max: 1 });
     // A statement that keeps not fitting the same layout: the error reaches the caller (503), once.
-    await admin.query(`CREATE FUNCTION pg_temp_misfit() RETURNS trigger LANGUAGE plpgsql AS $$
+    await admin.query(`CREATE FUNCTION misfit_trigger_fn() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'misfit' USING ERRCODE = '42P10'; END $$`);
     await admin.query(
-      `CREATE TRIGGER misfit BEFORE INSERT ON ${REPLAY_TABLE_NAME} FOR EACH ROW EXECUTE FUNCTION pg_temp_misfit()`,
+      `CREATE TRIGGER misfit BEFORE INSERT ON ${REPLAY_TABLE_NAME} FOR EACH ROW EXECUTE FUNCTION misfit_trigger_fn()`,
     );
     try {
       const db = countingDb(database.pool({ max: 1 }));
-      const store = pgReplayStore({ db });
+      const store = pgReplayStore({ db, timeoutMs: 5000 });
       await expect(store.remember({ iss: ISS, jti: 'misfit', exp: EXP })).rejects.toMatchObject({
         code: 'ERR_S2S_REPLAY_FAILED',
         cause: { code: '42P10' },
@@ -78,7 +124,7 @@ describe('a batch that meets a table switched to the other layout', () => {
       expect(db.calls.map((call) => call.text)).toEqual([SHAPE_SQL, REMEMBER_SQL, SHAPE_SQL]);
     } finally {
       await admin.query(`DROP TRIGGER misfit ON ${REPLAY_TABLE_NAME}`);
-      await admin.query('DROP FUNCTION pg_temp_misfit()');
+      await admin.query('DROP FUNCTION misfit_trigger_fn()');
     }
   });
 });
