@@ -24,9 +24,16 @@ const MIRROR = `${table}_mirror`;
 const COPY_WINDOW_SECONDS = 3600;
 
 export interface ConvertOptions {
-  /** Bound on each step (the copy of one hour of rows, the switch). Default 30 s. */
+  /**
+   * Bound on each step (the shape check, the preparation, the copy of one hour of rows, the switch, the
+   * verification), on this side. Default 30 s. Must exceed `lockTimeoutMs`.
+   */
   readonly stepTimeoutMs?: number;
-  /** Longest the switch waits for its brief ACCESS EXCLUSIVE lock on the live table. Default 5000 ms. */
+  /**
+   * Longest the preparation (its trigger) and the switch (its ACCESS EXCLUSIVE lock) wait for their lock
+   * on the live table, enforced by the database (`lock_timeout`). Inserts queue behind a lock being
+   * waited for, so keep it below the verifier's `replayTimeoutMs`. Default 500 ms.
+   */
   readonly lockTimeoutMs?: number;
   /** Drop the retired single table once every row within retention is found in the new one. Default false. */
   readonly dropRetired?: boolean;
@@ -49,9 +56,16 @@ export interface ConvertOutcome {
  * 3. switches in one transaction: ACCESS EXCLUSIVE on the live table (waits for in-flight inserts, whose
  *    rows the trigger has mirrored), renames it to `<table>_retired`, renames `_next` to the live name;
  * 4. checks that no row within retention is missing, and optionally drops the retired table.
- * Stores detect the new layout by themselves: a statement against the switched table fails (503, fail
- * closed) and the next call re-detects. No replay is accepted at any point: before the switch the old
- * primary key decides; after it, the new table holds every retained row.
+ * Stores detect the new layout by themselves: a batch that meets the switched table fails before it
+ * changes anything and is sent again on the new layout. No replay is accepted at any point: before the
+ * switch the old primary key decides; after it, the new table holds every retained row. A step that
+ * failed before the switch can be run again (REPLAY.md says what each failure leaves).
+ *
+ * @example
+ * ```ts
+ * const outcome = await convertToPartitioned(pool, { dropRetired: true });
+ * if (outcome.missing !== 0) throw new Error('rows missing after the switch: keep the retired table');
+ * ```
  */
 export async function convertToPartitioned(
   db: ReplayDb,
@@ -64,6 +78,11 @@ export async function convertToPartitioned(
     options.lockTimeoutMs,
     DEFAULT_SWITCH_LOCK_TIMEOUT_MS,
   );
+  // The lock wait is bounded in the database; the step's bound on this side must not give up first, or
+  // a switch still waiting for its lock could commit after the caller was told it failed.
+  if (lockTimeoutMs >= stepTimeoutMs) {
+    throw new VerifierConfigError('lockTimeoutMs', `must be below stepTimeoutMs (${stepTimeoutMs} ms)`);
+  }
   // Every failure names its step (the runbook's numbering), so an operator knows how far it got.
   const step = async (name: string, text: string, values?: unknown[]): Promise<unknown[]> => {
     try {
@@ -73,7 +92,8 @@ export async function convertToPartitioned(
         () =>
           new ReplayStoreError(
             'ERR_S2S_REPLAY_TIMEOUT',
-            `replay conversion step "${name}" did not finish within ${stepTimeoutMs} ms`,
+            `replay conversion step "${name}" did not finish within ${stepTimeoutMs} ms; it may still ` +
+              'be running in the database: read the layout (store.layout()) before running again',
           ),
       );
       return result.rows;
@@ -89,7 +109,14 @@ export async function convertToPartitioned(
   const stepDb = (name: string): ReplayDb => ({
     query: async (text, values) => ({ rows: await step(name, text, values) }),
   });
-  await checkReplayShape(stepDb('0 shape check'), 'single', { allowMissing: false });
+  const present = await checkReplayShape(stepDb('0 shape check'), undefined, { allowMissing: false });
+  if (present === 'partitioned') {
+    throw new ReplayStoreError(
+      'ERR_S2S_REPLAY_SCHEMA',
+      `replay table ${REPLAY_TABLE_NAME} is already partitioned: nothing to convert (after a conversion ` +
+        'that failed in step 4, run step 4 by hand: REPLAY.md, "Runbook: online conversion")',
+    );
+  }
   // 1. The partitioned table beside the live one, partitions up to the latest exp present, the mirror.
   await step(
     '1 prepare',
@@ -99,6 +126,8 @@ DECLARE
   latest bigint := coalesce(extract(epoch FROM (SELECT max(retain_until) FROM ${REPLAY_TABLE_NAME}))::bigint - ${REPLAY_RETENTION_SECONDS}, 0);
 BEGIN
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+-- Creating the trigger waits for open writes on the live table, and inserts queue behind that wait.
+PERFORM set_config('lock_timeout', '${lockTimeoutMs}', true);
 IF to_regclass('${RETIRED_TABLE_NAME}') IS NOT NULL THEN
   RAISE EXCEPTION '${RETIRED_TABLE_NAME} exists: finish or undo an earlier conversion first';
 END IF;
@@ -114,9 +143,13 @@ BEGIN
   RETURN NULL;
 END
 $m$;
-DROP TRIGGER IF EXISTS ${MIRROR} ON ${REPLAY_TABLE_NAME};
-CREATE TRIGGER ${MIRROR} AFTER INSERT ON ${REPLAY_TABLE_NAME}
-  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${MIRROR}();
+-- Kept from an earlier run (a rerun after a failed copy or switch): replacing it would take ACCESS
+-- EXCLUSIVE on the live table, behind whatever long transaction made that run fail.
+IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                WHERE tgrelid = '${REPLAY_TABLE_NAME}'::regclass AND tgname = '${MIRROR}') THEN
+  CREATE TRIGGER ${MIRROR} AFTER INSERT ON ${REPLAY_TABLE_NAME}
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${MIRROR}();
+END IF;
 END
 $convert$`,
   );

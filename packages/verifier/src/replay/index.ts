@@ -1,7 +1,7 @@
 // `@hyper/s2s-verifier/replay`: the replay store's advanced parts (online conversion to partitions,
 // the migration text for your own runner, defaults). What a service calls (pgReplayStore,
-// memoryReplayStore, migrate, startPurger) and the types their answers have are on the root; the
-// three types below stay here too, so imports written against earlier releases keep working.
+// memoryReplayStore, migrate, startPurger) and the types their answers have are on the root;
+// ReplayLayout and the purge types stay here too, so imports written against earlier releases work.
 export { type ConvertOptions, type ConvertOutcome, convertToPartitioned } from './convert.js';
 export {
   DEFAULT_MEMORY_MAX_ENTRIES,

@@ -48,8 +48,12 @@ export const DEFAULT_PURGE_TIMEOUT_MS = 30_000;
 /** Longest `migrate` waits (including for another replica's migration holding the lock). */
 export const DEFAULT_MIGRATE_TIMEOUT_MS = 30_000;
 
-/** Longest `convertToPartitioned`'s switch waits for its ACCESS EXCLUSIVE lock on the live table. */
-export const DEFAULT_SWITCH_LOCK_TIMEOUT_MS = 5000;
+/**
+ * Longest a `convertToPartitioned` step waits for its lock on the live table. Inserts queue behind a lock
+ * being waited for, so this stays below the default replay timeout: a blocked conversion gives up (and
+ * is run again) instead of turning traffic into 503s.
+ */
+export const DEFAULT_SWITCH_LOCK_TIMEOUT_MS = DEFAULT_REPLAY_TIMEOUT_MS / 2;
 
 /**
  * Memory store capacity. At 24 h retention this is about 11 tokens per second sustained; past it the

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
+import { VerifierConfigError } from '../../src/errors.js';
 import { convertToPartitioned } from '../../src/replay/convert.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
@@ -76,7 +77,8 @@ describe('convertToPartitioned: single table to partitions with traffic running'
 
     const traffic = Array.from({ length: 12 }, (_, w) => worker(w));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const outcome = await convertToPartitioned(admin);
+    // Above the default: on a loaded 2-core machine an insert in flight may hold the switch back longer.
+    const outcome = await convertToPartitioned(admin, { lockTimeoutMs: 2000 });
     // Traffic goes on until every store has re-detected the layout and answered on the new table.
     const after = answers.true + answers.false;
     await expect
@@ -150,10 +152,15 @@ describe('convertToPartitioned when the database misbehaves', () => {
       message: 'replay conversion step "0 shape check" failed',
     });
     const silent: ReplayDb = { query: () => new Promise(() => {}) };
-    await expect(convertToPartitioned(silent, { stepTimeoutMs: 50 })).rejects.toMatchObject({
+    await expect(
+      convertToPartitioned(silent, { stepTimeoutMs: 50, lockTimeoutMs: 10 }),
+    ).rejects.toMatchObject({
       name: 'ReplayStoreError',
       code: 'ERR_S2S_REPLAY_TIMEOUT',
-      message: 'replay conversion step "0 shape check" did not finish within 50 ms',
+      // Only this side stopped waiting: the operator is told to look before running it again.
+      message:
+        'replay conversion step "0 shape check" did not finish within 50 ms; it may still be running in the ' +
+        'database: read the layout (store.layout()) before running again',
     });
   });
 });
@@ -161,19 +168,31 @@ describe('convertToPartitioned when the database misbehaves', () => {
 describe('convertToPartitioned run again after its switch gave up', () => {
   const database = useReplayDatabase();
 
-  it('a switch that timed out on its lock changed nothing, and the same call run again converts', async () => {
+  it('a switch that timed out on its lock changed nothing; a rerun never blocks inserts; the same call converts', async () => {
     const admin = database.pool({ max: 2 });
     await seed(admin);
-    const store = pgReplayStore({ db: database.pool({ max: 2 }) });
+    const store = pgReplayStore({ db: database.pool({ max: 2 }), timeoutMs: 5000 });
+    const tight = { timeoutMs: 1000 }; // the verifier's default replayTimeoutMs
     // A reader's ACCESS SHARE lock: steps 1 and 2 go through it, the switch's ACCESS EXCLUSIVE does not.
     const reader = await database.client();
     await reader.query('BEGIN');
     await reader.query(`SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 1`);
-    await expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject({
+    const switchGaveUp = {
       code: 'ERR_S2S_REPLAY_FAILED',
       message: 'replay conversion step "3 switch" failed',
       cause: { code: '55P03' }, // lock_not_available
-    });
+    };
+    await expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject(switchGaveUp);
+    // Run again while the reader still holds the table: step 1 keeps the mirror trigger instead of
+    // replacing it (which would queue behind the reader, and every insert behind it), so inserts answer.
+    const rerun = convertToPartitioned(admin, { lockTimeoutMs: 200 });
+    const during = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.remember({ iss: ISS, jti: `during-${i}`, exp: NOW_S + 120 }, tight),
+      ),
+    );
+    expect(during.every(Boolean)).toBe(true);
+    await expect(rerun).rejects.toMatchObject(switchGaveUp);
     await reader.query('COMMIT');
 
     // Still the single table, answering; a jti remembered now is mirrored and must survive the rerun.
@@ -183,11 +202,58 @@ describe('convertToPartitioned run again after its switch gave up', () => {
     const outcome = await convertToPartitioned(admin);
     // The first run's copy and mirror stay: nothing left to copy, nothing missing.
     expect(outcome).toEqual({ copied: 0, missing: 0, retiredDropped: false });
-    expect(await store.remember({ iss: ISS, jti: 'between', exp: NOW_S + 120 })).toBe(false);
+    for (const jti of ['between', 'during-0', 'during-7']) {
+      expect(await store.remember({ iss: ISS, jti, exp: NOW_S + 120 })).toBe(false);
+    }
     expect(await store.remember({ iss: ISS, jti: 'seed-1', exp: NOW_S + 60 })).toBe(false);
     expect(await store.layout()).toBe('partitioned');
     expect(await count(admin, `SELECT count(*) AS n FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'seed-%'`)).toBe(
       RETAINED,
     );
+    // Run once more on the converted table: refused, saying so.
+    await expect(convertToPartitioned(admin)).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining('is already partitioned: nothing to convert'),
+    });
   }, 60_000);
+});
+
+describe('convertToPartitioned behind an open write transaction', () => {
+  const database = useReplayDatabase();
+
+  it('gives up on its trigger within lockTimeoutMs, changing nothing, while inserts keep answering', async () => {
+    const admin = database.pool({ max: 2 });
+    const store = pgReplayStore({ db: database.pool({ max: 2 }), timeoutMs: 5000 });
+    const writer = await database.client();
+    await writer.query('BEGIN');
+    await writer.query(`INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) VALUES ($1, 'open', $2)`, [
+      ISS,
+      NOW_S + 60,
+    ]);
+    const converting = convertToPartitioned(admin); // default lockTimeoutMs: below the default replay timeout
+    const during = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.remember({ iss: ISS, jti: `during-${i}`, exp: NOW_S + 120 }, { timeoutMs: 1000 }),
+      ),
+    );
+    expect(during.every(Boolean)).toBe(true);
+    await expect(converting).rejects.toMatchObject({
+      message: 'replay conversion step "1 prepare" failed',
+      cause: { code: '55P03' },
+    });
+    await writer.query('COMMIT');
+    // Step 1 is one transaction: no _next table, no trigger left behind.
+    expect(
+      await count(admin, `SELECT count(*) AS n FROM pg_trigger WHERE tgname = 's2s_jwt_replay_mirror'`),
+    ).toBe(0);
+    expect(
+      await count(admin, `SELECT (to_regclass('session.s2s_jwt_replay_next') IS NOT NULL)::int AS n`),
+    ).toBe(0);
+  }, 60_000);
+
+  it('refuses a lockTimeoutMs the step bound would not outlast', async () => {
+    await expect(
+      convertToPartitioned(database.pool({ max: 1 }), { stepTimeoutMs: 500, lockTimeoutMs: 500 }),
+    ).rejects.toThrow(VerifierConfigError);
+  });
 });
