@@ -4,9 +4,10 @@ import { ReplayStoreError, replayTimeout } from './errors.js';
 export interface BatcherOptions<E> {
   /**
    * Answers a batch: one boolean per entry, in order. A rejection fails every caller in the batch.
-   * `waiting()` tells whether any of its callers still waits (false once all have timed out).
+   * `waiting(i)` tells whether the caller of entry `i` still waits; `waiting()`, whether any does
+   * (false once all have timed out).
    */
-  readonly run: (entries: readonly E[], waiting: () => boolean) => Promise<readonly boolean[]>;
+  readonly run: (entries: readonly E[], waiting: (index?: number) => boolean) => Promise<readonly boolean[]>;
   /** Per caller unless it passes its own, from the moment it calls: no answer by then → rejected. */
   readonly timeoutMs: number;
   readonly maxBatch: number;
@@ -200,7 +201,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     try {
       answers = run(
         batch.map((waiter) => waiter.entry),
-        () => batch.some((waiter) => !waiter.done),
+        (index?: number) =>
+          index === undefined ? batch.some((waiter) => !waiter.done) : batch[index]?.done === false,
       );
     } catch (error) {
       answers = Promise.reject(error);

@@ -256,11 +256,14 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     }
   }
 
-  /** The remember statement of `inLayout`, prepared when the store prepares; as text once refused. */
+  /**
+   * The remember statement of `inLayout`, prepared when the store prepares; as text once refused, then
+   * with `resend()`: the rows of callers still waiting, undefined when none is.
+   */
   async function rememberIn(
     inLayout: ReplayLayout,
     values: unknown[],
-    waiting: () => boolean,
+    resend: () => unknown[] | undefined,
   ): Promise<unknown[]> {
     const { name, text } = REMEMBER_PREPARED[inLayout];
     // Read before sending: a batch in flight when another one stopped the preparing still retries.
@@ -273,14 +276,15 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       // Refused at Parse or Bind, so nothing ran: the same batch as text is exact, not a second try.
       stopPreparing(refused);
       // Callers that already had their 503 must not have their jtis spent behind their backs.
-      if (!waiting()) throw error;
-      return await statement(text, values);
+      const live = resend();
+      if (live === undefined) throw error;
+      return await statement(text, live);
     }
   }
 
   async function insertBatch(
     entries: readonly NormalizedEntry[],
-    waiting: () => boolean,
+    waiting: (index?: number) => boolean,
   ): Promise<readonly boolean[]> {
     // One row per distinct key; a key presented twice in one batch can only be first once.
     const positionOf = new Map<string, number>();
@@ -299,11 +303,30 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     });
     // No deadline here: the batcher bounds each caller and each statement.
     const values = [iss, jti, exp];
+    /**
+     * The rows whose first presentation's caller still waits, or undefined. A later presentation of the
+     * same key answers false either way, so it keeps no row.
+     */
+    const resend = (): unknown[] | undefined => {
+      const keep = new Uint8Array(iss.length);
+      let kept = 0;
+      entries.forEach((_, i) => {
+        const position = slot[i]!;
+        if (position >= 0 && keep[position] === 0 && waiting(i)) {
+          keep[position] = 1;
+          kept++;
+        }
+      });
+      if (kept === 0) return undefined;
+      if (kept === iss.length) return values;
+      const pick = <T>(column: readonly T[]) => column.filter((_, position) => keep[position] === 1);
+      return [pick(iss), pick(jti), pick(exp)];
+    };
     const detected = layout();
     const used = await detected;
     let rows: unknown[];
     try {
-      rows = await rememberIn(used, values, waiting);
+      rows = await rememberIn(used, values, resend);
     } catch (error) {
       // A statement that does not fit the table (SQLSTATE class 42: no matching ON CONFLICT arbiter,
       // table or function missing) means the layout may have changed: look again. Connection loss and
@@ -320,10 +343,11 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
         }
         return used;
       });
-      // Checked again after that round trip: callers that had their 503 meanwhile keep their jtis unspent.
-      if (now === used || !waiting()) throw error;
+      // Read after that round trip: callers that had their 503 meanwhile keep their jtis unspent.
+      const live = now === used ? undefined : resend();
+      if (live === undefined) throw error;
       try {
-        rows = await rememberIn(now, values, waiting);
+        rows = await rememberIn(now, live, resend);
       } catch (again) {
         if (sqlStateClass(again) === SQLSTATE_CLASS_MISFIT) forgetLayout();
         throw again;

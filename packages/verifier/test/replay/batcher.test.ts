@@ -5,8 +5,8 @@ import { DEFAULT_REPLAY_ANTICIPATE_MS } from '../../src/replay/options.js';
 /** A statement the test completes by hand, standing in for a database round trip in flight. */
 interface Pending {
   readonly entries: readonly string[];
-  /** The batcher's answer to "does any caller of this statement still wait?". */
-  readonly waiting: () => boolean;
+  /** The batcher's answer to "does the caller of entry i (without i: any caller) still wait?". */
+  readonly waiting: (index?: number) => boolean;
   answer(answers: readonly boolean[]): void;
   fail(error: Error): void;
 }
@@ -64,6 +64,19 @@ describe('the coalescing batcher behind pgReplayStore', () => {
     await elapse(1001);
     expect(await Promise.all(answers)).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
     expect(sent[0]!.waiting()).toBe(false);
+  });
+
+  it('tells a statement which of its callers still waits, entry by entry', async () => {
+    const { sent, submit } = harness({ timeoutMs: 5000 });
+    const answers = [outcome(submit('short', 1000)), outcome(submit('long'))];
+    await turn();
+    expect([sent[0]!.waiting(0), sent[0]!.waiting(1)]).toEqual([true, true]);
+    await elapse(1001);
+    expect(await answers[0]).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    expect([sent[0]!.waiting(0), sent[0]!.waiting(1), sent[0]!.waiting()]).toEqual([false, true, true]);
+    expect(sent[0]!.waiting(2)).toBe(false); // no such entry
+    sent[0]!.answer([false, true]);
+    expect(await answers[1]).toBe('true');
   });
 
   it('holds calls that arrive while the pipeline is full and sends them together, answering each', async () => {

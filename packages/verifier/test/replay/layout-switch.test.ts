@@ -90,6 +90,34 @@ describe('a batch that meets a table switched to the other layout', () => {
     expect(await store.remember({ iss: ISS, jti: 'timed-out', exp: EXP })).toBe(true);
   });
 
+  it('is resent only for the callers still waiting: one that had its 503 meanwhile keeps its jti unspent', async () => {
+    await remake(database, 'single');
+    const pool = database.pool({ max: 2 });
+    let slowShape = false;
+    const db = {
+      async query(text: string, values?: unknown[]) {
+        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
+        return pool.query(text, values);
+      },
+    };
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm-mixed', exp: EXP })).toBe(true);
+    await remake(database, 'partitioned');
+    slowShape = true;
+    // Called in the same tick: one batch, one caller with a bound shorter than the layout check.
+    const [short, long] = await Promise.allSettled([
+      store.remember({ iss: ISS, jti: 'mixed-short', exp: EXP }, { timeoutMs: 100 }),
+      store.remember({ iss: ISS, jti: 'mixed-long', exp: EXP }),
+    ]);
+    expect(short).toMatchObject({ status: 'rejected', reason: { code: 'ERR_S2S_REPLAY_TIMEOUT' } });
+    expect(long).toEqual({ status: 'fulfilled', value: true });
+    const { rows } = await pool.query(
+      `SELECT jti FROM ${REPLAY_TABLE_NAME} WHERE jti LIKE 'mixed-%' ORDER BY jti`,
+    );
+    expect(rows).toEqual([{ jti: 'mixed-long' }]);
+    expect(await store.remember({ iss: ISS, jti: 'mixed-short', exp: EXP })).toBe(true);
+  });
+
   it('answers a remember function dropped after detection with the schema error, not a bare 42883', async () => {
     await remake(database, 'partitioned');
     const pool = database.pool({ max: 1 });
