@@ -22,17 +22,20 @@ const RETIRED_TABLE_NAME = `${schema}.${REPLAY_RETIRED_TABLE}`;
 const MIRROR = `${table}_mirror`;
 /** The bulk copy moves one hour of exp per statement, whatever the partition width: short statements, no long locks. */
 const COPY_WINDOW_SECONDS = 3600;
+/** stepTimeoutMs ÷ lockTimeoutMs at least: three lock waits per step and a margin for the round trip. */
+const LOCK_WAITS_PER_STEP_BOUND = 4;
 
 export interface ConvertOptions {
   /**
    * Bound on each step (the shape check, the preparation, the copy of one hour of rows, the switch, the
-   * verification), on this side. Default 30 s. Must exceed `lockTimeoutMs`.
+   * verification), on this side. Default 30 s. At least four times `lockTimeoutMs`.
    */
   readonly stepTimeoutMs?: number;
   /**
    * Longest the preparation (its trigger) and the switch (its ACCESS EXCLUSIVE lock) wait for their lock
    * on the live table, enforced by the database (`lock_timeout`). Inserts queue behind a lock being
-   * waited for, so keep it below the verifier's `replayTimeoutMs`. Default 500 ms.
+   * waited for, so keep it below the verifier's `replayTimeoutMs`. At most a quarter of `stepTimeoutMs`
+   * (a step waits for up to three locks). Default 500 ms, or that quarter when smaller.
    */
   readonly lockTimeoutMs?: number;
   /** Drop the retired single table once every row within retention is found in the new one. Default false. */
@@ -63,6 +66,10 @@ export interface ConvertOutcome {
  *
  * @example
  * ```ts
+ * import { convertToPartitioned } from '@hyper/s2s-verifier/replay';
+ * import pg from 'pg';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * const outcome = await convertToPartitioned(pool, { dropRetired: true });
  * if (outcome.missing !== 0) throw new Error('rows missing after the switch: keep the retired table');
  * ```
@@ -73,15 +80,20 @@ export async function convertToPartitioned(
 ): Promise<ConvertOutcome> {
   if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');
   const stepTimeoutMs = positiveInteger('stepTimeoutMs', options.stepTimeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
+  // Lock waits are bounded in the database, each by lockTimeoutMs; a step waits for at most three (the
+  // migrate lock, the live table, _next). The step's bound on this side must outlast them with room for
+  // the round trip, or a switch still waiting for its lock could commit after the caller was told it failed.
+  const maxLockTimeoutMs = Math.floor(stepTimeoutMs / LOCK_WAITS_PER_STEP_BOUND);
   const lockTimeoutMs = positiveInteger(
     'lockTimeoutMs',
     options.lockTimeoutMs,
-    DEFAULT_SWITCH_LOCK_TIMEOUT_MS,
+    Math.max(1, Math.min(DEFAULT_SWITCH_LOCK_TIMEOUT_MS, maxLockTimeoutMs)),
   );
-  // The lock wait is bounded in the database; the step's bound on this side must not give up first, or
-  // a switch still waiting for its lock could commit after the caller was told it failed.
-  if (lockTimeoutMs >= stepTimeoutMs) {
-    throw new VerifierConfigError('lockTimeoutMs', `must be below stepTimeoutMs (${stepTimeoutMs} ms)`);
+  if (lockTimeoutMs > maxLockTimeoutMs) {
+    throw new VerifierConfigError(
+      'lockTimeoutMs',
+      `must be at most a quarter of stepTimeoutMs (${stepTimeoutMs} ms): a step waits for up to three locks`,
+    );
   }
   // Every failure names its step (the runbook's numbering), so an operator knows how far it got.
   const step = async (name: string, text: string, values?: unknown[]): Promise<unknown[]> => {
@@ -122,12 +134,14 @@ export async function convertToPartitioned(
     '1 prepare',
     `DO $convert$
 DECLARE
-  -- Through the retain_until index: no scan of the live table.
-  latest bigint := coalesce(extract(epoch FROM (SELECT max(retain_until) FROM ${REPLAY_TABLE_NAME}))::bigint - ${REPLAY_RETENTION_SECONDS}, 0);
+  latest bigint;
 BEGIN
-PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
--- Creating the trigger waits for open writes on the live table, and inserts queue behind that wait.
+-- First: every lock below (the migrate lock; the trigger's, which waits for open writes on the live
+-- table while inserts queue behind it) is bounded in the database.
 PERFORM set_config('lock_timeout', '${lockTimeoutMs}', true);
+PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+-- Through the retain_until index: no scan of the live table.
+latest := coalesce(extract(epoch FROM (SELECT max(retain_until) FROM ${REPLAY_TABLE_NAME}))::bigint - ${REPLAY_RETENTION_SECONDS}, 0);
 IF to_regclass('${RETIRED_TABLE_NAME}') IS NOT NULL THEN
   RAISE EXCEPTION '${RETIRED_TABLE_NAME} exists: finish or undo an earlier conversion first';
 END IF;

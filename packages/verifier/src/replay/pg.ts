@@ -89,9 +89,9 @@ export interface PgReplayStore extends ReplayStore {
   health(options?: ReplayCallOptions): Promise<boolean>;
   check(options?: ReplayCallOptions): Promise<void>;
   /**
-   * The layout found in the database, detected on first use, again after a statement that does not fit
-   * the table (SQLSTATE class 42) and at the start of every purge run. Detection is `migrate`'s shape
-   * check: a table `migrate` did not make rejects with ERR_S2S_REPLAY_SCHEMA, naming what differs.
+   * The layout found in the database, detected on first use, and again after a statement that does not
+   * fit the table (SQLSTATE class 42) or a purge run that found another layout. Detection is `migrate`'s
+   * shape check: a table `migrate` did not make rejects with ERR_S2S_REPLAY_SCHEMA, naming what differs.
    * The answer is the one last detected: right after another process converted the table it is still
    * the old layout, until the next remember that meets the new table or the next purge run.
    */
@@ -221,9 +221,9 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
    * not make (a key other than (iss, jti), a retain_until not derived from exp, foreign partitions) is
    * refused with ERR_S2S_REPLAY_SCHEMA before anything is remembered in it or purged from it.
    */
-  function layout(ms: number = timeoutMs, functions?: 'all'): Promise<ReplayLayout> {
-    if (layoutFound !== undefined && functions === undefined) return layoutFound;
-    const detecting = detect(ms, functions);
+  function layout(ms: number = timeoutMs, fresh = false): Promise<ReplayLayout> {
+    if (layoutFound !== undefined && !fresh) return layoutFound;
+    const detecting = detect(ms);
     layoutFound = detecting;
     detecting.catch(() => {
       // Only this detection's own failure is forgotten, never a newer one's result.
@@ -231,9 +231,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     });
     return detecting;
   }
-  /** Forgets the layout detected, unless a newer detection than the one `seen` has replaced it. */
-  function forgetLayout(seen?: Promise<ReplayLayout>): void {
-    if (seen === undefined || layoutFound === seen) layoutFound = undefined;
+  function forgetLayout(): void {
+    layoutFound = undefined;
   }
 
   /**
@@ -289,6 +288,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     // One row per distinct key; a key presented twice in one batch can only be first once.
     const positionOf = new Map<string, number>();
     const slot = new Int32Array(entries.length).fill(-1);
+    /** The entry answered for each row: its first presentation, or on a resend the first still waiting. */
+    const owner: number[] = [];
     const iss: string[] = [];
     const jti: string[] = [];
     const exp: number[] = [];
@@ -297,6 +298,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       if (positionOf.has(key)) return;
       positionOf.set(key, iss.length);
       slot[i] = iss.length;
+      owner.push(i);
       iss.push(entry.iss);
       jti.push(entry.jti);
       exp.push(entry.exp);
@@ -304,17 +306,22 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     // No deadline here: the batcher bounds each caller and each statement.
     const values = [iss, jti, exp];
     /**
-     * The rows whose first presentation's caller still waits, or undefined. A later presentation of the
-     * same key answers false either way, so it keeps no row.
+     * The rows of keys with a caller still waiting, or undefined when none waits. A key whose first
+     * presentation's caller has gone is answered to the first one still waiting: it can still be first.
      */
     const resend = (): unknown[] | undefined => {
       const keep = new Uint8Array(iss.length);
       let kept = 0;
-      entries.forEach((_, i) => {
-        const position = slot[i]!;
-        if (position >= 0 && keep[position] === 0 && waiting(i)) {
-          keep[position] = 1;
-          kept++;
+      entries.forEach((entry, i) => {
+        if (!waiting(i)) return;
+        const position = positionOf.get(replayKey(entry.iss, entry.jti))!;
+        if (keep[position] === 1) return;
+        keep[position] = 1;
+        kept++;
+        if (owner[position] !== i) {
+          slot[owner[position]!] = -1;
+          slot[i] = position;
+          owner[position] = i;
         }
       });
       if (kept === 0) return undefined;
@@ -322,8 +329,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       const pick = <T>(column: readonly T[]) => column.filter((_, position) => keep[position] === 1);
       return [pick(iss), pick(jti), pick(exp)];
     };
-    const detected = layout();
-    const used = await detected;
+    const used = await layout();
     let rows: unknown[];
     try {
       rows = await rememberIn(used, values, resend);
@@ -332,12 +338,13 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       // table or function missing) means the layout may have changed: look again. Connection loss and
       // timeouts keep it, so recovery costs no extra round trip.
       if (sqlStateClass(error) !== SQLSTATE_CLASS_MISFIT) throw error;
-      forgetLayout(detected);
+      forgetLayout();
       if (!waiting()) throw error;
       // convertToPartitioned's switch: the batch met the new table. The statement ran in its own implicit
       // transaction, so its error undid everything it did: the same batch on the new layout's statement is
       // exact, not a second try. A table refused outright says why (ERR_S2S_REPLAY_SCHEMA).
-      const now = await layout().catch((detectError: unknown) => {
+      // Read afresh: a detection cached meanwhile may have read the catalog before the switch.
+      const now = await layout(timeoutMs, true).catch((detectError: unknown) => {
         if (detectError instanceof ReplayStoreError && detectError.code === 'ERR_S2S_REPLAY_SCHEMA') {
           throw detectError;
         }
@@ -388,11 +395,21 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   async function runPurge(runOptions: PurgeRunOptions = {}): Promise<PurgeOutcome> {
     // Every run looks again: the table may have been converted since the last one. The purge deletes by
     // retain_until and drops partitions by their names and width, so on a table `migrate` did not make it
-    // would delete by a value it does not control; layout() refuses such a table. The layout purged is the
-    // one that check read, so a conversion switching layouts meanwhile is never taken for a foreign table.
-    // Within the purge's bound: the check may wait behind a partition's DROP or a conversion's switch. It
-    // is also the one that requires the purge's own functions.
-    if ((await layout(purgeTimeoutMs, 'all')) === 'partitioned') return maintainPartitions(runOptions);
+    // would delete by a value it does not control; the shape check refuses such a table. The layout purged
+    // is the one that check read, so a conversion switching layouts meanwhile is never taken for a foreign
+    // table. Within the purge's bound: the check may wait behind a partition's DROP or a conversion's
+    // switch. It requires the purge's own functions too, so it stays out of the cache remember and
+    // health() read (a purge function dropped by hand fails the purge, not verification); a layout other
+    // than the cached one makes them look again.
+    const found = await detect(purgeTimeoutMs, 'all');
+    const cached = layoutFound;
+    cached?.then(
+      (layoutNow) => {
+        if (layoutNow !== found && layoutFound === cached) forgetLayout();
+      },
+      () => undefined,
+    );
+    if (found === 'partitioned') return maintainPartitions(runOptions);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {

@@ -25,6 +25,21 @@ async function seed(db: ReplayDb): Promise<void> {
   );
 }
 
+/** Resolves once a statement of this database waits for a lock (the conversion step under test). */
+async function lockWaitSeen(db: ReplayDb): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        count(
+          db,
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        ),
+      { timeout: 10_000, interval: 5 },
+    )
+    .toBeGreaterThan(0);
+}
+
 async function count(db: ReplayDb, sql: string): Promise<number> {
   const { rows } = await db.query(sql);
   return Number((rows[0] as { n: unknown }).n);
@@ -172,6 +187,7 @@ describe('convertToPartitioned run again after its switch gave up', () => {
     const admin = database.pool({ max: 2 });
     await seed(admin);
     const store = pgReplayStore({ db: database.pool({ max: 2 }), timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm', exp: NOW_S + 120 })).toBe(true);
     const tight = { timeoutMs: 1000 }; // the verifier's default replayTimeoutMs
     // A reader's ACCESS SHARE lock: steps 1 and 2 go through it, the switch's ACCESS EXCLUSIVE does not.
     const reader = await database.client();
@@ -185,14 +201,18 @@ describe('convertToPartitioned run again after its switch gave up', () => {
     await expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject(switchGaveUp);
     // Run again while the reader still holds the table: step 1 keeps the mirror trigger instead of
     // replacing it (which would queue behind the reader, and every insert behind it), so inserts answer.
-    const rerun = convertToPartitioned(admin, { lockTimeoutMs: 200 });
+    const rerun = expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject(
+      switchGaveUp,
+    );
+    // Sent while the rerun waits for a lock: they queue behind that wait, at most lockTimeoutMs.
+    await lockWaitSeen(admin);
     const during = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         store.remember({ iss: ISS, jti: `during-${i}`, exp: NOW_S + 120 }, tight),
       ),
     );
     expect(during.every(Boolean)).toBe(true);
-    await expect(rerun).rejects.toMatchObject(switchGaveUp);
+    await rerun;
     await reader.query('COMMIT');
 
     // Still the single table, answering; a jti remembered now is mirrored and must survive the rerun.
@@ -224,23 +244,27 @@ describe('convertToPartitioned behind an open write transaction', () => {
   it('gives up on its trigger within lockTimeoutMs, changing nothing, while inserts keep answering', async () => {
     const admin = database.pool({ max: 2 });
     const store = pgReplayStore({ db: database.pool({ max: 2 }), timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm', exp: NOW_S + 120 })).toBe(true);
     const writer = await database.client();
     await writer.query('BEGIN');
     await writer.query(`INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) VALUES ($1, 'open', $2)`, [
       ISS,
       NOW_S + 60,
     ]);
-    const converting = convertToPartitioned(admin); // default lockTimeoutMs: below the default replay timeout
+    // Default lockTimeoutMs: below the default replay timeout.
+    const converting = expect(convertToPartitioned(admin)).rejects.toMatchObject({
+      message: 'replay conversion step "1 prepare" failed',
+      cause: { code: '55P03' },
+    });
+    // Sent while the trigger's creation waits behind the writer: they queue behind that wait.
+    await lockWaitSeen(admin);
     const during = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         store.remember({ iss: ISS, jti: `during-${i}`, exp: NOW_S + 120 }, { timeoutMs: 1000 }),
       ),
     );
     expect(during.every(Boolean)).toBe(true);
-    await expect(converting).rejects.toMatchObject({
-      message: 'replay conversion step "1 prepare" failed',
-      cause: { code: '55P03' },
-    });
+    await converting;
     await writer.query('COMMIT');
     // Step 1 is one transaction: no _next table, no trigger left behind.
     expect(
@@ -251,9 +275,15 @@ describe('convertToPartitioned behind an open write transaction', () => {
     ).toBe(0);
   }, 60_000);
 
-  it('refuses a lockTimeoutMs the step bound would not outlast', async () => {
-    await expect(
-      convertToPartitioned(database.pool({ max: 1 }), { stepTimeoutMs: 500, lockTimeoutMs: 500 }),
-    ).rejects.toThrow(VerifierConfigError);
+  it('refuses a lockTimeoutMs the step bound would not outlast, and scales the default down to it', async () => {
+    const pool = database.pool({ max: 1 });
+    await expect(convertToPartitioned(pool, { stepTimeoutMs: 500, lockTimeoutMs: 200 })).rejects.toThrow(
+      VerifierConfigError,
+    );
+    // Only stepTimeoutMs given: the lock bound follows it (a quarter), no complaint about an unset option.
+    const silent: ReplayDb = { query: () => new Promise(() => {}) };
+    await expect(convertToPartitioned(silent, { stepTimeoutMs: 400 })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_TIMEOUT',
+    });
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
+  PARTITIONED_FUNCTION_SIGNATURES,
   REMEMBER_FUNCTION_SIGNATURE,
   REMEMBER_PARTITIONED_SQL,
   REMEMBER_SQL,
@@ -116,6 +117,56 @@ describe('a batch that meets a table switched to the other layout', () => {
     );
     expect(rows).toEqual([{ jti: 'mixed-long' }]);
     expect(await store.remember({ iss: ISS, jti: 'mixed-short', exp: EXP })).toBe(true);
+  });
+
+  it('answers a key presented twice, whose first caller had its 503, to the one still waiting', async () => {
+    await remake(database, 'single');
+    const pool = database.pool({ max: 2 });
+    let slowShape = false;
+    const db = {
+      async query(text: string, values?: unknown[]) {
+        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
+        return pool.query(text, values);
+      },
+    };
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm-twice', exp: EXP })).toBe(true);
+    await remake(database, 'partitioned');
+    slowShape = true;
+    // One batch: the same key first from a caller whose bound runs out during the layout read, then again.
+    const [first, second] = await Promise.allSettled([
+      store.remember({ iss: ISS, jti: 'twice', exp: EXP }, { timeoutMs: 100 }),
+      store.remember({ iss: ISS, jti: 'twice', exp: EXP }),
+    ]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'ERR_S2S_REPLAY_TIMEOUT' } });
+    expect(second).toEqual({ status: 'fulfilled', value: true });
+    expect(await store.remember({ iss: ISS, jti: 'twice', exp: EXP })).toBe(false);
+  });
+
+  it("keeps remember and health answering while a purge run's check finds a purge function missing", async () => {
+    await remake(database, 'partitioned');
+    const pool = database.pool({ max: 3 });
+    let slowShape = false;
+    const db = {
+      async query(text: string, values?: unknown[]) {
+        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
+        return pool.query(text, values);
+      },
+    };
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'before-purge', exp: EXP })).toBe(true);
+    await pool.query(`DROP FUNCTION ${PARTITIONED_FUNCTION_SIGNATURES[1]}`);
+    slowShape = true;
+    const purging = store.runPurge().then(
+      () => 'purged',
+      (error: { code?: string }) => error.code,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the run's check is under way
+    expect(await store.remember({ iss: ISS, jti: 'during-purge', exp: EXP })).toBe(true);
+    expect(await store.health()).toBe(true);
+    expect(await purging).toBe('ERR_S2S_REPLAY_SCHEMA');
+    slowShape = false;
+    await migrate(pool);
   });
 
   it('answers a remember function dropped after detection with the schema error, not a bare 42883', async () => {
