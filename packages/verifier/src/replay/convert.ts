@@ -24,6 +24,8 @@ const MIRROR = `${table}_mirror`;
 const COPY_WINDOW_SECONDS = 3600;
 /** stepTimeoutMs ÷ lockTimeoutMs at least: three lock waits per step and a margin for the round trip. */
 const LOCK_WAITS_PER_STEP_BOUND = 4;
+/** SQLSTATE lock_not_available: `lock_timeout` expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface ConvertOptions {
   /**
@@ -92,7 +94,8 @@ export async function convertToPartitioned(
   if (lockTimeoutMs > maxLockTimeoutMs) {
     throw new VerifierConfigError(
       'lockTimeoutMs',
-      `must be at most a quarter of stepTimeoutMs (${stepTimeoutMs} ms): a step waits for up to three locks`,
+      `must be at most ${maxLockTimeoutMs} ms, a quarter of stepTimeoutMs (${stepTimeoutMs} ms): a step waits ` +
+        'for up to three locks',
     );
   }
   // Every failure names its step (the runbook's numbering), so an operator knows how far it got.
@@ -111,9 +114,20 @@ export async function convertToPartitioned(
       return result.rows;
     } catch (error) {
       if (error instanceof ReplayStoreError) throw error;
-      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', `replay conversion step "${name}" failed`, {
-        cause: error,
-      });
+      // A lock wait that gave up rolled the step back whole: say so, and what to do next.
+      const advice =
+        (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE
+          ? `: a lock on the replay tables was not granted within lockTimeoutMs (${lockTimeoutMs} ms) and ` +
+            'the step was rolled back. A long transaction holds the table (pg_stat_activity): run ' +
+            'convertToPartitioned again once it has ended'
+          : '';
+      throw new ReplayStoreError(
+        'ERR_S2S_REPLAY_FAILED',
+        `replay conversion step "${name}" failed${advice}`,
+        {
+          cause: error,
+        },
+      );
     }
   };
 

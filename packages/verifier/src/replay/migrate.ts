@@ -182,17 +182,22 @@ export async function checkReplayShape(
       typeof missing === 'string' &&
       (options.functions !== 'remember' || missing.includes(REMEMBER_FUNCTION_SIGNATURE));
     if (missingNeeded && !options.allowMissing) {
+      // Without the remember function nothing can be remembered; without a purge function only the purge stops.
+      const refusing = missing.includes(REMEMBER_FUNCTION_SIGNATURE)
+        ? 'refusing to use or purge it'
+        : 'refusing to purge it (remembering goes on)';
       throw refuse(
         `is partitioned but its functions ${missing} are missing (run migrate, or apply ${REPLAY_PARTITIONED_MIGRATION_FILE} again)`,
+        refusing,
       );
     }
   }
   return found;
 }
 
-function refuse(what: string): ReplayStoreError {
+function refuse(what: string, refusing = 'refusing to use or purge it'): ReplayStoreError {
   return new ReplayStoreError(
     'ERR_S2S_REPLAY_SCHEMA',
-    `replay table ${REPLAY_TABLE_NAME} ${what}; refusing to use or purge it`,
+    `replay table ${REPLAY_TABLE_NAME} ${what}; ${refusing}`,
   );
 }

@@ -323,7 +323,14 @@ describe('the partitioned layout', () => {
       const remember = () =>
         store.remember({ iss: 'iss', jti: 'f', exp: Math.floor(Date.now() / 1000) + 60 });
       await expect(store.runPurge()).rejects.toMatchObject(refused);
-      if (signature === REMEMBER_FUNCTION_SIGNATURE) {
+      const remembering = signature === REMEMBER_FUNCTION_SIGNATURE;
+      // The message says what is refused: everything without remember, only the purge otherwise.
+      await expect(store.runPurge()).rejects.toMatchObject({
+        message: expect.stringMatching(
+          remembering ? /; refusing to use or purge it$/ : /; refusing to purge it \(remembering goes on\)$/,
+        ),
+      });
+      if (remembering) {
         await expect(store.layout()).rejects.toMatchObject(refused);
         await expect(remember()).rejects.toMatchObject(refused);
         expect(await store.health()).toBe(false);
