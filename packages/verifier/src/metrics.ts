@@ -11,6 +11,10 @@ export type RememberOutcome = 'fresh' | 'replayed' | 'unavailable';
 
 /** Closed set of purge results: the `result` label of s2s_replay_purge_runs_total. */
 export const PURGE_RESULTS = ['deleted', 'idle', 'lock_busy', 'error'] as const;
+/**
+ * One purge run as a metric label value. Not what `runPurge()` answers: that is a `PurgeOutcome`
+ * (`{ deleted, batches, lockBusy }`).
+ */
 export type PurgeResult = (typeof PURGE_RESULTS)[number];
 
 /** Frozen label objects for the fixed label sets: recording a sample allocates nothing. */
