@@ -2,8 +2,10 @@ import { createServer } from 'node:net';
 import { UNAVAILABLE_CAUSES } from '@hyper/s2s-contracts';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ReplayStoreError } from '../src/replay/errors.js';
 import { pgReplayStore } from '../src/replay/pg.js';
 import type { ReplayStore } from '../src/replay/store.js';
+import { unavailableCauseOf } from '../src/unavailable-cause.js';
 import { createVerifier } from '../src/verifier.js';
 import { type JwksServer, startJwksServer, text } from './harness/jwks-server.js';
 import { requestLogs } from './harness/recorder.js';
@@ -48,6 +50,21 @@ describe('503 causes from the replay store (real Postgres)', () => {
     expect(result).toMatchObject({ status: 503, reason: 'replay_store_unavailable' });
     expect(log).toMatchObject({ status: 503, reason: 'replay_store_unavailable', cause: 'schema_missing' });
     expect(health).toEqual({ keys: true, replayStore: false, replayStoreCause: 'schema_missing' });
+  });
+
+  it("schema_missing when a migration's function is missing (42883, as Postgres reports it)", async () => {
+    // The single layout's schema has no partition functions: what a dropped one looks like.
+    const error = await migrated
+      .pool({ max: 1 })
+      .query('SELECT session.s2s_jwt_replay_maintain(1, 1)')
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toMatchObject({ code: '42883' });
+    expect(
+      unavailableCauseOf(new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'failed', { cause: error })),
+    ).toBe('schema_missing');
   });
 
   it('schema_missing when the table is not one migrate made (ERR_S2S_REPLAY_SCHEMA): nothing is written', async () => {

@@ -178,12 +178,14 @@ export async function checkReplayShape(
     }
     // Remember and the purge call them: without one, every call would fail with a bare 42883.
     const missing = column(row, 'missing_functions');
-    const missingNeeded =
+    // Without the remember function nothing can be remembered; without a purge function only the purge stops.
+    const rememberMissing = typeof missing === 'string' && missing.includes(REMEMBER_FUNCTION_SIGNATURE);
+    if (
       typeof missing === 'string' &&
-      (options.functions !== 'remember' || missing.includes(REMEMBER_FUNCTION_SIGNATURE));
-    if (missingNeeded && !options.allowMissing) {
-      // Without the remember function nothing can be remembered; without a purge function only the purge stops.
-      const refusing = missing.includes(REMEMBER_FUNCTION_SIGNATURE)
+      !options.allowMissing &&
+      (rememberMissing || options.functions !== 'remember')
+    ) {
+      const refusing = rememberMissing
         ? 'refusing to use or purge it'
         : 'refusing to purge it (remembering goes on)';
       throw refuse(

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
@@ -9,6 +10,7 @@ import {
   REPLAY_TABLE_NAME,
   SHAPE_SQL,
 } from '../../src/replay/sql.js';
+import type { ReplayDb } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
@@ -22,8 +24,35 @@ async function remake(database: ReturnType<typeof useReplayDatabase>, layout: 's
   await migrate(admin, { layout });
 }
 
+/**
+ * `pool` as the store's handle, whose layout reads (SHAPE_SQL) take 300 ms once `slow` is set: longer
+ * than a 100 ms caller bound, as a catalog waiting behind a busy server would.
+ */
+function slowLayoutReads(pool: pg.Pool) {
+  const state = { slow: false };
+  const db: ReplayDb = {
+    async query(text, values) {
+      if (state.slow && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
+      return pool.query(text, values as unknown[]);
+    },
+  };
+  return { db, state };
+}
+
 describe('a batch that meets a table switched to the other layout', () => {
   const database = useReplayDatabase();
+
+  /** A store warmed on the single table, which is then remade partitioned; its layout reads now slow. */
+  async function storeMeetingSwitch() {
+    await remake(database, 'single');
+    const pool = database.pool({ max: 2 });
+    const { db, state } = slowLayoutReads(pool);
+    const store = pgReplayStore({ db, timeoutMs: 5000 });
+    expect(await store.remember({ iss: ISS, jti: 'warm', exp: EXP })).toBe(true);
+    await remake(database, 'partitioned');
+    state.slow = true;
+    return { pool, store };
+  }
 
   it('is answered on the new layout, exactly, without a 503 (text statements)', async () => {
     const db = countingDb(database.pool({ max: 2 }));
@@ -65,20 +94,7 @@ describe('a batch that meets a table switched to the other layout', () => {
   });
 
   it('is not resent when its caller had its 503 while the layout was read again: the jti stays unspent', async () => {
-    await remake(database, 'single');
-    const pool = database.pool({ max: 2 });
-    let slowShape = false;
-    // The layout check takes longer than the caller's bound (a catalog waiting behind a busy server).
-    const db = {
-      async query(text: string, values?: unknown[]) {
-        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
-        return pool.query(text, values);
-      },
-    };
-    const store = pgReplayStore({ db, timeoutMs: 5000 });
-    expect(await store.remember({ iss: ISS, jti: 'warm', exp: EXP })).toBe(true);
-    await remake(database, 'partitioned');
-    slowShape = true;
+    const { pool, store } = await storeMeetingSwitch();
     await expect(
       store.remember({ iss: ISS, jti: 'timed-out', exp: EXP }, { timeoutMs: 100 }),
     ).rejects.toMatchObject({ code: 'ERR_S2S_REPLAY_TIMEOUT' });
@@ -92,19 +108,7 @@ describe('a batch that meets a table switched to the other layout', () => {
   });
 
   it('is resent only for the callers still waiting: one that had its 503 meanwhile keeps its jti unspent', async () => {
-    await remake(database, 'single');
-    const pool = database.pool({ max: 2 });
-    let slowShape = false;
-    const db = {
-      async query(text: string, values?: unknown[]) {
-        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
-        return pool.query(text, values);
-      },
-    };
-    const store = pgReplayStore({ db, timeoutMs: 5000 });
-    expect(await store.remember({ iss: ISS, jti: 'warm-mixed', exp: EXP })).toBe(true);
-    await remake(database, 'partitioned');
-    slowShape = true;
+    const { pool, store } = await storeMeetingSwitch();
     // Called in the same tick: one batch, one caller with a bound shorter than the layout check.
     const [short, long] = await Promise.allSettled([
       store.remember({ iss: ISS, jti: 'mixed-short', exp: EXP }, { timeoutMs: 100 }),
@@ -120,19 +124,7 @@ describe('a batch that meets a table switched to the other layout', () => {
   });
 
   it('answers a key presented twice, whose first caller had its 503, to the one still waiting', async () => {
-    await remake(database, 'single');
-    const pool = database.pool({ max: 2 });
-    let slowShape = false;
-    const db = {
-      async query(text: string, values?: unknown[]) {
-        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
-        return pool.query(text, values);
-      },
-    };
-    const store = pgReplayStore({ db, timeoutMs: 5000 });
-    expect(await store.remember({ iss: ISS, jti: 'warm-twice', exp: EXP })).toBe(true);
-    await remake(database, 'partitioned');
-    slowShape = true;
+    const { pool, store } = await storeMeetingSwitch();
     // One batch: the same key first from a caller whose bound runs out during the layout read, then again.
     const [first, second] = await Promise.allSettled([
       store.remember({ iss: ISS, jti: 'twice', exp: EXP }, { timeoutMs: 100 }),
@@ -146,17 +138,11 @@ describe('a batch that meets a table switched to the other layout', () => {
   it("keeps remember and health answering while a purge run's check finds a purge function missing", async () => {
     await remake(database, 'partitioned');
     const pool = database.pool({ max: 3 });
-    let slowShape = false;
-    const db = {
-      async query(text: string, values?: unknown[]) {
-        if (slowShape && text === SHAPE_SQL) await new Promise((resolve) => setTimeout(resolve, 300));
-        return pool.query(text, values);
-      },
-    };
+    const { db, state } = slowLayoutReads(pool);
     const store = pgReplayStore({ db, timeoutMs: 5000 });
     expect(await store.remember({ iss: ISS, jti: 'before-purge', exp: EXP })).toBe(true);
     await pool.query(`DROP FUNCTION ${PARTITIONED_FUNCTION_SIGNATURES[1]}`);
-    slowShape = true;
+    state.slow = true;
     const purging = store.runPurge().then(
       () => 'purged',
       (error: { code?: string }) => error.code,
@@ -165,7 +151,7 @@ describe('a batch that meets a table switched to the other layout', () => {
     expect(await store.remember({ iss: ISS, jti: 'during-purge', exp: EXP })).toBe(true);
     expect(await store.health()).toBe(true);
     expect(await purging).toBe('ERR_S2S_REPLAY_SCHEMA');
-    slowShape = false;
+    state.slow = false;
     await migrate(pool);
   });
 
