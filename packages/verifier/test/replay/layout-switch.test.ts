@@ -132,6 +132,10 @@ describe('a batch that meets a table switched to the other layout', () => {
     ]);
     expect(first).toMatchObject({ status: 'rejected', reason: { code: 'ERR_S2S_REPLAY_TIMEOUT' } });
     expect(second).toEqual({ status: 'fulfilled', value: true });
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME} WHERE jti = 'twice'`,
+    );
+    expect(rows).toEqual([{ n: 1 }]);
     expect(await store.remember({ iss: ISS, jti: 'twice', exp: EXP })).toBe(false);
   });
 
