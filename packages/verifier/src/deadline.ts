@@ -24,6 +24,8 @@ export class Deadline {
   #queue: Pending[] = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** True while expiries run: an entry tracked from a callback must not move the queue under them. */
+  #firing = false;
 
   /** `error` builds the rejection of `bound`. */
   constructor(ms: number, error: () => Error = () => new Error(`timed out after ${ms} ms`)) {
@@ -34,9 +36,11 @@ export class Deadline {
   /** Calls `expire` once `ms` have passed, unless cancelled first. */
   track(expire: () => void): CancelDeadline {
     const pending: Pending = { at: performance.now() + this.#ms, expire, done: false };
-    this.#drop();
+    // From inside an expiry (a timed-out statement sending the next batch) the running #fire owns the
+    // queue and arms the timer once it is done; dropping here would skip an entry due in that run.
+    if (!this.#firing) this.#drop();
     this.#queue.push(pending);
-    if (this.#timer === undefined) this.#arm(this.#ms);
+    if (this.#timer === undefined && !this.#firing) this.#arm(this.#ms);
     return () => {
       pending.done = true;
     };
@@ -81,18 +85,24 @@ export class Deadline {
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
-    for (let next = this.#queue[this.#head]; next !== undefined; next = this.#queue[this.#head]) {
-      if (!next.done && next.at > now) break;
-      if (!next.done) {
-        next.done = true;
-        next.expire();
+    this.#firing = true;
+    try {
+      const now = performance.now();
+      for (let next = this.#queue[this.#head]; next !== undefined; next = this.#queue[this.#head]) {
+        if (!next.done && next.at > now) break;
+        this.#head++;
+        if (!next.done) {
+          next.done = true;
+          next.expire();
+        }
       }
-      this.#head++;
+    } finally {
+      // Even if a callback threw, the entries after it keep their timer.
+      this.#firing = false;
+      this.#drop();
+      const next = this.#queue[this.#head];
+      if (next !== undefined) this.#arm(next.at - performance.now());
     }
-    this.#drop();
-    const next = this.#queue[this.#head];
-    if (next !== undefined) this.#arm(next.at - now);
   }
 }
 

@@ -194,7 +194,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
       const error = timeoutError(statementMs);
       for (const waiter of batch) settle(waiter, error);
       releaseSlot();
-      flush();
+      // Not now: callers whose bounds ran out at the same moment expire later in this deadline run, and
+      // must not be sent (their jti spent after their 503).
+      scheduleFlush();
     });
 
     let answers: Promise<readonly boolean[]>;

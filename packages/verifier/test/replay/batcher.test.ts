@@ -165,6 +165,40 @@ describe('the coalescing batcher behind pgReplayStore', () => {
     expect(await c).toBe(true);
   });
 
+  it("rejects a caller queued behind a stalled statement at its own bound, not at the next statement's", async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 100, anticipateMs: 0 });
+    const first = outcome(submit('a'));
+    await elapse(10);
+    let settledAt: number | undefined;
+    const started = performance.now();
+    const queued = outcome(submit('b')).then((answer) => {
+      settledAt = performance.now() - started;
+      return answer;
+    });
+    await elapse(100); // 'a' stalls at 100 ms and 'b' leaves in the next statement; 'b' is due at 110 ms
+    expect(await first).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    expect(await queued).toBe('ERR_S2S_REPLAY_TIMEOUT');
+    expect(settledAt).toBe(100); // fake clock: exactly its own bound
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b']]);
+  });
+
+  it('never sends a caller whose bound ends with the stalled statement ahead of it', async () => {
+    const { sent, submit } = harness({ pipelineDepth: 1, timeoutMs: 100 });
+    const first = outcome(submit('a'));
+    const queued = outcome(submit('b')); // joins 'a' in its statement
+    await turn();
+    expect(sent.map((s) => s.entries)).toEqual([['a', 'b']]);
+    const late = outcome(submit('c')); // queued behind the statement in flight, due 0 ms after it
+    await elapse(100);
+    expect(await Promise.all([first, queued, late])).toEqual([
+      'ERR_S2S_REPLAY_TIMEOUT',
+      'ERR_S2S_REPLAY_TIMEOUT',
+      'ERR_S2S_REPLAY_TIMEOUT',
+    ]);
+    await turn();
+    expect(sent).toHaveLength(1); // 'c' expired in the same run as the statement: never sent, its jti unspent
+  });
+
   it('splits a burst into statements of at most maxBatch', async () => {
     const { sent, submit } = harness({ pipelineDepth: 1, maxBatch: 2 });
     const calls = ['a', 'b', 'c', 'd', 'e'].map(submit);
