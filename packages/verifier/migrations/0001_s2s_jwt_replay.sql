@@ -1,6 +1,6 @@
 -- @hyper/s2s-verifier replay store, migration 0001 (contract: "Replay protection").
 -- One row per first presentation of (iss, jti), kept until the token's exp + 24 h, then purged.
--- Idempotent: every statement is IF NOT EXISTS, so running it again is harmless.
+-- Idempotent: every statement makes only what is missing, so running it again is harmless.
 CREATE SCHEMA IF NOT EXISTS session;
 
 CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay (
@@ -15,6 +15,13 @@ CREATE TABLE IF NOT EXISTS session.s2s_jwt_replay (
   PRIMARY KEY (iss, jti)
 );
 
--- The purge walks this index in bounded batches.
-CREATE INDEX IF NOT EXISTS s2s_jwt_replay_retain_until_idx
-  ON session.s2s_jwt_replay (retain_until);
+-- The purge walks this index in bounded batches. Made only where missing: CREATE INDEX IF NOT EXISTS
+-- takes a SHARE lock on the live table before it looks, queueing every insert behind an open writer.
+DO $index$
+BEGIN
+  IF to_regclass('session.s2s_jwt_replay_retain_until_idx') IS NULL
+     AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay')) = 'r' THEN
+    CREATE INDEX s2s_jwt_replay_retain_until_idx ON session.s2s_jwt_replay (retain_until);
+  END IF;
+END
+$index$;

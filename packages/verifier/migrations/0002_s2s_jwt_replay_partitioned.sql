@@ -12,8 +12,13 @@ BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(8300823757978167154);
 IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay')) = 'r' THEN
-  -- Waits for in-flight writers, so the emptiness check below sees every committed row.
-  LOCK TABLE session.s2s_jwt_replay IN ACCESS EXCLUSIVE MODE;
+  -- A table with visible rows is refused without a lock. An empty-looking one is locked, which waits for
+  -- in-flight writers so the check below sees every committed row; the wait is bounded, or every insert
+  -- would queue behind it for as long as an open transaction holds the table.
+  IF NOT EXISTS (SELECT 1 FROM session.s2s_jwt_replay) THEN
+    PERFORM set_config('lock_timeout', '2000', true);
+    LOCK TABLE session.s2s_jwt_replay IN ACCESS EXCLUSIVE MODE;
+  END IF;
   IF EXISTS (SELECT 1 FROM session.s2s_jwt_replay) THEN
     RAISE EXCEPTION 'session.s2s_jwt_replay is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
       USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -50,6 +55,12 @@ END IF;
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_remember(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
+  -- Under REPEATABLE READ the snapshot predates the lock wait: the probe below would miss a first use
+  -- committed meanwhile under another exp, and accept the jti twice. Refused (503), never guessed.
+  IF current_setting('transaction_isolation') = 'repeatable read' THEN
+    RAISE EXCEPTION 'session.s2s_jwt_replay_remember needs READ COMMITTED or SERIALIZABLE, not REPEATABLE READ: its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")'
+      USING ERRCODE = 'invalid_transaction_state';
+  END IF;
   PERFORM pg_advisory_xact_lock(1932684153, k.h)
   FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
         FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
@@ -107,6 +118,8 @@ BEGIN
   dropped := 0; deleted := 0; created := 0;
   IF NOT held THEN RETURN NEXT; RETURN; END IF;
   PERFORM set_config('lock_timeout', '2000', true);
+  -- First: the partitions ahead never wait for an expired one a long reader keeps from being dropped.
+  created := session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', p_lead);
   FOR part IN
     SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
            substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo
@@ -124,15 +137,20 @@ BEGIN
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
     END IF;
-    -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
-    IF part.pending THEN
-      EXECUTE format('ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.%I FINALIZE', part.relname);
-    END IF;
-    EXECUTE format('DROP TABLE session.%I', part.relname);
-    dropped := dropped + 1;
-    deleted := deleted + n;
+    BEGIN
+      -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
+      IF part.pending THEN
+        EXECUTE format('ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.%I FINALIZE', part.relname);
+      END IF;
+      EXECUTE format('DROP TABLE session.%I', part.relname);
+      dropped := dropped + 1;
+      deleted := deleted + n;
+    EXCEPTION WHEN lock_not_available THEN
+      -- A long transaction holds the table: it is kept (rows past retention, never fewer) until a later
+      -- run gets the lock; the other partitions are still dropped.
+      RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
+    END;
   END LOOP;
-  created := session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', p_lead);
   RETURN NEXT;
 END
 $fn$;

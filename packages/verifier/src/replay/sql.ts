@@ -30,7 +30,7 @@ export const REPLAY_TABLE_NAME = `${schema}.${table}`;
  */
 export const REPLAY_MIGRATION_SQL = `-- @hyper/s2s-verifier replay store, migration 0001 (contract: "Replay protection").
 -- One row per first presentation of (iss, jti), kept until the token's exp + 24 h, then purged.
--- Idempotent: every statement is IF NOT EXISTS, so running it again is harmless.
+-- Idempotent: every statement makes only what is missing, so running it again is harmless.
 CREATE SCHEMA IF NOT EXISTS ${schema};
 
 CREATE TABLE IF NOT EXISTS ${REPLAY_TABLE_NAME} (
@@ -45,9 +45,16 @@ CREATE TABLE IF NOT EXISTS ${REPLAY_TABLE_NAME} (
   PRIMARY KEY (iss, jti)
 );
 
--- The purge walks this index in bounded batches.
-CREATE INDEX IF NOT EXISTS ${table}_retain_until_idx
-  ON ${REPLAY_TABLE_NAME} (retain_until);
+-- The purge walks this index in bounded batches. Made only where missing: CREATE INDEX IF NOT EXISTS
+-- takes a SHARE lock on the live table before it looks, queueing every insert behind an open writer.
+DO $index$
+BEGIN
+  IF to_regclass('${schema}.${table}_retain_until_idx') IS NULL
+     AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
+    CREATE INDEX ${table}_retain_until_idx ON ${REPLAY_TABLE_NAME} (retain_until);
+  END IF;
+END
+$index$;
 `;
 
 /**
@@ -127,6 +134,12 @@ export const PARTITION_PREFIX = `${table}_e`;
  */
 const KEY_LOCK_CLASS = 0x7332_6b79; // 's2ky'
 
+/**
+ * lock_timeout of the migrations' and the purge's DDL on the live table: a lock they wait for queues every
+ * insert behind them, so they give up (and a later run retries) rather than wait on a long transaction.
+ */
+const DDL_LOCK_TIMEOUT_MS = 2000;
+
 /** The parent table of the partitioned layout, created under `name` (the live name, or `_next`). */
 export function partitionedTableSql(name: string): string {
   const constraint = `${name.split('.')[1]}_pk`;
@@ -150,7 +163,9 @@ export function partitionedTableSql(name: string): string {
  * advisory lock on (class, hash(iss), hash(jti)); then, in a NEW statement (a volatile plpgsql function
  * takes a fresh snapshot per statement, so it sees every writer that held the lock before it), insert
  * the keys that no partition holds. Two presentations of one (iss, jti) — same or different exp, any
- * replica — are serialised on the lock and the second sees the first: exactly one is first use.
+ * replica — are serialised on the lock and the second sees the first: exactly one is first use. That
+ * fresh snapshot exists at READ COMMITTED only (SERIALIZABLE fails the second instead): under
+ * REPEATABLE READ the function refuses to run.
  *
  * ensure_partitions: creates the PARTITION_SECONDS-wide partitions of `parent` covering exp from the first one still
  * within retention (exp >= now() - 24 h) to `lead` seconds ahead (missing ones only). Each is created
@@ -161,15 +176,22 @@ export function partitionedTableSql(name: string): string {
  * clock), for the client to `DETACH PARTITION ... CONCURRENTLY` one statement at a time (Postgres
  * refuses that inside a function or transaction block). A concurrent detach never blocks inserts.
  *
- * maintain: under the purge advisory lock, drops the expired tables — already detached ones (that DROP
- * locks nothing else), pending detaches after FINALIZE, and partitions still attached (a caller that
- * skipped the detach step: that DROP takes a brief ACCESS EXCLUSIVE on the parent, bounded by a short
- * lock_timeout so it never queues inserts behind a long reader; if it cannot get the lock the run fails
- * and the next one retries) — then creates partitions ahead.
+ * maintain: under the purge advisory lock, creates the partitions ahead, then drops the expired tables —
+ * already detached ones (that DROP locks nothing else), pending detaches after FINALIZE, and partitions
+ * still attached (a caller that skipped the detach step: that DROP takes a brief ACCESS EXCLUSIVE on the
+ * parent, bounded by a short lock_timeout so it never queues inserts behind a long reader). A table whose
+ * lock is not granted is kept for a later run (a WARNING in the server log), never failing the run: the
+ * partitions ahead must not depend on a long transaction ending.
  */
 export const PARTITIONED_FUNCTIONS_SQL = `CREATE OR REPLACE FUNCTION ${REMEMBER_FUNCTION}(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
+  -- Under REPEATABLE READ the snapshot predates the lock wait: the probe below would miss a first use
+  -- committed meanwhile under another exp, and accept the jti twice. Refused (503), never guessed.
+  IF current_setting('transaction_isolation') = 'repeatable read' THEN
+    RAISE EXCEPTION '${REMEMBER_FUNCTION} needs READ COMMITTED or SERIALIZABLE, not REPEATABLE READ: its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")'
+      USING ERRCODE = 'invalid_transaction_state';
+  END IF;
   PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, k.h)
   FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
         FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
@@ -226,7 +248,9 @@ BEGIN
   held := pg_try_advisory_xact_lock(p_lock);
   dropped := 0; deleted := 0; created := 0;
   IF NOT held THEN RETURN NEXT; RETURN; END IF;
-  PERFORM set_config('lock_timeout', '2000', true);
+  PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
+  -- First: the partitions ahead never wait for an expired one a long reader keeps from being dropped.
+  created := ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', p_lead);
   FOR part IN
     SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
            substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo
@@ -244,15 +268,20 @@ BEGIN
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
     ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
     END IF;
-    -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
-    IF part.pending THEN
-      EXECUTE format('ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${schema}.%I FINALIZE', part.relname);
-    END IF;
-    EXECUTE format('DROP TABLE ${schema}.%I', part.relname);
-    dropped := dropped + 1;
-    deleted := deleted + n;
+    BEGIN
+      -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
+      IF part.pending THEN
+        EXECUTE format('ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${schema}.%I FINALIZE', part.relname);
+      END IF;
+      EXECUTE format('DROP TABLE ${schema}.%I', part.relname);
+      dropped := dropped + 1;
+      deleted := deleted + n;
+    EXCEPTION WHEN lock_not_available THEN
+      -- A long transaction holds the table: it is kept (rows past retention, never fewer) until a later
+      -- run gets the lock; the other partitions are still dropped.
+      RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
+    END;
   END LOOP;
-  created := ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', p_lead);
   RETURN NEXT;
 END
 $fn$;`;
@@ -304,8 +333,13 @@ BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
 IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
-  -- Waits for in-flight writers, so the emptiness check below sees every committed row.
-  LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+  -- A table with visible rows is refused without a lock. An empty-looking one is locked, which waits for
+  -- in-flight writers so the check below sees every committed row; the wait is bounded, or every insert
+  -- would queue behind it for as long as an open transaction holds the table.
+  IF NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
+    PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
+    LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+  END IF;
   IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
     RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
       USING ERRCODE = 'object_not_in_prerequisite_state';

@@ -89,7 +89,8 @@ export function column(row: unknown, name: string): unknown {
 /**
  * Longest iss or jti the stores accept, in UTF-16 code units: the contract's 128-character jti may take
  * two code units per character. Far below Postgres' ~2.7 kB btree tuple limit, so no single entry can
- * fail a coalesced INSERT and take its batch-mates down with it.
+ * fail a coalesced INSERT and take its batch-mates down with it (in the partitioned layout an exp with
+ * no partition still can: REPLAY.md, "Entries it refuses").
  */
 export const MAX_KEY_PART_LENGTH = MAX_JTI_LENGTH * 2;
 

@@ -2,6 +2,8 @@ import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
 import { pgReplayStore } from '../../src/replay/pg.js';
 import {
+  MAINTAIN_SQL,
+  PARTITION_LEAD_SECONDS,
   PARTITION_PREFIX,
   PARTITION_SECONDS,
   PURGE_LOCK_KEY,
@@ -105,6 +107,37 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
     expect(rows[0]).toEqual({ n: 22, gone: true });
     // Under an exp in the partition before: a replay whatever the exp.
     expect(await store.remember({ iss: ISS, jti: 'open', exp: NOW_S + 60 - PARTITION_SECONDS })).toBe(false);
+  }, 60_000);
+
+  it('creates the partitions ahead even when a long transaction keeps an expired partition from being dropped', async () => {
+    const admin = database.pool({ max: 1 });
+    const old =
+      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 5 * PARTITION_SECONDS) / PARTITION_SECONDS) *
+      PARTITION_SECONDS;
+    const expired = `${PARTITION_PREFIX}${old}`;
+    await admin.query(
+      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
+    );
+    const newest = (await partitionNames(admin)).at(-1)!;
+    await admin.query(`DROP TABLE session.${newest}`);
+    // A reader whose transaction stays open (a report, pg_dump): the DROP of the attached expired
+    // partition needs ACCESS EXCLUSIVE on the parent and gives up after lock_timeout.
+    const reader = await database.client();
+    await reader.query('BEGIN');
+    await reader.query(`SELECT count(*) FROM ${REPLAY_TABLE_NAME}`);
+    const exists = async (name: string) =>
+      (await admin.query('SELECT to_regclass($1) IS NOT NULL AS there', [`session.${name}`])).rows[0].there;
+    try {
+      const { rows } = await admin.query(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS]);
+      expect(rows[0]).toMatchObject({ held: true, dropped: 0, created: 1 });
+      expect(await exists(newest)).toBe(true);
+      expect(await exists(expired)).toBe(true); // kept for a later run, not a failed run
+    } finally {
+      await reader.query('COMMIT');
+    }
+    const { rows } = await admin.query(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS]);
+    expect(rows[0]).toMatchObject({ held: true, dropped: 1, created: 0 });
+    expect(await exists(expired)).toBe(false);
   }, 60_000);
 
   it('creates the partitions ahead without waiting for writers: the purge completes while a writer transaction stays open', async () => {
