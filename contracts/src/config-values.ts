@@ -47,15 +47,27 @@ export function parseInteger(text: string, bounds: IntegerBounds): ConfigValue<n
 
 /**
  * Reads one environment variable, trimmed. The rule for a blank value is the same in both SDKs:
- * unset is `undefined` (the default applies), but set-and-blank (empty or only whitespace) is an error.
+ * unset is `undefined` (the default applies), but set-and-blank (empty or only whitespace) is an error,
+ * whose text tells a `required` variable (no default to fall back to) from an optional one.
  * A blank value is nearly always a template or secret mount that did not fill in; defaulting it
  * silently would hide which key source or setting is in effect, and the forbidden variables are
  * already refused when merely present.
  */
-export function readEnv(env: EnvSource, name: string): ConfigValue<string | undefined> {
+export function readEnv(
+  env: EnvSource,
+  name: string,
+  options: { readonly required?: boolean } = {},
+): ConfigValue<string | undefined> {
   const value = env[name];
   if (value === undefined) return { ok: true, value: undefined };
   const trimmed = value.trim();
-  if (trimmed === '') return { ok: false, problem: 'is set but empty; unset it to use the default' };
+  if (trimmed === '') {
+    return {
+      ok: false,
+      problem: options.required
+        ? 'is set but empty: it is required'
+        : 'is set but empty: give it a value, or unset it',
+    };
+  }
   return { ok: true, value: trimmed };
 }

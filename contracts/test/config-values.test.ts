@@ -57,7 +57,14 @@ describe('readEnv: one rule for a blank value in both SDKs', () => {
   it.each(['', ' ', '\t\n'])('a set but blank variable (%j) is an error, not a default', (value) => {
     expect(readEnv({ S2S_X: value }, 'S2S_X')).toEqual({
       ok: false,
-      problem: 'is set but empty; unset it to use the default',
+      problem: 'is set but empty: give it a value, or unset it',
+    });
+  });
+
+  it('a blank required variable is not told to unset itself: it has no default', () => {
+    expect(readEnv({ S2S_X: ' ' }, 'S2S_X', { required: true })).toEqual({
+      ok: false,
+      problem: 'is set but empty: it is required',
     });
   });
 

@@ -51,6 +51,8 @@ async function openDatabase(): Promise<{ db: ReplayDb; label: string; close(): P
   const url = process.env.DATABASE_URL;
   if (url) {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // An idle connection's error (a database restart) must not crash Core: the store answers 503 meanwhile.
+    pool.on('error', (error) => console.warn('core: idle postgres client error:', error.message));
     return { db: pool, label: 'PostgreSQL (DATABASE_URL)', close: () => pool.end() };
   }
   const lite = await PGlite.create();

@@ -47,14 +47,18 @@ export interface EnvSigner extends Signer {
 export type Environment = EnvSource;
 
 /** The shared rule (contracts `readEnv`): unset is undefined, set but blank is an error. */
-function present(env: Environment, name: string): string | undefined {
-  const read = readEnv(env, name);
+function present(
+  env: Environment,
+  name: string,
+  options?: { readonly required?: boolean },
+): string | undefined {
+  const read = readEnv(env, name, options);
   if (!read.ok) throw new SignerConfigError(name, read.problem);
   return read.value;
 }
 
 function required(env: Environment, name: string): string {
-  const value = present(env, name);
+  const value = present(env, name, { required: true });
   if (value === undefined) throw new SignerConfigError(name, 'is required');
   return value;
 }

@@ -138,6 +138,15 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
   });
 
+  it.each([SIGNER_ENV.issuer, SIGNER_ENV.audience, ENV.kid])(
+    'a blank %s is reported as required, not as "unset it" (it has no default)',
+    (name) => {
+      const error = configError({ ...pemEnv, [name]: ' ' });
+      expect(error.field).toBe(name);
+      expect(error.message).toBe(`${name}: is set but empty: it is required`);
+    },
+  );
+
   it('never quotes the PEM in an error', () => {
     const error = configError({ ...pemEnv, [SIGNER_ENV.alg]: 'ES256' });
     expect(error.message).not.toContain(RSA_KEY.pkcs8Pem.split('\n')[1]!);

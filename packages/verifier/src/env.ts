@@ -1,6 +1,13 @@
-import { ENV, type EnvSource, FORBIDDEN_ENV, parseInteger, readEnv } from '@hyper/s2s-contracts';
+import {
+  ENV,
+  type EnvSource,
+  FORBIDDEN_ENV,
+  type IntegerBounds,
+  parseInteger,
+  readEnv,
+} from '@hyper/s2s-contracts';
 import { VerifierConfigError } from './errors.js';
-import type { VerifierOptions } from './options.js';
+import { BOUNDS, type VerifierOptions } from './options.js';
 import type { ReplayStore } from './replay/store.js';
 import { createVerifier, type Verifier } from './verifier.js';
 
@@ -40,17 +47,28 @@ const SOURCES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
+
+/** A variable with no default: a blank value is reported as such, not as "unset it". */
+const REQUIRED = { required: true } as const;
 const HMAC_ALGORITHM = /^HS\d+$/i;
 
 /** The shared rule (contracts `readEnv`): unset is undefined, set but blank is an error. */
-function present(env: Environment, name: string): string | undefined {
-  const read = readEnv(env, name);
+function present(
+  env: Environment,
+  name: string,
+  options?: { readonly required?: boolean },
+): string | undefined {
+  const read = readEnv(env, name, options);
   if (!read.ok) throw new VerifierConfigError(name, read.problem);
   return read.value;
 }
 
-function list(env: Environment, name: string): string[] | undefined {
-  const value = present(env, name);
+function list(
+  env: Environment,
+  name: string,
+  options?: { readonly required?: boolean },
+): string[] | undefined {
+  const value = present(env, name, options);
   if (value === undefined) return undefined;
   const items = value.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new VerifierConfigError(name, 'has an empty entry');
@@ -64,11 +82,11 @@ function boolean(env: Environment, name: string): boolean | undefined {
   return value === 'true';
 }
 
-function milliseconds(env: Environment, name: string): number | undefined {
+function milliseconds(env: Environment, name: string, bounds: IntegerBounds): number | undefined {
   const value = present(env, name);
   if (value === undefined) return undefined;
-  // Digits only here; createVerifier then applies the option's own bounds.
-  const ms = parseInteger(value, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  // The option's own bounds: the message states the range the value will be held to.
+  const ms = parseInteger(value, bounds);
   if (!ms.ok) throw new VerifierConfigError(name, `${ms.problem} (milliseconds)`);
   return ms.value;
 }
@@ -102,10 +120,10 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
     }
   }
   const tuning = {
-    timeoutMs: milliseconds(env, TUNING_ENV.jwksTimeoutMs),
-    cacheMaxAgeMs: milliseconds(env, TUNING_ENV.jwksCacheMaxAgeMs),
-    cooldownMs: milliseconds(env, TUNING_ENV.jwksCooldownMs),
-    failureBackoffMs: milliseconds(env, TUNING_ENV.jwksFailureBackoffMs),
+    timeoutMs: milliseconds(env, TUNING_ENV.jwksTimeoutMs, BOUNDS.timeoutMs),
+    cacheMaxAgeMs: milliseconds(env, TUNING_ENV.jwksCacheMaxAgeMs, BOUNDS.cacheMaxAgeMs),
+    cooldownMs: milliseconds(env, TUNING_ENV.jwksCooldownMs, BOUNDS.cooldownMs),
+    failureBackoffMs: milliseconds(env, TUNING_ENV.jwksFailureBackoffMs, BOUNDS.failureBackoffMs),
   };
   const keys: Record<string, unknown> = { jwksUrl: url };
   for (const [name, value] of Object.entries(tuning)) if (value !== undefined) keys[name] = value;
@@ -145,6 +163,7 @@ function renamed(error: VerifierConfigError): VerifierConfigError {
  *
  * // S2S_JWKS_URL (or HYPER_S2S_JWT_PUBLIC_KEYS_JSON), S2S_JWT_AUDIENCE, S2S_ALLOWED_ISSUERS from process.env
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * pool.on('error', (err) => console.warn('idle postgres client error', err.message)); // a restart must not crash the process
  * const verifier = verifierFromEnv({ replayStore: pgReplayStore({ db: pool }) });
  * console.log(await verifier.warmup()); // { keys: true, kids: ['lite-2026-03'] }
  * ```
@@ -154,12 +173,13 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   refuseLegacy(env);
   const fromEnv: Record<string, unknown> = {};
   const algorithms = list(env, TUNING_ENV.algorithms);
-  const replayTimeoutMs = milliseconds(env, TUNING_ENV.replayTimeoutMs);
+  const replayTimeoutMs = milliseconds(env, TUNING_ENV.replayTimeoutMs, BOUNDS.replayTimeoutMs);
   const warmupRequired = boolean(env, TUNING_ENV.warmupRequired);
   if (overrides.keys === undefined) fromEnv.keys = keysFromEnv(env);
-  if (overrides.audience === undefined) fromEnv.audience = required(present(env, ENV.audience), ENV.audience);
+  if (overrides.audience === undefined)
+    fromEnv.audience = required(present(env, ENV.audience, REQUIRED), ENV.audience);
   if (overrides.issuers === undefined) {
-    fromEnv.issuers = required(list(env, ENV.allowedIssuers), ENV.allowedIssuers);
+    fromEnv.issuers = required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers);
   }
   if (algorithms !== undefined) fromEnv.algorithms = algorithms;
   if (replayTimeoutMs !== undefined) fromEnv.replayTimeoutMs = replayTimeoutMs;

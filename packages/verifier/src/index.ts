@@ -1,5 +1,5 @@
 /** The logger shape is shared with the signer; re-exported so `import { type Logger }` keeps working. */
-export type { Logger } from '@hyper/s2s-contracts';
+export type { Claims, Logger } from '@hyper/s2s-contracts';
 export { VERIFY_CHANNEL, type VerifyEvent } from './diagnostics.js';
 export { type Environment, TUNING_ENV, type VerifierFromEnvOptions, verifierFromEnv } from './env.js';
 export {

@@ -75,7 +75,8 @@ export const DEFAULTS = {
   replayTimeoutMs: DEFAULT_REPLAY_TIMEOUT_MS,
 } as const;
 
-const BOUNDS = {
+/** Inclusive bounds of the integer options; `verifierFromEnv` checks its variables against the same. */
+export const BOUNDS = {
   timeoutMs: { min: 1, max: 60_000 },
   cacheMaxAgeMs: { min: 1, max: 86_400_000 },
   cooldownMs: { min: MIN_JWKS_COOLDOWN_MS, max: 3_600_000 },
@@ -126,10 +127,18 @@ const KNOWN_REMOTE = new Set(['jwksUrl', 'timeoutMs', 'cacheMaxAgeMs', 'cooldown
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-function rejectUnknown(value: Record<string, unknown>, known: ReadonlySet<string>, prefix: string): void {
+function rejectUnknown(
+  value: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  prefix: string,
+  elsewhere?: { readonly options: ReadonlySet<string>; readonly problem: string },
+): void {
   for (const key of Object.keys(value)) {
+    if (known.has(key)) continue;
+    // An option of the other key source is a misunderstanding, not a typo: say where it belongs.
+    if (elsewhere?.options.has(key)) throw new VerifierConfigError(`${prefix}${key}`, elsewhere.problem);
     // An unknown option is most likely a typo of a security setting; refusing it beats ignoring it.
-    if (!known.has(key)) throw new VerifierConfigError(`${prefix}${key}`, 'is not a verifier option');
+    throw new VerifierConfigError(`${prefix}${key}`, 'is not a verifier option');
   }
 }
 
@@ -153,7 +162,10 @@ function keys(value: unknown): ResolvedOptions['keys'] {
     throw new VerifierConfigError('keys', 'must set exactly one of jwksUrl and jwks');
   }
   if (!remote) {
-    rejectUnknown(value, new Set(['jwks']), 'keys.');
+    rejectUnknown(value, new Set(['jwks']), 'keys.', {
+      options: KNOWN_REMOTE,
+      problem: 'applies to keys.jwksUrl only: a static keyset (keys.jwks) is never fetched',
+    });
     return { jwks: value.jwks };
   }
   rejectUnknown(value, KNOWN_REMOTE, 'keys.');
@@ -200,6 +212,13 @@ function algorithms(value: unknown): readonly SupportedAlgorithm[] {
   return [...new Set(value as SupportedAlgorithm[])];
 }
 
+/**
+ * Claims are compared exactly: an audience or issuer that is blank or padded with whitespace (a template
+ * or secret that filled in badly) would match no token, so every call would answer 401.
+ */
+const unpadded = (value: string) => value.trim() === value && value !== '';
+const UNPADDED = 'must not be blank or start or end with whitespace (claims are compared exactly)';
+
 function issuers(value: unknown): ReadonlySet<string> {
   if (!Array.isArray(value) || value.length === 0) {
     throw new VerifierConfigError('issuers', 'must be a non-empty list of issuer strings');
@@ -208,6 +227,7 @@ function issuers(value: unknown): ReadonlySet<string> {
     if (typeof issuer !== 'string' || issuer.length === 0) {
       throw new VerifierConfigError('issuers', 'every issuer must be a non-empty string');
     }
+    if (!unpadded(issuer)) throw new VerifierConfigError('issuers', `every issuer ${UNPADDED}`);
     // An issuer the replay store cannot record would turn every token into a 503 (SPEC.md C3).
     if (utf8Length(issuer) > MAX_ISS_LENGTH || !isStorableText(issuer)) {
       throw new VerifierConfigError(
@@ -228,6 +248,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof audience !== 'string' || audience.length === 0) {
     throw new VerifierConfigError('audience', 'must be a non-empty string');
   }
+  if (!unpadded(audience)) throw new VerifierConfigError('audience', UNPADDED);
   const resolvedIssuers = issuers(options.issuers);
   if (!hasMethods(replayStore, ['remember', 'purge'])) {
     throw new VerifierConfigError('replayStore', 'is required: pgReplayStore({ db }) or memoryReplayStore()');

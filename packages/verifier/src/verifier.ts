@@ -410,6 +410,7 @@ class S2sVerifier implements Verifier {
  * import pg from 'pg';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * pool.on('error', (err) => console.warn('idle postgres client error', err.message)); // a restart must not crash the process
  * const verifier = createVerifier({
  *   keys: { jwksUrl: 'https://lite.example/.well-known/jwks.json' },
  *   audience: 'hyper-core',

@@ -1,4 +1,4 @@
-import { MAX_SCOPE_LENGTH, SCOPE_PATTERN } from '@hyper/s2s-contracts';
+import { KNOWN_SCOPES, MAX_SCOPE_LENGTH, SCOPE_PATTERN } from '@hyper/s2s-contracts';
 import { VerifierUsageError } from './errors.js';
 
 /** What the endpoint requires, as the calling code states it. */
@@ -23,6 +23,7 @@ export const MAX_PATH_LABEL_LENGTH = 256;
 // bound only matters for code that builds scope strings dynamically.
 const MAX_CACHED_SCOPES = 256;
 const scopeCache = new Map<string, readonly string[]>();
+const knownScopes: ReadonlySet<string> = new Set(KNOWN_SCOPES);
 
 function scopeList(scope: unknown): readonly string[] | undefined {
   if (typeof scope === 'string') {
@@ -39,6 +40,14 @@ function scopeList(scope: unknown): readonly string[] | undefined {
   const cached = scopeCache.get(joined);
   if (cached !== undefined) return cached;
   const scopes = Object.freeze(joined.split(' '));
+  // The signer signs contract scopes only: a route requiring another (a typo) would answer 403 to
+  // every call, so it is refused where the route is declared, as the signer refuses it.
+  const unknown = scopes.find((token) => !knownScopes.has(token));
+  if (unknown !== undefined) {
+    throw new VerifierUsageError(
+      `verify options: scope ${JSON.stringify(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
+    );
+  }
   if (scopeCache.size < MAX_CACHED_SCOPES) scopeCache.set(joined, scopes);
   return scopes;
 }

@@ -118,10 +118,14 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     ['two keys with one kid', withJwks(rsa, { ...ec, kid: rsa.kid }), 'keys.jwks.keys[1].kid'],
     ['no audience', without('audience'), 'audience'],
     ['an empty audience', { ...valid(), audience: '' }, 'audience'],
+    ['a blank audience', { ...valid(), audience: '  ' }, 'audience'],
+    ['an audience padded with whitespace', { ...valid(), audience: 'hyper-core ' }, 'audience'],
     ['no issuers', without('issuers'), 'issuers'],
     ['issuers as a string', { ...valid(), issuers: 'hyper-lite' }, 'issuers'],
     ['an empty issuer list', { ...valid(), issuers: [] }, 'issuers'],
     ['an empty issuer', { ...valid(), issuers: ['hyper-lite', ''] }, 'issuers'],
+    ['a blank issuer', { ...valid(), issuers: ['hyper-lite', ' \t'] }, 'issuers'],
+    ['an issuer padded with whitespace', { ...valid(), issuers: [' hyper-lite'] }, 'issuers'],
     ['an issuer over 256 UTF-8 bytes', { ...valid(), issuers: ['\u00e9'.repeat(129)] }, 'issuers'],
     ['an issuer with U+0000', { ...valid(), issuers: ['hyper-lite\u0000'] }, 'issuers'],
     ['an empty algorithm list', { ...valid(), algorithms: [] }, 'algorithms'],
@@ -147,6 +151,18 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     const error = configError(options);
     expect(error.field).toBe(field);
     expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['a misspelt option', { ...valid(), audiance: 'hyper-core' }, 'audiance', 'is not a verifier option'],
+    [
+      'a JWKS URL setting beside a static keyset',
+      withKeys({ jwks: file.jwks, timeoutMs: 5 }),
+      'keys.timeoutMs',
+      'applies to keys.jwksUrl only: a static keyset (keys.jwks) is never fetched',
+    ],
+  ])('says what is wrong with %s', (_name, options, field, problem) => {
+    expect(configError(options).message).toBe(`${field}: ${problem}`);
   });
 
   it.each<[string, Record<string, unknown>]>([

@@ -190,3 +190,32 @@ describe('verifierFromEnv', () => {
     }
   });
 });
+
+describe('verifierFromEnv: a refused variable says what would be accepted', () => {
+  const remote: Environment = {
+    ...base,
+    [ENV.publicKeysJson]: undefined,
+    [ENV.jwksUrl]: 'https://lite.example/jwks.json',
+  };
+
+  it.each([ENV.audience, ENV.allowedIssuers])(
+    'blank %s is reported as required, not as "unset it"',
+    (name) => {
+      const error = envError({ ...base, [name]: '  ' });
+      expect(error.field).toBe(name);
+      expect(error.message).toBe(`${name}: is set but empty: it is required`);
+    },
+  );
+
+  it.each<[string, string, string[]]>([
+    [TUNING_ENV.jwksTimeoutMs, 'from 1 to 60000', ['-1', '0', '2s', '60001']],
+    [TUNING_ENV.jwksFailureBackoffMs, 'from 0 to 60000', ['-1', '2s', '60001']],
+    [TUNING_ENV.replayTimeoutMs, 'from 1 to 60000', ['-1', '0', '2s', '60001']],
+  ])("%s: every refused value states the option's own range (%s)", (name, range, refused) => {
+    for (const value of refused) {
+      const error = envError({ ...remote, [name]: value });
+      expect(error.field).toBe(name);
+      expect(error.message).toContain(range);
+    }
+  });
+});

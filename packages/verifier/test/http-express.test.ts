@@ -157,13 +157,19 @@ describe('Express middleware', () => {
     expect([...paths].some((path) => path.includes('42'))).toBe(false);
   });
 
-  it('refuses to build a middleware without scope or path', () => {
+  it('refuses to build a middleware without a verifier, scope or path, or for a scope no signer grants', () => {
     const verifier = liveVerifier();
     expect(() => s2sMiddleware(verifier, { path: '/x' } as never)).toThrow(/scope/);
     expect(() => s2sMiddleware(verifier, { scope: 'spaces:create' } as never)).toThrow(/path/);
     expect(() => s2sMiddleware(verifier, { scope: '', path: '/x' })).toThrow(/scope/);
-    expect(() => s2sMiddleware(verifier, { scope: 'a', path: '/x', retryAfterSeconds: -1 })).toThrow(
-      /retryAfter/,
+    expect(() => s2sMiddleware(verifier, { scope: 'spaces:craete', path: '/x' })).toThrow(
+      'verify options: scope "spaces:craete" is not a contract scope (known: spaces:create, join_tokens:issue); no signer grants it',
     );
+    expect(() => s2sMiddleware(undefined as never, { scope: 'spaces:create', path: '/x' })).toThrow(
+      '@hyper/s2s-verifier/express: s2sMiddleware: the verifier must be a Verifier (createVerifier or verifierFromEnv)',
+    );
+    expect(() =>
+      s2sMiddleware(verifier, { scope: 'spaces:create', path: '/x', retryAfterSeconds: -1 }),
+    ).toThrow(/retryAfter/);
   });
 });

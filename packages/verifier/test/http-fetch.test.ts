@@ -90,7 +90,7 @@ describe('Fetch-API helper', () => {
   it('builds a rejection Response from a result on its own', async () => {
     const response = rejectionResponse(
       { ok: false, status: 503, reason: 'jwks_unavailable' },
-      { scope: 'a' },
+      { scope: 'spaces:create' },
     );
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('1');

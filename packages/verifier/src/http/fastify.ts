@@ -6,10 +6,10 @@ import type {
   onRequestHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { VerifierUsageError } from '../errors.js';
 import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
 import { callContext, type VerifyOptions } from '../verify-options.js';
+import { checkVerifier } from './adapter-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';
@@ -42,11 +42,7 @@ declare module 'fastify' {
 
 async function plugin(app: FastifyInstance, options: S2sFastifyOptions): Promise<void> {
   const { verifier } = options;
-  if (typeof verifier?.verify !== 'function') {
-    throw new VerifierUsageError(
-      '@hyper/s2s-verifier/fastify: options.verifier must be a Verifier (createVerifier)',
-    );
-  }
+  checkVerifier(verifier, '@hyper/s2s-verifier/fastify: options.verifier');
   checkRetryAfter(options.retryAfterSeconds);
   // Fastify 5 wants request decorators declared up front; null keeps the request shape stable.
   app.decorateRequest('s2s', null as unknown as VerifySuccess);

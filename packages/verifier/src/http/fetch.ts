@@ -1,6 +1,6 @@
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
-import type { AdapterOptions } from './adapter-options.js';
+import { type AdapterOptions, checkVerifier } from './adapter-options.js';
 import { bearerCredential } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
 
@@ -54,6 +54,7 @@ export async function authenticateRequest(
   request: Request,
   options: AdapterOptions,
 ): Promise<FetchAuthOutcome> {
+  checkVerifier(verifier, '@hyper/s2s-verifier: authenticateRequest');
   checkRetryAfter(options.retryAfterSeconds);
   const result = await verifier.verify(bearerCredential(request.headers.get('authorization')), {
     scope: options.scope,

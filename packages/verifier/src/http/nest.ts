@@ -16,6 +16,7 @@ import { VerifierUsageError } from '../errors.js';
 import type { VerifyFailure, VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
 import { callContext } from '../verify-options.js';
+import { checkVerifier } from './adapter-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, rejectionBody, rejectionHeaders } from './challenge.js';
 import { authorizationValues } from './node.js';
@@ -84,9 +85,7 @@ export class S2sGuard implements CanActivate {
   private readonly reflector: Reflector;
 
   constructor(options: S2sNestOptions, reflector: Reflector) {
-    if (typeof options?.verifier?.verify !== 'function') {
-      throw new VerifierUsageError('@hyper/s2s-verifier/nest: the S2S_OPTIONS provider needs a verifier');
-    }
+    checkVerifier(options?.verifier, '@hyper/s2s-verifier/nest: the S2S_OPTIONS provider');
     checkRetryAfter(options.retryAfterSeconds);
     this.options = options;
     this.reflector = reflector;

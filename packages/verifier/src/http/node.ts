@@ -3,7 +3,7 @@ import type { VerifySuccess } from '../result.js';
 import type { Verifier } from '../verifier.js';
 import type { VerifyOptions } from '../verify-options.js';
 import { callContext } from '../verify-options.js';
-import type { AdapterOptions } from './adapter-options.js';
+import { type AdapterOptions, checkVerifier } from './adapter-options.js';
 import { bearerCredentialFrom } from './authorization.js';
 import { checkRetryAfter, type RejectionOptions, rejectionBody, rejectionHeaders } from './challenge.js';
 
@@ -46,6 +46,7 @@ export function s2sMiddleware(
   verifier: Verifier,
   options: AdapterOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+  checkVerifier(verifier, '@hyper/s2s-verifier/express: s2sMiddleware');
   callContext(options);
   checkRetryAfter(options.retryAfterSeconds);
   const verifyOptions: VerifyOptions = { scope: options.scope, path: options.path };

@@ -91,8 +91,30 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     );
   } catch (error) {
     if (error instanceof ReplayStoreError) throw error;
-    throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay migration failed', { cause: error });
+    throw new ReplayStoreError(
+      'ERR_S2S_REPLAY_FAILED',
+      `replay migration failed: ${describeFailure(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
+}
+
+/** Longest driver message quoted in a migration failure. */
+const MAX_QUOTED_FAILURE = 200;
+
+/**
+ * The driver's code and message (`ECONNREFUSED`, `42501 permission denied for schema session`): a
+ * logger that prints only `message` still says why. Migration DDL carries no token or row data.
+ */
+function describeFailure(error: unknown): string {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const text = typeof message === 'string' ? message.slice(0, MAX_QUOTED_FAILURE) : 'unknown error';
+  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
 }
 
 /** retain_until as the migration writes it, with casts, spaces and parentheses stripped. */

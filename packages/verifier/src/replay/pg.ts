@@ -113,6 +113,7 @@ export interface PgReplayStore extends ReplayStore {
  * import pg from 'pg';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * pool.on('error', (err) => console.warn('idle postgres client error', err.message)); // a restart must not crash the process
  * await migrate(pool);
  * const replayStore = pgReplayStore({ db: pool });
  * const purger = startPurger(replayStore); // every 5 minutes, one replica at a time
