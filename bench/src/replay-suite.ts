@@ -73,6 +73,8 @@ export interface EndToEndResult {
   bound: number;
   /** Where a token's time went behind verification: a separate pass, after the measurement. */
   split: EndToEndSplit;
+  /** The store alone's mean statement time, send to answer, over its measured rounds. */
+  storeStatementMs: number;
 }
 
 /**
@@ -84,24 +86,33 @@ export interface EndToEndSplit {
   meanMs: number;
   rememberMeanMs: number;
   rowsPerStatement: number;
+  /** Mean statement time behind verification, send to answer: the INSERT and its commit. */
+  statementMeanMs: number;
 }
 
 /**
  * `pool` itself (still a node-postgres Pool to the store, so it prepares as in service), counting the
- * queries sent through it.
+ * queries sent through it and the time they took, send to answer.
  */
 function countingDb(pool: pg.Pool) {
   let statements = 0;
+  let statementMs = 0;
   const db = new Proxy(pool, {
     get(target, property, receiver) {
       if (property !== 'query') return Reflect.get(target, property, receiver);
       return (...args: Parameters<pg.Pool['query']>) => {
         statements++;
-        return (target.query as (...a: unknown[]) => unknown)(...args);
+        const sent = performance.now();
+        const answer = (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+        const took = () => {
+          statementMs += performance.now() - sent;
+        };
+        answer.then(took, took);
+        return answer;
       };
     },
   });
-  return { db, count: () => statements };
+  return { db, count: () => statements, ms: () => statementMs };
 }
 
 /**
@@ -219,6 +230,7 @@ export async function endToEndSuite(
       postgresLocal: postgresUs !== undefined,
       bound: 1 / (1 / verifyAlone.opsPerSec + 1 / storeAlone.opsPerSec),
       split,
+      storeStatementMs: storeStatements.ms() / storeStatements.count(),
     };
   } finally {
     await pool.end();
@@ -254,6 +266,7 @@ async function splitPass(
   let left = ops;
   let totalMs = 0;
   const statementsBefore = statements.count();
+  const statementMsBefore = statements.ms();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (left-- > 0) {
@@ -268,6 +281,7 @@ async function splitPass(
     meanMs: totalMs / ops,
     rememberMeanMs: (rememberSeconds * 1000) / remembers,
     rowsPerStatement: remembers / (statements.count() - statementsBefore),
+    statementMeanMs: (statements.ms() - statementMsBefore) / (statements.count() - statementsBefore),
   };
 }
 
