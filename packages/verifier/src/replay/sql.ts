@@ -333,17 +333,19 @@ BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
 IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
-  -- A table with visible rows is refused without a lock. An empty-looking one is locked, which waits for
-  -- in-flight writers so the check below sees every committed row; the wait is bounded, or every insert
-  -- would queue behind it for as long as an open transaction holds the table.
-  IF NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
-    PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
-    LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
-  END IF;
-  IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
-    RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
-      USING ERRCODE = 'object_not_in_prerequisite_state';
-  END IF;
+  -- Pass 1 refuses a table with visible rows before taking any lock. Pass 2 checks again under the lock,
+  -- which waits for in-flight writers, so only a table still empty then is dropped; that wait is bounded,
+  -- or every insert would queue behind it for as long as an open transaction holds the table.
+  FOR pass IN 1..2 LOOP
+    IF pass = 2 THEN
+      PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
+      LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+    END IF;
+    IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
+      RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+  END LOOP;
   DROP TABLE ${REPLAY_TABLE_NAME};
 END IF;
 CREATE SCHEMA IF NOT EXISTS ${schema};
