@@ -8,6 +8,7 @@
 DO $replay$
 DECLARE
   odd_partition text;
+  prior_lock_timeout text;
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(8300823757978167154);
@@ -15,10 +16,18 @@ IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay
   -- Pass 1 refuses a table with visible rows before taking any lock. Pass 2 checks again under the lock,
   -- which waits for in-flight writers, so only a table still empty then is dropped; that wait is bounded,
   -- or every insert would queue behind it for as long as an open transaction holds the table.
+  IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+    RAISE EXCEPTION 'replacing the empty single table session.s2s_jwt_replay needs READ COMMITTED, not %: its check under the lock must see writes committed during the wait',
+      upper(current_setting('transaction_isolation'))
+      USING ERRCODE = 'invalid_transaction_state';
+  END IF;
   FOR pass IN 1..2 LOOP
     IF pass = 2 THEN
-      PERFORM set_config('lock_timeout', '2000', true);
+      prior_lock_timeout := current_setting('lock_timeout');
+      PERFORM set_config('lock_timeout', '500', true);
       LOCK TABLE session.s2s_jwt_replay IN ACCESS EXCLUSIVE MODE;
+      -- A runner's later migrations in the same transaction keep their own setting.
+      PERFORM set_config('lock_timeout', prior_lock_timeout, true);
     END IF;
     IF EXISTS (SELECT 1 FROM session.s2s_jwt_replay) THEN
       RAISE EXCEPTION 'session.s2s_jwt_replay is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'
@@ -57,10 +66,12 @@ END IF;
 CREATE OR REPLACE FUNCTION session.s2s_jwt_replay_remember(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
-  -- Under REPEATABLE READ the snapshot predates the lock wait: the probe below would miss a first use
-  -- committed meanwhile under another exp, and accept the jti twice. Refused (503), never guessed.
-  IF current_setting('transaction_isolation') = 'repeatable read' THEN
-    RAISE EXCEPTION 'session.s2s_jwt_replay_remember needs READ COMMITTED or SERIALIZABLE, not REPEATABLE READ: its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")'
+  -- Above READ COMMITTED the snapshot predates the lock wait: the probe below would miss a first use
+  -- committed meanwhile under another exp and accept the jti twice (SERIALIZABLE detects that only
+  -- when the other writer is SERIALIZABLE too). Refused (503), never guessed.
+  IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+    RAISE EXCEPTION 'session.s2s_jwt_replay_remember needs READ COMMITTED, not %: under a transaction snapshot its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")',
+      upper(current_setting('transaction_isolation'))
       USING ERRCODE = 'invalid_transaction_state';
   END IF;
   PERFORM pg_advisory_xact_lock(1932684153, k.h)
@@ -115,11 +126,12 @@ RETURNS TABLE (held boolean, dropped int, deleted bigint, created int) LANGUAGE 
 DECLARE
   part record;
   n bigint;
+  blocked boolean := false;
 BEGIN
   held := pg_try_advisory_xact_lock(p_lock);
   dropped := 0; deleted := 0; created := 0;
   IF NOT held THEN RETURN NEXT; RETURN; END IF;
-  PERFORM set_config('lock_timeout', '2000', true);
+  PERFORM set_config('lock_timeout', '500', true);
   -- First: the partitions ahead never wait for an expired one a long reader keeps from being dropped.
   created := session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', p_lead);
   FOR part IN
@@ -134,6 +146,8 @@ BEGIN
   LOOP
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
     EXIT WHEN part.lo + 21600 - 1 + 86400 >= extract(epoch FROM now());
+    -- Each wait for the parent's lock queues every insert behind it: at most one per run.
+    CONTINUE WHEN blocked AND part.attached;
     -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
     -- purge never scans a partition of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
@@ -149,7 +163,8 @@ BEGIN
       deleted := deleted + n;
     EXCEPTION WHEN lock_not_available THEN
       -- A long transaction holds the table: it is kept (rows past retention, never fewer) until a later
-      -- run gets the lock; the other partitions are still dropped.
+      -- run gets the lock; detached tables are still dropped, other attached ones wait for that run too.
+      blocked := true;
       RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
     END;
   END LOOP;

@@ -1,4 +1,5 @@
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
+import { DEFAULT_REPLAY_TIMEOUT_MS } from './options.js';
 
 const { schema, table } = REPLAY_TABLE;
 
@@ -138,7 +139,13 @@ const KEY_LOCK_CLASS = 0x7332_6b79; // 's2ky'
  * lock_timeout of the migrations' and the purge's DDL on the live table: a lock they wait for queues every
  * insert behind them, so they give up (and a later run retries) rather than wait on a long transaction.
  */
-const DDL_LOCK_TIMEOUT_MS = 2000;
+const DDL_LOCK_TIMEOUT_MS = DEFAULT_REPLAY_TIMEOUT_MS / 2;
+
+/**
+ * True when the transaction reads through one snapshot (REPEATABLE READ, SERIALIZABLE): a check made after
+ * a lock wait would not see what the holder committed. (READ UNCOMMITTED is READ COMMITTED in Postgres.)
+ */
+const NOT_READ_COMMITTED = `current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted')`;
 
 /** The parent table of the partitioned layout, created under `name` (the live name, or `_next`). */
 export function partitionedTableSql(name: string): string {
@@ -179,17 +186,20 @@ export function partitionedTableSql(name: string): string {
  * maintain: under the purge advisory lock, creates the partitions ahead, then drops the expired tables —
  * already detached ones (that DROP locks nothing else), pending detaches after FINALIZE, and partitions
  * still attached (a caller that skipped the detach step: that DROP takes a brief ACCESS EXCLUSIVE on the
- * parent, bounded by a short lock_timeout so it never queues inserts behind a long reader). A table whose
+ * parent, bounded by a short lock_timeout, under the verifier's default replay timeout). A table whose
  * lock is not granted is kept for a later run (a WARNING in the server log), never failing the run: the
- * partitions ahead must not depend on a long transaction ending.
+ * partitions ahead must not depend on a long transaction ending. After one such wait the run tries no
+ * other attached partition, so inserts queue behind at most one wait per run.
  */
 export const PARTITIONED_FUNCTIONS_SQL = `CREATE OR REPLACE FUNCTION ${REMEMBER_FUNCTION}(p_iss text[], p_jti text[], p_exp bigint[])
 RETURNS TABLE (r_iss text, r_jti text) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
-  -- Under REPEATABLE READ the snapshot predates the lock wait: the probe below would miss a first use
-  -- committed meanwhile under another exp, and accept the jti twice. Refused (503), never guessed.
-  IF current_setting('transaction_isolation') = 'repeatable read' THEN
-    RAISE EXCEPTION '${REMEMBER_FUNCTION} needs READ COMMITTED or SERIALIZABLE, not REPEATABLE READ: its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")'
+  -- Above READ COMMITTED the snapshot predates the lock wait: the probe below would miss a first use
+  -- committed meanwhile under another exp and accept the jti twice (SERIALIZABLE detects that only
+  -- when the other writer is SERIALIZABLE too). Refused (503), never guessed.
+  IF ${NOT_READ_COMMITTED} THEN
+    RAISE EXCEPTION '${REMEMBER_FUNCTION} needs READ COMMITTED, not %: under a transaction snapshot its per-key lock cannot show it a concurrent first use (REPLAY.md, "Transaction isolation")',
+      upper(current_setting('transaction_isolation'))
       USING ERRCODE = 'invalid_transaction_state';
   END IF;
   PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, k.h)
@@ -244,6 +254,7 @@ RETURNS TABLE (held boolean, dropped int, deleted bigint, created int) LANGUAGE 
 DECLARE
   part record;
   n bigint;
+  blocked boolean := false;
 BEGIN
   held := pg_try_advisory_xact_lock(p_lock);
   dropped := 0; deleted := 0; created := 0;
@@ -263,6 +274,8 @@ BEGIN
   LOOP
     -- Every exp in [lo, lo + width) is past retention once lo + width - 1 + 24 h < now().
     EXIT WHEN part.lo + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS} >= extract(epoch FROM now());
+    -- Each wait for the parent's lock queues every insert behind it: at most one per run.
+    CONTINUE WHEN blocked AND part.attached;
     -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
     -- purge never scans a partition of rows just to count them.
     IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
@@ -278,7 +291,8 @@ BEGIN
       deleted := deleted + n;
     EXCEPTION WHEN lock_not_available THEN
       -- A long transaction holds the table: it is kept (rows past retention, never fewer) until a later
-      -- run gets the lock; the other partitions are still dropped.
+      -- run gets the lock; detached tables are still dropped, other attached ones wait for that run too.
+      blocked := true;
       RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
     END;
   END LOOP;
@@ -329,6 +343,7 @@ export const REPLAY_PARTITIONED_MIGRATION_SQL = `-- @hyper/s2s-verifier replay s
 DO $replay$
 DECLARE
   odd_partition text;
+  prior_lock_timeout text;
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
@@ -336,10 +351,18 @@ IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')
   -- Pass 1 refuses a table with visible rows before taking any lock. Pass 2 checks again under the lock,
   -- which waits for in-flight writers, so only a table still empty then is dropped; that wait is bounded,
   -- or every insert would queue behind it for as long as an open transaction holds the table.
+  IF ${NOT_READ_COMMITTED} THEN
+    RAISE EXCEPTION 'replacing the empty single table ${REPLAY_TABLE_NAME} needs READ COMMITTED, not %: its check under the lock must see writes committed during the wait',
+      upper(current_setting('transaction_isolation'))
+      USING ERRCODE = 'invalid_transaction_state';
+  END IF;
   FOR pass IN 1..2 LOOP
     IF pass = 2 THEN
+      prior_lock_timeout := current_setting('lock_timeout');
       PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
       LOCK TABLE ${REPLAY_TABLE_NAME} IN ACCESS EXCLUSIVE MODE;
+      -- A runner's later migrations in the same transaction keep their own setting.
+      PERFORM set_config('lock_timeout', prior_lock_timeout, true);
     END IF;
     IF EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME}) THEN
       RAISE EXCEPTION '${REPLAY_TABLE_NAME} is a single table holding rows: convert it online first (REPLAY.md, "Runbook: online conversion")'

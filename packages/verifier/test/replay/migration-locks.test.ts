@@ -58,6 +58,25 @@ describe('migrations on a live single table with a transaction open on it', () =
     expect(rows).toEqual([{ jti: 'kept' }]);
   });
 
+  it.each(['repeatable read', 'serializable'])(
+    '0002 refuses to replace an empty single table at %s (25000): its check under the lock would miss a write committed during the wait',
+    async (level) => {
+      await database.truncate();
+      const db = database.pool({
+        max: 1,
+        options: `-c default_transaction_isolation=${level.replace(' ', '\\ ')}`,
+      });
+      await expect(db.query(REPLAY_PARTITIONED_MIGRATION_SQL)).rejects.toMatchObject({
+        code: '25000',
+        message: expect.stringContaining(`needs READ COMMITTED, not ${level.toUpperCase()}`),
+      });
+      const { rows } = await db.query('SELECT relkind FROM pg_class WHERE oid = to_regclass($1)', [
+        REPLAY_TABLE_NAME,
+      ]);
+      expect(rows[0].relkind).toBe('r');
+    },
+  );
+
   it('0002 on an empty single table gives up on its lock while a reader holds the table (55P03), then succeeds', async () => {
     const db = database.pool({ max: 1 });
     await database.truncate();
