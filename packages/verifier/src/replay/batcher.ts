@@ -28,6 +28,12 @@ export interface Batcher<E> {
    * it before that submit, or when none will come). Calling it twice does nothing.
    */
   anticipate(): () => void;
+  /**
+   * True while statements past their bound fill every slot, so nothing can be sent until one settles
+   * or is given up (ABANDON_FACTOR): readiness reports it instead of answering ready while every call
+   * would wait out its bound.
+   */
+  stalled(): boolean;
 }
 
 /** Distinct per-call bounds that keep a shared deadline (normally one: the verifier's). */
@@ -44,6 +50,14 @@ interface Waiter<E> {
   /** Order of submission, to tell which callers a hold has already kept waiting. */
   readonly seq: number;
 }
+
+/**
+ * A statement still unanswered this many times its bound is given up: its slot counts no more, so
+ * a connection attempt or statement that never ends (a half-dead server or proxy) cannot stop the store
+ * for good. At most pipelineDepth x 2 statements pile up per such period on a database that stopped
+ * answering.
+ */
+const ABANDON_FACTOR = 10;
 
 /** Compact the queue array once this many consumed slots sit at its head. */
 const QUEUE_COMPACT_THRESHOLD = 1024;
@@ -181,6 +195,13 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
   function send(batch: Waiter<E>[]): void {
     live++;
     unsettled++;
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return false;
+      counted = false;
+      unsettled--;
+      return true;
+    };
     let slotHeld = true;
     const releaseSlot = () => {
       if (!slotHeld) return;
@@ -197,6 +218,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
       // Not now: callers whose bounds ran out at the same moment expire later in this deadline run, and
       // must not be sent (their jti spent after their 503).
       scheduleFlush();
+    });
+    const cancelAbandon = deadlineFor(statementMs * ABANDON_FACTOR).track(() => {
+      if (uncount()) scheduleFlush();
     });
 
     let answers: Promise<readonly boolean[]>;
@@ -225,8 +249,9 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
       )
       .finally(() => {
         cancelStatementDeadline();
+        cancelAbandon();
         releaseSlot();
-        unsettled--;
+        uncount();
         // Behind a verifier, the callers just answered may start their next tokens in this turn: let
         // them announce themselves first (one event-loop turn, outside anticipateMs), so the next batch
         // can wait for them.
@@ -255,7 +280,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     });
   }
 
-  return { submit, anticipate };
+  // Stuck: sent, past its bound, not yet settled nor given up.
+  return { submit, anticipate, stalled: () => unsettled - live >= pipelineDepth * 2 };
 }
 
 function failed(cause: unknown): ReplayStoreError {

@@ -77,7 +77,7 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     // harmless after an operator converted the table.
     const present = await checkReplayShape(db, layout, { allowMissing: true });
     await db.query(migrateStatement(layout ?? present ?? 'single'));
-    await checkReplayShape(db, layout, { allowMissing: false });
+    await checkReplayShape(db, layout, { allowMissing: false, remembering: true });
   };
   try {
     await withDeadline(
@@ -151,6 +151,11 @@ export async function checkReplayShape(
     functions?: 'all' | 'remember';
     /** Otherwise a missing table throws this (default: ERR_S2S_REPLAY_SCHEMA, "does not exist after migration"). */
     missingTable?: () => Error;
+    /**
+     * The caller remembers through this connection: a partitioned table is refused while it runs above
+     * READ COMMITTED, where its remember function refuses every call (REPLAY.md, "Transaction isolation").
+     */
+    remembering?: boolean;
   },
 ): Promise<ReplayLayout | undefined> {
   const { rows } = await db.query(SHAPE_SQL);
@@ -213,6 +218,16 @@ export async function checkReplayShape(
       throw refuse(
         `is partitioned but its functions ${missing} are missing (run migrate, or apply ${REPLAY_PARTITIONED_MIGRATION_FILE} again)`,
         refusing,
+      );
+    }
+    // Said here, at startup and in readiness, rather than as a bare failure of every remember call.
+    const isolation = column(row, 'isolation');
+    if (options.remembering && isolation !== 'read committed' && isolation !== 'read uncommitted') {
+      throw refuse(
+        `is partitioned, and this connection runs at ${String(isolation).toUpperCase()}: its remember function ` +
+          "needs READ COMMITTED (set default_transaction_isolation = 'read committed' for the store's " +
+          'connections: REPLAY.md, "Transaction isolation")',
+        'refusing to use it',
       );
     }
   }

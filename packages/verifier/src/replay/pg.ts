@@ -210,6 +210,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       allowMissing: false,
       missingTable,
       functions,
+      remembering: functions === 'remember',
     });
     if (found === undefined) throw missingTable(); // not with allowMissing: false; typed all the same
     return found;
@@ -486,6 +487,13 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       // Not ready on a table the store refuses (ERR_S2S_REPLAY_SCHEMA): every remember would answer 503.
       // Both within the caller's bound (the verifier's replayTimeoutMs), like every call it makes.
       const ms = callTimeout(call);
+      if (batcher.stalled()) {
+        // Statements past their bound hold every slot: whatever the probe answers, remember cannot send.
+        throw new ReplayStoreError(
+          'ERR_S2S_REPLAY_TIMEOUT',
+          'replay store statements are stuck past their bound (the database or a connection to it stopped answering)',
+        );
+      }
       const probe = async () => {
         await layout(ms);
         await statement(HEALTH_SQL, [], ms);

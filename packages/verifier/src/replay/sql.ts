@@ -457,5 +457,6 @@ export const SHAPE_SQL = `SELECT c.relkind::text AS kind,
   ${foreignPartitionSql('c.oid')} AS foreign_partition,
   (SELECT string_agg(s.f, ', ' ORDER BY s.o)
      FROM unnest(ARRAY[${PARTITIONED_FUNCTION_SIGNATURES.map((f) => `'${f}'`).join(', ')}]::text[]) WITH ORDINALITY AS s(f, o)
-    WHERE to_regprocedure(s.f) IS NULL) AS missing_functions
+    WHERE to_regprocedure(s.f) IS NULL) AS missing_functions,
+  current_setting('transaction_isolation') AS isolation
 FROM pg_class c WHERE c.oid = to_regclass('${REPLAY_TABLE_NAME}')`;

@@ -29,6 +29,7 @@ function harness(
     sent,
     submit: (entry: string, timeoutMs?: number) => batcher.submit(entry, timeoutMs),
     anticipate: batcher.anticipate,
+    stalled: batcher.stalled,
   };
 }
 
@@ -197,6 +198,28 @@ describe('the coalescing batcher behind pgReplayStore', () => {
     ]);
     await turn();
     expect(sent).toHaveLength(1); // 'c' expired in the same run as the statement: never sent, its jti unspent
+  });
+
+  it('gives up a statement unanswered for 10 x its bound, so one that never settles cannot stop the store', async () => {
+    const { sent, submit, stalled } = harness({ pipelineDepth: 1, timeoutMs: 30, anticipateMs: 0 });
+    const stuck = [outcome(submit('a'))];
+    await elapse(30); // 'a' past its bound: its slot is freed, it still counts as unsettled
+    stuck.push(outcome(submit('b')));
+    await elapse(30);
+    expect(stalled()).toBe(true); // two stuck statements: nothing more can be sent
+    const c = outcome(submit('c', 1000)); // a caller with a longer bound than the statements'
+    await turn();
+    expect(sent).toHaveLength(2);
+    await elapse(240); // 'a' sent 300 ms ago: given up
+    await turn();
+    expect(stalled()).toBe(false);
+    expect(sent.map((s) => s.entries)).toEqual([['a'], ['b'], ['c']]);
+    sent[2]!.answer([true]);
+    expect(await c).toBe('true');
+    expect(await Promise.all(stuck)).toEqual(['ERR_S2S_REPLAY_TIMEOUT', 'ERR_S2S_REPLAY_TIMEOUT']);
+    sent[0]!.answer([true]); // answered after all, once given up: counted once, never below zero
+    await turn();
+    expect(stalled()).toBe(false);
   });
 
   it('splits a burst into statements of at most maxBatch', async () => {

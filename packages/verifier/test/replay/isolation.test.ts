@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import { REMEMBER_FUNCTION, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import { expsInDistinctPartitions } from '../support/partition-window.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
@@ -62,17 +63,44 @@ describe('the partitioned layout at each transaction isolation level (5 replicas
   // another exp. REPEATABLE READ accepted every key twice or more; SERIALIZABLE did too whenever the
   // other writer ran at READ COMMITTED (its conflict detection spans SERIALIZABLE transactions only).
   it.each(['repeatable read', 'serializable'] as const)(
-    '%s: refused for every call (25000, naming the level), never a first use',
+    '%s: the function refuses every call (25000, naming the level), never a first use',
+    async (level) => {
+      await database.truncate();
+      const [exp] = await expsInDistinctPartitions(database.pool({ max: 1 }), 1);
+      const db = database.pool({ max: 1, options: atLevel(level) });
+      // As another writer (Core in Rust) calls it: straight through SQL, not through the store.
+      await expect(
+        db.query(`SELECT * FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`, [
+          [ISS],
+          ['direct'],
+          [exp],
+        ]),
+      ).rejects.toMatchObject({
+        code: '25000',
+        message: expect.stringContaining(`needs READ COMMITTED, not ${level.toUpperCase()}`),
+      });
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME}`);
+      expect(rows[0].n).toBe(0);
+    },
+  );
+
+  it.each(['repeatable read', 'serializable'] as const)(
+    '%s: the store says so in readiness and on every call, and never answers a first use',
     async (level) => {
       const exps = await expsInDistinctPartitions(database.pool({ max: 1 }), STORES);
       const { answers, storedJtis } = await race(database, level, exps);
+      const refusal = `is partitioned, and this connection runs at ${level.toUpperCase()}: its remember function needs READ COMMITTED`;
       for (const answer of answers.flat()) {
-        expect(answer).toEqual({
-          code: '25000',
-          message: expect.stringContaining(`needs READ COMMITTED, not ${level.toUpperCase()}`),
-        });
+        expect(answer).toEqual({ code: undefined, message: expect.stringContaining(refusal) });
       }
       expect(storedJtis).toBe(0);
+      const store = pgReplayStore({ db: database.pool({ max: 1, options: atLevel(level) }) });
+      expect(await store.health()).toBe(false);
+      // migrate on such a pool fails at startup, naming the level and the setting to change.
+      await expect(migrate(database.pool({ max: 1, options: atLevel(level) }))).rejects.toMatchObject({
+        code: 'ERR_S2S_REPLAY_SCHEMA',
+        message: expect.stringContaining("set default_transaction_isolation = 'read committed'"),
+      });
     },
   );
 
@@ -80,11 +108,15 @@ describe('the partitioned layout at each transaction isolation level (5 replicas
     const exps = await expsInDistinctPartitions(database.pool({ max: 1 }), 2);
     await database.truncate();
     const committed = pgReplayStore({ db: database.pool({ max: 1 }) });
-    const serializable = pgReplayStore({ db: database.pool({ max: 1, options: atLevel('serializable') }) });
     expect(await committed.remember({ iss: ISS, jti: 'mixed', exp: exps[0]! })).toBe(true);
-    await expect(serializable.remember({ iss: ISS, jti: 'mixed', exp: exps[1]! })).rejects.toMatchObject({
-      cause: { code: '25000' },
-    });
+    const serializable = database.pool({ max: 1, options: atLevel('serializable') });
+    await expect(
+      serializable.query(`SELECT * FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`, [
+        [ISS],
+        ['mixed'],
+        [exps[1]!],
+      ]),
+    ).rejects.toMatchObject({ code: '25000' });
   });
 });
 

@@ -193,3 +193,31 @@ describe('pgReplayStore when the database server stops and comes back', () => {
     expect(rows).toHaveLength(firstUses.length);
   }, 30_000);
 });
+
+describe('pgReplayStore when statements never settle (a connection attempt that hangs for good)', () => {
+  const database = useReplayDatabase();
+
+  it('says so in readiness, and sends again once the stuck statements are given up (10 x timeoutMs)', async () => {
+    const pool = database.pool();
+    let hang = true;
+    // A pooled connect that never completes: the driver's promise for it never settles.
+    const db = {
+      query: (text: string, values?: unknown[]) =>
+        hang && text === REMEMBER_SQL ? new Promise<never>(() => {}) : pool.query(text, values),
+    };
+    const store = pgReplayStore({ db, timeoutMs: TIMEOUT_MS, prepare: false });
+    await store.layout();
+    for (const jti of ['stuck-1', 'stuck-2']) {
+      await expect(store.remember(entry(jti))).rejects.toMatchObject(CUT);
+    }
+    // The probe itself would pass: only the stuck statements keep remember from sending.
+    expect(await store.health()).toBe(false);
+    await expect(store.check()).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_TIMEOUT',
+      message: expect.stringContaining('stuck past their bound'),
+    });
+    hang = false; // the database answers again; the hung attempts never will
+    await eventually(() => store.health(), 10 * TIMEOUT_MS + 5000);
+    expect(await store.remember(entry('after-stuck'))).toBe(true);
+  });
+});
