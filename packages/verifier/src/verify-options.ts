@@ -25,7 +25,7 @@ const MAX_CACHED_SCOPES = 256;
 const scopeCache = new Map<string, readonly string[]>();
 const knownScopes: ReadonlySet<string> = new Set(KNOWN_SCOPES);
 
-function scopeList(scope: unknown): readonly string[] | undefined {
+function scopeList(scope: unknown, where: string): readonly string[] | undefined {
   if (typeof scope === 'string') {
     const cached = scopeCache.get(scope);
     if (cached !== undefined) return cached;
@@ -45,7 +45,7 @@ function scopeList(scope: unknown): readonly string[] | undefined {
   const unknown = scopes.find((token) => !knownScopes.has(token));
   if (unknown !== undefined) {
     throw new VerifierUsageError(
-      `verify options: scope ${JSON.stringify(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
+      `${where}: scope ${JSON.stringify(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
     );
   }
   if (scopeCache.size < MAX_CACHED_SCOPES) scopeCache.set(joined, scopes);
@@ -54,22 +54,23 @@ function scopeList(scope: unknown): readonly string[] | undefined {
 
 /**
  * Validates what the calling code passes to verify (programmer input, not client input): a missing
- * scope must never read as "no scope required".
+ * scope must never read as "no scope required". `where` names, in an error, what the caller wrote: an
+ * adapter checks its route options with its own name.
  */
-export function callContext(options: unknown): CallContext {
+export function callContext(options: unknown, where = 'verify options'): CallContext {
   const { scope, path } = (typeof options === 'object' && options !== null ? options : {}) as {
     scope?: unknown;
     path?: unknown;
   };
-  const scopes = scopeList(scope);
+  const scopes = scopeList(scope, where);
   if (scopes === undefined) {
     throw new VerifierUsageError(
-      'verify options: scope must be a scope string or a non-empty list of scope tokens (RFC 6749 §3.3)',
+      `${where}: scope must be a scope string or a non-empty list of scope tokens (RFC 6749 §3.3)`,
     );
   }
   if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH_LABEL_LENGTH) {
     throw new VerifierUsageError(
-      `verify options: path must be the route template, a string of 1-${MAX_PATH_LABEL_LENGTH} characters`,
+      `${where}: path must be the route template, a string of 1-${MAX_PATH_LABEL_LENGTH} characters`,
     );
   }
   return { scopes, scopeLabel: typeof scope === 'string' ? scope : scopes.join(' '), path };

@@ -163,7 +163,7 @@ describe('Express middleware', () => {
     expect(() => s2sMiddleware(verifier, { scope: 'spaces:create' } as never)).toThrow(/path/);
     expect(() => s2sMiddleware(verifier, { scope: '', path: '/x' })).toThrow(/scope/);
     expect(() => s2sMiddleware(verifier, { scope: 'spaces:craete', path: '/x' })).toThrow(
-      'verify options: scope "spaces:craete" is not a contract scope (known: spaces:create, join_tokens:issue); no signer grants it',
+      '@hyper/s2s-verifier/express: s2sMiddleware options: scope "spaces:craete" is not a contract scope (known: spaces:create, join_tokens:issue); no signer grants it',
     );
     expect(() => s2sMiddleware(undefined as never, { scope: 'spaces:create', path: '/x' })).toThrow(
       '@hyper/s2s-verifier/express: s2sMiddleware: the verifier must be a Verifier (createVerifier or verifierFromEnv)',

@@ -81,7 +81,10 @@ describe('Fastify plugin through inject', () => {
   it('refuses a bad scope or Retry-After when the route is declared', async () => {
     const other = Fastify();
     await other.register(s2sAuth, { verifier: liveVerifier() });
-    expect(() => other.s2sRequire('')).toThrow(/scope/);
+    expect(() => other.s2sRequire('')).toThrow(/^@hyper\/s2s-verifier\/fastify: s2sRequire: scope/);
+    expect(() => other.s2sRequire('spaces:craete')).toThrow(
+      '@hyper/s2s-verifier/fastify: s2sRequire: scope "spaces:craete" is not a contract scope',
+    );
     expect(() => other.s2sRequire('spaces:create', { retryAfterSeconds: -1 })).toThrow(/retryAfter/);
     await other.close();
   });

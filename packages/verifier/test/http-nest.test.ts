@@ -101,7 +101,10 @@ describe.each(['express', 'fastify'] as const)('Nest guard on the %s platform', 
 
 describe('RequireS2sScope', () => {
   it('refuses a malformed scope when the route is declared', () => {
-    expect(() => RequireS2sScope('')).toThrow(/scope/);
+    expect(() => RequireS2sScope('')).toThrow(/^@hyper\/s2s-verifier\/nest: RequireS2sScope: scope/);
+    expect(() => RequireS2sScope('spaces:craete')).toThrow(
+      '@hyper/s2s-verifier/nest: RequireS2sScope: scope "spaces:craete" is not a contract scope',
+    );
     expect(() => RequireS2sScope('two words', 'x')).toThrow(/scope/);
   });
 });

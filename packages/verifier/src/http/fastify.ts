@@ -48,7 +48,7 @@ async function plugin(app: FastifyInstance, options: S2sFastifyOptions): Promise
   app.decorateRequest('s2s', null as unknown as VerifySuccess);
   app.decorate('s2sRequire', (scope: string | readonly string[], routeOptions: S2sRequireOptions = {}) => {
     // Scope is programmer input: refuse a bad one when the route is declared, not per request.
-    callContext({ scope, path: UNMATCHED_ROUTE });
+    callContext({ scope, path: UNMATCHED_ROUTE }, '@hyper/s2s-verifier/fastify: s2sRequire');
     checkRetryAfter(routeOptions.retryAfterSeconds);
     const retryAfterSeconds = routeOptions.retryAfterSeconds ?? options.retryAfterSeconds;
     const rejection: RejectionOptions = {

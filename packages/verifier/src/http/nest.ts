@@ -38,7 +38,7 @@ export function RequireS2sScope(
 ): MethodDecorator & ClassDecorator {
   const scope = scopes.length === 1 ? scopes[0] : scopes.flat();
   // Checked when the route is declared, before any request: the path here only satisfies the check.
-  callContext({ scope, path: UNMATCHED_ROUTE });
+  callContext({ scope, path: UNMATCHED_ROUTE }, '@hyper/s2s-verifier/nest: RequireS2sScope');
   return SetMetadata(SCOPE_METADATA, scope);
 }
 

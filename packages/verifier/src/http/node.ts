@@ -47,7 +47,7 @@ export function s2sMiddleware(
   options: AdapterOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   checkVerifier(verifier, '@hyper/s2s-verifier/express: s2sMiddleware');
-  callContext(options);
+  callContext(options, '@hyper/s2s-verifier/express: s2sMiddleware options');
   checkRetryAfter(options.retryAfterSeconds);
   const verifyOptions: VerifyOptions = { scope: options.scope, path: options.path };
   const rejection: RejectionOptions = {

@@ -1,7 +1,7 @@
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
-import { ReplayStoreError } from './errors.js';
+import { ReplayStoreError, sqlState } from './errors.js';
 import { checkReplayShape } from './migrate.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS, positiveInteger } from './options.js';
 import {
@@ -116,7 +116,7 @@ export async function convertToPartitioned(
       if (error instanceof ReplayStoreError) throw error;
       // A lock wait that gave up rolled the step back whole: say so, and what to do next.
       const advice =
-        (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE
+        sqlState(error) === LOCK_NOT_AVAILABLE
           ? `: a lock on the replay tables was not granted within lockTimeoutMs (${lockTimeoutMs} ms) and ` +
             'the step was rolled back. A long transaction holds the table (pg_stat_activity): run ' +
             'convertToPartitioned again once it has ended'

@@ -32,3 +32,10 @@ export class ReplayStoreError extends VerifierError {
 export function replayTimeout(ms: number): ReplayStoreError {
   return new ReplayStoreError('ERR_S2S_REPLAY_TIMEOUT', `replay store did not answer within ${ms} ms`);
 }
+
+/** The SQLSTATE of a driver error, bare or wrapped in a ReplayStoreError. */
+export function sqlState(error: unknown): string | undefined {
+  const cause = error instanceof ReplayStoreError ? error.cause : error;
+  const code = (cause as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && code.length === 5 ? code : undefined;
+}

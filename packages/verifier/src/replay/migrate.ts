@@ -1,7 +1,7 @@
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
-import { ReplayStoreError } from './errors.js';
+import { ReplayStoreError, sqlState } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
@@ -22,8 +22,9 @@ export interface MigrateOptions {
   /**
    * Layout to create when the table does not exist yet: 'single' (one table, the shipped .sql file) or
    * 'partitioned' (6-hour partitions by exp, dropped when past retention; see REPLAY.md). Default: the
-   * layout already there, else 'single'. Asking for the other layout than the one present is an error
-   * (convert online with `convertToPartitioned`).
+   * layout already there, else 'single'. 'partitioned' replaces an empty single table (as the file 0002
+   * does); one holding rows is refused (convert online with `convertToPartitioned`), and so is 'single'
+   * on a partitioned table.
    */
   readonly layout?: ReplayLayout;
 }
@@ -75,8 +76,21 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     // Check first: DDL against a foreign table of the same name must not run at all.
     // The layout already there wins when none is asked for, so `migrate(db)` on every replica stays
     // harmless after an operator converted the table.
-    const present = await checkReplayShape(db, layout, { allowMissing: true });
-    await db.query(migrateStatement(layout ?? present ?? 'single'));
+    // An empty single table asked to be partitioned is replaced, as the file 0002 does; the file
+    // itself checks under its lock that it is still empty, so a row written meanwhile is never lost.
+    const replacing = layout === 'partitioned';
+    const present = await checkReplayShape(db, replacing ? undefined : layout, { allowMissing: true });
+    try {
+      await db.query(migrateStatement(layout ?? present ?? 'single'));
+    } catch (error) {
+      if (replacing && present === 'single' && sqlState(error) === OBJECT_NOT_IN_PREREQUISITE_STATE) {
+        throw refuse(
+          'has the single layout and holds rows, not the partitioned layout asked for ' +
+            '(convert it online with convertToPartitioned, see REPLAY.md)',
+        );
+      }
+      throw error;
+    }
     await checkReplayShape(db, layout, { allowMissing: false, remembering: true });
   };
   try {
@@ -100,6 +114,9 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     );
   }
 }
+
+/** What the file 0002 raises on a single table holding rows. */
+const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
 
 /** Longest driver message quoted in a migration failure. */
 const MAX_QUOTED_FAILURE = 200;

@@ -2,7 +2,7 @@ import type { Logger } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
-import { ReplayStoreError, replayTimeout } from './errors.js';
+import { ReplayStoreError, replayTimeout, sqlState } from './errors.js';
 import { checkReplayShape } from './migrate.js';
 import {
   DEFAULT_PURGE_BATCH_SIZE,
@@ -510,13 +510,6 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
  * a pooled server connection kept it from an earlier client). Both fail before anything runs.
  */
 const PREPARED_STATEMENT_REFUSED: ReadonlySet<string> = new Set(['26000', '42P05']);
-
-/** The SQLSTATE of a driver error wrapped in a ReplayStoreError. */
-function sqlState(error: unknown): string | undefined {
-  const cause = error instanceof ReplayStoreError ? error.cause : error;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && code.length === 5 ? code : undefined;
-}
 
 /** Syntax error or access rule violation: here, a statement that does not fit the table it met. */
 const SQLSTATE_CLASS_MISFIT = '42';

@@ -350,13 +350,29 @@ describe('the partitioned layout', () => {
     },
   );
 
+  it('replaces an empty single table when asked for partitioned, as the file 0002 does', async () => {
+    const pool = await freshPool();
+    await migrate(pool);
+    await migrate(pool, { layout: 'partitioned' });
+    expect(await checkReplayShape(pool, undefined, { allowMissing: false })).toBe('partitioned');
+    const byFile = await freshPool();
+    await byFile.query(REPLAY_MIGRATION_SQL);
+    await byFile.query(REPLAY_PARTITIONED_MIGRATION_SQL);
+    expect(await checkReplayShape(byFile, undefined, { allowMissing: false })).toBe('partitioned');
+  });
+
   it('refuses to silently switch layouts in either direction', async () => {
     const single = await freshPool();
     await migrate(single);
+    await single.query(`INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) VALUES ('lite', 'held', 1)`);
     await expect(migrate(single, { layout: 'partitioned' })).rejects.toMatchObject({
       code: 'ERR_S2S_REPLAY_SCHEMA',
-      message: expect.stringContaining('convertToPartitioned'),
+      message: expect.stringContaining('holds rows'),
     });
+    await expect(migrate(single, { layout: 'partitioned' })).rejects.toThrow(/convertToPartitioned/);
+    // Refused and unchanged: still the single table, its row kept.
+    expect(await checkReplayShape(single, undefined, { allowMissing: false })).toBe('single');
+    expect((await single.query(`SELECT count(*)::int AS n FROM ${REPLAY_TABLE_NAME}`)).rows[0].n).toBe(1);
     const partitioned = await freshPool();
     await migrate(partitioned, { layout: 'partitioned' });
     await expect(migrate(partitioned, { layout: 'single' })).rejects.toMatchObject({
