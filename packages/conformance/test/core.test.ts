@@ -53,6 +53,23 @@ describe('hyper-s2s-conformance core, against our own Core (@hyper/s2s-verifier 
   });
 });
 
+describe('hyper-s2s-conformance core, against a Core whose routes answer 201 (a create)', () => {
+  it('counts any 2xx as an authorised call: every check passes and the replays are refused', async () => {
+    const report = await checkCore({ successStatus: 201 });
+    expect(failed(report)).toEqual([]);
+    expect(report.checks.find((c) => c.name === 'replay')!.got).toMatch(/^[1-9]\d* refused$/);
+    expect(report.checks.find((c) => c.name === 'concurrency')!.got).toMatch(/^1 x 2xx, 7 x replayed_token/);
+  }, 120_000);
+
+  it('does not count a redirect as one: the valid vectors fail and the replay check says why', async () => {
+    const report = await checkCore({ successStatus: 302 }, (name) =>
+      ['vector valid-spaces-create', 'vector expired', 'replay'].includes(name),
+    );
+    expect(failed(report).sort()).toEqual(['replay', 'vector valid-spaces-create']);
+    expect(report.checks.find((c) => c.name === 'replay')!.got).toMatch(/no token was accepted/);
+  }, 60_000);
+});
+
 // Each defect is caught by the check that names it (and the report as a whole fails).
 const BROKEN: [string, Flaws, string[]][] = [
   [

@@ -17,6 +17,8 @@ export interface Flaws {
   skewZero?: boolean;
   /** No exp - iat bound. */
   noTtlBound?: boolean;
+  /** The status an authorised call gets (default 200; a create route answers 201). */
+  successStatus?: number;
 }
 
 export const ROUTES: Record<string, string> = {
@@ -70,7 +72,7 @@ export async function startCore(flaws: Flaws = {}) {
     }
     void verifier.verify(credential, { scope, path }).then((result) => {
       if (result.ok || (flaws.noTtlBound && result.reason === 'ttl_exceeded')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(flaws.successStatus ?? 200, { 'content-type': 'application/json' }).end('{}');
         return;
       }
       const status = flaws.forbiddenAs401 && result.status === 403 ? 401 : result.status;
