@@ -5,6 +5,7 @@ import {
   PRIVATE_JWK_MEMBERS,
   type SupportedAlgorithm,
 } from './constants.js';
+import { utf8Length } from './text.js';
 
 /**
  * A public RSA or EC signing key as published in a JWKS (the shape checkPublicJwk accepts): RSA keys
@@ -27,8 +28,11 @@ export interface PublicJwk {
  * JWKS output, the verifier's startup check and fetched-JWKS check) judges the same way, mirroring what
  * jose will actually use (jose's createLocalJWKSet `isUsableJWK` and WebCrypto importKey):
  * - no private members; `kty` RSA (RS256, modulus ≥ 2048 bits) or EC (ES256, `crv` P-256);
- * - `kid` a string of 1..MAX_KID_LENGTH characters;
- * - `alg`, when present, the key's algorithm; `use`, when present, "sig";
+ * - `kid` a string of 1..MAX_KID_LENGTH UTF-8 bytes, counted as the header's kid is (SPEC.md H2, KEY3):
+ *   a key no token header could name is refused at startup, not held unusable;
+ * - `alg`, when present, the key's algorithm; absent, the key still has exactly one algorithm, the one
+ *   its kty implies (RSA → RS256, EC → ES256), and only tokens of that alg use it (SPEC.md K2, KEY2);
+ * - `use`, when present, "sig";
  * - `key_ops`, when present, an array of unique strings containing "verify" and nothing else (jose
  *   imports with `key_ops` as the usages, and a public key can only verify);
  * - `ext`, when present, a boolean;
@@ -104,8 +108,8 @@ export function checkPublicJwk(jwk: unknown): JwkPolicyResult {
     return refuse('kty', 'symmetric (oct/HMAC) keys are refused (ADR 0031: RS256/ES256 only)');
   const keyAlg = typeof kty === 'string' && Object.hasOwn(ALG_FOR_KTY, kty) ? ALG_FOR_KTY[kty] : undefined;
   if (keyAlg === undefined) return refuse('kty', 'must be "RSA" (RS256) or "EC" (ES256)');
-  if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
-    return refuse('kid', `must be a string of 1-${MAX_KID_LENGTH} characters`);
+  if (typeof kid !== 'string' || kid.length === 0 || utf8Length(kid) > MAX_KID_LENGTH) {
+    return refuse('kid', `must be a string of 1-${MAX_KID_LENGTH} UTF-8 bytes`);
   }
   if (alg !== undefined && alg !== keyAlg) return refuse('alg', `must be "${keyAlg}" for a ${kty} key`);
   if (use !== undefined && use !== 'sig') return refuse('use', 'must be "sig"');

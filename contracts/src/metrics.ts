@@ -84,7 +84,7 @@ export const METRICS: Readonly<Record<VerifierMetricName | SignerMetricName, Met
     ['outcome'],
   ),
   [V.jwksFetchDuration]: verifier('histogram', 'JWKS network request time by outcome, seconds', ['outcome']),
-  [V.purgeRuns]: verifier('counter', 'Replay store purge runs by result (deleted, idle, lock_busy)', [
+  [V.purgeRuns]: verifier('counter', 'Replay store purge runs by result (deleted, idle, lock_busy, error)', [
     'result',
   ]),
   [V.purgedRows]: verifier('counter', 'Replay records deleted by the purger'),

@@ -173,7 +173,7 @@ fetch('/admin/counters').then((r) => r.json()).then((list) => {
     cell(tr, e.reason);
     cell(tr, e.path);
     cell(tr, e.scope);
-    cell(tr, e.kid ?? '');
+    cell(tr, e.kid ?? (e.unverifiedKid === undefined ? '' : e.unverifiedKid + ' (unverified)'));
     cell(tr, e.durationMs.toFixed(2));
     const body = document.getElementById('feed');
     body.prepend(tr);

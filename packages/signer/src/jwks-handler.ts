@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
+import { containedLogger, LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import type { Jwks } from './public-jwk.js';
 
@@ -46,6 +46,7 @@ export function createJwksHandler(
   if (!Number.isInteger(maxAge) || maxAge < 0)
     throw new SignerConfigError('maxAgeSeconds', 'must be a non-negative integer');
   const path = options.path ?? JWKS_PATH;
+  const logger = options.logger === undefined ? undefined : containedLogger(options.logger);
 
   return (req, res, next) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
@@ -60,24 +61,32 @@ export function createJwksHandler(
         .end('method not allowed\n');
       return;
     }
-    source.jwks().then(
-      (jwks) => {
-        if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
-          unavailable(new Error('the key source returned no key'));
-          return;
-        }
-        const body = JSON.stringify(jwks);
-        res.writeHead(200, {
-          'content-type': 'application/jwk-set+json',
-          'cache-control': `public, max-age=${maxAge}`,
-          'content-length': Buffer.byteLength(body),
-        });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (error: unknown) => unavailable(error),
-    );
+    // Never an unhandled rejection (it ends a Node process by default), whatever the source, the
+    // logger or the response does.
+    source
+      .jwks()
+      .then(
+        (jwks) => {
+          if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+            unavailable(new Error('the key source returned no key'));
+            return;
+          }
+          if (res.headersSent) return; // another layer (a timeout) answered meanwhile
+          const body = JSON.stringify(jwks);
+          res.writeHead(200, {
+            'content-type': 'application/jwk-set+json',
+            'cache-control': `public, max-age=${maxAge}`,
+            'content-length': Buffer.byteLength(body),
+          });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (error: unknown) => unavailable(error),
+      )
+      .catch(() => {
+        if (!res.headersSent) res.destroy();
+      });
     function unavailable(error: unknown) {
-      options.logger?.warn(
+      logger?.warn(
         {
           category: LITE_AUTH_LOG_CATEGORY,
           event: UNAVAILABLE,
@@ -85,6 +94,7 @@ export function createJwksHandler(
         },
         'could not read the signing public key for the JWKS endpoint',
       );
+      if (res.headersSent) return;
       res.writeHead(503, {
         'content-type': 'application/json',
         'cache-control': 'no-store',

@@ -1,5 +1,6 @@
 import {
   CLOCK_SKEW_SECONDS,
+  containedLogger,
   DEFAULT_JWKS_CACHE_MAX_AGE_MS,
   LITE_AUTH_LOG_CATEGORY,
   type Logger,
@@ -132,7 +133,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
     clockSkewSeconds: seconds(options.clockSkewSeconds, CLOCK_SKEW_SECONDS, 'clockSkewSeconds'),
   });
   const now = options.now === undefined ? Date.now : requireFunction<() => number>(options.now, 'keySet.now');
-  const logger = options.logger;
+  const logger = options.logger === undefined ? undefined : containedLogger(options.logger);
 
   let current = requireKey(options.current, 'current');
   let next: { key: PublishableKey; publishedAt: number } | undefined;

@@ -101,6 +101,7 @@ export async function signedFetch(
       // Started before returning (the body is cloned synchronously), logged whenever it is ready: the
       // caller never waits on a slow or endless body.
       const status = response.status;
+      // deps.logger is contained (createSigner): a throwing sink cannot reject this chain.
       void rejectionReason(response).then((reason) =>
         deps.logger.warn(
           {

@@ -1,4 +1,5 @@
 import {
+  containedLogger,
   DEFAULT_SIGNER_TTL_SECONDS,
   isStorableText,
   type Logger,
@@ -145,10 +146,11 @@ export function createSigner(options: SignerOptions): Signer {
   const ttl = requireTtl(options.ttlSeconds ?? DEFAULT_SIGNER_TTL_SECONDS, 'ttlSeconds');
   const now = requireFunction<() => number>(options.now ?? Date.now, 'now');
   const nextJti = requireFunction<() => string>(options.jti ?? nanoid, 'jti');
-  const logger = options.logger ?? stderrLogger;
-  if (typeof logger?.warn !== 'function' || typeof logger.info !== 'function') {
+  const given = options.logger ?? stderrLogger;
+  if (typeof given?.warn !== 'function' || typeof given.info !== 'function') {
     throw new SignerConfigError('logger', 'must have info(obj, msg) and warn(obj, msg)');
   }
+  const logger = containedLogger(given);
   const telemetry = signerTelemetry(options.metrics);
   const key = createKey(options.key, telemetry);
 

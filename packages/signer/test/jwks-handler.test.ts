@@ -56,6 +56,31 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     );
   });
 
+  it('answers 503 and leaves no unhandled rejection when the key source fails and the logger throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let calls = 0;
+      const failing = { jwks: () => Promise.reject(new Error('KMS down')) };
+      const logger = {
+        info: () => undefined,
+        warn: () => {
+          calls++;
+          throw new Error('log sink closed');
+        },
+      };
+      const base = await serve(createJwksHandler(failing, { logger }));
+      const res = await fetch(`${base}${JWKS_PATH}`);
+      expect(res.status).toBe(503);
+      expect(calls).toBe(1);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('lets jose createRemoteJWKSet verify the signer tokens', async () => {
     const signer = pemSigner();
     const base = await serve(createJwksHandler(signer, { maxAgeSeconds: 60 }));

@@ -192,6 +192,38 @@ describe('signer.fetch', () => {
     expect(seen[0]!.requestId).toBe(log.entries[0]!.obj.requestId);
   });
 
+  it('answers the caller and leaves no unhandled rejection when the logger throws on a rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let calls = 0;
+      const signer = createSigner({
+        key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
+        issuer: ISSUER,
+        subject: SUBJECT,
+        audience: AUDIENCE,
+        logger: {
+          info: () => undefined,
+          warn: () => {
+            calls++;
+            throw new Error('log sink closed');
+          },
+        },
+      });
+      replies = [
+        (_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end(),
+      ];
+      const res = await signer.fetch(`${base}/integrations/spaces`, undefined, { scope: 'spaces:create' });
+      expect(res.status).toBe(401);
+      await until(() => calls > 0, 'the rejection log call');
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('logs only contract reasons: server text outside the vocabulary becomes "unknown"', async () => {
     const { signer, log } = makeSigner();
     replies = [

@@ -12,8 +12,13 @@ export interface VerifyEvent {
   readonly path: string;
   /** The scope(s) the endpoint requires, space-separated. */
   readonly scope: string;
-  /** The token header's kid when it was a string of at most MAX_KID_LENGTH characters. */
+  /** The header's kid, once the signature verified with the key it names. */
   readonly kid?: string;
+  /**
+   * The header's kid when the signature did not verify (or was not reached): the sender's text, with
+   * control and format characters removed. A string of at most MAX_KID_LENGTH UTF-8 bytes only.
+   */
+  readonly unverifiedKid?: string;
   /** Wall time of the verify call, milliseconds (monotonic clock). */
   readonly durationMs: number;
 }

@@ -151,3 +151,10 @@ export class Observer {
     }
   }
 }
+
+// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
+// they forge or hide log lines in a terminal or a log viewer.
+const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** A token sender's text made safe to log or publish: unprintable characters removed, capped. */
+export const loggable = (value: string, max: number): string => value.replace(UNLOGGABLE, '').slice(0, max);

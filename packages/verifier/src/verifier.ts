@@ -3,6 +3,7 @@ import {
   MAX_JTI_LENGTH,
   MAX_KID_LENGTH,
   type UnavailableCause,
+  utf8Length,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import { type CryptoKey, compactVerify } from 'jose';
@@ -17,7 +18,7 @@ import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
-import { Observer, type RejectionFacts, type TokenFacts } from './observe.js';
+import { loggable, Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { ReplayStoreError } from './replay/errors.js';
 import { type ImmediateRemember, immediateRemember } from './replay/memory.js';
@@ -75,17 +76,12 @@ export interface Verifier {
 // Logged claim values are the token sender's text: cap them like the longest contract string claim.
 const MAX_LOGGED_CLAIM_LENGTH = MAX_JTI_LENGTH;
 const LOGGED_CLAIMS = ['iss', 'sub', 'jti'] as const;
-// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
-// they forge or hide log lines in a terminal or a log viewer.
-const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-
-const loggable = (value: string, max: number) => value.replace(UNLOGGABLE, '').slice(0, max);
 
 function factsOf(decoded: DecodedToken | undefined, verified: boolean): RejectionFacts | undefined {
   if (decoded === undefined) return undefined;
   const facts: TokenFacts = {};
   const { kid } = decoded.header;
-  if (typeof kid === 'string' && kid.length <= MAX_KID_LENGTH) facts.kid = loggable(kid, MAX_KID_LENGTH);
+  if (typeof kid === 'string' && utf8Length(kid) <= MAX_KID_LENGTH) facts.kid = loggable(kid, MAX_KID_LENGTH);
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
     if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);
@@ -219,7 +215,7 @@ class S2sVerifier implements Verifier {
       if (result.status === 503) facts = { ...facts, cause: attempt.cause ?? 'error' };
     }
     observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);
-    if (started !== undefined) verifyFinished(observer, started, result, call, attempt.decoded);
+    if (started !== undefined) verifyFinished(observer, started, result, call, attempt);
     return result;
   }
 

@@ -1,8 +1,8 @@
-import { MAX_KID_LENGTH, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { MAX_KID_LENGTH, utf8Length, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import type { DecodedToken } from './compact.js';
 import { type VerifyEvent, verifyChannel } from './diagnostics.js';
 import { STATUS_LABEL } from './metrics.js';
-import type { Observer } from './observe.js';
+import { loggable, type Observer } from './observe.js';
 import type { VerifyResult } from './result.js';
 import type { CallContext } from './verify-options.js';
 
@@ -20,7 +20,7 @@ export function verifyFinished(
   started: number,
   result: VerifyResult,
   call: CallContext,
-  decoded: DecodedToken | undefined,
+  attempt: { readonly decoded?: DecodedToken | undefined; readonly verified?: boolean | undefined },
 ): void {
   const ms = performance.now() - started;
   if (observer.timed) {
@@ -31,24 +31,30 @@ export function verifyFinished(
     });
   }
   if (!verifyChannel.hasSubscribers) return;
-  const kid = decoded?.header.kid;
-  const event: VerifyEvent =
-    typeof kid === 'string' && kid.length <= MAX_KID_LENGTH
-      ? {
-          status: result.status,
-          reason: result.reason,
-          path: call.path,
-          scope: call.scopeLabel,
-          kid,
-          durationMs: ms,
-        }
-      : {
-          status: result.status,
-          reason: result.reason,
-          path: call.path,
-          scope: call.scopeLabel,
-          durationMs: ms,
-        };
+  const event: VerifyEvent = {
+    status: result.status,
+    reason: result.reason,
+    path: call.path,
+    scope: call.scopeLabel,
+    ...kidOf(attempt),
+    durationMs: ms,
+  };
   // publish never throws: Node reports a throwing subscriber on a later tick, outside verify.
   verifyChannel.publish(event);
+}
+
+/**
+ * `kid` once the signature verified (a key of the keyset named it); before that the sender's text, as
+ * `unverifiedKid` and cleaned like a log line, so a forged kid can neither pose as a key in use nor
+ * forge a line in whatever prints the feed.
+ */
+function kidOf(attempt: {
+  readonly decoded?: DecodedToken | undefined;
+  readonly verified?: boolean | undefined;
+}): { kid: string } | { unverifiedKid: string } | undefined {
+  const kid = attempt.decoded?.header.kid;
+  if (typeof kid !== 'string' || utf8Length(kid) > MAX_KID_LENGTH) return undefined;
+  if (attempt.verified === true) return { kid };
+  const cleaned = loggable(kid, MAX_KID_LENGTH);
+  return cleaned === '' ? undefined : { unverifiedKid: cleaned };
 }

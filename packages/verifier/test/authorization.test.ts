@@ -17,6 +17,10 @@ describe('bearerCredential (what verify receives for an Authorization value)', (
     ['Bearer\ta.b.c', 'Bearer\ta.b.c'],
     ['Bearer', 'Bearer'],
     ['Bearer ', 'Bearer '],
+    // A comma: repeated fields as a Fetch API joins them (or no bearer credential at all).
+    ['Basic x, Bearer a.b.c', 'Basic x, Bearer a.b.c'],
+    [', Bearer a.b.c', ', Bearer a.b.c'],
+    ['Digest username="a", realm="b"', 'Digest username="a", realm="b"'],
   ])('%j -> %j', (value, expected) => {
     expect(bearerCredential(value)).toBe(expected);
   });

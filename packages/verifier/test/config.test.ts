@@ -114,6 +114,8 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     ['an encryption key', withJwks({ ...rsa, use: 'enc' }), 'keys.jwks.keys[0].use'],
     ['key_ops without verify', withJwks({ ...rsa, key_ops: ['encrypt'] }), 'keys.jwks.keys[0].key_ops'],
     ['a key without kid', withJwks({ ...rsa, kid: undefined }), 'keys.jwks.keys[0].kid'],
+    // 40 characters, 80 UTF-8 bytes: no token header could name it (SPEC.md H2, KEY3).
+    ['a kid over 64 UTF-8 bytes', withJwks({ ...rsa, kid: '\u00e9'.repeat(40) }), 'keys.jwks.keys[0].kid'],
     ['broken key material', withJwks({ ...rsa, n: 'AQAB' }), 'keys.jwks.keys[0].n'],
     ['two keys with one kid', withJwks(rsa, { ...ec, kid: rsa.kid }), 'keys.jwks.keys[1].kid'],
     ['no audience', without('audience'), 'audience'],

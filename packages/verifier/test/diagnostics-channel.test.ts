@@ -52,12 +52,34 @@ describe(`diagnostics_channel ${VERIFY_CHANNEL}`, () => {
     const text = JSON.stringify(events);
     for (const token of tokens) for (const part of token.split('.')) expect(text).not.toContain(part);
     for (const event of events) {
+      const kidMember = Object.keys(event).filter((name) => name === 'kid' || name === 'unverifiedKid');
       expect(Object.keys(event).sort()).toEqual(
-        ['durationMs', 'path', 'reason', 'scope', 'status', ...('kid' in event ? ['kid'] : [])].sort(),
+        ['durationMs', 'path', 'reason', 'scope', 'status', ...kidMember].sort(),
       );
     }
-    // A kid longer than the contract allows is not echoed.
+    // A kid longer than the contract allows is not echoed, in either member.
     expect(events[1]).not.toHaveProperty('kid');
+    expect(events[1]).not.toHaveProperty('unverifiedKid');
+  });
+
+  it('names a kid as kid only once its signature verified; a forged one is unverifiedKid, cleaned', async () => {
+    subscribe(VERIFY_CHANNEL, listener);
+    const verifier = liveVerifier();
+    const forgedKid = 'x\n2026-01-01 INFO admin login ok\u001b[2K\u202e';
+    await verifier.verify(await sign({ ...key, kid: forgedKid }, nowSeconds()), endpoint);
+    const badSignature = `${(await sign(key, nowSeconds())).slice(0, -4)}AAAA`;
+    await verifier.verify(badSignature, endpoint);
+    await verifier.verify(await sign(key, nowSeconds(), { aud: 'someone-else' }), endpoint);
+    expect(events.map(({ durationMs, ...rest }) => rest)).toEqual([
+      {
+        status: 401,
+        reason: 'unknown_kid',
+        ...endpoint,
+        unverifiedKid: 'x2026-01-01 INFO admin login ok[2K',
+      },
+      { status: 401, reason: 'invalid_signature', ...endpoint, unverifiedKid: 'lite-2026-03' },
+      { status: 401, reason: 'invalid_audience', ...endpoint, kid: 'lite-2026-03' },
+    ]);
   });
 
   it('leaves kid out when the token never decoded', async () => {

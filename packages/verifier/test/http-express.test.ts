@@ -1,8 +1,9 @@
-import { request, type Server } from 'node:http';
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S2sAuthenticatedRequest, s2sMiddleware } from '../src/http/node.js';
+import type { ReplayStore } from '../src/replay/store.js';
 import { recorder } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { downStore, liveVerifier } from './harness/verifiers.js';
@@ -171,5 +172,99 @@ describe('Express middleware', () => {
     expect(() =>
       s2sMiddleware(verifier, { scope: 'spaces:create', path: '/x', retryAfterSeconds: -1 }),
     ).toThrow(/retryAfter/);
+  });
+});
+
+describe('s2sMiddleware never leaves an unhandled rejection (it would end the process)', () => {
+  /**
+   * A node:http server whose outer layer answers 504 (a request timeout) while the replay store holds
+   * verify; the store then answers `fresh`. `next` is the handler after the middleware.
+   */
+  async function timedOutBehindVerify(fresh: boolean) {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let current: ServerResponse | undefined;
+    const store: ReplayStore = {
+      remember: async () => {
+        current?.writeHead(504).end();
+        await gate;
+        return fresh;
+      },
+      purge: async () => 0,
+    };
+    let handlerCalls = 0;
+    const middleware = s2sMiddleware(liveVerifier({ replayStore: store }), {
+      scope: 'spaces:create',
+      path: '/x',
+    });
+    const plain = createServer((req, res) => {
+      current = res;
+      middleware(req, res, () => {
+        handlerCalls++;
+        res.end('handler');
+      });
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (plain.address() as AddressInfo).port;
+      const answer = await fetch(`http://127.0.0.1:${port}/x`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await sign(key, nowSeconds())}` },
+      });
+      expect(answer.status).toBe(504);
+      release();
+      // Long enough for the verdict and any rejection it causes to be reported.
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      return { unhandled, handlerCalls };
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  }
+
+  it('answers nothing more when an outer layer already answered a token later refused', async () => {
+    const { unhandled, handlerCalls } = await timedOutBehindVerify(false);
+    expect(unhandled).toEqual([]);
+    expect(handlerCalls).toBe(0);
+  });
+
+  it('does not run the handler when an outer layer already answered a token later accepted', async () => {
+    const { unhandled, handlerCalls } = await timedOutBehindVerify(true);
+    expect(unhandled).toEqual([]);
+    expect(handlerCalls).toBe(0);
+  });
+
+  it('answers a bare 500 when a plain node:http next throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const middleware = s2sMiddleware(liveVerifier(), { scope: 'spaces:create', path: '/x' });
+    const plain = createServer((req, res) =>
+      middleware(req, res, () => {
+        throw new Error('handler bug');
+      }),
+    );
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (plain.address() as AddressInfo).port;
+      const answer = await fetch(`http://127.0.0.1:${port}/x`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await sign(key, nowSeconds())}` },
+      });
+      expect(answer.status).toBe(500);
+      expect(await answer.text()).toBe('');
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 });

@@ -74,18 +74,25 @@ describe('Fetch-API helper', () => {
     expect(await auth.response.json()).toEqual({ reason: 'replay_store_unavailable' });
   });
 
-  it('refuses repeated Authorization headers, which a Request joins with ", "', async () => {
-    const token = await sign(key, nowSeconds());
-    const headers = new Headers();
-    headers.append('authorization', `Bearer ${token}`);
-    headers.append('authorization', `Bearer ${token}`);
-    const auth = await authenticateRequest(
-      liveVerifier(),
-      new Request('https://core.example/', { method: 'POST', headers }),
-      endpoint,
-    );
-    expect(auth.result.reason).toBe('malformed_token');
-  });
+  it.each([
+    ['Bearer <token>', 'Bearer <token>'],
+    ['Basic eA==', 'Bearer <token>'],
+    ['', 'Bearer <token>'],
+  ])(
+    'refuses repeated Authorization headers (%j then %j), which a Request joins with ", ", as malformed_token like the node adapters',
+    async (first, second) => {
+      const token = await sign(key, nowSeconds());
+      const headers = new Headers();
+      headers.append('authorization', first.replace('<token>', token));
+      headers.append('authorization', second.replace('<token>', token));
+      const auth = await authenticateRequest(
+        liveVerifier(),
+        new Request('https://core.example/', { method: 'POST', headers }),
+        endpoint,
+      );
+      expect(auth.result.reason).toBe('malformed_token');
+    },
+  );
 
   it('builds a rejection Response from a result on its own', async () => {
     const response = rejectionResponse(

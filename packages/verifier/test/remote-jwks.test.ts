@@ -242,6 +242,40 @@ describe('remote JWKS: key policy on fetched keys', () => {
     ]);
   });
 
+  it.each([
+    ['no key', () => ({ keys: [] })],
+    [
+      'only keys it skips',
+      () => ({
+        keys: [
+          {
+            ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }),
+            kid: 'weak-rsa',
+            alg: 'RS256',
+          },
+        ],
+      }),
+    ],
+  ])(
+    'refuses a refetched JWKS holding %s: the cached keys stand, then 503, never 401',
+    async (_what, bad) => {
+      const jwks = await server(keySet(k1));
+      const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 300 });
+      await verifier.warmup();
+      jwks.respond(json(bad()));
+      const refresh = await verifier.refreshKeys();
+      expect(refresh.refreshed).toBe(false);
+      expect(refresh.kids).toEqual(['lite-2026-03']);
+      expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+      expect(
+        observed.logs.some((line) => (line.obj as { event?: string }).event === 's2s_jwks_refused'),
+      ).toBe(true);
+      await sleep(350);
+      expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('jwks_unavailable');
+      expect(await verifier.health()).toMatchObject({ keys: false, keysCause: 'invalid_body' });
+    },
+  );
+
   it('answers invalid_algorithm when the fetched key is for another algorithm', async () => {
     const es = await vectorKey('lite-2026-05');
     const jwks = await server(keySet(es));

@@ -9,11 +9,15 @@ const HTAB = 9;
  * - `Bearer` + exactly one space + token: the token, which verify checks strictly (a second space,
  *   a tab or a trailing space makes it malformed);
  * - `Bearer` without that single space or without a token: the whole value, which verify refuses
- *   as malformed.
+ *   as malformed;
+ * - a comma anywhere: the whole value (malformed). A Fetch API `Headers` joins repeated fields with
+ *   `, `, so there a comma is the only sign of a repeat; reading it the same way in every adapter gives
+ *   one answer everywhere (SPEC.md HTTP1), and no bearer token holds a comma.
  * The scheme name is case-insensitive (RFC 9110 §11.1); nothing else is lenient.
  */
 export function bearerCredential(value: string | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
+  if (value.includes(',')) return value;
   let end = 0;
   while (end < value.length && value.charCodeAt(end) !== SP && value.charCodeAt(end) !== HTAB) end++;
   if (end !== SCHEME.length || value.slice(0, end).toLowerCase() !== SCHEME) return undefined;

@@ -56,20 +56,51 @@ export function s2sMiddleware(
   };
   return (req, res, next) => {
     const credential = bearerCredentialFrom(authorizationValues(req));
-    verifier.verify(credential, verifyOptions).then((result) => {
-      if (result.ok) {
-        (req as S2sAuthenticatedRequest).s2s = result;
-        const { locals } = res as ServerResponse & { locals?: Record<string, unknown> };
-        if (typeof locals === 'object' && locals !== null) locals.s2s = result;
-        next();
-        return;
-      }
-      const body = rejectionBody(result);
-      res.writeHead(result.status, {
-        ...rejectionHeaders(result, rejection),
-        'content-length': Buffer.byteLength(body),
+    let handedOn = false;
+    verifier
+      .verify(credential, verifyOptions)
+      .then((result) => {
+        // Another layer (a request timeout) answered while verify ran: the request is over, and
+        // writing to the response again would throw.
+        if (res.headersSent) return;
+        if (result.ok) {
+          (req as S2sAuthenticatedRequest).s2s = result;
+          const { locals } = res as ServerResponse & { locals?: Record<string, unknown> };
+          if (typeof locals === 'object' && locals !== null) locals.s2s = result;
+          handedOn = true;
+          next();
+          return;
+        }
+        const body = rejectionBody(result);
+        res.writeHead(result.status, {
+          ...rejectionHeaders(result, rejection),
+          'content-length': Buffer.byteLength(body),
+        });
+        res.end(body);
+      })
+      // Never left as an unhandled rejection, which ends a Node process by default: anyone able to slow
+      // verify down past a timeout layer could otherwise take replicas down.
+      .catch((error: unknown) => {
+        if (!handedOn && !res.headersSent) {
+          handedOn = true;
+          try {
+            next(error);
+            return;
+          } catch {
+            // A plain node:http `next` that throws: answered below.
+          }
+        }
+        answerInternalError(res);
       });
-      res.end(body);
-    }, next);
   };
+}
+
+/** A bare 500 when nothing was sent yet (the error stays out of the response); never throws. */
+function answerInternalError(res: ServerResponse): void {
+  try {
+    if (!res.headersSent) res.writeHead(500, { 'content-length': 0 });
+    if (!res.writableEnded) res.end();
+  } catch {
+    res.destroy();
+  }
 }

@@ -45,7 +45,7 @@ export type FetchedKeySet =
       readonly index: Map<string, KeyInfo>;
       readonly skipped: readonly SkippedKey[];
     }
-  | { readonly ok: false; readonly problem: string };
+  | { readonly ok: false; readonly problem: string; readonly skipped?: readonly SkippedKey[] };
 
 /**
  * Checks a fetched JWKS. Keys that do not fit (other algorithms, small RSA, encryption keys) are
@@ -74,6 +74,16 @@ export function checkFetchedKeySet(jwks: unknown): FetchedKeySet {
     if (index.has(checked.key.kid)) return { ok: false, problem: 'JWKS repeats a kid' };
     index.set(checked.key.kid, checked.key);
     usable.push(jwk as JWK);
+  }
+  // A document with no usable key is a publishing mistake, not a revocation: taken as the keyset, it
+  // would replace keys that still work and answer every token 401. Refused, the cached keys stand until
+  // their cache age and then verification answers 503 jwks_unavailable (DESIGN: no usable key → 503).
+  if (usable.length === 0) {
+    return {
+      ok: false,
+      problem: keys.length === 0 ? 'JWKS holds no key' : 'JWKS holds no usable key (every key was skipped)',
+      skipped,
+    };
   }
   return { ok: true, jwks: { keys: usable }, index, skipped };
 }

@@ -122,12 +122,12 @@ export function remoteKeySource(
         throw new FetchFailure('invalid_json');
       }
       const checked = checkFetchedKeySet(json);
+      for (const skipped of checked.skipped ?? []) {
+        observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
+      }
       if (!checked.ok) {
         observer.warn({ event: 's2s_jwks_refused', jwks: where, problem: checked.problem }, 'JWKS refused');
         throw new FetchFailure('invalid_keyset');
-      }
-      for (const skipped of checked.skipped) {
-        observer.warn({ event: 's2s_jwks_key_skipped', jwks: where, ...skipped }, 'JWKS key skipped');
       }
       warnTestKeys(checked.jwks);
       index = checked.index;

@@ -3,7 +3,7 @@ import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { ReplayStoreError, sqlState } from './errors.js';
 import { checkReplayShape } from './migrate.js';
-import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS, positiveInteger } from './options.js';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, DEFAULT_SWITCH_LOCK_TIMEOUT_MS, durationMs } from './options.js';
 import {
   ENSURE_PARTITIONS_FUNCTION,
   MIGRATE_LOCK_KEY,
@@ -81,12 +81,12 @@ export async function convertToPartitioned(
   options: ConvertOptions = {},
 ): Promise<ConvertOutcome> {
   if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');
-  const stepTimeoutMs = positiveInteger('stepTimeoutMs', options.stepTimeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
+  const stepTimeoutMs = durationMs('stepTimeoutMs', options.stepTimeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
   // Lock waits are bounded in the database, each by lockTimeoutMs; a step waits for at most three (the
   // migrate lock, the live table, _next). The step's bound on this side must outlast them with room for
   // the round trip, or a switch still waiting for its lock could commit after the caller was told it failed.
   const maxLockTimeoutMs = Math.floor(stepTimeoutMs / LOCK_WAITS_PER_STEP_BOUND);
-  const lockTimeoutMs = positiveInteger(
+  const lockTimeoutMs = durationMs(
     'lockTimeoutMs',
     options.lockTimeoutMs,
     Math.max(1, Math.min(DEFAULT_SWITCH_LOCK_TIMEOUT_MS, maxLockTimeoutMs)),

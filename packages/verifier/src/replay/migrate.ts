@@ -2,7 +2,7 @@ import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { withDeadline } from '../deadline.js';
 import { VerifierConfigError } from '../errors.js';
 import { ReplayStoreError, sqlState } from './errors.js';
-import { DEFAULT_MIGRATE_TIMEOUT_MS, positiveInteger } from './options.js';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, durationMs } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
   MIGRATE_LOCK_KEY,
@@ -67,7 +67,7 @@ $migrate$`;
  */
 export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promise<void> {
   if (!isReplayDb(db)) throw new VerifierConfigError('db', 'must have a query(text, values) method');
-  const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
+  const timeoutMs = durationMs('timeoutMs', options.timeoutMs, DEFAULT_MIGRATE_TIMEOUT_MS);
   const layout = options.layout;
   if (layout !== undefined && layout !== 'single' && layout !== 'partitioned') {
     throw new VerifierConfigError('layout', "must be 'single' or 'partitioned'");

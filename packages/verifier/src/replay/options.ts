@@ -76,6 +76,19 @@ export function positiveInteger(field: string, value: unknown, fallback: number)
   return integerOption(field, value, AT_LEAST_ONE, fallback);
 }
 
+/**
+ * The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days): above it setTimeout fires after
+ * 1 ms, so a bound would never bound and an interval would run back to back.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const TIMER_DURATION = { min: 1, max: MAX_TIMER_MS } as const;
+
+/** Milliseconds of at least 1 that a Node timer can hold (bounds, intervals), or the default when absent. */
+export function durationMs(field: string, value: unknown, fallback: number): number {
+  return integerOption(field, value, TIMER_DURATION, fallback);
+}
+
 /** A plain object (not null, not an array): the shape every option group and sink must have. */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

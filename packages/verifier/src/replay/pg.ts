@@ -11,6 +11,7 @@ import {
   DEFAULT_REPLAY_MAX_BATCH,
   DEFAULT_REPLAY_PIPELINE_DEPTH,
   DEFAULT_REPLAY_TIMEOUT_MS,
+  durationMs,
   integerOption,
   loggerOption,
   MAX_REPLAY_ANTICIPATE_MS,
@@ -134,7 +135,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       'must have a query(text, values) method (pg.Pool, pg.Client, PGlite)',
     );
   }
-  const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, DEFAULT_REPLAY_TIMEOUT_MS);
+  const timeoutMs = durationMs('timeoutMs', options.timeoutMs, DEFAULT_REPLAY_TIMEOUT_MS);
   const maxBatch = positiveInteger('maxBatch', options.maxBatch, DEFAULT_REPLAY_MAX_BATCH);
   const pipelineDepth = positiveInteger(
     'pipelineDepth',
@@ -148,7 +149,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     DEFAULT_REPLAY_ANTICIPATE_MS,
   );
   const purgeBatchSize = positiveInteger('purgeBatchSize', options.purgeBatchSize, DEFAULT_PURGE_BATCH_SIZE);
-  const purgeTimeoutMs = positiveInteger('purgeTimeoutMs', options.purgeTimeoutMs, DEFAULT_PURGE_TIMEOUT_MS);
+  const purgeTimeoutMs = durationMs('purgeTimeoutMs', options.purgeTimeoutMs, DEFAULT_PURGE_TIMEOUT_MS);
   const logger = loggerOption('logger', options.logger);
   const nodePostgres = isNodePostgres(db);
   const prepare = options.prepare === undefined ? nodePostgres : options.prepare;

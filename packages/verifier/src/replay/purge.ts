@@ -2,7 +2,7 @@ import { type Logger, REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 import type { PurgeResult } from '../metrics.js';
 import type { MetricsSink } from '../observe.js';
-import { positiveInteger } from './options.js';
+import { durationMs } from './options.js';
 
 /** What one purge run did. */
 export interface PurgeOutcome {
@@ -54,7 +54,7 @@ export interface ReplayPurger {
 
 /** Runs `source`'s purge every `intervalMs` on an unref'd timer: it never keeps the process alive. */
 export function schedulePurges(source: PurgeSource, options: PurgerOptions = {}): ReplayPurger {
-  const intervalMs = positiveInteger('intervalMs', options.intervalMs, REPLAY_PURGE_INTERVAL_MS);
+  const intervalMs = durationMs('intervalMs', options.intervalMs, REPLAY_PURGE_INTERVAL_MS);
   const { logger, onPurge, metrics } = options;
   // Contained like the verifier's sink: metrics must not fail a purge.
   const count = (result: PurgeResult, deleted: number) => {

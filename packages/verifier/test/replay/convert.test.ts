@@ -290,5 +290,9 @@ describe('convertToPartitioned behind an open write transaction', () => {
     await expect(convertToPartitioned(silent, { stepTimeoutMs: 400 })).rejects.toMatchObject({
       code: 'ERR_S2S_REPLAY_TIMEOUT',
     });
+    // Past a Node timer's longest delay the step bound would fire at once.
+    await expect(convertToPartitioned(silent, { stepTimeoutMs: 2 ** 31 })).rejects.toMatchObject({
+      field: 'stepTimeoutMs',
+    });
   });
 });

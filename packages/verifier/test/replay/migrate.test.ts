@@ -172,6 +172,10 @@ describe('the shipped migration', () => {
       client.release(true);
     }
     await expect(migrate({} as never)).rejects.toThrow(VerifierConfigError);
+    await expect(migrate(pool, { timeoutMs: 2 ** 31 })).rejects.toMatchObject({
+      field: 'timeoutMs',
+      message: expect.stringContaining('from 1 to 2147483647'),
+    });
   });
 
   it('refuses, with ERR_S2S_REPLAY_SCHEMA, an existing table keyed otherwise and leaves it untouched', async () => {

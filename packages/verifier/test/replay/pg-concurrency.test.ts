@@ -141,6 +141,9 @@ describe('pgReplayStore configuration', () => {
     ['anticipateMs', { anticipateMs: 0.5 }],
     ['purgeBatchSize', { purgeBatchSize: '10' }],
     ['purgeTimeoutMs', { purgeTimeoutMs: Number.POSITIVE_INFINITY }],
+    // Past a Node timer's longest delay: the timer would fire after 1 ms, so the bound would not bound.
+    ['timeoutMs', { timeoutMs: 2 ** 31 }],
+    ['purgeTimeoutMs', { purgeTimeoutMs: 2 ** 31 }],
     ['now', { now: 12 }],
   ])('refuses an invalid %s at construction, naming it', (field, overrides) => {
     const options = { db: { query: async () => ({ rows: [] }) }, ...overrides };

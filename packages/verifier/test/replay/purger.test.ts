@@ -85,6 +85,8 @@ describe('startPurger', () => {
 
   it.each([
     ['intervalMs', () => startPurger(memoryReplayStore(), { intervalMs: 0 })],
+    // 30 days: past a Node timer's longest delay, it would fire every millisecond.
+    ['intervalMs', () => startPurger(memoryReplayStore(), { intervalMs: 30 * 86_400_000 })],
     ['replayStore', () => startPurger({} as never)],
   ])('refuses an invalid %s', (field, start) => {
     expect(start).toThrow(VerifierConfigError);
