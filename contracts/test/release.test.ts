@@ -43,3 +43,47 @@ describe('releasing a contract change', () => {
     expect(names).toEqual(['@hyper/s2s-contracts', '@hyper/s2s-signer', '@hyper/s2s-verifier']);
   }, 60_000);
 });
+
+describe('pnpm release', () => {
+  /** Runs scripts/release-guard.mjs with npm reading only `npmrc` (user config) and the given default registry. */
+  function guard(npmrc: string): { status: number; output: string } {
+    const userconfig = join(work, `guard-${Math.random().toString(36).slice(2)}.npmrc`);
+    writeFileSync(userconfig, npmrc);
+    const env = {
+      ...process.env,
+      npm_config_userconfig: userconfig,
+      npm_config_registry: 'https://registry.npmjs.org/',
+    };
+    try {
+      const output = execFileSync(process.execPath, [join(root, 'scripts/release-guard.mjs')], {
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return { status: 0, output };
+    } catch (error) {
+      const failed = error as { status: number; stderr: string };
+      return { status: failed.status, output: failed.stderr };
+    }
+  }
+
+  it('is refused while the @hyper scope would go to the public npm registry', () => {
+    const { status, output } = guard('');
+    expect(status).toBe(1);
+    expect(output).toContain(
+      '@hyper/s2s-verifier: would be published to the public registry registry.npmjs.org',
+    );
+    expect(output).toContain('@hyper:registry=');
+  }, 30_000);
+
+  it("goes ahead once the scope names the organisation's registry", () => {
+    expect(guard('@hyper:registry=https://npm.example.invalid/\n').status).toBe(0);
+  }, 30_000);
+
+  it('runs the guard before publishing', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(manifest.scripts.release).toMatch(/^node scripts\/release-guard\.mjs && .*changeset publish$/);
+  });
+});

@@ -141,37 +141,65 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
       );
     }
   }
+  // Every variable is read before any error is thrown, so one deploy shows every problem, not the first.
+  const problems: SignerConfigError[] = [];
+  const read = <T>(reader: () => T): T | undefined => {
+    try {
+      return reader();
+    } catch (error) {
+      if (!(error instanceof SignerConfigError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
   const pem = present(env, ENV.privateKeyPem);
   const kmsKeyVersion = present(env, SIGNER_ENV.kmsKeyVersion);
   if (pem !== undefined && kmsKeyVersion !== undefined) {
-    throw new SignerConfigError(ENV.privateKeyPem, `set either it or ${SIGNER_ENV.kmsKeyVersion}, not both`);
-  }
-  if (pem === undefined && kmsKeyVersion === undefined) {
-    throw new SignerConfigError(
-      ENV.privateKeyPem,
-      `is required (or ${SIGNER_ENV.kmsKeyVersion} for a Cloud KMS key)`,
+    problems.push(
+      new SignerConfigError(ENV.privateKeyPem, `set either it or ${SIGNER_ENV.kmsKeyVersion}, not both`),
     );
   }
-  const kid = required(env, ENV.kid);
-  const alg = parseAlg(env);
+  if (pem === undefined && kmsKeyVersion === undefined) {
+    problems.push(
+      new SignerConfigError(
+        ENV.privateKeyPem,
+        `is required (or ${SIGNER_ENV.kmsKeyVersion} for a Cloud KMS key)`,
+      ),
+    );
+  }
+  const kid = read(() => required(env, ENV.kid));
+  const alg = read(() => parseAlg(env));
+  const ttlSeconds = read(() => parseTtl(env));
+  const issuer = read(() => required(env, SIGNER_ENV.issuer));
+  const subject = read(() => required(env, SIGNER_ENV.subject));
+  const audience = read(() => required(env, SIGNER_ENV.audience));
+  const scopeList = read(() => parseScopes(env));
+  const [first, ...more] = problems;
+  if (first !== undefined) {
+    throw more.length === 0
+      ? first
+      : new SignerConfigError(
+          first.field,
+          `${first.message.slice(first.field.length + 2)}; also ${more.map((problem) => problem.message).join('; ')}`,
+        );
+  }
   const algPart = alg === undefined ? {} : { alg };
   const key: SignerOptions['key'] =
     pem !== undefined
-      ? { privateKeyPem: unescapePem(pem), kid, ...algPart }
+      ? { privateKeyPem: unescapePem(pem), kid: kid!, ...algPart }
       : {
           kms: {
             keyVersionName: kmsKeyVersion!,
             ...(options.kmsClient ? { client: options.kmsClient } : {}),
           },
-          kid,
+          kid: kid!,
           ...algPart,
         };
-  const ttlSeconds = parseTtl(env);
   const signerOptions: SignerOptions = {
     key,
-    issuer: required(env, SIGNER_ENV.issuer),
-    subject: required(env, SIGNER_ENV.subject),
-    audience: required(env, SIGNER_ENV.audience),
+    issuer: issuer!,
+    subject: subject!,
+    audience: audience!,
     ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
     ...(options.now ? { now: options.now } : {}),
     ...(options.jti ? { jti: options.jti } : {}),
@@ -179,7 +207,7 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   };
-  const scopes = Object.freeze(parseScopes(env));
+  const scopes = Object.freeze(scopeList!);
   let signer: Signer;
   try {
     signer = createSigner(signerOptions);

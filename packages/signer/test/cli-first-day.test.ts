@@ -53,6 +53,24 @@ describe('keyset add from zero', () => {
     expect(kidsOf('keyset.json')).toEqual(['lite-2026-12']);
   });
 
+  it('refuses a --keyset that does not exist, naming the first-time form, and writes nothing', () => {
+    const run = cli([
+      'keyset',
+      'add',
+      '--jwk',
+      'lite-2026-12.jwk.json',
+      '--keyset',
+      'missing.json',
+      '--out',
+      'missing.json',
+    ]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'keyset add: keyset missing.json does not exist; to start a new keyset, leave out --keyset (keyset add --jwk FILE --out missing.json)',
+    );
+    expect(readdirSync(dir)).not.toContain('missing.json');
+  });
+
   it("adds to the variable's keyset when it is set, without the notice", () => {
     const env = { [ENV.publicKeysJson]: readFileSync(path('keyset.json'), 'utf8') };
     cli(['keygen', '--kid', 'lite-2027-01', '--out', 'lite-2027-01.pem', '--jwk-out', 'next.jwk.json']);

@@ -147,6 +147,22 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
     },
   );
 
+  it('names every variable at fault in one error, so one deploy shows them all', () => {
+    const error = configError({ [SIGNER_ENV.ttlSeconds]: '5m' });
+    expect(error.field).toBe(ENV.privateKeyPem);
+    for (const name of [
+      ENV.privateKeyPem,
+      ENV.kid,
+      SIGNER_ENV.ttlSeconds,
+      SIGNER_ENV.issuer,
+      SIGNER_ENV.subject,
+      SIGNER_ENV.audience,
+    ]) {
+      expect(error.message).toContain(`${name}:`);
+    }
+    expect(error.message).toContain(`; also ${ENV.kid}: is required`);
+  });
+
   it('never quotes the PEM in an error', () => {
     const error = configError({ ...pemEnv, [SIGNER_ENV.alg]: 'ES256' });
     expect(error.message).not.toContain(RSA_KEY.pkcs8Pem.split('\n')[1]!);

@@ -171,15 +171,35 @@ function renamed(error: VerifierConfigError): VerifierConfigError {
 export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const { env = process.env, ...overrides } = options;
   refuseLegacy(env);
+  // Every variable is read before any error is thrown, so one deploy shows every problem, not the first.
+  const problems: VerifierConfigError[] = [];
+  const read = <T>(reader: () => T): T | undefined => {
+    try {
+      return reader();
+    } catch (error) {
+      if (!(error instanceof VerifierConfigError)) throw error;
+      problems.push(error);
+      return undefined;
+    }
+  };
   const fromEnv: Record<string, unknown> = {};
-  const algorithms = list(env, TUNING_ENV.algorithms);
-  const replayTimeoutMs = milliseconds(env, TUNING_ENV.replayTimeoutMs, BOUNDS.replayTimeoutMs);
-  const warmupRequired = boolean(env, TUNING_ENV.warmupRequired);
-  if (overrides.keys === undefined) fromEnv.keys = keysFromEnv(env);
+  const algorithms = read(() => list(env, TUNING_ENV.algorithms));
+  const replayTimeoutMs = read(() => milliseconds(env, TUNING_ENV.replayTimeoutMs, BOUNDS.replayTimeoutMs));
+  const warmupRequired = read(() => boolean(env, TUNING_ENV.warmupRequired));
+  if (overrides.keys === undefined) fromEnv.keys = read(() => keysFromEnv(env));
   if (overrides.audience === undefined)
-    fromEnv.audience = required(present(env, ENV.audience, REQUIRED), ENV.audience);
+    fromEnv.audience = read(() => required(present(env, ENV.audience, REQUIRED), ENV.audience));
   if (overrides.issuers === undefined) {
-    fromEnv.issuers = required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers);
+    fromEnv.issuers = read(() => required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers));
+  }
+  const [first, ...more] = problems;
+  if (first !== undefined) {
+    throw more.length === 0
+      ? first
+      : new VerifierConfigError(
+          first.field,
+          `${first.message.slice(first.field.length + 2)}; also ${more.map((problem) => problem.message).join('; ')}`,
+        );
   }
   if (algorithms !== undefined) fromEnv.algorithms = algorithms;
   if (replayTimeoutMs !== undefined) fromEnv.replayTimeoutMs = replayTimeoutMs;

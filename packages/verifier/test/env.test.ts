@@ -169,6 +169,15 @@ describe('verifierFromEnv', () => {
     expect(error.message).toContain(variable);
   });
 
+  it('names every variable at fault in one error, so one deploy shows them all', () => {
+    const error = envError({ [TUNING_ENV.replayTimeoutMs]: '2s' });
+    expect(error.field).toBe(TUNING_ENV.replayTimeoutMs);
+    for (const variable of [TUNING_ENV.replayTimeoutMs, ENV.jwksUrl, ENV.audience, ENV.allowedIssuers]) {
+      expect(error.message).toContain(`${variable}:`);
+    }
+    expect(error.message).toContain(`; also ${ENV.jwksUrl}: set exactly one of`);
+  });
+
   it('names the keyset member at fault inside HYPER_S2S_JWT_PUBLIC_KEYS_JSON', () => {
     const keys = { keys: [file.jwks.keys[0], { ...file.jwks.keys[0] }] };
     const error = envError({ ...base, [ENV.publicKeysJson]: JSON.stringify(keys) });

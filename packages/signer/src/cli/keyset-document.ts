@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ENV, findPublicTestKeys, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
 import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_USAGE, parseJson, readInput } from './io.js';
@@ -23,6 +24,13 @@ export function loadKeyset(
   let text: string;
   let what: string;
   if (path !== undefined) {
+    // A keyset named but missing is never taken as empty: a mistyped path would drop every key on --out.
+    if (startEmpty && path !== '-' && !existsSync(path)) {
+      throw new CliError(
+        `${command}: keyset ${path} does not exist; to start a new keyset, leave out --keyset (${command} --jwk FILE --out ${path})`,
+        EXIT_USAGE,
+      );
+    }
     text = readInput(path, 'keyset');
     what = `keyset ${path}`;
   } else {
