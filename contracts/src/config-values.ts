@@ -71,3 +71,50 @@ export function readEnv(
   }
   return { ok: true, value: trimmed };
 }
+
+/** A configuration error naming its setting: both SDKs' config errors have this shape. */
+export interface FieldError extends Error {
+  readonly field: string;
+}
+
+/**
+ * Collects the problems of every setting before refusing, so one startup error names them all
+ * (`A: is required; also B: must be …`) rather than one restart per setting. `field` of the combined
+ * error is the first setting at fault; a single problem is thrown as it was made.
+ */
+export class ConfigProblems<E extends FieldError> {
+  readonly #problems: E[] = [];
+  readonly #isProblem: (error: unknown) => error is E;
+  readonly #make: (field: string, problem: string) => E;
+
+  /** `isProblem` recognises the SDK's config error (others propagate at once); `make` builds one. */
+  constructor(isProblem: (error: unknown) => error is E, make: (field: string, problem: string) => E) {
+    this.#isProblem = isProblem;
+    this.#make = make;
+  }
+
+  add(problem: E): void {
+    this.#problems.push(problem);
+  }
+
+  /** The reader's value, or undefined when it threw a config error (kept for `throwIfAny`). */
+  read<T>(reader: () => T): T | undefined {
+    try {
+      return reader();
+    } catch (error) {
+      if (!this.#isProblem(error)) throw error;
+      this.#problems.push(error);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    const [first, ...more] = this.#problems;
+    if (first === undefined) return;
+    if (more.length === 0) throw first;
+    const detail = first.message.startsWith(`${first.field}: `)
+      ? first.message.slice(first.field.length + 2)
+      : first.message;
+    throw this.#make(first.field, [detail, ...more.map((problem) => problem.message)].join('; also '));
+  }
+}

@@ -1,8 +1,10 @@
 export { type Claims, ClaimsSchema, ScopeStringSchema } from './claims.js';
 export {
+  ConfigProblems,
   type ConfigValue,
   checkInteger,
   type EnvSource,
+  type FieldError,
   type IntegerBounds,
   parseInteger,
   readEnv,

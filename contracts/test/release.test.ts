@@ -45,8 +45,8 @@ describe('releasing a contract change', () => {
 });
 
 describe('pnpm release', () => {
-  /** Runs scripts/release-guard.mjs with npm reading only `npmrc` (user config) and the given default registry. */
-  function guard(npmrc: string): { status: number; output: string } {
+  /** Runs scripts/release-guard.mjs in `cwd` with npm reading only `npmrc` as user config. */
+  function guard(npmrc: string, args: string[] = [], cwd = root): { status: number; output: string } {
     const userconfig = join(work, `guard-${Math.random().toString(36).slice(2)}.npmrc`);
     writeFileSync(userconfig, npmrc);
     const env = {
@@ -55,7 +55,8 @@ describe('pnpm release', () => {
       npm_config_registry: 'https://registry.npmjs.org/',
     };
     try {
-      const output = execFileSync(process.execPath, [join(root, 'scripts/release-guard.mjs')], {
+      const output = execFileSync(process.execPath, [join(root, 'scripts/release-guard.mjs'), ...args], {
+        cwd,
         env,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,23 +68,57 @@ describe('pnpm release', () => {
     }
   }
 
-  it('is refused while the @hyper scope would go to the public npm registry', () => {
+  /** A package folder outside the workspace, as the guard's --here sees one. */
+  function packageDir(manifest: Record<string, unknown>, npmrc?: string): string {
+    const dir = mkdtempSync(join(work, 'pkg-'));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: '@hyper/s2s-x', version: '1.0.0', ...manifest }),
+    );
+    if (npmrc !== undefined) writeFileSync(join(dir, '.npmrc'), npmrc);
+    return dir;
+  }
+
+  const ORG = '@hyper:registry=https://npm.example.invalid/\n';
+
+  it('is refused while the @hyper scope would go to the public npm registry, for every publishable package', () => {
     const { status, output } = guard('');
     expect(status).toBe(1);
-    expect(output).toContain(
-      '@hyper/s2s-verifier: would be published to the public registry registry.npmjs.org',
-    );
+    for (const name of ['contracts', 'signer', 'verifier', 'conformance']) {
+      expect(output).toContain(
+        `@hyper/s2s-${name}: would be published to the public registry registry.npmjs.org`,
+      );
+    }
     expect(output).toContain('@hyper:registry=');
-  }, 30_000);
+  }, 60_000);
 
   it("goes ahead once the scope names the organisation's registry", () => {
-    expect(guard('@hyper:registry=https://npm.example.invalid/\n').status).toBe(0);
-  }, 30_000);
+    expect(guard(ORG).status).toBe(0);
+  }, 60_000);
 
-  it('runs the guard before publishing', () => {
+  it("reads the registry as the package's own publish would: its .npmrc, then publishConfig's scope registry", () => {
+    expect(guard(ORG, ['--here'], packageDir({})).status).toBe(0);
+    const ownNpmrc = packageDir({}, '@hyper:registry=https://registry.npmjs.org/\n');
+    expect(guard(ORG, ['--here'], ownNpmrc)).toMatchObject({
+      status: 1,
+      output: expect.stringContaining('@hyper/s2s-x'),
+    });
+    const scoped = packageDir({ publishConfig: { '@hyper:registry': 'https://registry.npmjs.org/' } });
+    expect(guard(ORG, ['--here'], scoped).status).toBe(1);
+    const plain = packageDir({ publishConfig: { registry: 'https://registry.yarnpkg.com/' } });
+    expect(guard(ORG, ['--here'], plain).status).toBe(1);
+  }, 60_000);
+
+  it("guards every publish path: the release script and each package's prepublishOnly", () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
     expect(manifest.scripts.release).toMatch(/^node scripts\/release-guard\.mjs && .*changeset publish$/);
+    for (const dir of ['contracts', 'packages/signer', 'packages/verifier', 'packages/conformance']) {
+      const own = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      expect(own.scripts.prepublishOnly).toMatch(/release-guard\.mjs --here$/);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import {
+  ConfigProblems,
   ENV,
   type EnvSource,
   FORBIDDEN_ENV,
@@ -141,26 +142,22 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
       );
     }
   }
-  // Every variable is read before any error is thrown, so one deploy shows every problem, not the first.
-  const problems: SignerConfigError[] = [];
-  const read = <T>(reader: () => T): T | undefined => {
-    try {
-      return reader();
-    } catch (error) {
-      if (!(error instanceof SignerConfigError)) throw error;
-      problems.push(error);
-      return undefined;
-    }
-  };
+  // Every variable is read before any error is thrown, so one deploy shows every variable that is
+  // missing or does not parse (checks made when the signer is built still stop at the first).
+  const problems = new ConfigProblems(
+    (error): error is SignerConfigError => error instanceof SignerConfigError,
+    (field, problem) => new SignerConfigError(field, problem),
+  );
+  const read = <T>(reader: () => T) => problems.read(reader);
   const pem = present(env, ENV.privateKeyPem);
   const kmsKeyVersion = present(env, SIGNER_ENV.kmsKeyVersion);
   if (pem !== undefined && kmsKeyVersion !== undefined) {
-    problems.push(
+    problems.add(
       new SignerConfigError(ENV.privateKeyPem, `set either it or ${SIGNER_ENV.kmsKeyVersion}, not both`),
     );
   }
   if (pem === undefined && kmsKeyVersion === undefined) {
-    problems.push(
+    problems.add(
       new SignerConfigError(
         ENV.privateKeyPem,
         `is required (or ${SIGNER_ENV.kmsKeyVersion} for a Cloud KMS key)`,
@@ -174,15 +171,7 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
   const subject = read(() => required(env, SIGNER_ENV.subject));
   const audience = read(() => required(env, SIGNER_ENV.audience));
   const scopeList = read(() => parseScopes(env));
-  const [first, ...more] = problems;
-  if (first !== undefined) {
-    throw more.length === 0
-      ? first
-      : new SignerConfigError(
-          first.field,
-          `${first.message.slice(first.field.length + 2)}; also ${more.map((problem) => problem.message).join('; ')}`,
-        );
-  }
+  problems.throwIfAny();
   const algPart = alg === undefined ? {} : { alg };
   const key: SignerOptions['key'] =
     pem !== undefined

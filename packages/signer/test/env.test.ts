@@ -158,7 +158,7 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
       SIGNER_ENV.subject,
       SIGNER_ENV.audience,
     ]) {
-      expect(error.message).toContain(`${name}:`);
+      expect(error.message).toContain(name === ENV.privateKeyPem ? `${name}:` : `; also ${name}:`);
     }
     expect(error.message).toContain(`; also ${ENV.kid}: is required`);
   });

@@ -1,4 +1,5 @@
 import {
+  ConfigProblems,
   ENV,
   type EnvSource,
   FORBIDDEN_ENV,
@@ -171,17 +172,13 @@ function renamed(error: VerifierConfigError): VerifierConfigError {
 export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const { env = process.env, ...overrides } = options;
   refuseLegacy(env);
-  // Every variable is read before any error is thrown, so one deploy shows every problem, not the first.
-  const problems: VerifierConfigError[] = [];
-  const read = <T>(reader: () => T): T | undefined => {
-    try {
-      return reader();
-    } catch (error) {
-      if (!(error instanceof VerifierConfigError)) throw error;
-      problems.push(error);
-      return undefined;
-    }
-  };
+  // Every variable is read before any error is thrown, so one deploy shows every variable that is
+  // missing or does not parse (checks made when the verifier is built still stop at the first).
+  const problems = new ConfigProblems(
+    (error): error is VerifierConfigError => error instanceof VerifierConfigError,
+    (field, problem) => new VerifierConfigError(field, problem),
+  );
+  const read = <T>(reader: () => T) => problems.read(reader);
   const fromEnv: Record<string, unknown> = {};
   const algorithms = read(() => list(env, TUNING_ENV.algorithms));
   const replayTimeoutMs = read(() => milliseconds(env, TUNING_ENV.replayTimeoutMs, BOUNDS.replayTimeoutMs));
@@ -192,15 +189,7 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   if (overrides.issuers === undefined) {
     fromEnv.issuers = read(() => required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers));
   }
-  const [first, ...more] = problems;
-  if (first !== undefined) {
-    throw more.length === 0
-      ? first
-      : new VerifierConfigError(
-          first.field,
-          `${first.message.slice(first.field.length + 2)}; also ${more.map((problem) => problem.message).join('; ')}`,
-        );
-  }
+  problems.throwIfAny();
   if (algorithms !== undefined) fromEnv.algorithms = algorithms;
   if (replayTimeoutMs !== undefined) fromEnv.replayTimeoutMs = replayTimeoutMs;
   if (warmupRequired !== undefined) fromEnv.warmupRequired = warmupRequired;

@@ -72,6 +72,7 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
   if (layout !== undefined && layout !== 'single' && layout !== 'partitioned') {
     throw new VerifierConfigError('layout', "must be 'single' or 'partitioned'");
   }
+  const deadline = performance.now() + timeoutMs;
   const work = async () => {
     // Check first: DDL against a foreign table of the same name must not run at all.
     // The layout already there wins when none is asked for, so `migrate(db)` on every replica stays
@@ -79,7 +80,9 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     // An empty single table asked to be partitioned is replaced, as the file 0002 does; the file
     // itself checks under its lock that it is still empty, so a row written meanwhile is never lost.
     const replacing = layout === 'partitioned';
-    const present = await checkReplayShape(db, replacing ? undefined : layout, { allowMissing: true });
+    const present = await settled(deadline, () =>
+      checkReplayShape(db, replacing ? undefined : layout, { allowMissing: true }),
+    );
     try {
       await db.query(migrateStatement(layout ?? present ?? 'single'));
     } catch (error) {
@@ -91,7 +94,7 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
       }
       throw error;
     }
-    await checkReplayShape(db, layout, { allowMissing: false, remembering: true });
+    await settled(deadline, () => checkReplayShape(db, layout, { allowMissing: false, remembering: true }));
   };
   try {
     await withDeadline(
@@ -114,6 +117,32 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     );
   }
 }
+
+/** Pause between shape reads while another replica's migration replaces the table. */
+const SHAPE_RETRY_MS = 20;
+
+/**
+ * The shape check, read again while the table is being replaced under it (another replica migrating to
+ * the partitioned layout drops the empty single table): that is a moment, not a verdict. Until `deadline`
+ * (monotonic), which is also migrate's own bound.
+ */
+async function settled<T>(deadline: number, check: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (!isShapeChanged(error) || performance.now() + SHAPE_RETRY_MS >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, SHAPE_RETRY_MS));
+    }
+  }
+}
+
+const SHAPE_CHANGED = 'changed while its shape was read';
+
+const isShapeChanged = (error: unknown) =>
+  error instanceof ReplayStoreError &&
+  error.code === 'ERR_S2S_REPLAY_FAILED' &&
+  error.message.endsWith(SHAPE_CHANGED);
 
 /** What the file 0002 raises on a single table holding rows. */
 const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
@@ -198,10 +227,7 @@ export async function checkReplayShape(
   // A generated column whose expression reads NULL: the table was dropped while this query waited for
   // it (pg_get_expr found no relation). Not a verdict on its shape; the caller's next attempt reads again.
   if (column(row, 'generated') === 's' && column(row, 'retain_expr') === null) {
-    throw new ReplayStoreError(
-      'ERR_S2S_REPLAY_FAILED',
-      `replay table ${REPLAY_TABLE_NAME} changed while its shape was read`,
-    );
+    throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', `replay table ${REPLAY_TABLE_NAME} ${SHAPE_CHANGED}`);
   }
   if (column(row, 'generated') !== 's' || strip(column(row, 'retain_expr')) !== RETAIN_EXPRESSION) {
     throw refuse(

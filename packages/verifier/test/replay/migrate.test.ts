@@ -365,6 +365,23 @@ describe('the partitioned layout', () => {
     expect(await checkReplayShape(byFile, undefined, { allowMissing: false })).toBe('partitioned');
   });
 
+  it('lets replicas replace an empty single table at the same moment: every one succeeds', async () => {
+    for (let round = 0; round < 3; round++) {
+      const pool = await freshPool(4);
+      await migrate(pool);
+      const outcomes = await Promise.all(
+        [1, 2, 3].map(() =>
+          migrate(pool, { layout: 'partitioned' }).then(
+            () => 'ok',
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+      expect(outcomes).toEqual(['ok', 'ok', 'ok']);
+      expect(await checkReplayShape(pool, undefined, { allowMissing: false })).toBe('partitioned');
+    }
+  });
+
   it('refuses to silently switch layouts in either direction', async () => {
     const single = await freshPool();
     await migrate(single);
