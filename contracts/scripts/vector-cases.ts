@@ -238,6 +238,24 @@ export const CASES: CaseDef[] = [
     build: (ctx) => valid(ctx, 'valid-es256-when-allowed', {}, { alg: 'ES256', kid: EC_KID }),
   },
   {
+    id: 'valid-es256-high-s',
+    description:
+      'ES256 has no low-S rule: the same signature with s replaced by n - s (P-256 order n) verifies too.',
+    algorithms: ['RS256', 'ES256'],
+    expect: reasonsOf('ok'),
+    build: (ctx) => {
+      const built = valid(ctx, 'valid-es256-high-s', {}, { alg: 'ES256', kid: EC_KID });
+      const [h, p, s] = built.token.split('.') as [string, string, string];
+      const signature = Buffer.from(s, 'base64url');
+      const order = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+      const given = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+      // The signer's s is random in [1, n): keep the high one of s and n - s.
+      const high = given > order / 2n ? given : order - given;
+      const highS = Buffer.from(high.toString(16).padStart(64, '0'), 'hex');
+      return { ...built, token: `${h}.${p}.${b64u(Buffer.concat([signature.subarray(0, 32), highS]))}` };
+    },
+  },
+  {
     id: 'jku-header-ignored',
     description: 'A jku header is never fetched or used: the token verifies with the keyset key by kid.',
     expect: reasonsOf('ok'),
@@ -360,6 +378,7 @@ export const CASES: CaseDef[] = [
       ['aud', 'number', 7],
       ['aud', 'empty-array', []],
       ['aud', 'array-of-numbers', [1]],
+      ['aud', 'array-with-empty-string', [VECTOR_AUDIENCE, '']],
       ['exp', 'string', '1773360060'],
       ['iat', 'null', null],
       ['nbf', 'boolean', true],
@@ -786,6 +805,20 @@ export const CASES: CaseDef[] = [
         string,
       ];
       return { token: `${h}.${p}.${nonCanonical(s)}` };
+    },
+  },
+  {
+    id: 'malformed-signature-length-1-mod-4',
+    description:
+      'A segment whose length is 1 mod 4 encodes no whole number of bytes (a lenient decoder drops the last character): malformed.',
+    expect: reasonsOf('malformed_token'),
+    build: (ctx) => {
+      const [h, p, s] = valid(ctx, 'malformed-signature-length-1-mod-4').token.split('.') as [
+        string,
+        string,
+        string,
+      ];
+      return { token: `${h}.${p}.${s}${'A'.repeat((((1 - s.length) % 4) + 4) % 4 || 4)}` };
     },
   },
   {

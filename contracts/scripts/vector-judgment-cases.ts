@@ -3,7 +3,7 @@
  * (issue 11): rule order, the length unit, strict JSON, what the replay store cannot record. Each one
  * changes outcome when the SPEC.md rule it names is flipped (proved by the verifier's mutation test).
  */
-import { CLAIM_NAMES } from '../src/constants.js';
+import { CLAIM_NAMES, MAX_ISS_LENGTH, MAX_JSON_DEPTH } from '../src/constants.js';
 import {
   ATTACKER_KID,
   type CaseDef,
@@ -148,6 +148,12 @@ export const JUDGMENT_CASES: CaseDef[] = [
     [`invalid_claim(iss)`],
   ),
   claimCase(
+    'claims-order-iss-too-long-missing-sub',
+    'C1-C4 apply claim by claim: an iss over 256 bytes (C3) is named before a missing sub.',
+    { iss: 'i'.repeat(MAX_ISS_LENGTH + 1), sub: undefined },
+    [`invalid_claim(iss)`],
+  ),
+  claimCase(
     'claims-order-types-before-policy',
     'Every claim type is checked before issuer, audience and time: a foreign issuer with jti missing is missing_claim(jti).',
     { iss: 'hyper-evil', jti: undefined },
@@ -240,6 +246,30 @@ export const JUDGMENT_CASES: CaseDef[] = [
     'malformed-integer-overflow',
     'An integer literal too large for a double (1 followed by 400 zeros), even in an unknown claim, is refused while parsing.',
     `1${'0'.repeat(400)}`,
+    reasonsOf('malformed_token'),
+  ),
+  rawMemberCase(
+    'malformed-nan-literal',
+    'NaN is not JSON (RFC 8259 numbers are finite literals), even in an unknown claim: malformed.',
+    'NaN',
+    reasonsOf('malformed_token'),
+  ),
+  rawMemberCase(
+    'malformed-raw-control-character',
+    'A control character (U+0001) written raw inside a string is not JSON; only escaped (\\u0001) is it: malformed.',
+    '"a\u0001b"',
+    reasonsOf('malformed_token'),
+  ),
+  rawMemberCase(
+    'valid-json-depth-at-limit',
+    'Objects and arrays nest 127 deep (the claims object plus 126 arrays in an unknown claim): accepted, as serde_json accepts it.',
+    `${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}`,
+    reasonsOf('ok'),
+  ),
+  rawMemberCase(
+    'malformed-json-too-deep',
+    'Objects and arrays nest 128 deep (the claims object plus 127 arrays): malformed, as serde_json refuses it past its recursion limit.',
+    `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`,
     reasonsOf('malformed_token'),
   ),
   rawMemberCase(

@@ -21,6 +21,14 @@ export const REPLAY_TABLE = { schema: 'session', table: 's2s_jwt_replay' } as co
 /** Tokens longer than this are refused before any parsing (bounds work an attacker can cause). */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/**
+ * Deepest nesting of objects and arrays in the header or the claims set, the top-level object counting
+ * as 1 (SPEC.md J8). serde_json's default: a budget of 128 containers, the 128th refused, so a Rust Core
+ * parsing with serde answers the same without a setting of its own; JavaScript's JSON.parse goes far
+ * deeper, so the TypeScript verifier checks it.
+ */
+export const MAX_JSON_DEPTH = 127;
+
 /** Length limits, all in UTF-8 bytes (SPEC.md "Length unit"). */
 export const MAX_JTI_LENGTH = 128;
 export const MAX_KID_LENGTH = 64;

@@ -1,5 +1,11 @@
-import { MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
-import { allNumbersFinite, countMembers, parsedMemberCount } from './json-members.js';
+import { MAX_JSON_DEPTH, MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
+import {
+  allNumbersFinite,
+  countMembers,
+  nestedWithin,
+  openingBrackets,
+  parsedMemberCount,
+} from './json-members.js';
 
 /** The JOSE header and claims of a compact JWS, parsed strictly; the signature is left to jose. */
 export interface DecodedToken {
@@ -100,6 +106,9 @@ function parseObjectSegment(segment: string): Record<string, unknown> | undefine
   if (parsedMemberCount(value) !== countMembers(text)) return undefined;
   // A number literal that overflows a double is refused while parsing, as serde does.
   if (!allNumbersFinite(value)) return undefined;
+  // Nesting past serde's limit is refused (SPEC.md J8). A text nested d deep holds at least d opening
+  // brackets, so the walk runs only for a text with that many: never for a flat claims set.
+  if (openingBrackets(text, MAX_JSON_DEPTH + 1) && !nestedWithin(value, MAX_JSON_DEPTH)) return undefined;
   return value as Record<string, unknown>;
 }
 

@@ -85,3 +85,32 @@ export function allNumbersFinite(root: object): boolean {
   }
   return true;
 }
+
+/** Whether `text` holds at least `count` of `{` and `[` (inside strings too: a cheap upper bound). */
+export function openingBrackets(text: string, count: number): boolean {
+  let found = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      if (++found >= count) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether objects and arrays in a parsed JSON value nest at most `max` deep, the root counting as 1.
+ * Iterative: the depth being checked is the one a recursive walk could not survive.
+ */
+export function nestedWithin(root: object, max: number): boolean {
+  const pending: [unknown, number][] = [[root, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth] = next;
+    if (depth > max) return false;
+    for (const key in value as object) {
+      if (!Object.hasOwn(value as object, key)) continue;
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) pending.push([item, depth + 1]);
+    }
+  }
+  return true;
+}
