@@ -16,6 +16,7 @@ export default {
     'src/header.ts',
     'src/claims.ts',
     'src/scope.ts',
+    'src/verify-options.ts',
     'src/verifier.ts',
     'src/jose-errors.ts',
     'src/keys/jwk-policy.ts',

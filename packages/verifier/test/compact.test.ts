@@ -1,14 +1,26 @@
 import { MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { decodeCompact, isStrictBase64url } from '../src/compact.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as Compact from '../src/compact.js';
 import { countMembers, parsedMemberCount } from '../src/json-members.js';
+
+// The parser is loaded in a hook inside each describe rather than imported: its UTF-8 decoder is made
+// when the module is evaluated, and a module that fails to evaluate must fail these tests. (Stryker's
+// vitest runner counts a test file that cannot be loaded as no tests, not as a failure.)
+let decodeCompact: typeof Compact.decodeCompact;
+let isStrictBase64url: typeof Compact.isStrictBase64url;
+const loadParser = () =>
+  beforeAll(async () => {
+    ({ decodeCompact, isStrictBase64url } = await import('../src/compact.js'));
+  });
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const HEADER = b64('{"alg":"RS256","typ":"JWT","kid":"lite-2026-03"}');
 const token = (payload: string, header = HEADER) => `${header}.${b64(payload)}.c2ln`;
 
 describe('strict base64url (RFC 7515 §2)', () => {
+  loadParser();
+
   it.each([
     ['', true],
     ['eyJ9', true],
@@ -31,6 +43,8 @@ describe('strict base64url (RFC 7515 §2)', () => {
 });
 
 describe('strict base64url: length', () => {
+  loadParser();
+
   it('accepts a segment as long as a token may be, and refuses one past the parser buffer', () => {
     expect(isStrictBase64url('A'.repeat(MAX_TOKEN_LENGTH))).toBe(true);
     expect(isStrictBase64url('A'.repeat(MAX_TOKEN_LENGTH * 2))).toBe(false);
@@ -38,6 +52,8 @@ describe('strict base64url: length', () => {
 });
 
 describe('strict base64url: the last character of every length (RFC 7515 §2, canonical encoding)', () => {
+  loadParser();
+
   // The rule as RFC 4648 §3.5 states it, written out here: an oracle independent of the parser, which
   // decides by re-encoding. The last character carries 4 unused bits after 2 characters and 2 after 3.
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -74,6 +90,8 @@ describe('strict base64url: the last character of every length (RFC 7515 §2, ca
 });
 
 describe('decodeCompact', () => {
+  loadParser();
+
   it('decodes a well-formed token', () => {
     expect(decodeCompact(token('{"iss":"a","scope":"spaces:create"}'))).toEqual({
       header: { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03' },
@@ -160,6 +178,18 @@ describe('decodeCompact', () => {
     expect(fits).toHaveLength(MAX_TOKEN_LENGTH);
     expect(decodeCompact(fits)).toBeDefined();
     expect(decodeCompact(over)).toBeUndefined();
+  });
+
+  it('limits how deep a payload nests, not how many brackets it holds (SPEC J8)', () => {
+    // Far more than MAX_JSON_DEPTH brackets, none nested past 3 deep, and brackets inside a string.
+    const shallow = [
+      `{"x":[${'[],'.repeat(300)}[]]}`,
+      `{"x":[${'{"y":{}},'.repeat(300)}{}]}`,
+      `{"x":"${'[{'.repeat(300)}"}`,
+    ];
+    for (const payload of shallow) {
+      expect(decodeCompact(token(payload))?.payload).toEqual(JSON.parse(payload));
+    }
   });
 
   it('survives deeply nested JSON without throwing', () => {

@@ -10,7 +10,10 @@ import {
 } from '../src/index.js';
 import { reasonForJoseError } from '../src/jose-errors.js';
 import { KeysUnavailableError } from '../src/keys/source.js';
+import { recorder } from './harness/recorder.js';
+import { nowSeconds, sign, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
+import { liveVerifier } from './harness/verifiers.js';
 
 const ISS = 'https://lite.example';
 const EXP = 1_900_000_000;
@@ -98,5 +101,95 @@ describe('jose errors become contract reasons (jose messages are never passed on
     ['a string', 'invalid_signature', 'ERR_JWS_INVALID'],
   ])('%s -> %s', (_name, reason, error) => {
     expect(reasonForJoseError(error)).toBe(reason);
+  });
+});
+
+describe('verify options: the required scope and the path are checked on every verify', () => {
+  const SCOPE_ERROR =
+    'verify options: scope must be a scope string or a non-empty list of scope tokens (RFC 6749 §3.3)';
+  const PATH_ERROR = 'verify options: path must be the route template, a string of 1-256 characters';
+  const both = 'spaces:create join_tokens:issue';
+  // Contract scopes joined by single spaces: 1025 characters, one more than a scope may have.
+  const tooLong = [...Array<string>(72).fill('spaces:create'), 'join_tokens:issue'].join(' ');
+  // 1023 characters, under the bound.
+  const long = [
+    ...Array<string>(68).fill('spaces:create'),
+    ...Array<string>(4).fill('join_tokens:issue'),
+  ].join(' ');
+
+  async function usageError(options: unknown): Promise<string> {
+    const error = await rejection(liveVerifier().verify('a.b.c', options as never));
+    expect(error).toBeInstanceOf(VerifierUsageError);
+    return (error as Error).message;
+  }
+
+  // A missing or unreadable scope must never read as "no scope required".
+  it.each<[string, unknown]>([
+    ['no options', undefined],
+    ['null options', null],
+    ['options that are a string', 'spaces:create'],
+    ['options that are a function', Object.assign(() => undefined, { scope: 'spaces:create', path: '/p' })],
+    ['no scope', { path: '/p' }],
+    ['an empty scope', { scope: '', path: '/p' }],
+    ['an empty list', { scope: [], path: '/p' }],
+    ['a number', { scope: 5, path: '/p' }],
+    ['a String object', { scope: new String('spaces:create'), path: '/p' }],
+    ['a leading space', { scope: ' spaces:create', path: '/p' }],
+    ['a double space', { scope: 'spaces:create  join_tokens:issue', path: '/p' }],
+    ['a trailing space', { scope: 'spaces:create ', path: '/p' }],
+    ['a list item holding two scopes', { scope: [both], path: '/p' }],
+    ['a list item that is a list', { scope: [['spaces:create']], path: '/p' }],
+    ['a list item that is a number', { scope: ['spaces:create', 7], path: '/p' }],
+    ['1025 characters of contract scopes', { scope: tooLong, path: '/p' }],
+  ])('%s is a usage error', async (_name, options) => {
+    expect(tooLong).toHaveLength(1025);
+    expect(await usageError(options)).toBe(SCOPE_ERROR);
+  });
+
+  it.each<[string, unknown]>([
+    ['no path', undefined],
+    ['an empty path', ''],
+    ['a path of 257 characters', `/${'p'.repeat(256)}`],
+    ['a number', 5],
+    ['a list', ['/p']],
+  ])('%s is a usage error', async (_name, path) => {
+    expect(await usageError({ scope: 'spaces:create', path })).toBe(PATH_ERROR);
+  });
+
+  it('a scope the contract does not know is a usage error naming it, as a string or in a list', async () => {
+    const known = '(known: spaces:create, join_tokens:issue); no signer grants it';
+    expect(await usageError({ scope: 'spaces:craete', path: '/p' })).toBe(
+      `verify options: scope "spaces:craete" is not a contract scope ${known}`,
+    );
+    expect(await usageError({ scope: ['spaces:create', 'join_tokens:isue'], path: '/p' })).toBe(
+      `verify options: scope "join_tokens:isue" is not a contract scope ${known}`,
+    );
+    // 1024 characters is within the bound: refused as unknown, not as too long.
+    expect(await usageError({ scope: 'a'.repeat(1024), path: '/p' })).toBe(
+      `verify options: scope "${'a'.repeat(1024)}" is not a contract scope ${known}`,
+    );
+  });
+
+  it('every scope of a list or a string is required; the scope label is the space-separated list', async () => {
+    const key = await vectorKey('lite-2026-03');
+    const observed = recorder();
+    const verifier = liveVerifier({ metrics: observed.metrics });
+    const verify = async (granted: string, scope: string | string[], path = '/p') =>
+      (await verifier.verify(await sign(key, nowSeconds(), { scope: granted }), { scope, path })).reason;
+    expect(long).toHaveLength(1023);
+    expect(await verify(both, ['spaces:create', 'join_tokens:issue'])).toBe('ok');
+    expect(await verify('spaces:create', ['spaces:create', 'join_tokens:issue'])).toBe('insufficient_scope');
+    expect(await verify(both, ['join_tokens:issue'])).toBe('ok');
+    expect(await verify('spaces:create', long)).toBe('insufficient_scope');
+    expect(await verify(both, long)).toBe('ok');
+    expect(await verify(both, 'spaces:create', `/${'p'.repeat(255)}`)).toBe('ok');
+    expect(observed.calls.map((call) => [call.labels.reason, call.labels.scope])).toEqual([
+      ['ok', both],
+      ['insufficient_scope', both],
+      ['ok', 'join_tokens:issue'],
+      ['insufficient_scope', long],
+      ['ok', long],
+      ['ok', 'spaces:create'],
+    ]);
   });
 });

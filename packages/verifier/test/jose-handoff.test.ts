@@ -124,6 +124,25 @@ describe('what jose is handed, and when', () => {
     expect(decodeBody).toHaveBeenCalledTimes(3);
   });
 
+  it('without an early signature check, the payload is parsed at once: the yields are for the RSA job only', async () => {
+    // No RSA job starts for a kid the keyset lacks or for a key of another algorithm, so there is
+    // nothing to overlap: verify must not spend the two turns, even as the one verification under way.
+    const verifier = liveVerifier();
+    await verifier.warmup({ required: true });
+    const tokens = [
+      await sign({ ...key, kid: 'not-in-the-keyset' }, nowSeconds()),
+      `${b64({ alg: 'RS256', typ: 'JWT', kid: ec.kid })}.${(await sign(key, nowSeconds())).split('.')[1]}.c2ln`,
+    ];
+    const reasons = [];
+    for (const [i, token] of tokens.entries()) {
+      const answer = verifier.verify(token, endpoint);
+      expect(decodeBody).toHaveBeenCalledTimes(i + 1);
+      reasons.push((await answer).reason);
+    }
+    expect(reasons).toEqual(['unknown_kid', 'invalid_algorithm']);
+    expect(compactVerify).not.toHaveBeenCalled();
+  });
+
   it('on a JWKS URL a malformed token never reaches jose, even with a kid the cache holds', async () => {
     // jose's remote resolver refetches a keyset that went stale since the verifier's lookup: handing it a
     // malformed token ahead of the parse could make that token trigger a fetch.
