@@ -92,9 +92,12 @@ export function signedRaw(
 export const valid = (ctx: CaseContext, id: string, c: Json = {}, h: Json = {}): Built =>
   signed(ctx, header(h), claims(id, ctx.now, c));
 
+/** The three segments of a compact token the generator built (always three). */
+export const segments = (token: string) => token.split('.') as [string, string, string];
+
 /** Replaces one signature character with another base64url character (all bits of it are used). */
 export function corruptSignature(token: string): string {
-  const [h, p, s] = token.split('.') as [string, string, string];
+  const [h, p, s] = segments(token);
   const i = 10;
   const swapped = s[i] === 'A' ? 'B' : 'A';
   return `${h}.${p}.${s.slice(0, i)}${swapped}${s.slice(i + 1)}`;
@@ -245,7 +248,7 @@ export const CASES: CaseDef[] = [
     expect: reasonsOf('ok'),
     build: (ctx) => {
       const built = valid(ctx, 'valid-es256-high-s', {}, { alg: 'ES256', kid: EC_KID });
-      const [h, p, s] = built.token.split('.') as [string, string, string];
+      const [h, p, s] = segments(built.token);
       const signature = Buffer.from(s, 'base64url');
       const order = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
       const given = BigInt(`0x${signature.subarray(32).toString('hex')}`);
@@ -492,7 +495,7 @@ export const CASES: CaseDef[] = [
     expect: reasonsOf('invalid_signature'),
     build: (ctx) => {
       const t = valid(ctx, 'signature-truncated').token;
-      const [h, p, s] = t.split('.') as [string, string, string];
+      const [h, p, s] = segments(t);
       return { token: `${h}.${p}.${s.slice(0, 172)}` };
     },
   },
@@ -527,11 +530,7 @@ export const CASES: CaseDef[] = [
       'A zero byte prepended to a valid RS256 signature (257 bytes for a 2048-bit key) is refused.',
     expect: reasonsOf('invalid_signature'),
     build: (ctx) => {
-      const [h, p, s] = valid(ctx, 'signature-leading-zero-byte').token.split('.') as [
-        string,
-        string,
-        string,
-      ];
+      const [h, p, s] = segments(valid(ctx, 'signature-leading-zero-byte').token);
       return { token: `${h}.${p}.${b64u(Buffer.concat([Buffer.of(0), Buffer.from(s, 'base64url')]))}` };
     },
   },
@@ -541,11 +540,7 @@ export const CASES: CaseDef[] = [
       'The signature covers the header bytes: the same header JSON re-spelled with a space fails it.',
     expect: reasonsOf('invalid_signature'),
     build: (ctx) => {
-      const [, p, s] = valid(ctx, 'header-respelled-not-resigned').token.split('.') as [
-        string,
-        string,
-        string,
-      ];
+      const [, p, s] = segments(valid(ctx, 'header-respelled-not-resigned').token);
       return { token: `${b64u(JSON.stringify(header()).replace(',', ', '))}.${p}.${s}` };
     },
   },
@@ -561,7 +556,7 @@ export const CASES: CaseDef[] = [
     description: 'Header and payload segments swapped: the claims set is no header (no typ).',
     expect: reasonsOf('invalid_header'),
     build: (ctx) => {
-      const [h, p, s] = valid(ctx, 'header-payload-swapped').token.split('.') as [string, string, string];
+      const [h, p, s] = segments(valid(ctx, 'header-payload-swapped').token);
       return { token: `${p}.${h}.${s}` };
     },
   },
@@ -703,7 +698,7 @@ export const CASES: CaseDef[] = [
     description: 'Characters outside the base64url alphabet ("+", "/") are malformed.',
     expect: reasonsOf('malformed_token'),
     build: (ctx) => {
-      const [h, p, s] = valid(ctx, 'malformed-bad-base64url').token.split('.') as [string, string, string];
+      const [h, p, s] = segments(valid(ctx, 'malformed-bad-base64url').token);
       return { token: `${h}.${p}.+/${s.slice(2)}` };
     },
   },
@@ -799,11 +794,7 @@ export const CASES: CaseDef[] = [
       'The signature segment with its unused trailing bits set decodes to the same bytes, but is not strict base64url.',
     expect: reasonsOf('malformed_token'),
     build: (ctx) => {
-      const [h, p, s] = valid(ctx, 'malformed-signature-non-canonical').token.split('.') as [
-        string,
-        string,
-        string,
-      ];
+      const [h, p, s] = segments(valid(ctx, 'malformed-signature-non-canonical').token);
       return { token: `${h}.${p}.${nonCanonical(s)}` };
     },
   },
@@ -813,11 +804,7 @@ export const CASES: CaseDef[] = [
       'A segment whose length is 1 mod 4 encodes no whole number of bytes (a lenient decoder drops the last character): malformed.',
     expect: reasonsOf('malformed_token'),
     build: (ctx) => {
-      const [h, p, s] = valid(ctx, 'malformed-signature-length-1-mod-4').token.split('.') as [
-        string,
-        string,
-        string,
-      ];
+      const [h, p, s] = segments(valid(ctx, 'malformed-signature-length-1-mod-4').token);
       return { token: `${h}.${p}.${s}${'A'.repeat((((1 - s.length) % 4) + 4) % 4 || 4)}` };
     },
   },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
 import * as jose from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../test-support/unhandled-rejections.js';
 import {
   createJwksHandler,
   createSigner,
@@ -57,28 +58,21 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
   });
 
   it('answers 503 and leaves no unhandled rejection when the key source fails and the logger throws', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      let calls = 0;
-      const failing = { jwks: () => Promise.reject(new Error('KMS down')) };
-      const logger = {
-        info: () => undefined,
-        warn: () => {
-          calls++;
-          throw new Error('log sink closed');
-        },
-      };
+    let calls = 0;
+    const failing = { jwks: () => Promise.reject(new Error('KMS down')) };
+    const logger = {
+      info: () => undefined,
+      warn: () => {
+        calls++;
+        throw new Error('log sink closed');
+      },
+    };
+    const unhandled = await unhandledRejectionsDuring(async () => {
       const base = await serve(createJwksHandler(failing, { logger }));
-      const res = await fetch(`${base}${JWKS_PATH}`);
-      expect(res.status).toBe(503);
-      expect(calls).toBe(1);
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+      expect((await fetch(`${base}${JWKS_PATH}`)).status).toBe(503);
+    });
+    expect(calls).toBe(1);
+    expect(unhandled).toEqual([]);
   });
 
   it('lets jose createRemoteJWKSet verify the signer tokens', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { LITE_AUTH_LOG_CATEGORY } from '@hyper/s2s-contracts';
 import * as jose from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../test-support/unhandled-rejections.js';
 import { createSigner, SignRequestError } from '../src/index.js';
 import { captureLogger } from './helpers/capture-logger.js';
 import { decodeToken } from './helpers/tokens.js';
@@ -193,35 +194,29 @@ describe('signer.fetch', () => {
   });
 
   it('answers the caller and leaves no unhandled rejection when the logger throws on a rejection', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      let calls = 0;
-      const signer = createSigner({
-        key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
-        issuer: ISSUER,
-        subject: SUBJECT,
-        audience: AUDIENCE,
-        logger: {
-          info: () => undefined,
-          warn: () => {
-            calls++;
-            throw new Error('log sink closed');
-          },
+    let calls = 0;
+    const signer = createSigner({
+      key: { privateKeyPem: RSA_KEY.pkcs8Pem, kid: RSA_KEY.kid },
+      issuer: ISSUER,
+      subject: SUBJECT,
+      audience: AUDIENCE,
+      logger: {
+        info: () => undefined,
+        warn: () => {
+          calls++;
+          throw new Error('log sink closed');
         },
-      });
-      replies = [
-        (_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end(),
-      ];
+      },
+    });
+    replies = [
+      (_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end(),
+    ];
+    const unhandled = await unhandledRejectionsDuring(async () => {
       const res = await signer.fetch(`${base}/integrations/spaces`, undefined, { scope: 'spaces:create' });
       expect(res.status).toBe(401);
       await until(() => calls > 0, 'the rejection log call');
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
+    expect(unhandled).toEqual([]);
   });
 
   it('logs only contract reasons: server text outside the vocabulary becomes "unknown"', async () => {

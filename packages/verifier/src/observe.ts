@@ -1,9 +1,11 @@
-import type { Logger } from '@hyper/s2s-contracts';
 import {
+  type Logger,
+  MAX_KID_LENGTH,
   METRIC_NAMES,
   type MetricName,
   type Reason,
   type UnavailableCause,
+  utf8Length,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import type { PurgeResult, VerifierHistogramName } from './metrics.js';
@@ -158,3 +160,13 @@ const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
 /** A token sender's text made safe to log or publish: unprintable characters removed, capped. */
 export const loggable = (value: string, max: number): string => value.replace(UNLOGGABLE, '').slice(0, max);
+
+/**
+ * A header kid as logs and the live feed show it: a string the contract admits (at most MAX_KID_LENGTH
+ * UTF-8 bytes, SPEC.md H2), cleaned like any sender text; undefined otherwise or when nothing is left.
+ */
+export function loggableKid(kid: unknown): string | undefined {
+  if (typeof kid !== 'string' || utf8Length(kid) > MAX_KID_LENGTH) return undefined;
+  const cleaned = loggable(kid, MAX_KID_LENGTH);
+  return cleaned === '' ? undefined : cleaned;
+}

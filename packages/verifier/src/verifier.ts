@@ -1,9 +1,7 @@
 import {
   type Claims,
   MAX_JTI_LENGTH,
-  MAX_KID_LENGTH,
   type UnavailableCause,
-  utf8Length,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import { type CryptoKey, compactVerify } from 'jose';
@@ -18,7 +16,7 @@ import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
-import { loggable, Observer, type RejectionFacts, type TokenFacts } from './observe.js';
+import { loggable, loggableKid, Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { ReplayStoreError } from './replay/errors.js';
 import { type ImmediateRemember, immediateRemember } from './replay/memory.js';
@@ -80,8 +78,8 @@ const LOGGED_CLAIMS = ['iss', 'sub', 'jti'] as const;
 function factsOf(decoded: DecodedToken | undefined, verified: boolean): RejectionFacts | undefined {
   if (decoded === undefined) return undefined;
   const facts: TokenFacts = {};
-  const { kid } = decoded.header;
-  if (typeof kid === 'string' && utf8Length(kid) <= MAX_KID_LENGTH) facts.kid = loggable(kid, MAX_KID_LENGTH);
+  const kid = loggableKid(decoded.header.kid);
+  if (kid !== undefined) facts.kid = kid;
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
     if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);

@@ -1,8 +1,8 @@
-import { MAX_KID_LENGTH, utf8Length, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import type { DecodedToken } from './compact.js';
 import { type VerifyEvent, verifyChannel } from './diagnostics.js';
 import { STATUS_LABEL } from './metrics.js';
-import { loggable, type Observer } from './observe.js';
+import { loggableKid, type Observer } from './observe.js';
 import type { VerifyResult } from './result.js';
 import type { CallContext } from './verify-options.js';
 
@@ -52,9 +52,7 @@ function kidOf(attempt: {
   readonly decoded?: DecodedToken | undefined;
   readonly verified?: boolean | undefined;
 }): { kid: string } | { unverifiedKid: string } | undefined {
-  const kid = attempt.decoded?.header.kid;
-  if (typeof kid !== 'string' || utf8Length(kid) > MAX_KID_LENGTH) return undefined;
-  if (attempt.verified === true) return { kid };
-  const cleaned = loggable(kid, MAX_KID_LENGTH);
-  return cleaned === '' ? undefined : { unverifiedKid: cleaned };
+  const kid = loggableKid(attempt.decoded?.header.kid);
+  if (kid === undefined) return undefined;
+  return attempt.verified === true ? { kid } : { unverifiedKid: kid };
 }

@@ -1,7 +1,8 @@
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../test-support/unhandled-rejections.js';
 import { type S2sAuthenticatedRequest, s2sMiddleware } from '../src/http/node.js';
 import type { ReplayStore } from '../src/replay/store.js';
 import { recorder } from './harness/recorder.js';
@@ -176,14 +177,28 @@ describe('Express middleware', () => {
 });
 
 describe('s2sMiddleware never leaves an unhandled rejection (it would end the process)', () => {
+  /** One POST with a fresh token through a plain node:http server around `handler`, closed after. */
+  async function postThrough(handler: RequestListener): Promise<{ status: number; body: string }> {
+    const plain = createServer(handler);
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (plain.address() as AddressInfo).port;
+      const answer = await fetch(`http://127.0.0.1:${port}/x`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await sign(key, nowSeconds())}` },
+      });
+      return { status: answer.status, body: await answer.text() };
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  }
+
   /**
-   * A node:http server whose outer layer answers 504 (a request timeout) while the replay store holds
-   * verify; the store then answers `fresh`. `next` is the handler after the middleware.
+   * An outer layer answers 504 (a request timeout) while the replay store holds verify; the store then
+   * answers `fresh`. `next` is the handler after the middleware.
    */
   async function timedOutBehindVerify(fresh: boolean) {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -202,30 +217,18 @@ describe('s2sMiddleware never leaves an unhandled rejection (it would end the pr
       scope: 'spaces:create',
       path: '/x',
     });
-    const plain = createServer((req, res) => {
-      current = res;
-      middleware(req, res, () => {
-        handlerCalls++;
-        res.end('handler');
-      });
-    });
-    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (plain.address() as AddressInfo).port;
-      const answer = await fetch(`http://127.0.0.1:${port}/x`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await sign(key, nowSeconds())}` },
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      const answer = await postThrough((req, res) => {
+        current = res;
+        middleware(req, res, () => {
+          handlerCalls++;
+          res.end('handler');
+        });
       });
       expect(answer.status).toBe(504);
       release();
-      // Long enough for the verdict and any rejection it causes to be reported.
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-      return { unhandled, handlerCalls };
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-      plain.closeAllConnections();
-      await new Promise((resolve) => plain.close(resolve));
-    }
+    });
+    return { unhandled, handlerCalls };
   }
 
   it('answers nothing more when an outer layer already answered a token later refused', async () => {
@@ -241,30 +244,15 @@ describe('s2sMiddleware never leaves an unhandled rejection (it would end the pr
   });
 
   it('answers a bare 500 when a plain node:http next throws', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
     const middleware = s2sMiddleware(liveVerifier(), { scope: 'spaces:create', path: '/x' });
-    const plain = createServer((req, res) =>
-      middleware(req, res, () => {
-        throw new Error('handler bug');
-      }),
-    );
-    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (plain.address() as AddressInfo).port;
-      const answer = await fetch(`http://127.0.0.1:${port}/x`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await sign(key, nowSeconds())}` },
-      });
-      expect(answer.status).toBe(500);
-      expect(await answer.text()).toBe('');
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-      plain.closeAllConnections();
-      await new Promise((resolve) => plain.close(resolve));
-    }
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      const answer = await postThrough((req, res) =>
+        middleware(req, res, () => {
+          throw new Error('handler bug');
+        }),
+      );
+      expect(answer).toEqual({ status: 500, body: '' });
+    });
+    expect(unhandled).toEqual([]);
   });
 });
