@@ -21,6 +21,7 @@ function npmConfig(dir, key) {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 30_000, // a hung npm fails the guard (and so the release) rather than hanging it
   }).trim();
   return value === '' || value === 'undefined' || value === 'null' ? undefined : value;
 }
