@@ -17,6 +17,7 @@ export default defineProject({
       'test/never-throws.test.ts',
       'test/config.test.ts',
       'test/errors.test.ts',
+      'test/verify-options-cache.test.ts',
       'test/scope.test.ts',
       'test/remote-jwks.test.ts',
       'test/replay-integration.test.ts',

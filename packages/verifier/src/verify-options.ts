@@ -19,26 +19,35 @@ export interface CallContext {
 /** Longest route template accepted as a metric label. */
 export const MAX_PATH_LABEL_LENGTH = 256;
 
+/** A required scope as verify uses it: the tokens, and the space-separated form as the metric label. */
+interface RequiredScope {
+  readonly scopes: readonly string[];
+  readonly label: string;
+}
+
 // Endpoints state a handful of scope strings; remembering their parsed form keeps verify lean. The
-// bound only matters for code that builds scope strings dynamically.
-const MAX_CACHED_SCOPES = 256;
-const scopeCache = new Map<string, readonly string[]>();
+// bound keeps memory flat for code that builds scope strings dynamically (past it, each is parsed anew).
+export const MAX_CACHED_SCOPES = 256;
+const scopeCache = new Map<string, RequiredScope>();
 const knownScopes: ReadonlySet<string> = new Set(KNOWN_SCOPES);
 
-function scopeList(scope: unknown, where: string): readonly string[] | undefined {
-  if (typeof scope === 'string') {
-    const cached = scopeCache.get(scope);
-    if (cached !== undefined) return cached;
+/** The space-separated form of a scope string or list, before it is validated; undefined if neither. */
+function joinedScope(scope: unknown): string | undefined {
+  if (typeof scope === 'string') return scope;
+  // A list item holding a space would smuggle two scopes past the per-item rule.
+  if (Array.isArray(scope) && scope.every((item) => typeof item === 'string' && !item.includes(' '))) {
+    return scope.join(' ');
   }
-  if (Array.isArray(scope) && !scope.every((item) => typeof item === 'string' && !item.includes(' '))) {
-    return undefined;
-  }
-  const joined = Array.isArray(scope) ? scope.join(' ') : scope;
-  if (typeof joined !== 'string' || joined.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(joined)) {
-    return undefined;
-  }
+  return undefined;
+}
+
+function requiredScope(scope: unknown, where: string): RequiredScope | undefined {
+  const joined = joinedScope(scope);
+  if (joined === undefined) return undefined;
+  // Only validated scopes are ever cached, so a hit needs no further check.
   const cached = scopeCache.get(joined);
   if (cached !== undefined) return cached;
+  if (joined.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(joined)) return undefined;
   const scopes = Object.freeze(joined.split(' '));
   // The signer signs contract scopes only: a route requiring another (a typo) would answer 403 to
   // every call, so it is refused where the route is declared, as the signer refuses it.
@@ -48,8 +57,9 @@ function scopeList(scope: unknown, where: string): readonly string[] | undefined
       `${where}: scope ${JSON.stringify(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
     );
   }
-  if (scopeCache.size < MAX_CACHED_SCOPES) scopeCache.set(joined, scopes);
-  return scopes;
+  const required = Object.freeze({ scopes, label: joined });
+  if (scopeCache.size < MAX_CACHED_SCOPES) scopeCache.set(joined, required);
+  return required;
 }
 
 /**
@@ -62,8 +72,8 @@ export function callContext(options: unknown, where = 'verify options'): CallCon
     scope?: unknown;
     path?: unknown;
   };
-  const scopes = scopeList(scope, where);
-  if (scopes === undefined) {
+  const required = requiredScope(scope, where);
+  if (required === undefined) {
     throw new VerifierUsageError(
       `${where}: scope must be a scope string or a non-empty list of scope tokens (RFC 6749 §3.3)`,
     );
@@ -73,5 +83,5 @@ export function callContext(options: unknown, where = 'verify options'): CallCon
       `${where}: path must be the route template, a string of 1-${MAX_PATH_LABEL_LENGTH} characters`,
     );
   }
-  return { scopes, scopeLabel: typeof scope === 'string' ? scope : scopes.join(' '), path };
+  return { scopes: required.scopes, scopeLabel: required.label, path };
 }
