@@ -47,7 +47,7 @@ export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
 export { checkPublicJwk, type JwkPolicyResult, type PublicJwk } from './jwk-policy.js';
 export { loadVectors, VECTOR_FILE_PATH, VECTOR_SCHEMA_PATH } from './load-vectors.js';
-export { containedLogger, type Logger } from './logger.js';
+export { containedLogger, ignoreRejection, type Logger } from './logger.js';
 export {
   createMetricInstruments,
   type InstrumentMeter,

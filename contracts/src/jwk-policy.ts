@@ -77,6 +77,25 @@ function keyOpsProblem(ops: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * RSA public exponent bounds (SPEC.md KEY1 step 13, NIST SP 800-56B Rev. 2 §6.2): odd, at least 65537,
+ * at most 256 bits. With e = 1 every padded digest is its own signature, so anyone could sign for the
+ * key; OpenSSL (node:crypto, WebCrypto, jose) verifies with such a key without complaint.
+ */
+const MAX_RSA_EXPONENT_BYTES = 32;
+
+function rsaExponentProblem(e: unknown): string | undefined {
+  const bytes = typeof e === 'string' ? Buffer.from(e, 'base64url') : Buffer.alloc(0);
+  // Minimal and canonical: no leading zero byte, and the text is exactly the encoding of its bytes.
+  const canonical = bytes.length > 0 && bytes[0] !== 0 && bytes.toString('base64url') === e;
+  // With no leading zero, an odd value of 3 to 32 bytes is exactly an odd 65537 (0x010001) to 2^256 - 1.
+  const inRange = bytes.length >= 3 && bytes.length <= MAX_RSA_EXPONENT_BYTES;
+  const odd = (bytes[bytes.length - 1]! & 1) === 1;
+  return canonical && inRange && odd
+    ? undefined
+    : 'must be an odd public exponent from 65537 to 2^256 - 1, in minimal base64url';
+}
+
 /** Reads the key material with node:crypto (validates it, gives the modulus size and curve). */
 function material(jwk: Record<string, unknown>): ReturnType<typeof createPublicKey> | undefined {
   const key: NodeJsonWebKey =
@@ -127,6 +146,8 @@ export function checkPublicJwk(jwk: unknown): JwkPolicyResult {
     if (bits < MIN_RSA_MODULUS_BITS) {
       return refuse('n', `RSA key of ${bits} bits: at least ${MIN_RSA_MODULUS_BITS} are required`);
     }
+    const exponentProblem = rsaExponentProblem(key.e);
+    if (exponentProblem !== undefined) return refuse('e', exponentProblem);
     return { ok: true, kid, kty, alg: keyAlg, strength: `${bits} bits` };
   }
   if (details?.namedCurve !== EC_CURVE.node) return refuse('crv', 'is not P-256');

@@ -8,24 +8,38 @@ export interface Logger {
 }
 
 /**
- * `logger` with each call contained: a sink that throws (a closed stream, a bug) changes no answer and
- * never surfaces as an unhandled rejection from the asynchronous paths that log.
+ * `logger` with each call contained: a sink that throws (a closed stream, a bug) or, being async,
+ * rejects changes no answer and never surfaces as an uncaught exception or an unhandled rejection
+ * (either ends a Node process by default).
  */
 export function containedLogger(logger: Logger): Logger {
   return {
     info(obj, msg) {
       try {
-        logger.info(obj, msg);
+        ignoreRejection(logger.info(obj, msg));
       } catch {
         // Logging is never load-bearing.
       }
     },
     warn(obj, msg) {
       try {
-        logger.warn(obj, msg);
+        ignoreRejection(logger.warn(obj, msg));
       } catch {
         // Logging is never load-bearing.
       }
     },
   };
 }
+
+/**
+ * What a telemetry sink's method returned (a log line, a metric), with a rejection handled when it is a
+ * promise: the `void` return type of a sink's method does not stop an async implementation, and its
+ * unhandled rejection would end the process. Call it inside the `try` that contains a synchronous throw.
+ */
+export function ignoreRejection(returned: unknown): void {
+  if (typeof (returned as PromiseLike<unknown> | null | undefined)?.then === 'function') {
+    (returned as PromiseLike<unknown>).then(undefined, ignore);
+  }
+}
+
+function ignore(): void {}

@@ -43,6 +43,11 @@ describe('ProtectedHeaderSchema', () => {
     { alg: 'RS256', typ: 'JWT' },
     { alg: 'RS256', typ: 'JWT', kid: '' },
     { alg: 'RS256', typ: 'JWT', kid: 'k'.repeat(65) },
+    // SPEC H4: any crit, understood or not, empty or not a list.
+    { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03', crit: ['exp'] },
+    { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03', crit: [] },
+    { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03', crit: 'x' },
+    { alg: 'RS256', typ: 'JWT', kid: 'lite-2026-03', crit: null },
   ])('rejects %j', (header) => {
     expect(ProtectedHeaderSchema.safeParse(header).success).toBe(false);
   });

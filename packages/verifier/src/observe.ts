@@ -1,4 +1,5 @@
 import {
+  ignoreRejection,
   type Logger,
   MAX_KID_LENGTH,
   METRIC_NAMES,
@@ -110,7 +111,7 @@ export class Observer {
   ): void {
     if (this.#metrics !== undefined) {
       try {
-        this.#metrics.increment(METRIC_FOR_STATUS[status], { reason, path, scope });
+        ignoreRejection(this.#metrics.increment(METRIC_FOR_STATUS[status], { reason, path, scope }));
       } catch {
         // contained, see class comment
       }
@@ -122,16 +123,16 @@ export class Observer {
 
   jwksFetch(outcome: JwksFetchOutcome, seconds: number): void {
     try {
-      this.#metrics?.jwksFetch?.(outcome);
-      this.#metrics?.observe?.(VERIFIER_METRIC_NAMES.jwksFetchDuration, seconds, { outcome });
+      ignoreRejection(this.#metrics?.jwksFetch?.(outcome));
     } catch {
       // contained
     }
+    this.observe(VERIFIER_METRIC_NAMES.jwksFetchDuration, seconds, { outcome });
   }
 
   observe(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void {
     try {
-      this.#metrics?.observe?.(name, seconds, labels);
+      ignoreRejection(this.#metrics?.observe?.(name, seconds, labels));
     } catch {
       // contained
     }
@@ -139,7 +140,7 @@ export class Observer {
 
   info(obj: object, msg: string): void {
     try {
-      this.#logger?.info(obj, msg);
+      ignoreRejection(this.#logger?.info(obj, msg));
     } catch {
       // contained
     }
@@ -147,7 +148,7 @@ export class Observer {
 
   warn(obj: object, msg: string): void {
     try {
-      this.#logger?.warn(obj, msg);
+      ignoreRejection(this.#logger?.warn(obj, msg));
     } catch {
       // contained
     }

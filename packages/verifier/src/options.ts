@@ -261,7 +261,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (metrics !== undefined && !hasMethods(metrics, ['increment'])) {
     throw new VerifierConfigError('metrics', 'must have increment(name, labels)');
   }
-  loggerOption('logger', logger);
+  const sink = loggerOption('logger', logger);
   return {
     keys: resolvedKeys,
     audience,
@@ -289,6 +289,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     now: (now as (() => number) | undefined) ?? Date.now,
     warmupRequired: options.warmupRequired === true,
     metrics: metrics as MetricsSink | undefined,
-    logger: logger as Logger | undefined,
+    logger: sink,
   };
 }

@@ -107,6 +107,9 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
     ['an empty keyset', withJwks(), 'keys.jwks.keys'],
     ['a key with private members', withJwks(privateRsa), 'keys.jwks.keys[0].d'],
     ['an RSA key under 2048 bits', withJwks({ ...weakRsa, kid: 'weak' }), 'keys.jwks.keys[0].n'],
+    // SPEC KEY1 step 13: with e = 1 anyone can sign for the key.
+    ['an RSA key with public exponent 1', withJwks({ ...rsa, e: 'AQ' }), 'keys.jwks.keys[0].e'],
+    ['an RSA key with public exponent 3', withJwks({ ...rsa, e: 'Aw' }), 'keys.jwks.keys[0].e'],
     ['a symmetric key', withJwks({ kty: 'oct', kid: 'hmac', alg: 'HS256' }), 'keys.jwks.keys[0].kty'],
     ['an RSA key declaring ES256', withJwks({ ...rsa, alg: 'ES256' }), 'keys.jwks.keys[0].alg'],
     ['an RSA key declaring RS512', withJwks({ ...rsa, alg: 'RS512' }), 'keys.jwks.keys[0].alg'],

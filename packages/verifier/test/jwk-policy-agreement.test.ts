@@ -29,6 +29,7 @@ const POOL: readonly PoolKey[] = [
   poolKey('rsa-2048-a', 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })),
   poolKey('rsa-2048-b', 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })),
   poolKey('rsa-1024', 'RS256', generateKeyPairSync('rsa', { modulusLength: 1024 })),
+  poolKey('rsa-2048-e3', 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 })),
   poolKey('ec-p256-a', 'ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })),
   poolKey('ec-p256-b', 'ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })),
   poolKey('ec-p384', 'ES256', generateKeyPairSync('ec', { namedCurve: 'P-384' })),

@@ -1,5 +1,6 @@
 import { isReason, MAX_KID_LENGTH, METRIC_NAMES } from '@hyper/s2s-contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../test-support/unhandled-rejections.js';
 import { UNAVAILABLE_METRIC_NAME } from '../src/observe.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
@@ -76,6 +77,27 @@ describe('metrics', () => {
     const verifier = liveVerifier({ metrics: { increment: boom }, logger: { info: boom, warn: boom } });
     expect(await verifier.verify(await sign(key, nowSeconds()), endpoint)).toMatchObject({ status: 200 });
     expect(await verifier.verify('a.b.c', endpoint)).toMatchObject({ status: 401 });
+  });
+
+  // A sink method typed `void` may still be async; its rejection, unhandled, would end the process.
+  it('survives an async sink and logger that reject: same answers, no unhandled rejection', async () => {
+    const calls: string[] = [];
+    const rejecting = (name: string) => async () => {
+      calls.push(name);
+      throw new Error(`${name} down`);
+    };
+    const verifier = liveVerifier({
+      metrics: { increment: rejecting('increment'), observe: rejecting('observe') },
+      logger: { info: rejecting('info'), warn: rejecting('warn') },
+    });
+    const answers: number[] = [];
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      answers.push((await verifier.verify(await sign(key, nowSeconds()), endpoint)).status);
+      answers.push((await verifier.verify('a.b.c', endpoint)).status);
+    });
+    expect(answers).toEqual([200, 401]);
+    expect(new Set(calls)).toEqual(new Set(['increment', 'observe', 'warn']));
+    expect(unhandled).toEqual([]);
   });
 });
 

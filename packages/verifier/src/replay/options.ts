@@ -1,4 +1,4 @@
-import { checkInteger, type IntegerBounds, type Logger } from '@hyper/s2s-contracts';
+import { checkInteger, containedLogger, type IntegerBounds, type Logger } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 
 /**
@@ -99,13 +99,16 @@ export function hasMethods(value: unknown, methods: readonly string[]): boolean 
   return isObject(value) && methods.every((name) => typeof value[name] === 'function');
 }
 
-/** The shared Logger shape (pino fits), or undefined when absent; for the verifier and the stores alike. */
+/**
+ * The shared Logger shape (pino fits), or undefined when absent; for the verifier and the stores alike.
+ * Returned contained: a sink that throws or rejects never fails the work it reports on.
+ */
 export function loggerOption(field: string, value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
   if (!hasMethods(value, ['info', 'warn'])) {
     throw new VerifierConfigError(field, 'must have info(obj, msg) and warn(obj, msg)');
   }
-  return value as Logger;
+  return containedLogger(value as Logger);
 }
 
 export function clockOption(field: string, value: unknown): () => number {

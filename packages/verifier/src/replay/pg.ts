@@ -176,11 +176,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       process.emitWarning(message, { code: 'HYPER_S2S_REPLAY_PREPARE_REFUSED' });
       return;
     }
-    try {
-      logger.warn({ event: 's2s_replay_prepare_refused', sqlState }, message);
-    } catch {
-      // A failing logger must not fail the batch it reports on.
-    }
+    // Contained (loggerOption): a failing logger does not fail the batch it reports on.
+    logger.warn({ event: 's2s_replay_prepare_refused', sqlState }, message);
   }
   if ((options as { now?: unknown }).now !== undefined) {
     // The purge cutoff is the database clock: one replica's skewed clock must not delete live rows.

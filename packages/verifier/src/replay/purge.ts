@@ -1,8 +1,8 @@
-import { type Logger, REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
+import { ignoreRejection, type Logger, REPLAY_PURGE_INTERVAL_MS } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 import type { PurgeResult } from '../metrics.js';
 import type { MetricsSink } from '../observe.js';
-import { durationMs } from './options.js';
+import { durationMs, loggerOption } from './options.js';
 
 /** What one purge run did. */
 export interface PurgeOutcome {
@@ -55,11 +55,20 @@ export interface ReplayPurger {
 /** Runs `source`'s purge every `intervalMs` on an unref'd timer: it never keeps the process alive. */
 export function schedulePurges(source: PurgeSource, options: PurgerOptions = {}): ReplayPurger {
   const intervalMs = durationMs('intervalMs', options.intervalMs, REPLAY_PURGE_INTERVAL_MS);
-  const { logger, onPurge, metrics } = options;
-  // Contained like the verifier's sink: metrics must not fail a purge.
+  const { onPurge, metrics } = options;
+  const logger = loggerOption('logger', options.logger);
+  // Contained like the verifier's sinks: telemetry and the notification hook must not fail a purge or,
+  // from the timer's promise chain, surface as an unhandled rejection.
   const count = (result: PurgeResult, deleted: number) => {
     try {
-      metrics?.purge?.(result, deleted);
+      ignoreRejection(metrics?.purge?.(result, deleted));
+    } catch {
+      // contained
+    }
+  };
+  const notify = (outcome: PurgeOutcome) => {
+    try {
+      ignoreRejection(onPurge?.(outcome));
     } catch {
       // contained
     }
@@ -84,7 +93,7 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
           logger?.info({ ...outcome, durationMs: Date.now() - startedAt }, 'replay store purged');
         }
         count(outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle', outcome.deleted);
-        onPurge?.(outcome);
+        notify(outcome);
         return outcome;
       },
       (error: unknown) => {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import { describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../../test-support/unhandled-rejections.js';
 import { VerifierConfigError } from '../../src/errors.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
 import type { PurgeOutcome } from '../../src/replay/purge.js';
@@ -41,6 +42,53 @@ describe('startPurger', () => {
     } finally {
       await purger.stop();
     }
+  });
+
+  // The purger runs from a timer: anything a sink throws or rejects there would be an unhandled rejection
+  // (the process ends) or would stop the schedule.
+  it.each([
+    [
+      'throw',
+      () => () => {
+        throw new Error('sink down');
+      },
+    ],
+    [
+      'reject',
+      () => async () => {
+        throw new Error('sink down');
+      },
+    ],
+  ] as const)('keeps purging on schedule when its logger, metrics and onPurge %s', async (_how, failing) => {
+    let runs = 0;
+    const custom = {
+      purge: async () => {
+        runs++;
+        if (runs === 2) throw new Error('database down');
+        return 3;
+      },
+    };
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      const purger = startPurger(custom, {
+        intervalMs: 5,
+        logger: { info: failing(), warn: failing() },
+        metrics: { increment: () => undefined, purge: failing() },
+        onPurge: failing(),
+      });
+      try {
+        // Run 1 deleted (info, purge metric, onPurge), run 2 failed (warn, error metric), then more runs.
+        await expect.poll(() => runs).toBeGreaterThanOrEqual(4);
+      } finally {
+        await purger.stop();
+      }
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('refuses a logger without info and warn when it starts', () => {
+    expect(() => startPurger(memoryReplayStore(), { logger: { info: () => undefined } as never })).toThrow(
+      VerifierConfigError,
+    );
   });
 
   it('joins a run in progress instead of starting a second one', async () => {
