@@ -82,6 +82,42 @@ describe('remote JWKS: rotation', () => {
   });
 });
 
+describe('remote JWKS: refetched ahead of expiry, so an outage warns before it refuses', () => {
+  it('a keyset in use past half its max age is refetched in the background; a success renews it', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 600 });
+    await verifier.warmup();
+    expect(jwks.requests).toBe(1);
+    // Before the refresh-ahead point: answered from the cache, no fetch.
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    expect(jwks.requests).toBe(1);
+    await sleep(350);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    await expect.poll(() => observed.fetches).toEqual(['ok', 'ok']);
+    // Past the first fetch's max age, the renewed cache answers without another fetch.
+    await sleep(300);
+    expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    expect(jwks.requests).toBe(2);
+  });
+
+  it('a failing endpoint is counted and logged while the cached keys still verify, once per backoff', async () => {
+    const jwks = await server(keySet(k1));
+    const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 600, failureBackoffMs: 60_000 });
+    await verifier.warmup();
+    await sleep(350);
+    jwks.respond(text('down', 500, 'text/plain'));
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await reasonOf(verifier, await sign(k1, nowSeconds())));
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    await expect.poll(() => observed.fetches).toEqual(['ok', 'http_status']);
+    expect(jwks.requests).toBe(2);
+    expect(observed.logs.map((line) => (line.obj as { event?: string }).event)).toContain(
+      's2s_jwks_fetch_failed',
+    );
+    expect(await verifier.health()).toMatchObject({ keys: true });
+  });
+});
+
 describe('remote JWKS: no fetch storms', () => {
   it('answers a flood of unknown kids from the cache within the cooldown', async () => {
     const jwks = await server(keySet(k1));

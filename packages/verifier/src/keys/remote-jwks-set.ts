@@ -13,6 +13,8 @@ export interface RemoteJwksTiming {
 export interface RemoteJwksSet extends JWTVerifyGetKey {
   /** The cached keyset is younger than cacheMaxAgeMs. */
   readonly fresh: boolean;
+  /** Fresh, past the refresh-ahead point (REFRESH_AHEAD_SHARE of cacheMaxAgeMs), and no fetch in flight. */
+  readonly due: boolean;
   /** Fetches now (sharing a fetch already in flight). */
   reload(): Promise<void>;
 }
@@ -23,6 +25,14 @@ export interface RemoteJwksSet extends JWTVerifyGetKey {
  * would keep a stale keyset "fresh" and an unknown kid "cooling down" for the size of the step.
  * `load` fetches and checks the keyset; it must honour `signal`.
  */
+/**
+ * Share of cacheMaxAgeMs after which a keyset in use is refetched in the background. A failing endpoint
+ * then shows in the fetch-failure metric and logs while the cached keys still verify: the other half of
+ * the max age is the operator's warning before the first 503 (without it, the first failed fetch and the
+ * first 503 came in the same request). A success renews the cache, so traffic never waits for a fetch.
+ */
+export const REFRESH_AHEAD_SHARE = 0.5;
+
 export function remoteJwksSet(
   load: (signal: AbortSignal) => Promise<JSONWebKeySet>,
   timing: RemoteJwksTiming,
@@ -64,6 +74,12 @@ export function remoteJwksSet(
 
   return Object.defineProperties(getKey, {
     fresh: { get: () => youngerThan(timing.cacheMaxAgeMs) },
+    due: {
+      get: () =>
+        pending === undefined &&
+        youngerThan(timing.cacheMaxAgeMs) &&
+        !youngerThan(timing.cacheMaxAgeMs * REFRESH_AHEAD_SHARE),
+    },
     reload: { value: reload },
   }) as RemoteJwksSet;
 }

@@ -81,6 +81,9 @@ function outcomeOf(error: unknown): JwksFetchOutcome {
 
 const REQUEST_HEADERS = { accept: 'application/json, application/jwk-set+json' };
 
+/** A background fetch's failure is already counted and logged by `load`. */
+function ignoreFailure(): void {}
+
 /**
  * Remote JWKS through remoteJwksSet (jose's remote semantics on the monotonic clock: shared in-flight
  * fetches, cache max age, unknown-kid cooldown, timeout). Every response passes through `load`, which
@@ -148,6 +151,12 @@ export function remoteKeySource(
 
   const remote = remoteJwksSet(load, settings);
 
+  // Refetch ahead of expiry (REFRESH_AHEAD_SHARE), at most once per failure backoff: `load` counts and
+  // logs a failure, and the cached keys stand until they expire.
+  const refreshAhead = (): void => {
+    if (remote.due && performance.now() >= retryAt) remote.reload().catch(ignoreFailure);
+  };
+
   /** Undefined when the keyset is fresh, else why it could not be refreshed. */
   const refresh = async (): Promise<UnavailableCause | undefined> => {
     try {
@@ -191,8 +200,13 @@ export function remoteKeySource(
   return {
     refreshable: true,
     // Only a fresh cache answers without I/O; a stale one must be refetched before it decides anything.
-    lookup: (kid) => (remote.fresh ? index.get(kid) : undefined),
+    lookup: (kid) => {
+      if (!remote.fresh) return undefined;
+      refreshAhead();
+      return index.get(kid);
+    },
     resolve: async (header, token) => {
+      refreshAhead();
       try {
         return await remote(header, token);
       } catch (error) {

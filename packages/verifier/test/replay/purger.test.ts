@@ -72,7 +72,7 @@ describe('startPurger', () => {
       const purger = startPurger(custom, {
         intervalMs: 5,
         logger: { info: failing(), warn: failing() },
-        metrics: { increment: () => undefined, purge: failing() },
+        metrics: { purge: failing() },
         onPurge: failing(),
       });
       try {
