@@ -68,6 +68,8 @@ export interface TokenFacts {
   iss?: string;
   sub?: string;
   jti?: string;
+  /** The token's audience: a string, or an array's strings joined by spaces. */
+  aud?: string;
 }
 
 /**
@@ -79,6 +81,10 @@ export interface RejectionFacts extends TokenFacts {
   unverified?: TokenFacts;
   /** 503 only: why the dependency failed (the contract's closed cause set). */
   cause?: UnavailableCause;
+  /** invalid_audience only: the audience this verifier accepts, beside the token's `aud`. */
+  expectedAudience?: string;
+  /** invalid_issuer only: the issuers this verifier accepts, beside the token's `iss`. */
+  allowedIssuers?: readonly string[];
 }
 
 /**

@@ -84,6 +84,10 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
     const value = decoded.payload[name];
     if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);
   }
+  const aud = decoded.payload.aud;
+  const audience = Array.isArray(aud) ? aud.filter((item) => typeof item === 'string').join(' ') : aud;
+  if (typeof audience === 'string' && audience !== '')
+    facts.aud = loggable(audience, MAX_LOGGED_CLAIM_LENGTH);
   if (verified) return facts;
   return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
 }
@@ -211,6 +215,11 @@ class S2sVerifier implements Verifier {
     if (!result.ok && observer.logging) {
       facts = factsOf(attempt.decoded, attempt.verified === true);
       if (result.status === 503) facts = { ...facts, cause: attempt.cause ?? 'error' };
+      // A wrong audience or issuer is a deploy mistake on one side: the line shows both sides.
+      else if (result.reason === 'invalid_audience')
+        facts = { ...facts, expectedAudience: this.#policy.audience };
+      else if (result.reason === 'invalid_issuer')
+        facts = { ...facts, allowedIssuers: [...this.#policy.issuers] };
     }
     observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);
     if (started !== undefined) verifyFinished(observer, started, result, call, attempt);

@@ -102,7 +102,7 @@ describe('metrics', () => {
 });
 
 describe('rejection logs', () => {
-  it('carry reason, path, scope, kid, iss, sub and jti, never the token', async () => {
+  it('carry reason, path, scope, kid, iss, sub, jti and aud, never the token; a wrong audience shows both sides', async () => {
     const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
     const token = await sign(key, nowSeconds(), { jti: 'jti-1', aud: 'someone-else' });
@@ -120,6 +120,8 @@ describe('rejection logs', () => {
       iss: file.issuer,
       sub: 'hyper-lite-gateway',
       jti: 'jti-1',
+      aud: 'someone-else',
+      expectedAudience: file.audience,
     });
     const text = JSON.stringify(observed.logs);
     for (const part of token.split('.')) expect(text).not.toContain(part);
@@ -146,8 +148,23 @@ describe('rejection logs', () => {
       iss: `${file.issuer}{"event":"s2s_auth_ok"}[2K`,
       sub: 'adminx',
       jti: 'j'.repeat(128),
+      aud: file.audience,
     });
     for (const part of forged.split('.')) expect(JSON.stringify(observed.logs)).not.toContain(part);
+  });
+
+  it('a wrong issuer shows the issuers accepted; an aud array is logged as its strings', async () => {
+    const observed = requestLogs();
+    const verifier = liveVerifier({ logger: observed.logger });
+    await verifier.verify(await sign(key, nowSeconds(), { iss: 'hyper-lite-staging' }), endpoint);
+    expect(observed.logs[0]?.obj).toMatchObject({
+      reason: 'invalid_issuer',
+      iss: 'hyper-lite-staging',
+      allowedIssuers: [file.issuer],
+    });
+    await verifier.verify(await sign(key, nowSeconds(), { aud: ['a', file.audience, 7] as never }), endpoint);
+    expect(observed.logs[1]?.obj).toMatchObject({ reason: 'invalid_claim(aud)', aud: `a ${file.audience}` });
+    expect(observed.logs[1]?.obj).not.toHaveProperty('expectedAudience');
   });
 
   it('cap claim values copied from a token', async () => {

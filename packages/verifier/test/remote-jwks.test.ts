@@ -85,16 +85,17 @@ describe('remote JWKS: rotation', () => {
 describe('remote JWKS: refetched ahead of expiry, so an outage warns before it refuses', () => {
   it('a keyset in use past half its max age is refetched in the background; a success renews it', async () => {
     const jwks = await server(keySet(k1));
-    const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 600 });
+    const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 1000 });
     await verifier.warmup();
     expect(jwks.requests).toBe(1);
     // Before the refresh-ahead point: answered from the cache, no fetch.
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
     expect(jwks.requests).toBe(1);
-    await sleep(350);
+    await sleep(850);
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
     await expect.poll(() => observed.fetches).toEqual(['ok', 'ok']);
-    // Past the first fetch's max age, the renewed cache answers without another fetch.
+    // Past the first fetch's max age (and before the renewed one's refresh point): the renewed cache
+    // answers without another fetch.
     await sleep(300);
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
     expect(jwks.requests).toBe(2);
@@ -115,6 +116,33 @@ describe('remote JWKS: refetched ahead of expiry, so an outage warns before it r
       's2s_jwks_fetch_failed',
     );
     expect(await verifier.health()).toMatchObject({ keys: true });
+  });
+});
+
+describe('remote JWKS: a failed fetch is logged with what tells a wrong URL from a down endpoint', () => {
+  const failures = (observed: ReturnType<typeof remoteVerifier>['observed']) =>
+    observed.logs
+      .map((line) => line.obj as Record<string, unknown>)
+      .filter((obj) => obj.event === 's2s_jwks_fetch_failed');
+
+  it('the HTTP status the endpoint answered', async () => {
+    const jwks = await server(keySet(k1));
+    jwks.respond(text('<html>not found</html>', 404, 'text/html'));
+    const { verifier, observed } = remoteVerifier(jwks.url);
+    expect(await verifier.warmup()).toMatchObject({ keys: false, cause: 'http_status' });
+    expect(failures(observed)).toEqual([expect.objectContaining({ outcome: 'http_status', status: 404 })]);
+    expect(JSON.stringify(observed.logs)).not.toContain('not found');
+  });
+
+  it('the network error code of a refused connection', async () => {
+    const closed = await server(keySet(k1));
+    const url = closed.url;
+    await closed.close();
+    const { verifier, observed } = remoteVerifier(url);
+    expect(await verifier.warmup()).toMatchObject({ keys: false, cause: 'unreachable' });
+    expect(failures(observed)).toEqual([
+      expect.objectContaining({ outcome: 'network', code: 'ECONNREFUSED' }),
+    ]);
   });
 });
 

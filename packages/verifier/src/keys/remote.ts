@@ -29,11 +29,27 @@ export const MAX_JWKS_BYTES = 256 * 1024;
 
 class FetchFailure extends Error {
   readonly outcome: JwksFetchOutcome;
+  /** http_status only: the status the endpoint answered. */
+  readonly status: number | undefined;
 
-  constructor(outcome: JwksFetchOutcome) {
+  constructor(outcome: JwksFetchOutcome, status?: number) {
     super(outcome);
     this.outcome = outcome;
+    this.status = status;
   }
+}
+
+// A system error code (ENOTFOUND, ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, CERT_HAS_EXPIRED …).
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+/**
+ * What an operator needs to tell a wrong URL from a down endpoint: the HTTP status, or the network
+ * error's code (fetch wraps it as `cause`). Never a message: it could quote the response.
+ */
+function failureDetail(error: unknown): { status?: number; code?: string } {
+  if (error instanceof FetchFailure) return error.status === undefined ? {} : { status: error.status };
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && ERROR_CODE.test(code) ? { code } : {};
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -115,7 +131,7 @@ export function remoteKeySource(
       });
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new FetchFailure('http_status');
+        throw new FetchFailure('http_status', response.status);
       }
       let json: unknown;
       const text = await readCapped(response);
@@ -144,7 +160,10 @@ export function remoteKeySource(
       retryAt = performance.now() + settings.failureBackoffMs;
       lastCause = cause;
       observer.jwksFetch(outcome, secondsSince(started));
-      observer.warn({ event: 's2s_jwks_fetch_failed', jwks: where, outcome, cause }, 'JWKS fetch failed');
+      observer.warn(
+        { event: 's2s_jwks_fetch_failed', jwks: where, outcome, cause, ...failureDetail(error) },
+        'JWKS fetch failed',
+      );
       throw new KeysUnavailableError(cause);
     }
   };
