@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemTool } from '../../test-support/system-tool.js';
@@ -8,6 +9,9 @@ import { alertRules, githubAnchors } from './support/files.js';
 const dir = resolve(import.meta.dirname, '../prometheus');
 const RULES = join(dir, 's2s-alerts.rules.yml');
 const TESTS = join(dir, 's2s-alerts.test.yml');
+const README = resolve(import.meta.dirname, '../../README.md');
+/** The four counters an OpenTelemetry Prometheus exporter renames (it appends `_total`). */
+const OTEL_RENAMED = /\b(s2s_auth_(success|401|403|503))\b/g;
 const promtool = systemTool('promtool', ['--version'], 'Debian: apt-get install -y prometheus');
 
 describe.skipIf(promtool === undefined)('promtool', () => {
@@ -21,12 +25,35 @@ describe.skipIf(promtool === undefined)('promtool', () => {
     expect(run.stdout + run.stderr).toContain('SUCCESS');
     expect(run.status).toBe(0);
   });
+
+  it("test rules, OTel names: README's sed copy passes the same tests on series named *_total", () => {
+    const command = /^sed -E .* > s2s-alerts\.otel\.rules\.yml$/m.exec(readFileSync(README, 'utf8'))?.[0];
+    expect(command, 'README "Alerts": the sed command for an otel Core').toBeDefined();
+    const work = mkdtempSync(join(tmpdir(), 's2s-otel-rules-'));
+    try {
+      mkdirSync(join(work, 'ops/prometheus'), { recursive: true });
+      copyFileSync(RULES, join(work, 'ops/prometheus/s2s-alerts.rules.yml'));
+      execFileSync('bash', ['-euo', 'pipefail', '-c', command!], { cwd: work });
+      const renamed = readFileSync(join(work, 's2s-alerts.otel.rules.yml'), 'utf8');
+      expect(renamed).toContain('rate(s2s_auth_503_total[');
+      expect(renamed.match(OTEL_RENAMED)).toBeNull();
+      const tests = readFileSync(TESTS, 'utf8')
+        .replace(OTEL_RENAMED, '$1_total')
+        .replace('- s2s-alerts.rules.yml', '- s2s-alerts.otel.rules.yml');
+      writeFileSync(join(work, 'otel.test.yml'), tests);
+      const run = spawnSync(promtool!, ['test', 'rules', 'otel.test.yml'], { cwd: work, encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toContain('SUCCESS');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('alert rules', () => {
   const rules = alertRules(readFileSync(RULES, 'utf8'));
 
-  it('cover the contract alert conditions, failing closed, JWKS fetch failures and a failing purge', () => {
+  it('cover the contract alert conditions, failing closed, JWKS fetch failures, a failing and a missing purge', () => {
     const exprs = rules.map((rule) => rule.expr).join('\n');
     expect(exprs).toContain('reason="replayed_token"');
     expect(exprs).toContain('reason="unknown_kid"');
@@ -35,6 +62,7 @@ describe('alert rules', () => {
     expect(exprs).toContain('s2s_auth_503');
     expect(exprs).toContain('s2s_jwks_fetch_failures_total');
     expect(exprs).toContain('s2s_replay_purge_runs_total{result="error"}');
+    expect(exprs).toContain('increase(s2s_replay_purge_runs_total[30m])');
   });
 
   it('each carry summary, description and a runbook_url that names a README section', () => {

@@ -4,9 +4,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { ENV, KNOWN_SCOPES } from '@hyper/s2s-contracts';
 import type { Jwks } from '@hyper/s2s-signer';
 import {
+  type Logger,
   migrate,
   pgReplayStore,
   type ReplayDb,
+  type ReplayPurger,
   type S2sAuthenticatedRequest,
   s2sMiddleware,
   startPurger,
@@ -35,37 +37,92 @@ export interface JwksUrlKeys {
   tuning?: Partial<Record<(typeof TUNING_ENV)[keyof typeof TUNING_ENV], string>>;
 }
 
+/** One line of Core's structured log, as the logger received it. */
+export interface CoreLogEntry {
+  level: 'info' | 'warn';
+  msg?: string;
+  [field: string]: unknown;
+}
+
+export interface CoreOptions {
+  /**
+   * Where Core's log lines also go (any pino-shaped logger): the verifier's `s2s_auth_rejected` (with the
+   * 503 `cause`), JWKS fetch failures, the purger's runs and failures, idle database client errors.
+   * They are always kept in `CoreServer.log` too.
+   */
+  logger?: Logger;
+}
+
+/** The most recent log lines `CoreServer.log` keeps (a long `--serve` run must not grow without bound). */
+const LOG_LINES_KEPT = 1000;
+
+/** Core's logger: keeps the last lines in memory (the demo's summary, the tests) and forwards them. */
+function coreLogger(forward: Logger | undefined): Logger & { entries: CoreLogEntry[] } {
+  const entries: CoreLogEntry[] = [];
+  const keep = (level: CoreLogEntry['level'], obj: object, msg?: string) => {
+    entries.push({ level, ...(msg === undefined ? {} : { msg }), ...obj });
+    if (entries.length > LOG_LINES_KEPT) entries.splice(0, entries.length - LOG_LINES_KEPT);
+  };
+  return {
+    entries,
+    info(obj, msg) {
+      keep('info', obj, msg);
+      forward?.info(obj, msg);
+    },
+    warn(obj, msg) {
+      keep('warn', obj, msg);
+      forward?.warn(obj, msg);
+    },
+  };
+}
+
 export interface CoreServer {
   readonly url: string;
   readonly database: string;
   readonly keyset: Jwks;
   /** The running verifier (JWKS mode: the operator's `refreshKeys()`). */
   readonly verifier: Verifier;
+  /** The replay purger, started with Core's metrics and logger (`runNow()` purges at once). */
+  readonly purger: ReplayPurger;
+  /** Core's most recent log lines (see CoreOptions.logger). */
+  readonly log: readonly CoreLogEntry[];
   /** Rotation steps "add/remove the public key in Core's keyset, deploy Core": a new verifier, same store. */
   deploy(keyset: Jwks): void;
   metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
-async function openDatabase(): Promise<{ db: ReplayDb; label: string; close(): Promise<void> }> {
+async function openDatabase(
+  logger: Logger,
+): Promise<{ db: ReplayDb; label: string; close(): Promise<void> }> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle connection's error (a database restart) must not crash Core: the store answers 503 meanwhile.
-    pool.on('error', (error) => console.warn('core: idle postgres client error:', error.message));
+    pool.on('error', (error) => logger.warn({ err: error.message }, 'idle postgres client error'));
     return { db: pool, label: 'PostgreSQL (DATABASE_URL)', close: () => pool.end() };
   }
   const lite = await PGlite.create();
   return { db: lite, label: 'PGlite (embedded, in-process)', close: () => lite.close() };
 }
 
-export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Promise<CoreServer> {
-  const database = await openDatabase();
+/** `GET /health`: `verifier.health()` as JSON, 200 when keys and replay store are both usable, else 503. */
+export const HEALTH_PATH = '/health';
+
+export async function startCore(
+  initialKeys: Jwks | JwksUrlKeys,
+  port = 0,
+  options: CoreOptions = {},
+): Promise<CoreServer> {
+  const logger = coreLogger(options.logger);
+  const database = await openDatabase(logger);
+  // Throws while the database is unreachable: Core does not start without it.
   await migrate(database.db);
-  const replayStore = pgReplayStore({ db: database.db });
-  const purger = startPurger(replayStore);
+  const replayStore = pgReplayStore({ db: database.db, logger });
   const registry = new Registry();
   const metrics = prometheusMetrics({ registry });
+  // Every 5 minutes; each run counts in s2s_replay_purge_runs_total, failures are logged (warn).
+  const purger = startPurger(replayStore, { metrics, logger });
   const admin = adminPage(registry);
 
   let keyset: Jwks = 'jwksUrl' in initialKeys ? { keys: [] } : initialKeys;
@@ -80,6 +137,7 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
     verifier = verifierFromEnv({
       replayStore,
       metrics,
+      logger,
       env: { ...keys, [ENV.audience]: CORE_AUDIENCE, [ENV.allowedIssuers]: LITE_ISSUER },
     });
     guards = new Map(
@@ -92,6 +150,18 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
   const server: Server = createServer((req, res) => {
     if (admin.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && path === HEALTH_PATH) {
+      // For operators and monitoring: which dependency fails and why. Not a readiness probe: the JWKS and
+      // the database are shared, so it fails on every replica at once (README "S2sFailingClosed").
+      verifier.health().then((health) => {
+        res.writeHead(health.keys && health.replayStore ? 200 : 503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        });
+        res.end(JSON.stringify(health));
+      });
+      return;
+    }
     if (req.method === 'GET' && path === '/metrics') {
       registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': registry.contentType });
@@ -122,6 +192,8 @@ export async function startCore(initialKeys: Jwks | JwksUrlKeys, port = 0): Prom
     get verifier() {
       return verifier;
     },
+    purger,
+    log: logger.entries,
     deploy,
     metrics: () => registry.metrics(),
     async close() {

@@ -31,10 +31,17 @@ const currentKey = generateLiteKey(kidForMonth(0));
 const lite = await startLiteGateway(currentKey, values.serve ? 8081 : 0);
 // Core's keyset starts as Lite's published JWKS (what an operator pastes into HYPER_S2S_JWT_PUBLIC_KEYS_JSON).
 const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
-const core = await startCore(published, values.serve ? 8080 : 0);
+// Serving, Core's log lines also go to stderr as JSON (s2s_auth_rejected with its cause, purge runs, …).
+const jsonLines = {
+  info: (obj: object, msg?: string) => console.error(JSON.stringify({ level: 'info', msg, ...obj })),
+  warn: (obj: object, msg?: string) => console.error(JSON.stringify({ level: 'warn', msg, ...obj })),
+};
+const core = await startCore(published, values.serve ? 8080 : 0, values.serve ? { logger: jsonLines } : {});
 
 console.log(`Lite gateway  ${lite.url}  (JWKS at /.well-known/jwks.json, kid ${currentKey.kid})`);
-console.log(`Core          ${core.url}  (replay store: ${core.database}, purger every 5 min)\n`);
+console.log(
+  `Core          ${core.url}  (replay store: ${core.database}, purger every 5 min, health at /health)\n`,
+);
 
 const results = await runScenario(core, lite, currentKey);
 printSteps(results);
@@ -45,9 +52,16 @@ const counters = new Set<string>(Object.values(METRIC_NAMES));
 console.log('\nCore /metrics (the s2s_auth_* counters):');
 for (const line of scrape.split('\n')) if (counters.has(line.split('{')[0] ?? '')) console.log(`  ${line}`);
 
-const leaked = liteAuthLog.entries.some((entry) => /eyJ[\w-]+\.[\w-]+\./.test(JSON.stringify(entry)));
+const hasToken = (entry: object) => /eyJ[\w-]+\.[\w-]+\./.test(JSON.stringify(entry));
+const liteLeaked = liteAuthLog.entries.some(hasToken);
+const coreLeaked = core.log.some(hasToken);
+const leaked = liteLeaked || coreLeaked;
 console.log(
-  `\nLite auth log: ${liteAuthLog.entries.length} rejection warnings, raw tokens in them: ${leaked ? 'YES' : 'none'}`,
+  `\nLite auth log: ${liteAuthLog.entries.length} rejection warnings, raw tokens in them: ${liteLeaked ? 'YES' : 'none'}`,
+);
+const coreRejections = core.log.filter((entry) => entry.event === 's2s_auth_rejected').length;
+console.log(
+  `Core log: ${coreRejections} s2s_auth_rejected warnings, raw tokens in them: ${coreLeaked ? 'YES' : 'none'}`,
 );
 
 const failed = results.filter((r) => !r.pass).length + (leaked ? 1 : 0) + adrFailed;
@@ -69,6 +83,7 @@ if (values.serve) {
   console.log(`  curl -i -X POST ${lite.url}/call/join-tokens`);
   console.log(`  curl -s -X POST '${lite.url}/demo/mint-token?scope=spaces:create&age=400'   # DEMO ONLY`);
   console.log(`  curl -i -X POST ${core.url}/integrations/spaces -H "authorization: Bearer <token>"`);
+  console.log(`  curl -i ${core.url}/health                                   # verifier.health()`);
   console.log('Ctrl-C to stop.');
 } else {
   await core.close();
