@@ -1,6 +1,7 @@
 import { createMetricInstruments, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { type Meter, metrics } from '@opentelemetry/api';
-import type { PurgeResult, VerifierHistogramName } from './metrics.js';
+import { FETCH_FAILURE_OUTCOMES, routeBaseline } from './metric-baseline.js';
+import { PURGE_RESULTS, type PurgeResult, type VerifierHistogramName } from './metrics.js';
 import type { AuthMetricLabels, AuthMetricName, JwksFetchOutcome, MetricsSink } from './observe.js';
 
 export interface OtelMetricsOptions {
@@ -21,8 +22,15 @@ export function otelMetrics(options: OtelMetricsOptions = {}): MetricsSink {
   const failures = counters.get(VERIFIER_METRIC_NAMES.jwksFetchFailures)!;
   const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;
   const purgedRows = counters.get(VERIFIER_METRIC_NAMES.purgedRows)!;
+  // Zero baselines (metric-baseline.ts), as the prometheus sink: the closed label sets now, a route's
+  // alerted series on first use.
+  for (const reason of FETCH_FAILURE_OUTCOMES) failures.add(0, { reason });
+  for (const result of PURGE_RESULTS) purgeRuns.add(0, { result });
+  purgedRows.add(0);
+  const baseline = routeBaseline((name, labels) => counters.get(name)?.add(0, labels));
   return {
     increment(name: AuthMetricName, labels: AuthMetricLabels) {
+      baseline(labels.path, labels.scope);
       counters.get(name)?.add(1, { reason: labels.reason, path: labels.path, scope: labels.scope });
     },
     jwksFetch(outcome: JwksFetchOutcome) {

@@ -1,6 +1,7 @@
 import { LATENCY_BUCKETS_SECONDS, metricsOf, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { Counter, Histogram, type Registry, register } from 'prom-client';
-import type { PurgeResult, VerifierHistogramName } from './metrics.js';
+import { FETCH_FAILURE_OUTCOMES, routeBaseline } from './metric-baseline.js';
+import { PURGE_RESULTS, type PurgeResult, type VerifierHistogramName } from './metrics.js';
 import type { AuthMetricLabels, AuthMetricName, JwksFetchOutcome, MetricsSink } from './observe.js';
 
 export const JWKS_FETCHES_METRIC = VERIFIER_METRIC_NAMES.jwksFetches;
@@ -64,8 +65,13 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Metri
   const failures = counters.get(JWKS_FETCH_FAILURES_METRIC)!;
   const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;
   const purgedRows = counters.get(VERIFIER_METRIC_NAMES.purgedRows)!;
+  // Zero baselines (metric-baseline.ts): the closed label sets now, a route's alerted series on first use.
+  for (const reason of FETCH_FAILURE_OUTCOMES) failures.inc({ reason }, 0);
+  for (const result of PURGE_RESULTS) purgeRuns.inc({ result }, 0);
+  const baseline = routeBaseline((name, labels) => counters.get(name)?.inc(labels, 0));
   return {
     increment(name: AuthMetricName, labels: AuthMetricLabels) {
+      baseline(labels.path, labels.scope);
       counters.get(name)?.inc({ reason: labels.reason, path: labels.path, scope: labels.scope });
     },
     jwksFetch(outcome: JwksFetchOutcome) {

@@ -65,14 +65,27 @@ describe('@hyper/s2s-verifier/otel', () => {
     }
     const points = (name: string) =>
       byName.get(name)?.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })) ?? [];
+    // Alerted series start at 0 (metric-baseline.ts): the route's on its first verification.
+    const byReason = (name: string) =>
+      Object.fromEntries(points(name).map((p) => [String(p.attributes.reason ?? p.attributes.result), p]));
     expect(points(METRIC_NAMES.success)).toEqual([{ attributes: { reason: 'ok', ...endpoint }, value: 1 }]);
-    expect(points(METRIC_NAMES.unauthorized)).toEqual([
-      { attributes: { reason: 'replayed_token', ...endpoint }, value: 1 },
-    ]);
-    expect(points(METRIC_NAMES.unavailable)).toEqual([
-      { attributes: { reason: 'replay_store_unavailable', ...endpoint }, value: 1 },
-    ]);
-    expect(points(V.purgeRuns)).toEqual([{ attributes: { result: 'idle' }, value: 1 }]);
+    expect(byReason(METRIC_NAMES.unauthorized)).toEqual({
+      replayed_token: { attributes: { reason: 'replayed_token', ...endpoint }, value: 1 },
+      unknown_kid: { attributes: { reason: 'unknown_kid', ...endpoint }, value: 0 },
+    });
+    expect(byReason(METRIC_NAMES.forbidden)).toEqual({
+      insufficient_scope: { attributes: { reason: 'insufficient_scope', ...endpoint }, value: 0 },
+    });
+    expect(byReason(METRIC_NAMES.unavailable)).toEqual({
+      replay_store_unavailable: { attributes: { reason: 'replay_store_unavailable', ...endpoint }, value: 1 },
+      jwks_unavailable: { attributes: { reason: 'jwks_unavailable', ...endpoint }, value: 0 },
+    });
+    expect(byReason(V.purgeRuns)).toEqual({
+      deleted: { attributes: { result: 'deleted' }, value: 0 },
+      idle: { attributes: { result: 'idle' }, value: 1 },
+      lock_busy: { attributes: { result: 'lock_busy' }, value: 0 },
+      error: { attributes: { result: 'error' }, value: 0 },
+    });
 
     const duration = byName.get(V.authDuration)!;
     expect(duration.descriptor.unit).toBe('s');

@@ -1,6 +1,7 @@
 import { METRIC_NAMES, MIN_JWKS_COOLDOWN_MS, metricsOf } from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BASELINE_ROUTES } from '../src/metric-baseline.js';
 import { JWKS_FETCH_FAILURES_METRIC, JWKS_FETCHES_METRIC, prometheusMetrics } from '../src/prometheus.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
 import { createVerifier } from '../src/verifier.js';
@@ -75,6 +76,54 @@ describe('prom-client adapter', () => {
       's2s_auth_401{reason="replayed_token",path="/integrations/spaces",scope="spaces:create"} 1',
     );
     expect(exposition).not.toContain(token.split('.')[1]);
+  });
+
+  // A counter series' first sample has no rate: without a 0 baseline, rate() misses the increments that
+  // create it, and the ops alerts stayed silent on the first 503s (metric-baseline.ts).
+  it('exports the series the alerts read at 0: fetch failures and purge results at once, a route on first use', async () => {
+    const registry = new Registry();
+    const verifier = liveVerifier({ metrics: prometheusMetrics({ registry }) });
+    const exposition = async () => registry.metrics();
+    for (const reason of [
+      'timeout',
+      'network',
+      'http_status',
+      'too_large',
+      'invalid_json',
+      'invalid_keyset',
+    ]) {
+      expect(await exposition()).toContain(`s2s_jwks_fetch_failures_total{reason="${reason}"} 0`);
+    }
+    for (const result of ['deleted', 'idle', 'lock_busy', 'error']) {
+      expect(await exposition()).toContain(`s2s_replay_purge_runs_total{result="${result}"} 0`);
+    }
+    expect(await exposition()).not.toContain('s2s_auth_503{');
+    await verifier.verify(await sign(key, nowSeconds()), endpoint);
+    const labels = 'path="/integrations/spaces",scope="spaces:create"';
+    for (const series of [
+      `s2s_auth_503{reason="jwks_unavailable",${labels}} 0`,
+      `s2s_auth_503{reason="replay_store_unavailable",${labels}} 0`,
+      `s2s_auth_401{reason="unknown_kid",${labels}} 0`,
+      `s2s_auth_401{reason="replayed_token",${labels}} 0`,
+      `s2s_auth_403{reason="insufficient_scope",${labels}} 0`,
+      `s2s_auth_success{reason="ok",${labels}} 1`,
+    ]) {
+      expect(await exposition()).toContain(series);
+    }
+  });
+
+  it(`gives a baseline to at most ${MAX_BASELINE_ROUTES} routes (route templates built dynamically stay bounded)`, async () => {
+    const registry = new Registry();
+    const sink = prometheusMetrics({ registry });
+    for (let i = 0; i <= MAX_BASELINE_ROUTES; i++) {
+      sink.increment(METRIC_NAMES.success, { reason: 'ok', path: `/r/${i}`, scope: 'spaces:create' });
+    }
+    const text = await registry.metrics();
+    const zeroed = (path: string) =>
+      text.includes(`s2s_auth_503{reason="jwks_unavailable",path="${path}",scope="spaces:create"} 0`);
+    expect(zeroed('/r/0')).toBe(true);
+    expect(zeroed(`/r/${MAX_BASELINE_ROUTES - 1}`)).toBe(true);
+    expect(zeroed(`/r/${MAX_BASELINE_ROUTES}`)).toBe(false);
   });
 
   it('counts JWKS fetches and failures by reason', async () => {
