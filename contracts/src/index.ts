@@ -43,6 +43,13 @@ export {
   type SupportedAlgorithm,
   TOKEN_TYPE,
 } from './constants.js';
+export {
+  type CancelDeadline,
+  Deadline,
+  type TimeoutSignal,
+  timeoutSignal,
+  withDeadline,
+} from './deadline.js';
 export { type ProtectedHeader, ProtectedHeaderSchema } from './header.js';
 export { toCanonicalJson, vectorFileJsonSchema } from './json-schema.js';
 export { checkPublicJwk, type JwkPolicyResult, type PublicJwk } from './jwk-policy.js';

@@ -1,13 +1,14 @@
 import {
   type Claims,
+  Deadline,
   MAX_JTI_LENGTH,
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
+  withDeadline,
 } from '@hyper/s2s-contracts';
 import { type CryptoKey, compactVerify } from 'jose';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
 import { type DecodedToken, decodeBody, decodeHead, VerifiedHeaders } from './compact.js';
-import { Deadline, withDeadline } from './deadline.js';
 import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { reasonForJoseError } from './jose-errors.js';

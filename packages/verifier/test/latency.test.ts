@@ -1,7 +1,6 @@
-import { LATENCY_BUCKETS_SECONDS, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { Deadline, LATENCY_BUCKETS_SECONDS, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Deadline } from '../src/deadline.js';
 import type { MetricsSink } from '../src/observe.js';
 import { prometheusMetrics } from '../src/prometheus.js';
 import { memoryReplayStore } from '../src/replay/memory.js';

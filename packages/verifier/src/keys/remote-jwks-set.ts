@@ -1,5 +1,5 @@
+import { timeoutSignal } from '@hyper/s2s-contracts';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { timeoutSignal } from '../deadline.js';
 
 export interface RemoteJwksTiming {
   /** Abort a fetch after this long. */

@@ -1,6 +1,6 @@
 import type { UnavailableCause } from '@hyper/s2s-contracts';
+import { withDeadline } from '@hyper/s2s-contracts';
 import { errors, type JSONWebKeySet } from 'jose';
-import { withDeadline } from '../deadline.js';
 import { secondsSince } from '../metrics.js';
 import type { JwksFetchOutcome, Observer } from '../observe.js';
 import { importAll } from './import.js';

@@ -1,4 +1,4 @@
-import { type CancelDeadline, Deadline } from '../deadline.js';
+import { type CancelDeadline, Deadline } from '@hyper/s2s-contracts';
 import { ReplayStoreError, replayTimeout } from './errors.js';
 
 export interface BatcherOptions<E> {

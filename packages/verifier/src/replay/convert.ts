@@ -1,5 +1,4 @@
-import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
-import { withDeadline } from '../deadline.js';
+import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE, withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 import { ReplayStoreError, sqlState } from './errors.js';
 import { checkReplayShape } from './migrate.js';

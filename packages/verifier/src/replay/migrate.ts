@@ -1,5 +1,4 @@
-import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { withDeadline } from '../deadline.js';
+import { REPLAY_RETENTION_SECONDS, withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 import { ReplayStoreError, sqlState } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, durationMs } from './options.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@hyper/s2s-contracts';
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
 import { createBatcher } from './batcher.js';
 import { ReplayStoreError, replayTimeout, sqlState } from './errors.js';

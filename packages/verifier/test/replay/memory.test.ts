@@ -1,8 +1,7 @@
-import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
+import { Deadline, REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
 import fc from 'fast-check';
 import type { JWK } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { Deadline } from '../../src/deadline.js';
 import { VerifierConfigError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';

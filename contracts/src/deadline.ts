@@ -1,7 +1,8 @@
 /**
- * The verifier's one deadline helper. Every deadline is measured on the monotonic clock
- * (performance.now(), and timers, which are monotonic too): a wall-clock step (NTP, a VM resume, an
- * operator) neither stretches nor cuts a bound. Wall time (`now`) is for token claims only.
+ * The SDKs' one deadline helper (the verifier's statements and fetches, the signer's KMS calls). Every
+ * deadline is measured on the monotonic clock (performance.now(), and timers, which are monotonic too):
+ * a wall-clock step (NTP, a VM resume, an operator) neither stretches nor cuts a bound. Wall time
+ * (`now`) is for token claims only.
  */
 
 interface Pending {
