@@ -64,6 +64,36 @@ function required(env: Environment, name: string): string {
   return value;
 }
 
+/** The prefix of every variable the SDKs read on the Lite side (and the verifier's static keyset). */
+const SDK_PREFIX = 'HYPER_S2S_JWT_';
+
+/**
+ * Every HYPER_S2S_JWT_* name an SDK reads (the contract's ENV, which holds the verifier's too, such as
+ * HYPER_S2S_JWT_PUBLIC_KEYS_JSON, so one environment can serve both); the scope prefix is matched apart.
+ */
+const KNOWN_SDK_VARIABLES: ReadonlySet<string> = new Set(
+  Object.values(ENV).filter((name) => name.startsWith(SDK_PREFIX) && name !== ENV.scopePrefix),
+);
+
+/** A misspelt variable (HYPER_S2S_JWT_TTL) would otherwise be ignored and its default used silently. */
+function unknownVariables(env: Environment): SignerConfigError[] {
+  return Object.keys(env)
+    .filter(
+      (name) =>
+        env[name] !== undefined &&
+        name.startsWith(SDK_PREFIX) &&
+        !name.startsWith(ENV.scopePrefix) &&
+        !KNOWN_SDK_VARIABLES.has(name),
+    )
+    .map(
+      (name) =>
+        new SignerConfigError(
+          name,
+          `is not a variable the S2S SDKs read (a typo?); known: ${[...KNOWN_SDK_VARIABLES].join(', ')}, ${ENV.scopePrefix}<OPERATION>`,
+        ),
+    );
+}
+
 /** .env files often hold a PEM on one line with literal "\n"; restore the line breaks. */
 const unescapePem = (pem: string) => (pem.includes('\\n') ? pem.replaceAll('\\n', '\n') : pem);
 
@@ -117,7 +147,8 @@ function renameField(error: unknown, fields: Record<string, string>): unknown {
  * A signer configured from the environment: HYPER_S2S_JWT_PRIVATE_KEY_PEM + HYPER_S2S_JWT_KID, or
  * HYPER_S2S_JWT_KMS_KEY_VERSION + HYPER_S2S_JWT_KID; issuer, subject, audience, optional TTL and alg;
  * per-operation scopes from HYPER_S2S_JWT_SCOPE_*. The legacy S2S_JWT_SECRET / S2S_OPEN are refused
- * outright (ADR 0031), even when empty. Every error names the variable.
+ * outright (ADR 0031), even when empty, and so is any other HYPER_S2S_JWT_* variable no SDK reads (a
+ * typo would otherwise leave a default in force). Every error names the variable.
  *
  * @example
  * ```ts
@@ -149,6 +180,7 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
     (field, problem) => new SignerConfigError(field, problem),
   );
   const read = <T>(reader: () => T) => problems.read(reader);
+  for (const unknown of unknownVariables(env)) problems.add(unknown);
   const pem = present(env, ENV.privateKeyPem);
   const kmsKeyVersion = present(env, SIGNER_ENV.kmsKeyVersion);
   if (pem !== undefined && kmsKeyVersion !== undefined) {
@@ -206,6 +238,10 @@ export function signerFromEnv(options: SignerFromEnvOptions = {}): EnvSigner {
       'key.kid': ENV.kid,
       'key.alg': SIGNER_ENV.alg,
       'key.kms': SIGNER_ENV.kmsKeyVersion,
+      issuer: SIGNER_ENV.issuer,
+      subject: SIGNER_ENV.subject,
+      audience: SIGNER_ENV.audience,
+      ttlSeconds: SIGNER_ENV.ttlSeconds,
     });
   }
   return Object.assign(signer, { scopes });

@@ -153,7 +153,10 @@ export class KmsKeyMismatchError extends KmsError {
   }
 }
 
-/** A key set operation that cannot be right: a repeated kid, a switch with no next key or too early. */
+/**
+ * A key set operation that cannot be right: a repeated kid, a switch with no next key or too early, or
+ * a key that may not be published (private members, the contract's JWK policy, the kid convention).
+ */
 export class KeySetError extends SignerError {
   constructor(message: string) {
     super('ERR_S2S_INVALID_KEY_SET', message);

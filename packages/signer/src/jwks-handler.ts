@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { containedLogger, LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
-import type { Jwks } from './public-jwk.js';
+import { type Jwks, publishableJwks } from './public-jwk.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
@@ -26,8 +26,10 @@ export type JwksHandler = (
 /**
  * A node:http (and express-compatible) handler serving `GET|HEAD /.well-known/jwks.json`. Other paths go
  * to `next` when given, else 404. `source` is a key set (createKeySet: current, next and previous keys,
- * its max-age) or anything with `jwks()`, such as a signer. When the keys cannot be read (KMS down) or
- * none may be published it answers 503 with no-store, never an empty or partial 200 a verifier could cache.
+ * its max-age) or anything with `jwks()`, such as a signer. When the keys cannot be read (KMS down), none
+ * may be published, or any key fails the contract's JWK policy (private members, weak or symmetric keys,
+ * a kid outside lite-YYYY-MM, a repeated kid) it answers 503 with no-store, never an empty or partial
+ * 200 a verifier could cache; the log names the kid and the rule, never a key value.
  *
  * @example
  * ```ts
@@ -61,16 +63,19 @@ export function createJwksHandler(
         .end('method not allowed\n');
       return;
     }
-    // Never an unhandled rejection (it ends a Node process by default), whatever the source, the
-    // logger or the response does.
-    source
-      .jwks()
+    // Never an uncaught exception nor an unhandled rejection (either ends a Node process by default),
+    // whatever the source, the logger or the response does: a jwks() that throws synchronously or
+    // returns no promise is a failure like a rejection.
+    new Promise<unknown>((resolve) => {
+      const pending: unknown = source.jwks();
+      if (typeof (pending as PromiseLike<unknown> | null)?.then !== 'function') {
+        throw new Error('the key source jwks() did not return a promise');
+      }
+      resolve(pending);
+    })
+      .then(publishableJwks)
       .then(
         (jwks) => {
-          if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
-            unavailable(new Error('the key source returned no key'));
-            return;
-          }
           if (res.headersSent) return; // another layer (a timeout) answered meanwhile
           const body = JSON.stringify(jwks);
           res.writeHead(200, {

@@ -1,7 +1,12 @@
 import { SignerConfigError } from './errors.js';
 import { createKeySet, type KeySet, type KeySetOptions, type PublishableKey } from './key-set.js';
-import { KEY_VERSION_NAME, type KmsKeyOptions } from './kms/kms-signing-key.js';
-import { kmsPublishedKey } from './kms/published-key.js';
+import {
+  KEY_VERSION_NAME,
+  type KmsKeyOptions,
+  kmsClientSource,
+  validateClient,
+} from './kms/kms-signing-key.js';
+import { publishedKey } from './kms/published-key.js';
 import { requireKid } from './validate.js';
 
 /** One kid <-> KMS key version pair of the key set document. */
@@ -100,24 +105,35 @@ export interface KeySetFromDocumentOptions
   publish?: (key: KeySetDocumentKey) => PublishableKey;
 }
 
-/** The key set a document describes, each kid published from its KMS key version. */
+/**
+ * The key set a document describes, each kid published from its KMS key version. Without `kms.client`
+ * one default client is created for all of them; `close()` closes it (a given client, and the keys of
+ * a custom `publish`, stay the caller's to close).
+ */
 export function keySetFromDocument(
   document: KeySetDocument,
   options: KeySetFromDocumentOptions = {},
-): KeySet {
+): KeySet & { close(): Promise<void> } {
   const doc = parseKeySetDocument(document);
+  // One client for the whole document, not one per key version (each has its own channel and auth).
+  const clients = options.publish
+    ? undefined
+    : kmsClientSource(validateClient(options.kms?.client, 'keySetFromDocument.kms'));
   const publish =
     options.publish ??
     ((key: KeySetDocumentKey) =>
-      kmsPublishedKey({
-        ...options.kms,
-        keyVersionName: key.kmsKeyVersion,
-        kid: key.kid,
-        ...(options.recheckSeconds === undefined ? {} : { recheckSeconds: options.recheckSeconds }),
-      }));
+      publishedKey(
+        {
+          ...options.kms,
+          keyVersionName: key.kmsKeyVersion,
+          kid: key.kid,
+          ...(options.recheckSeconds === undefined ? {} : { recheckSeconds: options.recheckSeconds }),
+        },
+        clients,
+      ));
   const timings: Partial<KeySetOptions> = {};
   for (const name of TIMINGS) if (doc[name] !== undefined) timings[name] = doc[name];
-  return createKeySet({
+  const keySet = createKeySet({
     ...timings,
     ...(options.now ? { now: options.now } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
@@ -127,6 +143,8 @@ export function keySetFromDocument(
     ...(doc.next ? { next: publish(doc.next), nextPublishedAt: Date.parse(doc.next.publishedAt) } : {}),
     previous: (doc.previous ?? []).map((p) => ({ key: publish(p), retireAt: Date.parse(p.retireAt) })),
   });
+  // Added to the key set itself, not a copy: its `current` is a getter that a spread would freeze.
+  return Object.assign(keySet, { close: async () => clients?.close() });
 }
 
 function versionOf(key: { kid: string; keyVersionName?: string }): string {

@@ -9,8 +9,8 @@ import {
 } from '@hyper/s2s-contracts';
 import { KeySetError, KeySetUnavailableError } from './errors.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from './jwks-handler.js';
-import type { Jwks } from './public-jwk.js';
-import { requireFunction, requireInteger } from './validate.js';
+import { type Jwks, publishableJwks } from './public-jwk.js';
+import { MAX_EPOCH_MS, requireFunction, requireInteger } from './validate.js';
 
 /** One key a key set can publish. */
 export interface PublishableKey {
@@ -53,7 +53,7 @@ export interface KeySetTimings {
 export interface KeySetOptions extends Partial<KeySetTimings> {
   current: PublishableKey;
   next?: PublishableKey;
-  /** When `next` was first published (epoch ms); default now. */
+  /** When `next` was first published (integer epoch ms); default now. */
   nextPublishedAt?: number;
   previous?: readonly RetiringKey[];
   /** Epoch ms; tests pin it. */
@@ -152,7 +152,12 @@ export function createKeySet(options: KeySetOptions): KeySet {
   if (options.next !== undefined) {
     const key = requireKey(options.next, 'next');
     add(key.kid);
-    next = { key, publishedAt: options.nextPublishedAt ?? now() };
+    // Checked: NaN or a date string would make switchNotBefore NaN and turn the too-early guard off.
+    const publishedAt =
+      options.nextPublishedAt === undefined
+        ? now()
+        : requireInteger(options.nextPublishedAt, 'keySet.nextPublishedAt', 0, MAX_EPOCH_MS);
+    next = { key, publishedAt };
   }
   const switchNotBefore = (publishedAt: number) => publishedAt + timings.verifierCacheSeconds * 1000;
 
@@ -198,7 +203,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
         keys.push(jwk);
       });
       if (keys.length === 0) throw new KeySetUnavailableError('no key in the key set may be published');
-      return { keys };
+      return publishableJwks({ keys });
     },
     status() {
       prune(now());

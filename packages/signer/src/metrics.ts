@@ -1,4 +1,4 @@
-import { SIGNER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { ignoreRejection, SIGNER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import type { KmsCallOutcome } from './kms/call-with-retry.js';
 
@@ -22,8 +22,9 @@ export interface SignerMetricsSink {
 export type KmsCallObserver = (method: string, outcome: KmsCallOutcome, seconds: number) => void;
 
 /**
- * The sink behind try/catch: a throwing sink must not fail a sign() (observability is not the
- * request path's business).
+ * The sink behind try/catch, its returned promise (an async sink) given a rejection handler: a sink that
+ * throws or rejects must not fail a sign() nor end the process with an unhandled rejection
+ * (observability is not the request path's business).
  */
 export class SignerTelemetry {
   readonly #sink: SignerMetricsSink;
@@ -34,7 +35,7 @@ export class SignerTelemetry {
 
   observe(name: SignerHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void {
     try {
-      this.#sink.observe(name, seconds, labels);
+      ignoreRejection(this.#sink.observe(name, seconds, labels));
     } catch {
       // contained
     }
@@ -42,7 +43,7 @@ export class SignerTelemetry {
 
   increment(name: SignerCounterName): void {
     try {
-      this.#sink.increment(name);
+      ignoreRejection(this.#sink.increment(name));
     } catch {
       // contained
     }

@@ -75,6 +75,8 @@ export function createPemKey(pem: unknown, kid: string, configuredAlg?: unknown)
     kid,
     alg,
     remote: false,
+    // RS256: one modulus-sized integer; ES256: r||s of 32 bytes each.
+    signatureBytes: alg === 'RS256' ? Math.ceil(privateKey.asymmetricKeyDetails!.modulusLength! / 8) : 64,
     sign: (input) => sign('sha256', input, signKey),
     publicJwk: async () => ({ ...jwk }),
     close: async () => {},

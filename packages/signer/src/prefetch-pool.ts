@@ -2,7 +2,7 @@ import { LITE_AUTH_LOG_CATEGORY, type Logger } from '@hyper/s2s-contracts';
 import { SignerClosedError, SignerError } from './errors.js';
 
 export interface PrefetchOptions {
-  /** Tokens kept signed ahead per (audience, scope). */
+  /** Tokens kept signed ahead per scope, for the signer's configured audience only. */
   size: number;
   /** A pooled token is handed out only while it is at most this old (at least `ttl - maxAgeSeconds` left). */
   maxAgeSeconds: number;
@@ -19,7 +19,6 @@ interface Waiter {
 }
 
 interface Lane {
-  audience: string;
   scope: string;
   tokens: MintedToken[];
   inflight: number;
@@ -33,7 +32,9 @@ const MAX_REFILL_PAUSE_MS = 30_000;
 export interface PrefetchPoolDeps {
   size: number;
   minLifeSeconds: number;
-  mint(audience: string, scope: string): Promise<MintedToken>;
+  /** The one audience pooled tokens carry (the signer's configured one); logged with refill failures. */
+  audience: string;
+  mint(scope: string): Promise<MintedToken>;
   nowSeconds(): number;
   logger: Logger;
   /** Told whether each take() found a ready token (pool hit) or not (miss: waits or signs directly). */
@@ -43,6 +44,9 @@ export interface PrefetchPoolDeps {
 /**
  * Tokens signed ahead for a slow (remote) key. Each token leaves the pool exactly once (shift from the
  * queue or hand-over to one waiter), so none is ever served twice; each carries its own jti from signing.
+ * One lane per scope string and only for the configured audience: a caller-chosen audience would open
+ * a lane, and `size` background KMS signs, per value. Scope strings are combinations of the contract's
+ * known scopes, so background signing is bounded by `size` times their number.
  */
 export class PrefetchPool {
   readonly #deps: PrefetchPoolDeps;
@@ -54,9 +58,9 @@ export class PrefetchPool {
     this.#deps = deps;
   }
 
-  /** A pooled or in-flight token for this (audience, scope), or undefined: the caller signs directly. */
-  take(audience: string, scope: string): Promise<string> | undefined {
-    const lane = this.#lane(audience, scope);
+  /** A pooled or in-flight token for this scope, or undefined: the caller signs directly. */
+  take(scope: string): Promise<string> | undefined {
+    const lane = this.#lane(scope);
     const now = this.#deps.nowSeconds();
     let served = lane.tokens.shift();
     // Too old to hand out: dropped, never returned to the queue.
@@ -73,9 +77,9 @@ export class PrefetchPool {
     return result;
   }
 
-  /** Tokens ready in the pool for this (audience, scope). */
-  available(audience: string, scope: string): number {
-    return this.#lanes.get(this.#key(audience, scope))?.tokens.length ?? 0;
+  /** Tokens ready in the pool for this scope. */
+  available(scope: string): number {
+    return this.#lanes.get(scope)?.tokens.length ?? 0;
   }
 
   /** Resolves when no refill is signing (tests and shutdown). */
@@ -93,16 +97,11 @@ export class PrefetchPool {
     this.#lanes.clear();
   }
 
-  #key(audience: string, scope: string): string {
-    return `${audience.length}:${audience} ${scope}`;
-  }
-
-  #lane(audience: string, scope: string): Lane {
-    const key = this.#key(audience, scope);
-    let lane = this.#lanes.get(key);
+  #lane(scope: string): Lane {
+    let lane = this.#lanes.get(scope);
     if (!lane) {
-      lane = { audience, scope, tokens: [], inflight: 0, waiters: [], failures: 0, pausedUntil: 0 };
-      this.#lanes.set(key, lane);
+      lane = { scope, tokens: [], inflight: 0, waiters: [], failures: 0, pausedUntil: 0 };
+      this.#lanes.set(scope, lane);
     }
     return lane;
   }
@@ -117,7 +116,7 @@ export class PrefetchPool {
     while (lane.tokens.length + lane.inflight < this.#deps.size + lane.waiters.length) {
       lane.inflight++;
       const pending = this.#deps
-        .mint(lane.audience, lane.scope)
+        .mint(lane.scope)
         .then(
           (minted) => this.#delivered(lane, minted),
           (error: unknown) => this.#failed(lane, error),
@@ -163,7 +162,7 @@ export class PrefetchPool {
           category: LITE_AUTH_LOG_CATEGORY,
           event: 's2s_prefetch_failed',
           scope: lane.scope,
-          audience: lane.audience,
+          audience: this.#deps.audience,
           code: error instanceof SignerError ? error.code : 'UNKNOWN',
           error: error instanceof Error ? error.message : String(error),
         },

@@ -1,5 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { KeySetError } from './errors.js';
+import { checkKeyset } from './keyset-policy.js';
 
 export interface Jwks {
   keys: PublicJwk[];
@@ -13,4 +15,20 @@ export function toPublicJwk(key: KeyObject, kid: string, alg: SupportedAlgorithm
   const material = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   if (material.kty === 'RSA') return { kty: 'RSA', kid, alg, use: 'sig', n: material.n!, e: material.e! };
   return { kty: 'EC', kid, alg, use: 'sig', crv: material.crv!, x: material.x!, y: material.y! };
+}
+
+/**
+ * `jwks` when every key in it may be published, else a KeySetError naming each kid and the rule it
+ * breaks, never a value: the contract's JWK policy (no private members, RS256/ES256 of contract
+ * strength), the kid convention and unique kids. Publishing is the last place a private or unusable
+ * key can be stopped; a verifier would refuse the whole set anyway (KEY5).
+ */
+export function publishableJwks(jwks: unknown): Jwks {
+  const problems = checkKeyset(jwks);
+  if (problems.length > 0) {
+    throw new KeySetError(
+      `refusing to publish the JWKS: ${problems.map((p) => `${p.key}: ${p.problem}`).join('; ')}`,
+    );
+  }
+  return jwks as Jwks;
 }

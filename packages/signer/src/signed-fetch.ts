@@ -23,6 +23,11 @@ const REQUEST_ID_HEADER = 'x-request-id';
 const LOGGED_STATUSES = new Set([401, 403, 503]);
 const MAX_RETRIES = 5;
 const RETRY_BASE_DELAY_MS = 100;
+/** fetch's own limit (WHATWG Fetch, "HTTP-redirect fetch"). */
+const MAX_REDIRECTS = 20;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that describe a body, dropped with it when a redirect turns the request into a GET. */
+const BODY_HEADERS = ['content-encoding', 'content-language', 'content-location', 'content-type'];
 
 interface SignedFetchDeps {
   sign(request: { scope: string | readonly string[]; audience?: string }): Promise<string>;
@@ -69,6 +74,13 @@ export async function signedFetch(
   if (retries > 0 && !replayable(init?.body)) {
     throw new SignRequestError('retries', 'a streamed body cannot be retried; buffer it or set retries: 0');
   }
+  const follow = init?.redirect === 'follow';
+  if (follow && !replayable(init?.body)) {
+    throw new SignRequestError(
+      'redirect',
+      'a streamed body cannot follow a redirect; buffer it or leave redirect unset (manual)',
+    );
+  }
   const method = (init?.method ?? 'GET').toUpperCase();
   const endpoint = endpointOf(url);
   const headers = new Headers(init?.headers);
@@ -79,13 +91,25 @@ export async function signedFetch(
       ? { scope: options.scope }
       : { scope: options.scope, audience: options.audience };
 
+  const token = () => deps.sign(signRequest);
+
   for (let attempt = 0; ; attempt++) {
-    // A fresh token per attempt: the previous one's jti may already be spent at Core.
-    headers.set('authorization', `Bearer ${await deps.sign(signRequest)}`);
     let response: Response;
     try {
-      response = await fetch(url, { ...init, headers });
-    } catch (error) {
+      // A fresh token per attempt: the previous one's jti may already be spent at Core.
+      response = follow
+        ? await fetchFollowing(token, url, init, headers)
+        : // fetch's default would follow a same-origin redirect re-sending this token (one jti twice):
+          // the 3xx goes back to the caller unless it chose how redirects are handled.
+          await send(url, {
+            ...init,
+            headers: withToken(headers, await token()),
+            redirect: init?.redirect ?? 'manual',
+          });
+    } catch (failure) {
+      // Anything but a failed fetch (a signing error) is thrown as it is.
+      if (!(failure instanceof FetchFailure)) throw failure;
+      const error = failure.cause;
       // The caller's own abort is not a network failure: it stays the caller's AbortError.
       if (init?.signal?.aborted) throw error;
       if (attempt >= retries) throw new SignedFetchError(method, endpoint, error);
@@ -125,3 +149,65 @@ export async function signedFetch(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function withToken(headers: Headers, token: string): Headers {
+  headers.set('authorization', `Bearer ${token}`);
+  return headers;
+}
+
+/** fetch got no response (or the URL or a redirect could not be followed): `cause` is what it threw. */
+class FetchFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+const send = (url: string | URL, init: RequestInit): Promise<Response> =>
+  fetch(url, init).catch((error: unknown) => {
+    throw new FetchFailure(error);
+  });
+
+/** A URL as fetch would resolve it, a parse failure being a fetch failure (fetch rejects with it). */
+function resolveUrl(url: string | URL, base?: URL): URL {
+  try {
+    return new URL(url, base);
+  } catch (error) {
+    throw new FetchFailure(error);
+  }
+}
+
+/**
+ * `redirect: 'follow'` done hop by hop, so no token is presented twice: a hop on the first URL's origin
+ * carries a freshly signed token; once a redirect leaves that origin no hop carries one (as fetch itself
+ * drops Authorization across origins). Method and body change as fetch changes them.
+ */
+async function fetchFollowing(
+  token: () => Promise<string>,
+  url: string | URL,
+  init: RequestInit | undefined,
+  headers: Headers,
+): Promise<Response> {
+  let target = resolveUrl(url);
+  const origin = target.origin;
+  const hopHeaders = new Headers(headers); // a retry starts again from the caller's headers
+  let method = (init?.method ?? 'GET').toUpperCase();
+  let body = init?.body ?? null;
+  let carry = true;
+  for (let hop = 0; ; hop++) {
+    if (carry) hopHeaders.set('authorization', `Bearer ${await token()}`);
+    else hopHeaders.delete('authorization');
+    const response = await send(target, { ...init, method, body, headers: hopHeaders, redirect: 'manual' });
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+    if (location === null) return response;
+    await response.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new FetchFailure(new TypeError(`more than ${MAX_REDIRECTS} redirects`));
+    target = resolveUrl(location, target);
+    carry &&= target.origin === origin;
+    const toGet =
+      (response.status === 303 && method !== 'GET' && method !== 'HEAD') ||
+      ((response.status === 301 || response.status === 302) && method === 'POST');
+    if (toGet) {
+      method = 'GET';
+      body = null;
+      for (const name of BODY_HEADERS) hopHeaders.delete(name);
+    }
+  }
+}

@@ -4,6 +4,7 @@ import {
   isStorableText,
   type Logger,
   MAX_JTI_LENGTH,
+  MAX_TOKEN_LENGTH,
   SIGNER_METRIC_NAMES,
   type SupportedAlgorithm,
   utf8Length,
@@ -19,13 +20,15 @@ import { scopeClaim } from './scope.js';
 import { type SignedFetchOptions, signedFetch } from './signed-fetch.js';
 import type { SigningKey } from './signing-key.js';
 import { stderrLogger } from './stderr-logger.js';
-import { encodedHeader, payloadEncoder } from './token-encoding.js';
+import { audienceJsonBudget, encodedHeader, payloadEncoder } from './token-encoding.js';
 import {
+  claimTextProblem,
+  MAX_EPOCH_MS,
+  requireClaimText,
   requireFunction,
   requireInteger,
   requireIssuer,
   requireKid,
-  requireNonEmptyString,
   requireTtl,
 } from './validate.js';
 
@@ -51,11 +54,14 @@ export interface SignerOptions {
   audience: string;
   /** Token lifetime, 1..300 s (default 60). */
   ttlSeconds?: number;
-  /** Epoch milliseconds (default Date.now). */
+  /** Epoch milliseconds (default Date.now), above 0 and below 2^43; otherwise sign() throws. */
   now?: () => number;
-  /** jti source (default nanoid()); must return a fresh string of 1..128 characters on every call. */
+  /**
+   * jti source (default nanoid()); must return a fresh string of 1..128 UTF-8 bytes on every call. A
+   * value it returned within its last 1024 calls is refused (SignRequestError), never signed.
+   */
   jti?: () => string;
-  /** KMS keys only: keep tokens signed ahead per (audience, scope). */
+  /** KMS keys only: keep tokens signed ahead per scope, for the configured audience (not a per-call one). */
   prefetch?: PrefetchOptions;
   logger?: Logger;
   /** Sign and KMS latency histograms, pool hits/misses: `prometheusMetrics()` (./prometheus) or `otelMetrics()` (./otel). */
@@ -76,13 +82,44 @@ export interface Signer {
   sign(request: SignRequest): Promise<string>;
   /** The public JWKS of this signer's key (no private members). */
   jwks(): Promise<Jwks>;
-  /** fetch with `Authorization: Bearer <fresh token>` per attempt; logs 401/403 without the token. */
+  /**
+   * fetch with `Authorization: Bearer <fresh token>` per attempt; logs 401/403/503 without the token.
+   * Redirects are returned to the caller (`redirect: 'manual'`) unless `init.redirect` says otherwise;
+   * with `'follow'` each same-origin hop gets a fresh token and no hop after leaving the origin gets one.
+   */
   fetch(url: string | URL, init: RequestInit | undefined, options: SignedFetchOptions): Promise<Response>;
   /** Stops pre-signing and closes a KMS client the signer created itself. */
   close(): Promise<void>;
 }
 
 const MAX_PREFETCH_SIZE = 1000;
+
+/** How many of a custom jti()'s latest values a new one must differ from (bounded memory: ≤ 1024 × 128 B). */
+const RECENT_JTI_COUNT = 1024;
+
+/**
+ * A KMS key's signature size is known only after GetPublicKey, so the token-length budget assumes the
+ * largest its algorithm allows: RSA_SIGN_PKCS1_4096_SHA256 (KMS_ALGORITHMS) and P-256's r||s.
+ */
+const LARGEST_SIGNATURE_BYTES: Readonly<Record<SupportedAlgorithm, number>> = { RS256: 512, ES256: 64 };
+
+/** The last RECENT_JTI_COUNT jtis of a custom source, so a repeating one is caught before it signs. */
+class RecentJtis {
+  readonly #ring: (string | undefined)[] = new Array(RECENT_JTI_COUNT);
+  readonly #seen = new Set<string>();
+  #next = 0;
+
+  /** False when `jti` is among the recent ones; otherwise remembers it (forgetting the oldest). */
+  add(jti: string): boolean {
+    if (this.#seen.has(jti)) return false;
+    const oldest = this.#ring[this.#next];
+    if (oldest !== undefined) this.#seen.delete(oldest);
+    this.#ring[this.#next] = jti;
+    this.#next = (this.#next + 1) % RECENT_JTI_COUNT;
+    this.#seen.add(jti);
+    return true;
+  }
+}
 
 function createKey(key: unknown, telemetry: SignerTelemetry | undefined): SigningKey {
   if (key === null || typeof key !== 'object') {
@@ -103,7 +140,10 @@ function createPool(
   prefetch: unknown,
   key: SigningKey,
   ttl: number,
-  deps: Pick<ConstructorParameters<typeof PrefetchPool>[0], 'mint' | 'nowSeconds' | 'logger' | 'onTake'>,
+  deps: Pick<
+    ConstructorParameters<typeof PrefetchPool>[0],
+    'audience' | 'mint' | 'nowSeconds' | 'logger' | 'onTake'
+  >,
 ): PrefetchPool | undefined {
   if (prefetch === undefined) return undefined;
   if (!key.remote) {
@@ -141,11 +181,13 @@ export function createSigner(options: SignerOptions): Signer {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError('options', 'must be an object');
   const issuer = requireIssuer(options.issuer, 'issuer');
-  const subject = requireNonEmptyString(options.subject, 'subject');
-  const audience = requireNonEmptyString(options.audience, 'audience');
+  const subject = requireClaimText(options.subject, 'subject');
+  const audience = requireClaimText(options.audience, 'audience');
   const ttl = requireTtl(options.ttlSeconds ?? DEFAULT_SIGNER_TTL_SECONDS, 'ttlSeconds');
   const now = requireFunction<() => number>(options.now ?? Date.now, 'now');
   const nextJti = requireFunction<() => string>(options.jti ?? nanoid, 'jti');
+  // nanoid's 126 random bits do not repeat; only a custom source is checked (no cost on the default path).
+  const recentJtis = options.jti === undefined ? undefined : new RecentJtis();
   const given = options.logger ?? stderrLogger;
   if (typeof given?.warn !== 'function' || typeof given.info !== 'function') {
     throw new SignerConfigError('logger', 'must have info(obj, msg) and warn(obj, msg)');
@@ -157,11 +199,26 @@ export function createSigner(options: SignerOptions): Signer {
   const header = encodedHeader(key.alg, key.kid);
   const encodePayload = payloadEncoder(issuer, subject);
   const defaultAudJson = JSON.stringify(audience);
+  const audBudget = audienceJsonBudget(
+    header,
+    issuer,
+    subject,
+    key.signatureBytes ?? LARGEST_SIGNATURE_BYTES[key.alg],
+  );
+  if (Buffer.byteLength(defaultAudJson) > audBudget) {
+    // Issuer is capped at MAX_ISS_LENGTH; of the two unbounded settings, name the longer.
+    const field = JSON.stringify(subject).length > defaultAudJson.length ? 'subject' : 'audience';
+    throw new SignerConfigError(
+      field,
+      `too long: with the issuer, subject and audience given, the largest token this signer can produce (every scope, a ${MAX_JTI_LENGTH}-byte jti) would exceed the contract's MAX_TOKEN_LENGTH of ${MAX_TOKEN_LENGTH}, which Core refuses`,
+    );
+  }
 
   const nowSeconds = (): number => {
     const ms = now();
-    if (typeof ms !== 'number' || !Number.isFinite(ms))
-      throw new SignRequestError('now', 'must return epoch milliseconds');
+    // Beyond 2^53 `iat + ttl` rounds and exp - iat stops being ttlSeconds; 2^43 is already year 2248.
+    if (typeof ms !== 'number' || !(ms > 0 && ms < MAX_EPOCH_MS))
+      throw new SignRequestError('now', 'must return epoch milliseconds above 0 and below 2^43');
     return Math.floor(ms / 1000);
   };
 
@@ -174,11 +231,19 @@ export function createSigner(options: SignerOptions): Signer {
       typeof jti !== 'string' ||
       jti.length === 0 ||
       utf8Length(jti) > MAX_JTI_LENGTH ||
-      !isStorableText(jti)
+      !isStorableText(jti) ||
+      claimTextProblem(jti) !== undefined
     ) {
       throw new SignRequestError(
         'jti',
-        `must return a string of 1 to ${MAX_JTI_LENGTH} UTF-8 bytes without U+0000`,
+        `must return well-formed text of 1 to ${MAX_JTI_LENGTH} UTF-8 bytes without U+0000`,
+      );
+    }
+    if (recentJtis?.add(jti) === false) {
+      // Core would refuse every token after the first as replayed_token.
+      throw new SignRequestError(
+        'jti',
+        `returned a value it already returned within its last ${RECENT_JTI_COUNT} calls`,
       );
     }
     const input = `${header}.${encodePayload(audJson, iat, exp, scope, jti)}`;
@@ -187,7 +252,8 @@ export function createSigner(options: SignerOptions): Signer {
   };
 
   const pool = createPool(options.prefetch, key, ttl, {
-    mint: (aud, scope) => mint(JSON.stringify(aud), scope),
+    audience,
+    mint: (scope) => mint(defaultAudJson, scope),
     nowSeconds,
     logger,
     onTake: telemetry
@@ -200,10 +266,13 @@ export function createSigner(options: SignerOptions): Signer {
   const signUntimed = async (request: SignRequest): Promise<string> => {
     if (closed) throw new SignerClosedError();
     const scope = scopeClaim(request?.scope);
-    const aud = request.audience === undefined ? audience : requireAudience(request.audience);
-    const pooled = pool?.take(aud, scope);
-    if (pooled) return pooled;
-    return (await mint(aud === audience ? defaultAudJson : JSON.stringify(aud), scope)).token;
+    if (request.audience === undefined || request.audience === audience) {
+      const pooled = pool?.take(scope);
+      if (pooled) return pooled;
+      return (await mint(defaultAudJson, scope)).token;
+    }
+    // A per-call audience is signed directly: it never opens a pool lane (background KMS signing).
+    return (await mint(audienceJson(request.audience, audBudget), scope)).token;
   };
   // Without a sink, sign() is the untimed function itself: no clock read, no extra frame.
   const sign = telemetry ? timed(signUntimed, telemetry) : signUntimed;
@@ -244,9 +313,19 @@ function timed(
   };
 }
 
-function requireAudience(value: unknown): string {
+/** The `aud` JSON of a per-call audience, checked like the configured one (parseable, token fits). */
+function audienceJson(value: unknown, budget: number): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new SignRequestError('audience', 'must be a non-empty string');
   }
-  return value;
+  const problem = claimTextProblem(value);
+  if (problem !== undefined) throw new SignRequestError('audience', problem);
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json) > budget) {
+    throw new SignRequestError(
+      'audience',
+      `too long: at most ${budget} UTF-8 bytes as JSON, or a token could exceed the contract's MAX_TOKEN_LENGTH of ${MAX_TOKEN_LENGTH}`,
+    );
+  }
+  return json;
 }

@@ -6,6 +6,11 @@ export interface SigningKey {
   readonly alg: SupportedAlgorithm;
   /** Pre-signed pooling only pays off for remote keys. */
   readonly remote: boolean;
+  /**
+   * JOSE signature length in bytes when known before the first sign (a PEM key); a KMS key learns its
+   * size from GetPublicKey, so the signer assumes the largest its algorithm allows there.
+   */
+  readonly signatureBytes?: number;
   /** JOSE signature bytes (ES256: 64-byte r||s) over the ASCII signing input. */
   sign(input: Buffer): Buffer | Promise<Buffer>;
   publicJwk(): Promise<PublicJwk>;

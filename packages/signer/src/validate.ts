@@ -9,6 +9,12 @@ import {
 } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 
+/**
+ * Latest epoch milliseconds a clock or timestamp may give (2^43 ms, year 2248): far past any real
+ * clock, and small enough that seconds + ttl stays exact, so `exp - iat` is always `ttlSeconds`.
+ */
+export const MAX_EPOCH_MS = 2 ** 43;
+
 export function requireNonEmptyString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new SignerConfigError(field, 'a non-empty string is required');
@@ -16,9 +22,23 @@ export function requireNonEmptyString(value: unknown, field: string): string {
   return value;
 }
 
+/** Why a claim string would make the token unparseable at Core, or undefined when it will not. */
+export function claimTextProblem(text: string): string | undefined {
+  // JSON.stringify writes a lone surrogate as `\ud800`, which Core's strict JSON refuses (SPEC.md J4).
+  return text.isWellFormed() ? undefined : 'must be well-formed UTF-16 text (no lone surrogate)';
+}
+
+/** A non-empty claim string (iss, sub, aud) that Core can parse. */
+export function requireClaimText(value: unknown, field: string): string {
+  const text = requireNonEmptyString(value, field);
+  const problem = claimTextProblem(text);
+  if (problem !== undefined) throw new SignerConfigError(field, problem);
+  return text;
+}
+
 /** An issuer Core's replay store can record (SPEC.md C3): otherwise every token would be refused. */
 export function requireIssuer(value: unknown, field: string): string {
-  const issuer = requireNonEmptyString(value, field);
+  const issuer = requireClaimText(value, field);
   if (utf8Length(issuer) > MAX_ISS_LENGTH || !isStorableText(issuer)) {
     throw new SignerConfigError(field, `must be at most ${MAX_ISS_LENGTH} UTF-8 bytes without U+0000`);
   }

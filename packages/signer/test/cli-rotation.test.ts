@@ -244,6 +244,32 @@ describe('hyper-s2s-keys rotation (JWKS mode, KMS key versions)', { timeout: 60_
     }
   });
 
+  it.each(['max-age', 'verifier-cache', 'switch-propagation'])(
+    'init reads --%s with the one integer parser: blank, hex, exponent, padded are usage errors',
+    (option) => {
+      for (const value of ['', '0x10', '1e3', ' 5', '5 ', '-1', '1.5', '86401']) {
+        // --option=VALUE: a separate "-1" would be refused by the argument parser, before the value is read.
+        const run = cli(initArgs('spelt.json', `--${option}=${value}`));
+        expect(run.status, JSON.stringify(value)).toBe(2);
+        expect(run.stderr).toMatch(new RegExp(`rotation init: --${option} must be .* to 86400`));
+        expect(readdirSync(dir)).not.toContain('spelt.json');
+      }
+    },
+  );
+
+  it('init refuses --verifier-cache 0 even with --force (it would only drop the switch wait)', () => {
+    for (const extra of [[], ['--force']]) {
+      const run = cli(initArgs('zero.json', '--verifier-cache', '0', ...extra));
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('rotation init: --verifier-cache must be an integer from 1 to 86400');
+      expect(readdirSync(dir)).not.toContain('zero.json');
+    }
+    expect(cli(initArgs('zero.json', '--max-age', '0', '--switch-propagation', '0')).status).toBe(0);
+    expect(read('zero.json')).toMatchObject({ maxAgeSeconds: 0, switchPropagationSeconds: 0 });
+    expect(cli(initArgs('one.json', '--verifier-cache', '1')).status).toBe(0);
+    expect(read('one.json').verifierCacheSeconds).toBe(1);
+  });
+
   it("init's default verifier cache is the verifier's default JWKS cache age", () => {
     expect(cli(initArgs('defaults.json')).status).toBe(0);
     const expected = DEFAULT_JWKS_CACHE_MAX_AGE_MS / 1000;

@@ -1,5 +1,15 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
@@ -24,6 +34,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const writeJson = (name: string, value: unknown) => writeFileSync(path(name), JSON.stringify(value));
 const keysetOf = (...keys: unknown[]) => ({ keys });
 const jwkOf = (kid: string) => vectorFile.jwks.keys.find((k) => k.kid === kid)!;
+/** A key of nobody's but this test's: unlike the contract's test keys, a keyset may trust it. */
+const freshRsaJwk = (kid: string) => ({
+  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),
+  kid,
+  alg: 'RS256',
+  use: 'sig',
+});
 
 describe('hyper-s2s-keys --help', () => {
   it.each([
@@ -122,6 +139,52 @@ describe('hyper-s2s-keys keygen', () => {
     expect(JSON.parse(run.stderr)).toMatchObject({ kid: 'lite-2026-10' });
   });
 
+  it('refuses to overwrite an existing --jwk-out without --force, before writing any key', () => {
+    cli(['keygen', '--kid', 'lite-2026-09', '--out', 'other.pem']);
+    const before = readFileSync(path('other.pem'), 'utf8');
+    const refused = cli(['keygen', '--kid', 'lite-2026-10', '--out', 'fresh.pem', '--jwk-out', 'other.pem']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/other\.pem exists; pass --force/);
+    expect(readFileSync(path('other.pem'), 'utf8')).toBe(before);
+    expect(existsSync(path('fresh.pem'))).toBe(false);
+
+    const forced = ['--out', 'fresh.pem', '--jwk-out', 'other.pem', '--force'];
+    expect(cli(['keygen', '--kid', 'lite-2026-10', ...forced]).status).toBe(0);
+    expect(JSON.parse(readFileSync(path('other.pem'), 'utf8'))).toMatchObject({ kid: 'lite-2026-10' });
+    expect(readFileSync(path('fresh.pem'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it('refuses --jwk-out naming the --out file however spelt, even with --force, writing nothing', () => {
+    mkdirSync(path('keys'));
+    symlinkSync(path('keys'), path('keys-link'));
+    writeFileSync(path('keys/held.pem'), 'held');
+    linkSync(path('keys/held.pem'), path('keys/hard-link.json'));
+    for (const [out, jwkOut] of [
+      ['keys/k.pem', './keys/k.pem'],
+      ['keys/k.pem', 'keys/../keys/k.pem'],
+      ['keys/k.pem', path('keys/k.pem')],
+      ['keys/k.pem', 'keys-link/k.pem'],
+      ['keys/held.pem', 'keys-link/held.pem'],
+      ['keys/held.pem', 'keys/hard-link.json'],
+    ]) {
+      const run = cli(['keygen', '--kid', 'lite-2026-11', '--out', out!, '--jwk-out', jwkOut!, '--force']);
+      expect(run.status, `${out} / ${jwkOut}`).toBe(2);
+      expect(run.stderr).toContain(`--jwk-out ${jwkOut} and --out ${out} are the same file`);
+      expect(existsSync(path('keys/k.pem'))).toBe(false);
+      expect(readFileSync(path('keys/held.pem'), 'utf8')).toBe('held');
+    }
+  });
+
+  it.each([['0x800'], [' 2048'], ['2048.0'], ['3e3'], ['']])(
+    'reads --bits %j with the one integer parser: a usage error naming --bits',
+    (bits) => {
+      const run = cli(['keygen', '--kid', 'lite-2026-07', '--out', 'bits.pem', '--bits', bits]);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('keygen: --bits must be a whole number from 2048 to 16384');
+      expect(existsSync(path('bits.pem'))).toBe(false);
+    },
+  );
+
   it.each([
     ['a missing --kid', ['--out', 'a.pem'], 2, /--kid is required/],
     ['a missing --out', ['--kid', 'lite-2026-07'], 2, /--out is required/],
@@ -130,7 +193,7 @@ describe('hyper-s2s-keys keygen', () => {
       'RSA under 2048 bits',
       ['--kid', 'lite-2026-07', '--out', 'a.pem', '--bits', '1024'],
       2,
-      /at least 2048/,
+      /--bits must be an integer from 2048 to 16384/,
     ],
     ['an HMAC algorithm', ['--kid', 'lite-2026-07', '--out', 'a.pem', '--alg', 'HS256'], 2, /RS256 or ES256/],
     ['an unwritable path', ['--kid', 'lite-2026-07', '--out', 'missing-dir/a.pem'], 1, /cannot write/],
@@ -180,7 +243,7 @@ describe('hyper-s2s-keys jwks', () => {
 
 describe('hyper-s2s-keys keyset', () => {
   it('runs the rotation runbook: add the new key, list both, check, remove the old one', () => {
-    writeJson('keyset.json', keysetOf(jwkOf('lite-2026-03')));
+    writeJson('keyset.json', keysetOf(freshRsaJwk('lite-2026-03')));
     const generated = cli(['keygen', '--kid', 'lite-2026-11', '--out', 'next.pem']);
     writeFileSync(path('next.jwk.json'), generated.stdout);
 
@@ -245,6 +308,7 @@ describe('hyper-s2s-keys keyset', () => {
       '--keyset',
       'one.json',
       '--compact',
+      '--allow-test-keys',
     ]);
     expect(run.status).toBe(0);
     expect(run.stdout).not.toMatch(PRIVATE_MARKERS);
@@ -306,6 +370,24 @@ describe('hyper-s2s-keys keyset', () => {
     expect(emptied.status).toBe(0);
     expect(JSON.parse(emptied.stdout)).toEqual({ keys: [] });
     expect(cli(['keyset', 'remove', '--keyset', 'single.json'])).toMatchObject({ status: 2 });
+  });
+
+  it('an option given twice is a usage error, not the last one silently winning', () => {
+    const both = keysetOf(jwkOf('lite-2026-03'), jwkOf('lite-2026-04'));
+    writeJson('pair.json', both);
+    const run = cli([
+      'keyset',
+      'remove',
+      '--kid',
+      'lite-2026-03',
+      '--kid',
+      'lite-2026-04',
+      '--keyset',
+      'pair.json',
+    ]);
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    expect(run.stderr).toMatch(/keyset remove: --kid is given more than once/);
+    expect(JSON.parse(readFileSync(path('pair.json'), 'utf8'))).toEqual(both);
   });
 
   it('keyset add/remove refuse to rewrite a keyset that holds private members (never echo them)', () => {
@@ -373,7 +455,7 @@ describe('hyper-s2s-keys keyset', () => {
   });
 });
 
-describe("hyper-s2s-keys warns about the contract's public test keys", () => {
+describe("hyper-s2s-keys refuses the contract's public test keys unless --allow-test-keys", () => {
   const warningsIn = (stderr: string) =>
     stderr.split('\n').filter((line) => line.includes('public test key'));
   const freshJwk = (kid: string) => ({
@@ -383,27 +465,89 @@ describe("hyper-s2s-keys warns about the contract's public test keys", () => {
     use: 'sig',
   });
 
-  it('keyset check: once per test key, naming its kid, without changing the verdict', () => {
+  it('keyset check: exits 1 with one line per test key naming its kid and why', () => {
     writeJson(
       'with-test-keys.json',
       keysetOf(jwkOf('lite-2026-03'), jwkOf('lite-2026-05'), freshJwk('lite-2031-01')),
     );
     const run = cli(['keyset', 'check', '--keyset', 'with-test-keys.json']);
+    expect(run.status).toBe(1);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^lite-2026-03: .*public test key lite-2026-03: its private key is published/);
+    expect(lines[1]).toMatch(/^lite-2026-05: .*public test key lite-2026-05: its private key is published/);
+    for (const line of lines) expect(line).toContain('--allow-test-keys');
+    expect(run.stderr).toBe('2 problem(s)\n');
+
+    writeJson('clean.json', keysetOf(freshJwk('lite-2031-02')));
+    expect(cli(['keyset', 'check', '--keyset', 'clean.json'])).toMatchObject({
+      status: 0,
+      stdout: 'ok: 1 key(s)\n',
+      stderr: '',
+    });
+  });
+
+  it('keyset check: a test key under another kid fails too (by key material)', () => {
+    writeJson('renamed.json', keysetOf({ ...jwkOf('lite-2026-04'), kid: 'lite-2031-05' }));
+    const run = cli(['keyset', 'check', '--keyset', 'renamed.json']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(
+      /^lite-2031-05: .*public test key lite-2026-04 \(published as kid "lite-2031-05"\)/,
+    );
+  });
+
+  it('keyset check --allow-test-keys: passes, warning once per test key on stderr', () => {
+    writeJson(
+      'with-test-keys.json',
+      keysetOf(jwkOf('lite-2026-03'), jwkOf('lite-2026-05'), freshJwk('lite-2031-01')),
+    );
+    const run = cli(['keyset', 'check', '--keyset', 'with-test-keys.json', '--allow-test-keys']);
     expect(run).toMatchObject({ status: 0, stdout: 'ok: 3 key(s)\n' });
     const warnings = warningsIn(run.stderr);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain('"lite-2026-03"');
     expect(warnings[1]).toContain('"lite-2026-05"');
-
-    writeJson('clean.json', keysetOf(freshJwk('lite-2031-02')));
-    expect(warningsIn(cli(['keyset', 'check', '--keyset', 'clean.json']).stderr)).toEqual([]);
   });
 
-  it('keyset add: by key material, so a test key under another kid is caught', () => {
+  it('keyset add: refuses a test key, even under another kid, and leaves the keyset untouched', () => {
+    writeJson('renamed.jwk.json', { ...jwkOf('lite-2026-04'), kid: 'lite-2031-03' });
+    const base = keysetOf(freshJwk('lite-2031-04'));
+    writeJson('base.json', base);
+    const run = cli([
+      'keyset',
+      'add',
+      '--jwk',
+      'renamed.jwk.json',
+      '--keyset',
+      'base.json',
+      '--out',
+      'base.json',
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /keyset add: refused: key "lite-2031-03" is the contract's public test key lite-2026-04 .*--allow-test-keys/,
+    );
+    expect(JSON.parse(readFileSync(path('base.json'), 'utf8'))).toEqual(base);
+  });
+
+  it('keyset add --allow-test-keys: adds it, with one warning naming the kid', () => {
     writeJson('renamed.jwk.json', { ...jwkOf('lite-2026-04'), kid: 'lite-2031-03' });
     writeJson('base.json', keysetOf(freshJwk('lite-2031-04')));
-    const run = cli(['keyset', 'add', '--jwk', 'renamed.jwk.json', '--keyset', 'base.json']);
+    const run = cli([
+      'keyset',
+      'add',
+      '--jwk',
+      'renamed.jwk.json',
+      '--keyset',
+      'base.json',
+      '--allow-test-keys',
+    ]);
     expect(run.status).toBe(0);
+    expect((JSON.parse(run.stdout) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([
+      'lite-2031-04',
+      'lite-2031-03',
+    ]);
     const warnings = warningsIn(run.stderr);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('"lite-2031-03"');

@@ -132,6 +132,18 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
       { ...without(ENV.privateKeyPem), [SIGNER_ENV.kmsKeyVersion]: 'my-key' },
       SIGNER_ENV.kmsKeyVersion,
     ],
+    // Checks made when createSigner builds the signer name the variable that fed the option too.
+    ['an issuer over 256 bytes', { ...pemEnv, [SIGNER_ENV.issuer]: 'i'.repeat(257) }, SIGNER_ENV.issuer],
+    [
+      'a subject holding a lone surrogate',
+      { ...pemEnv, [SIGNER_ENV.subject]: 'gateway-\ud800' },
+      SIGNER_ENV.subject,
+    ],
+    [
+      'an audience that would push tokens over MAX_TOKEN_LENGTH',
+      { ...pemEnv, [SIGNER_ENV.audience]: 'a'.repeat(9000) },
+      SIGNER_ENV.audience,
+    ],
   ])('refuses %s', (_name, env, variable) => {
     const error = configError(env);
     expect(error.field).toBe(variable);
@@ -161,6 +173,16 @@ describe('signerFromEnv refuses a bad environment, naming the variable', () => {
       expect(error.message).toContain(name === ENV.privateKeyPem ? `${name}:` : `; also ${name}:`);
     }
     expect(error.message).toContain(`; also ${ENV.kid}: is required`);
+  });
+
+  it("refuses a HYPER_S2S_JWT_* variable no SDK reads (a typo), naming it; the verifier's shared names pass", () => {
+    for (const typo of ['HYPER_S2S_JWT_TTL', 'HYPER_S2S_JWT_ISSUR', 'HYPER_S2S_JWT_KMS_KEY']) {
+      const error = configError({ ...pemEnv, [typo]: '30' });
+      expect(error.field).toBe(typo);
+      expect(error.message).toMatch(new RegExp(`^${typo}: .*${SIGNER_ENV.ttlSeconds}`));
+    }
+    // The verifier's static keyset variable may sit in the same environment (one .env for both).
+    expect(() => signerFromEnv({ env: { ...pemEnv, [ENV.publicKeysJson]: '{"keys":[]}' } })).not.toThrow();
   });
 
   it('never quotes the PEM in an error', () => {

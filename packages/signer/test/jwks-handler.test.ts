@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
@@ -14,7 +15,7 @@ import {
 } from '../src/index.js';
 import { captureLogger } from './helpers/capture-logger.js';
 import { keyVersionName, startKmsTestServer } from './helpers/kms-server.js';
-import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
+import { AUDIENCE, EC_KEY, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -132,5 +133,65 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     } finally {
       await kms.close();
     }
+  });
+});
+
+describe('JWKS handler: what any key source may publish', () => {
+  const publicJwk = (pem: string, kid: string) => ({
+    ...createPublicKey(pem).export({ format: 'jwk' }),
+    kid,
+    use: 'sig',
+  });
+  const rsa = publicJwk(RSA_KEY.pkcs8Pem, 'lite-2026-03');
+  const ec = publicJwk(EC_KEY.pkcs8Pem, 'lite-2026-05');
+  const privateRsa = { ...createPrivateKey(RSA_KEY.pkcs8Pem).export({ format: 'jwk' }), kid: 'lite-2026-03' };
+
+  it.each([
+    ['a key with private members', [privateRsa, ec], /lite-2026-03: d: private member/],
+    [
+      'an oct (HMAC) key',
+      [rsa, { kty: 'oct', kid: 'lite-2026-04', k: 'c2VjcmV0LXNlY3JldA' }],
+      /lite-2026-04: kty/,
+    ],
+    ['a repeated kid', [rsa, { ...ec, kid: 'lite-2026-03' }], /lite-2026-03: duplicate kid/],
+    ['a kid outside lite-YYYY-MM', [{ ...rsa, kid: 'prod-key-1' }], /prod-key-1.*lite-YYYY-MM/],
+  ])(
+    'answers 503 for a set holding %s, logging the kid and the rule, never the value',
+    async (_name, keys, rule) => {
+      const log = captureLogger();
+      const source = { jwks: async () => ({ keys }) as never };
+      const base = await serve(createJwksHandler(source, { logger: log.logger }));
+      const res = await fetch(`${base}${JWKS_PATH}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
+      expect(log.entries).toHaveLength(1);
+      expect(log.entries[0]!.obj.error).toMatch(rule);
+      const logged = JSON.stringify(log.entries);
+      for (const member of [...PRIVATE_JWK_MEMBERS, 'n'] as const) {
+        for (const key of keys as Record<string, unknown>[]) {
+          if (typeof key[member] === 'string') expect(logged).not.toContain(key[member]);
+        }
+      }
+    },
+  );
+
+  it.each([
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('key source not ready');
+      },
+    ],
+    ['returns a JWKS instead of a promise', () => ({ keys: [rsa] })],
+    ['returns undefined', () => undefined],
+  ])('answers 503, and the process stays up, when jwks() %s', async (_name, jwks) => {
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      const base = await serve(createJwksHandler({ jwks } as never));
+      const res = await fetch(`${base}${JWKS_PATH}`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'jwks_unavailable' });
+    });
+    expect(unhandled).toEqual([]);
   });
 });

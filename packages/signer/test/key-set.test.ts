@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLOCK_SKEW_SECONDS, MAX_TTL_SECONDS } from '@hyper/s2s-contracts';
@@ -17,7 +17,9 @@ import {
   parseKeySetDocument,
   SignerConfigError,
 } from '../src/index.js';
+import { captureLogger } from './helpers/capture-logger.js';
 import { type KmsTestServer, keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
+import { RSA_KEY } from './helpers/vectors.js';
 
 const kms = useKmsTestServer();
 let client: ReturnType<KmsTestServer['client']>;
@@ -53,9 +55,19 @@ function kmsVersion(kid: string, recheckSeconds = 60) {
   return { name, key, modulus: createPublicKey(publicKeyPem).export({ format: 'jwk' }).n };
 }
 
-const staticKey = (kid: string): PublishableKey => ({
+const rsaPublic = createPublicKey(RSA_KEY.pkcs8Pem).export({ format: 'jwk' });
+/** A key that publishes `jwk` (default: a valid RSA-2048 public JWK under `kid`). */
+const staticKey = (kid: string, jwk?: object): PublishableKey => ({
   kid,
-  publicJwk: async () => ({ kty: 'RSA', kid, alg: 'RS256', use: 'sig', n: 'n', e: 'AQAB' }) as PublicJwk,
+  publicJwk: async () =>
+    (jwk as PublicJwk | undefined) ?? {
+      kty: 'RSA',
+      kid,
+      alg: 'RS256',
+      use: 'sig',
+      n: rsaPublic.n!,
+      e: rsaPublic.e!,
+    },
 });
 
 // RSA key generation and the first gRPC connection are slow on a loaded machine.
@@ -214,4 +226,84 @@ describe('the key set document (kid <-> KMS key version)', { timeout: 30_000 }, 
       }),
     ).toThrow(/keySet.previous\[0\].retireAt/);
   });
+});
+
+describe('what a key set publishes', () => {
+  const privateRsa = createPrivateKey(RSA_KEY.pkcs8Pem).export({ format: 'jwk' });
+  const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+  const withKid = (kid: string, jwk: object) => ({ ...jwk, kid, alg: 'RS256', use: 'sig' });
+
+  it.each([
+    [
+      'private members (d, p, q, ...)',
+      'lite-2026-03',
+      withKid('lite-2026-03', privateRsa),
+      /lite-2026-03: d: private member/,
+    ],
+    [
+      'an oct (HMAC) key',
+      'lite-2026-04',
+      { kty: 'oct', kid: 'lite-2026-04', k: 'c2VjcmV0LXNlY3JldA' },
+      /lite-2026-04: kty: symmetric/,
+    ],
+    ['RSA-1024', 'lite-2026-05', withKid('lite-2026-05', rsa1024), /lite-2026-05: n: RSA key of 1024 bits/],
+    [
+      'an alg its kty cannot sign',
+      'lite-2026-06',
+      { ...withKid('lite-2026-06', rsaPublic), alg: 'ES256' },
+      /lite-2026-06: alg/,
+    ],
+  ])(
+    'refuses the whole set (503) when a key carries %s, naming the kid and the rule, never the value',
+    async (_name, kid, jwk, rule) => {
+      const log = captureLogger();
+      const keySet = createKeySet({ current: staticKey('lite-2026-11'), next: staticKey(kid, jwk) });
+      const error = (await keySet.jwks().catch((e: unknown) => e)) as KeySetError;
+      expect(error).toBeInstanceOf(KeySetError);
+      expect(error.code).toBe('ERR_S2S_INVALID_KEY_SET');
+      expect(error.message).toMatch(rule);
+      const server = createServer(createJwksHandler(keySet, { logger: log.logger }));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${JWKS_PATH}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(log.entries[0]!.obj).toMatchObject({
+        event: 'jwks_unavailable',
+        error: expect.stringMatching(rule),
+      });
+      const logged = JSON.stringify(log.entries);
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const) {
+        const value = (jwk as Record<string, unknown>)[member];
+        if (typeof value === 'string') expect(logged).not.toContain(value);
+      }
+    },
+  );
+
+  it('refuses a key whose kid breaks the lite-YYYY-MM convention', async () => {
+    const keySet = createKeySet({ current: staticKey('prod-key-1') });
+    await expect(keySet.jwks()).rejects.toThrow(/prod-key-1.*lite-YYYY-MM/);
+  });
+});
+
+describe('createKeySet({ nextPublishedAt })', () => {
+  it.each([
+    ['NaN (Date.parse of a bad string)', Number.NaN],
+    ['an ISO string', '2026-11-20T10:00:00Z'],
+    ['a fractional number', 1.5],
+    ['a negative number', -1],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])(
+    'refuses nextPublishedAt %s at startup, naming it, so the switch guard cannot be turned off',
+    (_name, value) => {
+      const attempt = () =>
+        createKeySet({
+          current: staticKey('lite-2026-11'),
+          next: staticKey('lite-2026-12'),
+          nextPublishedAt: value as number,
+        });
+      expect(attempt).toThrow(SignerConfigError);
+      expect(attempt).toThrow(expect.objectContaining({ field: 'keySet.nextPublishedAt' }) as Error);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { unhandledRejectionsDuring } from '../../../test-support/unhandled-rejections.js';
 import { createSigner, type Signer, SignerConfigError, type SignerMetricsSink } from '../src/index.js';
 import { otelMetrics } from '../src/otel.js';
 import { prometheusMetrics } from '../src/prometheus.js';
@@ -109,6 +110,25 @@ describe('signer metrics', () => {
     };
     const signer = pemSigner({ observe: boom, increment: boom });
     await expect(signer.sign({ scope: 'spaces:create' })).resolves.toMatch(/^eyJ/);
+  });
+
+  it('survive an async sink whose observe and increment reject, with no unhandled rejection', async () => {
+    const calls: string[] = [];
+    const rejecting = (method: string) => async () => {
+      calls.push(method);
+      throw new Error('push gateway down');
+    };
+    const unhandled = await unhandledRejectionsDuring(async () => {
+      // A KMS key with a pool: sign() observes durations and counts a pool miss.
+      const signer = kmsSigner(
+        { observe: rejecting('observe'), increment: rejecting('increment') },
+        { prefetch: { size: 1, maxAgeSeconds: 30 } },
+      );
+      await expect(signer.sign({ scope: 'spaces:create' })).resolves.toMatch(/^eyJ/);
+    });
+    expect(calls).toContain('observe');
+    expect(calls).toContain('increment');
+    expect(unhandled).toEqual([]);
   });
 
   it('refuse a sink without observe and increment at startup', () => {

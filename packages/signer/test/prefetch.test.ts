@@ -136,6 +136,18 @@ describe('KMS pre-signed pool', () => {
     }
   });
 
+  it('signs a per-call audience directly: 50 audiences cost 50 KMS signs, never a background lane each', async () => {
+    const { signer } = poolSigner({ size: 20, maxAgeSeconds: 30 });
+    await signer.jwks();
+    const before = signCalls();
+    for (let i = 0; i < 50; i++) {
+      const claims = claimsOf(await signer.sign({ scope: 'spaces:create', audience: `tenant-core-${i}` }));
+      expect(claims.aud).toBe(`tenant-core-${i}`);
+    }
+    await quiet();
+    expect(signCalls() - before).toBe(50);
+  });
+
   it('keeps serving already-signed tokens through a KMS outage, then fails typed; refill failures are logged', async () => {
     const size = 3;
     const { signer, log } = poolSigner({ size, maxAgeSeconds: 30 });

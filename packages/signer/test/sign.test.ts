@@ -4,6 +4,7 @@ import {
   KNOWN_SCOPES,
   MAX_JTI_LENGTH,
   MAX_SCOPE_LENGTH,
+  MAX_TOKEN_LENGTH,
 } from '@hyper/s2s-contracts';
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   createSigner,
   ScopeError,
   SignerClosedError,
+  SignerConfigError,
   type SignerOptions,
   SignRequestError,
 } from '../src/index.js';
@@ -155,6 +157,7 @@ describe('sign(): a fresh jti per call, never a cached token', () => {
     [`more than ${MAX_JTI_LENGTH} characters`, 'j'.repeat(MAX_JTI_LENGTH + 1)],
     [`65 "é": 130 UTF-8 bytes, over ${MAX_JTI_LENGTH}`, '\u00e9'.repeat(65)],
     ['U+0000, which the replay store cannot record', 'jti-\u0000'],
+    ['a lone surrogate, which Core cannot parse', 'jti-\ud800'],
     ['a number', 42 as unknown as string],
   ])('refuses a jti source that returns %s', async (_name, value) => {
     const error = await rsa({ jti: () => value })
@@ -181,6 +184,118 @@ describe('sign(): a fresh jti per call, never a cached token', () => {
       field: 'now',
     });
   });
+});
+
+describe('sign(): a custom jti() that repeats', () => {
+  it('is refused with the typed error on the repeat, never signed', async () => {
+    const signer = ec({ jti: () => 'fixed-jti' });
+    await expect(signer.sign({ scope: 'spaces:create' })).resolves.toMatch(/^eyJ/);
+    const error = await signer.sign({ scope: 'spaces:create' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignRequestError);
+    expect(error).toMatchObject({ code: 'ERR_S2S_INVALID_SIGN_REQUEST', field: 'jti' });
+  });
+
+  it('is caught within its last 1024 values (bounded memory), not beyond', async () => {
+    const cycling = (period: number) => {
+      let i = 0;
+      return () => `jti-${i++ % period}`;
+    };
+    const caught = ec({ jti: cycling(1024) });
+    for (let i = 0; i < 1024; i++) await caught.sign({ scope: 'spaces:create' });
+    await expect(caught.sign({ scope: 'spaces:create' })).rejects.toMatchObject({ field: 'jti' });
+    const beyond = ec({ jti: cycling(1025) });
+    const jtis = new Set<unknown>();
+    for (let i = 0; i < 1026; i++) {
+      jtis.add(decodeToken(await beyond.sign({ scope: 'spaces:create' })).claims.jti);
+    }
+    expect(jtis.size).toBe(1025);
+  });
+});
+
+describe('sign(): a clock out of range', () => {
+  it.each([
+    ['0', 0],
+    ['negative', -1],
+    ['2^43 (year 2248)', 2 ** 43],
+    ['2.5e21 (beyond 2^53, where exp - iat would round to 512)', 2.5e21],
+  ])('refuses now() returning %s with the typed error', async (_name, ms) => {
+    const error = await rsa({ ttlSeconds: 300, now: () => ms })
+      .sign({ scope: 'spaces:create' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignRequestError);
+    expect(error).toMatchObject({ code: 'ERR_S2S_INVALID_SIGN_REQUEST', field: 'now' });
+  });
+});
+
+describe('settings that would make every token unusable at Core', () => {
+  const loneSurrogate = 'hyper-lite-\ud800';
+
+  it.each(['issuer', 'subject', 'audience'] as const)(
+    'refuses at startup the %s when it holds a lone surrogate (written \\ud800, refused by strict JSON)',
+    (field) => {
+      const attempt = () => rsa({ [field]: loneSurrogate });
+      expect(attempt).toThrow(SignerConfigError);
+      expect(attempt).toThrow(expect.objectContaining({ field }) as Error);
+    },
+  );
+
+  it('refuses a per-call audience holding a lone surrogate', async () => {
+    await expect(rsa().sign({ scope: 'spaces:create', audience: loneSurrogate })).rejects.toMatchObject({
+      code: 'ERR_S2S_INVALID_SIGN_REQUEST',
+      field: 'audience',
+    });
+  });
+
+  it.each(['subject', 'audience'] as const)(
+    'refuses at startup the %s when it would push the largest token over MAX_TOKEN_LENGTH',
+    (field) => {
+      expect(() => rsa({ [field]: 'x'.repeat(MAX_TOKEN_LENGTH) })).toThrow(
+        expect.objectContaining({ code: 'ERR_S2S_INVALID_CONFIG', field }) as Error,
+      );
+    },
+  );
+
+  it.each([
+    ['RS256', rsa],
+    ['ES256', ec],
+  ] as const)(
+    '%s: the longest accepted audience gives a worst-case token within MAX_TOKEN_LENGTH, one more character is refused',
+    async (_alg, make) => {
+      const subject = 'gw-\n-'.repeat(100); // escaped characters count at their JSON length
+      const accepts = (length: number) => {
+        try {
+          make({ subject, audience: 'a'.repeat(length) });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      let [lo, hi] = [1, MAX_TOKEN_LENGTH];
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (accepts(mid)) lo = mid;
+        else hi = mid - 1;
+      }
+      // Worst case: the latest clock allowed, every scope, a 128-byte jti JSON writes as \u0001 each.
+      const worst = make({
+        subject,
+        audience: 'a'.repeat(lo),
+        now: () => 2 ** 43 - 1,
+        jti: () => '\u0001'.repeat(MAX_JTI_LENGTH),
+      });
+      const token = await worst.sign({ scope: [...KNOWN_SCOPES] });
+      expect(token.length).toBeLessThanOrEqual(MAX_TOKEN_LENGTH);
+      expect(token.length).toBeGreaterThan(MAX_TOKEN_LENGTH - 4); // the bound is tight, not a guess
+      // A per-call audience is held to the same bound.
+      const signer = make({ subject });
+      await expect(signer.sign({ scope: 'spaces:create', audience: 'b'.repeat(lo) })).resolves.toMatch(
+        /^eyJ/,
+      );
+      await expect(
+        signer.sign({ scope: 'spaces:create', audience: 'b'.repeat(lo + 1) }),
+      ).rejects.toMatchObject({ code: 'ERR_S2S_INVALID_SIGN_REQUEST', field: 'audience' });
+    },
+  );
 });
 
 describe('sign(): scope', () => {

@@ -11,6 +11,8 @@ import { AUDIENCE, ISSUER, RSA_KEY, SUBJECT } from './helpers/vectors.js';
 import { until } from './helpers/wait.js';
 
 interface Seen {
+  method: string | undefined;
+  url: string | undefined;
   authorization: string | undefined;
   requestId: string | undefined;
   body: string;
@@ -34,6 +36,8 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       seen.push({
+        method: req.method,
+        url: req.url,
         authorization: req.headers.authorization,
         requestId: req.headers['x-request-id'] as string,
         body,
@@ -260,6 +264,95 @@ describe('signer.fetch', () => {
     await expect(signer.fetch(`${base}/x`, undefined, { scope: 'admin:all' })).rejects.toMatchObject({
       code: 'ERR_S2S_INVALID_SCOPE',
     });
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('signer.fetch and redirects: one token is never presented twice', () => {
+  const redirect =
+    (status: number, location: string): Reply =>
+    (_req, res) =>
+      res.writeHead(status, { location }).end();
+  const jti = (s: Seen) => decodeToken(bearer(s)).claims.jti;
+
+  it('returns a redirect to the caller by default (redirect: manual), sending the token once', async () => {
+    const { signer } = makeSigner();
+    replies = [redirect(307, '/same-2')];
+    const res = await signer.fetch(`${base}/same`, { method: 'POST', body: 'x' }, { scope: 'spaces:create' });
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('/same-2');
+    expect(seen.map((s) => s.url)).toEqual(['/same']);
+  });
+
+  it('with redirect: follow, signs a fresh token for every same-origin hop', async () => {
+    const { signer } = makeSigner();
+    const keys = jose.createLocalJWKSet(await signer.jwks());
+    replies = [redirect(307, '/hop-1'), redirect(308, `${base}/hop-2`)];
+    const res = await signer.fetch(
+      `${base}/start`,
+      { method: 'POST', body: 'x', redirect: 'follow' },
+      { scope: 'spaces:create' },
+    );
+    expect(res.status).toBe(200);
+    expect(seen.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/start', 'x'],
+      ['POST', '/hop-1', 'x'],
+      ['POST', '/hop-2', 'x'],
+    ]);
+    expect(new Set(seen.map(jti)).size).toBe(3);
+    for (const s of seen) await jose.jwtVerify(bearer(s), keys, { issuer: ISSUER, audience: AUDIENCE });
+  });
+
+  it('with redirect: follow, sends no token once a hop leaves the origin, nor after it comes back', async () => {
+    const { signer } = makeSigner();
+    const other: Seen[] = [];
+    const elsewhere = createServer((req, res) => {
+      other.push({ method: req.method, url: req.url, authorization: req.headers.authorization } as Seen);
+      res.writeHead(307, { location: `${base}/back` }).end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (elsewhere.address() as AddressInfo).port;
+      replies = [redirect(302, `http://127.0.0.1:${port}/stolen`)];
+      const res = await signer.fetch(`${base}/start`, { redirect: 'follow' }, { scope: 'spaces:create' });
+      expect(res.status).toBe(200);
+      expect(other.map((s) => [s.url, s.authorization])).toEqual([['/stolen', undefined]]);
+      expect(seen.map((s) => [s.url, s.authorization === undefined])).toEqual([
+        ['/start', false],
+        ['/back', true],
+      ]);
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+
+  it('with redirect: follow, turns a POST answered 303 into a GET without a body, as fetch does', async () => {
+    const { signer } = makeSigner();
+    replies = [redirect(303, '/result')];
+    await signer.fetch(
+      `${base}/start`,
+      { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' }, redirect: 'follow' },
+      { scope: 'spaces:create' },
+    );
+    expect(seen.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/start', 'x'],
+      ['GET', '/result', ''],
+    ]);
+    expect(jti(seen[0]!)).not.toBe(jti(seen[1]!));
+  });
+
+  it('refuses redirect: follow with a streamed body before sending anything', async () => {
+    const { signer } = makeSigner();
+    const stream = new ReadableStream({ start: (c) => c.close() });
+    await expect(
+      signer.fetch(
+        `${base}/x`,
+        { method: 'POST', body: stream, duplex: 'half', redirect: 'follow' } as RequestInit,
+        {
+          scope: 'spaces:create',
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_S2S_INVALID_SIGN_REQUEST', field: 'redirect' });
     expect(seen).toHaveLength(0);
   });
 });

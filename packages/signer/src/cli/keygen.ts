@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { KID_PATTERN, MIN_RSA_MODULUS_BITS } from '@hyper/s2s-contracts';
 import { toPublicJwk } from '../public-jwk.js';
-import { parseCommandArgs, requireOption } from './args.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { integerOption, parseCommandArgs, requireOption } from './args.js';
+import { type AtomicWriteOptions, writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE } from './io.js';
 
 export const KEYGEN_USAGE = `Usage: hyper-s2s-keys keygen --kid lite-YYYY-MM --out FILE [--jwk-out FILE] [--alg RS256|ES256] [--bits N] [--force]
@@ -16,10 +17,11 @@ Options:
   --kid ID       key id, lite-YYYY-MM (required)
   --out FILE     where the private key goes (required); refuses to overwrite without --force.
                  "--out -" prints the private key on stdout (and the JWK on stderr): only if you mean it
-  --jwk-out FILE where the public JWK goes (default: stdout)
+  --jwk-out FILE where the public JWK goes (default: stdout); must not be FILE, and refuses to
+                 overwrite without --force
   --alg ALG      RS256 (default, the contract's) or ES256 (P-256)
-  --bits N       RSA modulus size, at least ${MIN_RSA_MODULUS_BITS} (default ${MIN_RSA_MODULUS_BITS})
-  --force        replace an existing FILE
+  --bits N       RSA modulus size, ${MIN_RSA_MODULUS_BITS} to 16384 (default ${MIN_RSA_MODULUS_BITS})
+  --force        replace an existing FILE and --jwk-out FILE
   -h, --help     show this help
 `;
 
@@ -47,12 +49,25 @@ export function keygen(argv: string[], io: CliIo): number {
   const alg = args.alg ?? 'RS256';
   if (alg !== 'RS256' && alg !== 'ES256')
     throw new CliError('keygen: --alg must be RS256 or ES256', EXIT_USAGE);
-  const bits = args.bits === undefined ? MIN_RSA_MODULUS_BITS : Number(args.bits);
-  if (!Number.isInteger(bits) || bits < MIN_RSA_MODULUS_BITS || bits > 16384) {
-    throw new CliError(`keygen: --bits must be an integer of at least ${MIN_RSA_MODULUS_BITS}`, EXIT_USAGE);
-  }
+  const bits =
+    integerOption(args.bits, 'bits', 'keygen', { min: MIN_RSA_MODULUS_BITS, max: 16384 }) ??
+    MIN_RSA_MODULUS_BITS;
   if (alg === 'ES256' && args.bits !== undefined)
     throw new CliError('keygen: --bits applies to RS256 only', EXIT_USAGE);
+  const jwkOut = out === '-' || args['jwk-out'] === '-' ? undefined : args['jwk-out'];
+  // Every target is checked before the (slow) key generation, so a refusal costs nothing.
+  if (out !== '-') {
+    if (jwkOut !== undefined && sameFile(out, jwkOut)) {
+      throw new CliError(
+        `keygen: --jwk-out ${jwkOut} and --out ${out} are the same file; the public JWK would replace the private key`,
+        EXIT_USAGE,
+      );
+    }
+    for (const target of jwkOut === undefined ? [out] : [out, jwkOut]) {
+      if (existsSync(target) && !args.force)
+        throw new CliError(`keygen: ${target} exists; pass --force to replace it`);
+    }
+  }
 
   const { privateKey } =
     alg === 'RS256'
@@ -66,21 +81,48 @@ export function keygen(argv: string[], io: CliIo): number {
     io.stderr(jwk);
     return EXIT_OK;
   }
-  const jwkOut = args['jwk-out'];
-  if (jwkOut === out) throw new CliError('keygen: --jwk-out must differ from --out', EXIT_USAGE);
-  if (existsSync(out) && !args.force) throw new CliError(`keygen: ${out} exists; pass --force to replace it`);
-  try {
-    // Mode 0600 from the temp file's creation: the key is never readable by others, not even briefly.
-    writeFileAtomic(out, pem, { mode: 0o600, noClobber: !args.force });
-  } catch (error) {
-    throw new CliError(`keygen: ${(error as Error).message}`);
-  }
+  // noClobber closes the race with another writer after the checks above (link(2) refuses an existing name).
+  // Mode 0600 from the temp file's creation: the key is never readable by others, not even briefly.
+  write(out, pem, { mode: 0o600, noClobber: !args.force });
   io.stderr(`wrote private key ${kid} (${alg}) to ${out} (mode 0600)\n`);
-  if (jwkOut === undefined || jwkOut === '-') {
+  if (jwkOut === undefined) {
     io.stdout(jwk);
   } else {
-    writeFileAtomic(jwkOut, jwk);
+    write(jwkOut, jwk, { noClobber: !args.force });
     io.stderr(`wrote public JWK ${kid} to ${jwkOut}\n`);
   }
   return EXIT_OK;
+}
+
+function write(path: string, text: string, options: AtomicWriteOptions): void {
+  try {
+    writeFileAtomic(path, text, options);
+  } catch (error) {
+    throw new CliError(`keygen: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Whether two paths name one file however spelt (`k.pem`, `./k.pem`, `dir/../k.pem`, a symlinked
+ * directory): the writes replace directory entries, so an entry is its real parent directory plus its
+ * name. Two existing entries are also compared by device and inode (hard links, case-insensitive disks).
+ */
+function sameFile(a: string, b: string): boolean {
+  if (entryOf(a) === entryOf(b)) return true;
+  try {
+    const [x, y] = [lstatSync(a), lstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+function entryOf(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    // A missing parent: nothing can be written there, and the write says so.
+    return absolute;
+  }
 }

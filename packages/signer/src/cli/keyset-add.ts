@@ -6,28 +6,32 @@ import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from 
 import {
   KEYSET_SOURCE_HELP,
   loadKeyset,
+  publicTestKeyProblems,
   refusePrivateMembers,
   warnPublicTestKeys,
   writeKeyset,
 } from './keyset-document.js';
 import { publicKeyFromPem } from './pem.js';
 
-export const KEYSET_ADD_USAGE = `Usage: hyper-s2s-keys keyset add (--jwk FILE | --pem FILE --kid lite-YYYY-MM) [--keyset FILE] [--out FILE] [--compact]
+export const KEYSET_ADD_USAGE = `Usage: hyper-s2s-keys keyset add (--jwk FILE | --pem FILE --kid lite-YYYY-MM) [--keyset FILE] [--out FILE] [--compact] [--allow-test-keys]
 
 Adds a public key to the keyset (rotation runbook step 2) and prints the new document
-(or writes it to --out). Refuses duplicate kids, private keys, weak keys and bad kid names.
+(or writes it to --out). Refuses duplicate kids, private keys, weak keys, bad kid names and the
+contract's public test keys (their private keys ship with the test vectors, so anyone can sign).
 
 ${KEYSET_SOURCE_HELP}
 With neither, it starts a new keyset holding just this key (and says so on stderr).
 
 Options:
-  --jwk FILE     a public JWK, or a JWKS holding exactly one key (e.g. the output of keygen)
-  --pem FILE     a key PEM (private or public; only the public part is added), with --kid
-  --kid ID       key id for --pem
-  --keyset FILE  the current keyset ("-" for stdin)
-  --out FILE     write the result here (atomically) instead of stdout; may be the --keyset file
-  --compact      one line of JSON (for an environment variable)
-  -h, --help     show this help
+  --jwk FILE         a public JWK, or a JWKS holding exactly one key (e.g. the output of keygen)
+  --pem FILE         a key PEM (private or public; only the public part is added), with --kid
+  --kid ID           key id for --pem
+  --keyset FILE      the current keyset ("-" for stdin)
+  --out FILE         write the result here (atomically) instead of stdout; may be the --keyset file
+  --compact          one line of JSON (for an environment variable)
+  --allow-test-keys  add one of the contract's public test keys (lite-2026-03/04/05) with a warning
+                     instead: for a test keyset only
+  -h, --help         show this help
 `;
 
 function jwkFromFile(path: string): unknown {
@@ -50,6 +54,7 @@ export function keysetAdd(argv: string[], io: CliIo): number {
       keyset: { type: 'string' },
       out: { type: 'string' },
       compact: { type: 'boolean' },
+      'allow-test-keys': { type: 'boolean' },
     },
     'keyset add',
   );
@@ -81,7 +86,11 @@ export function keysetAdd(argv: string[], io: CliIo): number {
   const kid = (jwk as { kid: string }).kid;
   if (doc.keys.some((k) => k?.kid === kid))
     throw new CliError(`keyset add: kid ${kid} is already in the keyset`);
+  const [testKey] = publicTestKeyProblems([jwk]);
+  if (testKey !== undefined && !args['allow-test-keys'])
+    throw new CliError(`keyset add: refused: ${testKey.problem}`);
   doc.keys.push(jwk as Record<string, unknown>);
+  // Test keys already in the keyset are only named here: "keyset check" is the gate that fails on them.
   warnPublicTestKeys(doc.keys, io, 'keyset add');
   writeKeyset(doc, args.out, args.compact ?? false, io);
   io.stderr(`added ${kid}; the keyset now holds ${doc.keys.length} key(s)\n`);

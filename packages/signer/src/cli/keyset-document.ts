@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ENV, findPublicTestKeys, PRIVATE_JWK_MEMBERS } from '@hyper/s2s-contracts';
+import type { KeysetProblem } from '../keyset-policy.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_USAGE, parseJson, readInput } from './io.js';
 
@@ -56,9 +57,18 @@ export function loadKeyset(
 }
 
 /**
- * A warning on stderr, once per kid, for each of the contract's public test keys in the keyset (by key
- * material, @hyper/s2s-contracts' findPublicTestKeys): fine in a test, forgeable in production.
+ * The contract's public test keys among `keys`, one per kid (by key material: @hyper/s2s-contracts'
+ * findPublicTestKeys, the verifier's check too). Their private halves ship with the test vectors, so
+ * anyone can sign as them: a problem unless the command was given --allow-test-keys.
  */
+export function publicTestKeyProblems(keys: readonly unknown[]): KeysetProblem[] {
+  return findPublicTestKeys(keys).map((match) => ({
+    key: match.kid === '' ? '(no kid)' : match.kid,
+    problem: `${match.message} Pass --allow-test-keys only for a test keyset.`,
+  }));
+}
+
+/** With --allow-test-keys the test keys pass, but each is still named on stderr once per kid. */
 export function warnPublicTestKeys(keys: readonly unknown[], io: CliIo, command: string): void {
   for (const match of findPublicTestKeys(keys)) io.stderr(`${command}: warning: ${match.message}\n`);
 }

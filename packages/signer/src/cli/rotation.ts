@@ -10,7 +10,7 @@ import {
   keySetToDocument,
   parseKeySetDocument,
 } from '../key-set-document.js';
-import { parseCommandArgs, requireOption } from './args.js';
+import { integerOption, parseCommandArgs, requireOption } from './args.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, parseJson, readInput } from './io.js';
 
@@ -79,14 +79,19 @@ Options:
   --kid ID                  the kid of the signing key, lite-YYYY-MM (required)
   --kms-key-version NAME    projects/…/cryptoKeyVersions/N (required)
   --max-age S               Cache-Control max-age of the published JWKS (default ${DEFAULT_JWKS_MAX_AGE_SECONDS})
-  --verifier-cache S        the longest any verifier caches the JWKS: Core's S2S_JWKS_CACHE_MAX_AGE_MS / 1000
-                            (default ${DEFAULT_VERIFIER_CACHE_SECONDS}, the verifier's own default)
+  --verifier-cache S        the longest any verifier caches the JWKS: Core's S2S_JWKS_CACHE_MAX_AGE_MS / 1000,
+                            rounded up (default ${DEFAULT_VERIFIER_CACHE_SECONDS}, the verifier's own default). At least 1, even
+                            with --force: 0 would only drop the switch wait ("rotation switch --force" is
+                            the way to switch early)
   --switch-propagation S    how long Lite instances may still sign with the previous key after a switch
                             (default: --max-age)
   --out FILE                write the document to FILE (atomically); without it, stdout
   --force                   replace an existing --out FILE (without it, init refuses: it would drop the
                             rotation state that file holds)
   -h, --help                show this help
+
+S is whole seconds up to 86400, in decimal digits: a blank value (an unset variable), 0x10 or 1e3 is
+refused (exit 2).
 `;
 
 function emit(io: CliIo, out: string | undefined, document: KeySetDocument, noClobber = false): void {
@@ -103,14 +108,15 @@ function nowOf(value: string | undefined, command: string): number {
   return ms;
 }
 
-function seconds(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 86_400) {
-    throw new CliError(`rotation init: --${name} must be whole seconds from 0 to 86400`, EXIT_USAGE);
-  }
-  return n;
-}
+/** The key set's bound on every timing (whole seconds). */
+const SECONDS = { min: 0, max: 86_400 } as const;
+
+/**
+ * No verifier caches a JWKS for 0 s (Core's S2S_JWKS_CACHE_MAX_AGE_MS is at least 1 ms, i.e. 1 s
+ * rounded up), so 0 would only drop the switch wait. Refused outright, not behind --force (which here
+ * means "replace --out"): `rotation switch --force` is the one way to switch early.
+ */
+const VERIFIER_CACHE_SECONDS = { min: 1, max: SECONDS.max } as const;
 
 /** The document's arithmetic without any KMS call: keys that are only kid <-> version pairs. */
 function plan(document: KeySetDocument, now: number): KeySet {
@@ -187,9 +193,19 @@ function init(argv: string[], io: CliIo): number {
   };
   const doc: KeySetDocument = { current };
   const timings = {
-    maxAgeSeconds: seconds(args['max-age'], 'max-age'),
-    verifierCacheSeconds: seconds(args['verifier-cache'], 'verifier-cache'),
-    switchPropagationSeconds: seconds(args['switch-propagation'], 'switch-propagation'),
+    maxAgeSeconds: integerOption(args['max-age'], 'max-age', 'rotation init', SECONDS),
+    verifierCacheSeconds: integerOption(
+      args['verifier-cache'],
+      'verifier-cache',
+      'rotation init',
+      VERIFIER_CACHE_SECONDS,
+    ),
+    switchPropagationSeconds: integerOption(
+      args['switch-propagation'],
+      'switch-propagation',
+      'rotation init',
+      SECONDS,
+    ),
   };
   for (const [name, value] of Object.entries(timings)) {
     if (value !== undefined) doc[name as keyof typeof timings] = value;

@@ -7,7 +7,15 @@ import type { KmsCallObserver } from '../metrics.js';
 import { toPublicJwk } from '../public-jwk.js';
 import type { SigningKey } from '../signing-key.js';
 import { requireInteger } from '../validate.js';
-import { callKms, DEFAULT_KMS_CALL_POLICY, type KmsCallPolicy } from './call-with-retry.js';
+import {
+  callKms,
+  DEFAULT_KMS_CALL_POLICY,
+  type KmsCallPolicy,
+  kmsBudgetEnd,
+  kmsWorstCaseMs,
+  MAX_KMS_BACKOFF_MS,
+  MAX_KMS_BUDGET_MS,
+} from './call-with-retry.js';
 import type { KmsClient } from './client-types.js';
 import { crc32c } from './crc32c.js';
 import { DerSignatureError, derToJoseP256 } from './ecdsa-der.js';
@@ -19,12 +27,20 @@ export interface KmsKeyOptions {
   keyVersionName: string;
   /** A KeyManagementServiceClient; without one, `@google-cloud/kms` is imported on first use. */
   client?: KmsClient;
-  /** Per-attempt deadline in ms (default 2000). */
+  /** Per-attempt deadline in ms (default 2000, at most 30000). */
   deadlineMs?: number;
-  /** Retries on UNAVAILABLE / DEADLINE_EXCEEDED (default 2). */
+  /**
+   * Retries on UNAVAILABLE / DEADLINE_EXCEEDED (default 2, at most 10, and at most what keeps one RPC's
+   * worst case, `(maxRetries + 1) * deadlineMs` plus the pauses, within 30000 ms).
+   */
   maxRetries?: number;
-  /** Base backoff between retries in ms (default 50, doubling). */
+  /** Base backoff between retries in ms (default 50, doubling, each pause at most 1000). */
   retryBackoffMs?: number;
+  /**
+   * Bound in ms of one `sign()` or public key read, all its RPCs, attempts and pauses included
+   * (default 10000, at most 30000); enforced with a local timer even if the client ignores deadlines.
+   */
+  budgetMs?: number;
 }
 
 const FIELD = 'key.kms';
@@ -36,26 +52,47 @@ export interface VerifiedPublicKey {
   jwk: PublicJwk;
 }
 
-export function validatePolicy(options: KmsKeyOptions): KmsCallPolicy {
+const MAX_RETRIES = 10;
+
+/**
+ * The retry policy, bounded so no KMS operation can outlast MAX_KMS_BUDGET_MS: a combination whose worst
+ * case exceeds it is refused, naming maxRetries (the factor that multiplies the deadline).
+ */
+export function validatePolicy(options: KmsKeyOptions, field = FIELD): KmsCallPolicy {
   const d = DEFAULT_KMS_CALL_POLICY;
-  return {
-    deadlineMs: requireInteger(options.deadlineMs ?? d.deadlineMs, `${FIELD}.deadlineMs`, 1, 60_000),
-    maxRetries: requireInteger(options.maxRetries ?? d.maxRetries, `${FIELD}.maxRetries`, 0, 10),
-    retryBackoffMs: requireInteger(
-      options.retryBackoffMs ?? d.retryBackoffMs,
-      `${FIELD}.retryBackoffMs`,
-      0,
-      10_000,
-    ),
-  };
+  const max = MAX_KMS_BUDGET_MS;
+  const deadlineMs = requireInteger(options.deadlineMs ?? d.deadlineMs, `${field}.deadlineMs`, 1, max);
+  const retryBackoffMs = requireInteger(
+    options.retryBackoffMs ?? d.retryBackoffMs,
+    `${field}.retryBackoffMs`,
+    0,
+    MAX_KMS_BACKOFF_MS,
+  );
+  const maxRetries = requireInteger(
+    options.maxRetries ?? d.maxRetries,
+    `${field}.maxRetries`,
+    0,
+    MAX_RETRIES,
+  );
+  const worst = kmsWorstCaseMs({ deadlineMs, maxRetries, retryBackoffMs });
+  if (worst > max) {
+    let fits = maxRetries;
+    while (kmsWorstCaseMs({ deadlineMs, maxRetries: fits, retryBackoffMs }) > max) fits--;
+    throw new SignerConfigError(
+      `${field}.maxRetries`,
+      `${maxRetries} retries of a ${deadlineMs} ms deadline (retryBackoffMs ${retryBackoffMs}) can take ${worst} ms, over the ${max} ms bound of a KMS call; use at most ${fits} or a shorter deadlineMs`,
+    );
+  }
+  const budgetMs = requireInteger(options.budgetMs ?? d.budgetMs, `${field}.budgetMs`, 1, max);
+  return { deadlineMs, maxRetries, retryBackoffMs, budgetMs };
 }
 
-export function validateClient(client: unknown): KmsClient | undefined {
+export function validateClient(client: unknown, field = FIELD): KmsClient | undefined {
   if (client === undefined) return undefined;
   const c = client as Partial<KmsClient> | null;
   if (typeof c?.asymmetricSign !== 'function' || typeof c.getPublicKey !== 'function') {
     throw new SignerConfigError(
-      `${FIELD}.client`,
+      `${field}.client`,
       'must be a KeyManagementServiceClient (asymmetricSign, getPublicKey)',
     );
   }
@@ -80,7 +117,7 @@ function requireKmsPeer(): void {
   }
 }
 
-export async function importDefaultClient(): Promise<KmsClient> {
+async function importDefaultClient(): Promise<KmsClient> {
   try {
     // Lazy: the package is an optional peer, only loaded when a KMS key is configured without a client.
     const { KeyManagementServiceClient } = await import('@google-cloud/kms');
@@ -94,6 +131,30 @@ export async function importDefaultClient(): Promise<KmsClient> {
   }
 }
 
+/** Where the KMS calls of one or more keys go. */
+export interface KmsClientSource {
+  get(): Promise<KmsClient>;
+  /** Closes the client if this source created it; a given client belongs to the caller. */
+  close(): Promise<void>;
+}
+
+/**
+ * The given client, or else one default client created on first use (the optional peer is loaded
+ * lazily) and shared by every key holding this source: one gRPC channel and one auth, closed once.
+ */
+export function kmsClientSource(given: KmsClient | undefined): KmsClientSource {
+  let client: Promise<KmsClient> | undefined;
+  return {
+    get() {
+      client ??= given ? Promise.resolve(given) : importDefaultClient();
+      return client;
+    },
+    async close() {
+      if (!given && client) await (await client.catch(() => undefined))?.close?.();
+    },
+  };
+}
+
 /**
  * GetPublicKey of one key version, checked: the response names the version, the PEM matches its
  * pemCrc32c, and the key version's algorithm and the key itself fit `alg`.
@@ -104,9 +165,16 @@ export async function readKmsPublicKey(
   kid: string,
   alg: SupportedAlgorithm,
   policy: KmsCallPolicy,
+  budgetEnd: number,
   observe?: KmsCallObserver,
 ): Promise<VerifiedPublicKey> {
-  const [response] = await callKms('GetPublicKey', (o) => c.getPublicKey({ name }, o), policy, observe);
+  const [response] = await callKms(
+    'GetPublicKey',
+    (o) => c.getPublicKey({ name }, o),
+    policy,
+    budgetEnd,
+    observe,
+  );
   const pem = checkPublicKeyResponse(response, name);
   const kmsAlgorithm = kmsAlgorithmName(response.algorithm);
   if (!kmsAlgorithmSigns(kmsAlgorithm, alg)) {
@@ -152,19 +220,16 @@ export function createKmsKey(
   if (!given) requireKmsPeer();
   const policy = validatePolicy(options);
 
-  let client: Promise<KmsClient> | undefined;
-  const getClient = () => {
-    client ??= given ? Promise.resolve(given) : importDefaultClient();
-    return client;
-  };
+  const clients = kmsClientSource(given);
 
-  const fetchPublicKey = async (): Promise<VerifiedPublicKey> =>
-    readKmsPublicKey(await getClient(), name, kid, alg, policy, observe);
+  const fetchPublicKey = async (budgetEnd: number): Promise<VerifiedPublicKey> =>
+    readKmsPublicKey(await clients.get(), name, kid, alg, policy, budgetEnd, observe);
 
   let publicKey: Promise<VerifiedPublicKey> | undefined;
-  const getPublicKey = () => {
+  // A caller joining a read in flight waits at most until that read's budget ends, which is before its own.
+  const getPublicKey = (budgetEnd: number) => {
     // Once per signer; a failure is not cached, so the next call tries again.
-    publicKey ??= fetchPublicKey().catch((error: unknown) => {
+    publicKey ??= fetchPublicKey(budgetEnd).catch((error: unknown) => {
       publicKey = undefined;
       throw error;
     });
@@ -176,15 +241,18 @@ export function createKmsKey(
     alg,
     remote: true,
     async sign(input) {
+      // One budget for the whole sign(): the first one also reads the public key.
+      const budgetEnd = kmsBudgetEnd(policy);
       // The algorithm check comes first: no token is signed by a key version of the wrong kind.
-      const { verifyKey } = await getPublicKey();
-      const c = await getClient();
+      const { verifyKey } = await getPublicKey(budgetEnd);
+      const c = await clients.get();
       const digest = createHash('sha256').update(input).digest();
       const request = { name, digest: { sha256: digest }, digestCrc32c: { value: crc32c(digest) } };
       const [response] = await callKms(
         'AsymmetricSign',
         (o) => c.asymmetricSign(request, o),
         policy,
+        budgetEnd,
         observe,
       );
       const raw = checkSignResponse(response, name);
@@ -205,10 +273,8 @@ export function createKmsKey(
       return signature;
     },
     async publicJwk() {
-      return { ...(await getPublicKey()).jwk };
+      return { ...(await getPublicKey(kmsBudgetEnd(policy))).jwk };
     },
-    async close() {
-      if (!given && client) await (await client.catch(() => undefined))?.close?.();
-    },
+    close: () => clients.close(),
   };
 }

@@ -2,12 +2,12 @@ import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { KmsError, KmsIntegrityError, SignerConfigError } from '../errors.js';
 import type { PublishableKey } from '../key-set.js';
 import { requireInteger, requireKid } from '../validate.js';
-import { callKms, GRPC_STATUS } from './call-with-retry.js';
-import type { KmsClient } from './client-types.js';
+import { callKms, GRPC_STATUS, kmsBudgetEnd } from './call-with-retry.js';
 import {
-  importDefaultClient,
   KEY_VERSION_NAME,
+  type KmsClientSource,
   type KmsKeyOptions,
+  kmsClientSource,
   readKmsPublicKey,
   validateClient,
   validatePolicy,
@@ -40,6 +40,14 @@ const FIELD = 'keySet.kms';
  * Concurrent reads share one KMS round trip; a result is reused for `recheckSeconds` (monotonic clock).
  */
 export function kmsPublishedKey(options: KmsPublishedKeyOptions): PublishableKey {
+  return publishedKey(options);
+}
+
+/**
+ * kmsPublishedKey, with its KMS calls going to `shared` when given (keys of one key set share one
+ * client); `options.client` is then the caller's business, not validated here.
+ */
+export function publishedKey(options: KmsPublishedKeyOptions, shared?: KmsClientSource): PublishableKey {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError(FIELD, 'must be an object');
   const kid = requireKid(options.kid, `${FIELD}.kid`);
@@ -60,16 +68,13 @@ export function kmsPublishedKey(options: KmsPublishedKeyOptions): PublishableKey
       0,
       MAX_RECHECK_SECONDS,
     ) * 1000;
-  const given = validateClient(options.client);
-  const policy = validatePolicy(options);
-  let client: Promise<KmsClient> | undefined;
-  const getClient = () => {
-    client ??= given ? Promise.resolve(given) : importDefaultClient();
-    return client;
-  };
+  const clients = shared ?? kmsClientSource(validateClient(options.client, FIELD));
+  const policy = validatePolicy(options, FIELD);
 
   const read = async (): Promise<PublicJwk | undefined> => {
-    const c = await getClient();
+    // Both RPCs share one budget: a JWKS request waits for at most budgetMs per key.
+    const budgetEnd = kmsBudgetEnd(policy);
+    const c = await clients.get();
     if (typeof c.getCryptoKeyVersion !== 'function') {
       throw new SignerConfigError(
         `${FIELD}.client`,
@@ -77,7 +82,7 @@ export function kmsPublishedKey(options: KmsPublishedKeyOptions): PublishableKey
       );
     }
     const getVersion = c.getCryptoKeyVersion.bind(c);
-    const [version] = await callKms('GetCryptoKeyVersion', (o) => getVersion({ name }, o), policy);
+    const [version] = await callKms('GetCryptoKeyVersion', (o) => getVersion({ name }, o), policy, budgetEnd);
     if (version.name !== name) {
       throw new KmsIntegrityError(
         'name',
@@ -86,7 +91,7 @@ export function kmsPublishedKey(options: KmsPublishedKeyOptions): PublishableKey
     }
     if (!ENABLED.has(version.state)) return undefined;
     try {
-      return (await readKmsPublicKey(c, name, kid, alg, policy)).jwk;
+      return (await readKmsPublicKey(c, name, kid, alg, policy, budgetEnd)).jwk;
     } catch (error) {
       // Disabled between the two calls: the same answer as seeing the state, not an outage.
       if (error instanceof KmsError && error.grpcCode === GRPC_STATUS.FAILED_PRECONDITION) return undefined;
