@@ -72,6 +72,28 @@ export function readEnv(
   return { ok: true, value: trimmed };
 }
 
+/**
+ * The variables of `env` in an SDK's namespace (`prefixes`) that it does not read: a misspelt one
+ * (HYPER_S2S_JWT_TTL, S2S_JWKS_CACHE_MAX_AGE) would otherwise be ignored and its default used silently.
+ * `ignore` exempts a family read by pattern (the scope variables).
+ */
+export function unknownEnvNames(
+  env: EnvSource,
+  prefixes: readonly string[],
+  known: ReadonlySet<string>,
+  ignore: (name: string) => boolean = () => false,
+): string[] {
+  return Object.keys(env)
+    .filter(
+      (name) =>
+        env[name] !== undefined &&
+        prefixes.some((prefix) => name.startsWith(prefix)) &&
+        !known.has(name) &&
+        !ignore(name),
+    )
+    .sort();
+}
+
 /** A configuration error naming its setting: both SDKs' config errors have this shape. */
 export interface FieldError extends Error {
   readonly field: string;

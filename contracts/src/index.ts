@@ -8,6 +8,7 @@ export {
   type IntegerBounds,
   parseInteger,
   readEnv,
+  unknownEnvNames,
 } from './config-values.js';
 export {
   CLAIM_NAMES,

@@ -8,6 +8,7 @@ import {
   parseInteger,
   readEnv,
   type SupportedAlgorithm,
+  unknownEnvNames,
 } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import type { KmsClient } from './kms/client-types.js';
@@ -77,21 +78,15 @@ const KNOWN_SDK_VARIABLES: ReadonlySet<string> = new Set(
 
 /** A misspelt variable (HYPER_S2S_JWT_TTL) would otherwise be ignored and its default used silently. */
 function unknownVariables(env: Environment): SignerConfigError[] {
-  return Object.keys(env)
-    .filter(
-      (name) =>
-        env[name] !== undefined &&
-        name.startsWith(SDK_PREFIX) &&
-        !name.startsWith(ENV.scopePrefix) &&
-        !KNOWN_SDK_VARIABLES.has(name),
-    )
-    .map(
-      (name) =>
-        new SignerConfigError(
-          name,
-          `is not a variable the S2S SDKs read (a typo?); known: ${[...KNOWN_SDK_VARIABLES].join(', ')}, ${ENV.scopePrefix}<OPERATION>`,
-        ),
-    );
+  return unknownEnvNames(env, [SDK_PREFIX], KNOWN_SDK_VARIABLES, (name) =>
+    name.startsWith(ENV.scopePrefix),
+  ).map(
+    (name) =>
+      new SignerConfigError(
+        name,
+        `is not a variable the S2S SDKs read (a typo?); known: ${[...KNOWN_SDK_VARIABLES].join(', ')}, ${ENV.scopePrefix}<OPERATION>`,
+      ),
+  );
 }
 
 /** .env files often hold a PEM on one line with literal "\n"; restore the line breaks. */

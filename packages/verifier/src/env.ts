@@ -6,6 +6,7 @@ import {
   type IntegerBounds,
   parseInteger,
   readEnv,
+  unknownEnvNames,
 } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from './errors.js';
 import { BOUNDS, type VerifierOptions } from './options.js';
@@ -48,6 +49,18 @@ const SOURCES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
+
+/**
+ * The families of variables the verifier reads. A name in one of them that it does not read is a typo
+ * (S2S_JWKS_CACHE_MAX_AGE for S2S_JWKS_CACHE_MAX_AGE_MS) that would leave the default in force silently.
+ * HYPER_S2S_JWT_* is the signer's family (it checks it); the verifier's one name there is a key source,
+ * whose absence is already an error.
+ */
+const VERIFIER_PREFIXES = ['S2S_JWKS_', 'S2S_JWT_', 'S2S_ALLOWED_', 'S2S_REPLAY_', 'S2S_WARMUP_'] as const;
+const VERIFIER_VARIABLES: ReadonlySet<string> = new Set([
+  ...Object.values(ENV).filter((name) => VERIFIER_PREFIXES.some((prefix) => name.startsWith(prefix))),
+  ...Object.values(TUNING_ENV),
+]);
 
 /** A variable with no default: a blank value is reported as such, not as "unset it". */
 const REQUIRED = { required: true } as const;
@@ -188,6 +201,14 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
     fromEnv.audience = read(() => required(present(env, ENV.audience, REQUIRED), ENV.audience));
   if (overrides.issuers === undefined) {
     fromEnv.issuers = read(() => required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers));
+  }
+  for (const name of unknownEnvNames(env, VERIFIER_PREFIXES, VERIFIER_VARIABLES)) {
+    problems.add(
+      new VerifierConfigError(
+        name,
+        `is not a variable the verifier reads (a typo?); known: ${[...VERIFIER_VARIABLES].sort().join(', ')}`,
+      ),
+    );
   }
   problems.throwIfAny();
   if (algorithms !== undefined) fromEnv.algorithms = algorithms;

@@ -178,6 +178,21 @@ describe('verifierFromEnv', () => {
     expect(error.message).toContain(`; also ${ENV.jwksUrl}: set exactly one of`);
   });
 
+  it('refuses a variable in its own families that it does not read (a typo would leave the default in force)', () => {
+    const error = envError({ ...base, S2S_JWKS_CACHE_MAX_AGE: '600000', S2S_JWT_AUDIENCES: 'x' });
+    expect(error.field).toBe('S2S_JWKS_CACHE_MAX_AGE');
+    expect(error.message).toMatch(
+      /^S2S_JWKS_CACHE_MAX_AGE: is not a variable the verifier reads \(a typo\?\); known: .*S2S_JWKS_CACHE_MAX_AGE_MS/,
+    );
+    expect(error.message).toContain('; also S2S_JWT_AUDIENCES: is not a variable the verifier reads');
+    // Other families are not the verifier's to judge: the signer's, a test harness's, an app's.
+    const verifier = verifierFromEnv({
+      env: { ...base, [ENV.signerTtlSeconds]: '60', S2S_REPLICA_DATABASE_URL: 'postgres://x', S2S_MODE: 'a' },
+      replayStore: memoryReplayStore(),
+    });
+    expect(typeof verifier.verify).toBe('function');
+  });
+
   it('names the keyset member at fault inside HYPER_S2S_JWT_PUBLIC_KEYS_JSON', () => {
     const keys = { keys: [file.jwks.keys[0], { ...file.jwks.keys[0] }] };
     const error = envError({ ...base, [ENV.publicKeysJson]: JSON.stringify(keys) });
