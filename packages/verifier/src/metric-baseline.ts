@@ -18,6 +18,10 @@ const ROUTE_SERIES: ReadonlyArray<readonly [AuthMetricName, Reason]> = [
   [UNAVAILABLE_METRIC_NAME, 'replay_store_unavailable'],
   [METRIC_NAMES.unauthorized, 'unknown_kid'],
   [METRIC_NAMES.unauthorized, 'replayed_token'],
+  // A signer whose key or settings do not match Core's (a kid with the wrong key, a wrong aud or iss).
+  [METRIC_NAMES.unauthorized, 'invalid_signature'],
+  [METRIC_NAMES.unauthorized, 'invalid_audience'],
+  [METRIC_NAMES.unauthorized, 'invalid_issuer'],
   [METRIC_NAMES.forbidden, 'insufficient_scope'],
 ];
 

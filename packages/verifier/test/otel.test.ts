@@ -69,9 +69,13 @@ describe('@hyper/s2s-verifier/otel', () => {
     const byReason = (name: string) =>
       Object.fromEntries(points(name).map((p) => [String(p.attributes.reason ?? p.attributes.result), p]));
     expect(points(METRIC_NAMES.success)).toEqual([{ attributes: { reason: 'ok', ...endpoint }, value: 1 }]);
+    const zero = (reason: string) => ({ attributes: { reason, ...endpoint }, value: 0 });
     expect(byReason(METRIC_NAMES.unauthorized)).toEqual({
       replayed_token: { attributes: { reason: 'replayed_token', ...endpoint }, value: 1 },
-      unknown_kid: { attributes: { reason: 'unknown_kid', ...endpoint }, value: 0 },
+      unknown_kid: zero('unknown_kid'),
+      invalid_signature: zero('invalid_signature'),
+      invalid_audience: zero('invalid_audience'),
+      invalid_issuer: zero('invalid_issuer'),
     });
     expect(byReason(METRIC_NAMES.forbidden)).toEqual({
       insufficient_scope: { attributes: { reason: 'insufficient_scope', ...endpoint }, value: 0 },

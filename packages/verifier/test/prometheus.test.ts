@@ -105,6 +105,9 @@ describe('prom-client adapter', () => {
       `s2s_auth_503{reason="replay_store_unavailable",${labels}} 0`,
       `s2s_auth_401{reason="unknown_kid",${labels}} 0`,
       `s2s_auth_401{reason="replayed_token",${labels}} 0`,
+      `s2s_auth_401{reason="invalid_signature",${labels}} 0`,
+      `s2s_auth_401{reason="invalid_audience",${labels}} 0`,
+      `s2s_auth_401{reason="invalid_issuer",${labels}} 0`,
       `s2s_auth_403{reason="insufficient_scope",${labels}} 0`,
       `s2s_auth_success{reason="ok",${labels}} 1`,
     ]) {
