@@ -53,10 +53,11 @@ describe.skipIf(promtool === undefined)('promtool', () => {
 describe('alert rules', () => {
   const rules = alertRules(readFileSync(RULES, 'utf8'));
 
-  it('cover the contract alert conditions, failing closed, JWKS fetch failures, a failing and a missing purge', () => {
+  it('cover the contract alert conditions, a mismatched signer, failing closed, JWKS fetch failures, a failing and a missing purge', () => {
     const exprs = rules.map((rule) => rule.expr).join('\n');
     expect(exprs).toContain('reason="replayed_token"');
     expect(exprs).toContain('reason="unknown_kid"');
+    expect(exprs).toContain('reason=~"invalid_signature|invalid_audience|invalid_issuer"');
     expect(exprs).toContain('s2s_auth_403');
     expect(exprs).toContain('s2s_auth_success');
     expect(exprs).toContain('s2s_auth_503');
