@@ -1,5 +1,5 @@
 import { createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
-import type { SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { findPublicTestKeys, type SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import { algorithmOfKey } from './key-object-algorithm.js';
 import { toPublicJwk } from './public-jwk.js';
@@ -77,6 +77,7 @@ export function createPemKey(pem: unknown, kid: string, configuredAlg?: unknown)
     remote: false,
     // RS256: one modulus-sized integer; ES256: r||s of 32 bytes each.
     signatureBytes: alg === 'RS256' ? Math.ceil(privateKey.asymmetricKeyDetails!.modulusLength! / 8) : 64,
+    publicTestKeyWarning: findPublicTestKeys([jwk])[0]?.message,
     sign: (input) => sign('sha256', input, signKey),
     publicJwk: async () => ({ ...jwk }),
     close: async () => {},

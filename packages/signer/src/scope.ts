@@ -37,6 +37,12 @@ export function scopeClaim(scope: string | readonly string[]): string {
     validated.set(scope, scope);
     return scope;
   }
+  if (scope === undefined) {
+    // Most often `signer.scopes.<OPERATION>` where no HYPER_S2S_JWT_SCOPE_<OPERATION> was set (a typo).
+    throw new ScopeError(
+      'is required and was undefined: a scope string or a non-empty array of scope strings (from signer.scopes, check the HYPER_S2S_JWT_SCOPE_<OPERATION> variable for that operation is set)',
+    );
+  }
   if (!Array.isArray(scope) || scope.length === 0) {
     throw new ScopeError('a scope string or a non-empty array of scope strings is required');
   }

@@ -195,6 +195,10 @@ export function createSigner(options: SignerOptions): Signer {
   const logger = containedLogger(given);
   const telemetry = signerTelemetry(options.metrics);
   const key = createKey(options.key, telemetry);
+  // Anyone can sign with a public test key: said at start (stderr by default), as Core's verifier does.
+  if (key.publicTestKeyWarning !== undefined) {
+    logger.warn({ event: 's2s_public_test_key', kid: key.kid }, key.publicTestKeyWarning);
+  }
 
   const header = encodedHeader(key.alg, key.kid);
   const encodePayload = payloadEncoder(issuer, subject);

@@ -11,6 +11,11 @@ export interface SigningKey {
    * size from GetPublicKey, so the signer assumes the largest its algorithm allows there.
    */
   readonly signatureBytes?: number;
+  /**
+   * Set when the key is one of the contract's public test keys (its private half ships with the test
+   * vectors): the warning to give, once, when a signer starts with it.
+   */
+  readonly publicTestKeyWarning?: string | undefined;
   /** JOSE signature bytes (ES256: 64-byte r||s) over the ASCII signing input. */
   sign(input: Buffer): Buffer | Promise<Buffer>;
   publicJwk(): Promise<PublicJwk>;

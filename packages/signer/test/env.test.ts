@@ -28,6 +28,15 @@ function configError(env: Record<string, string | undefined>): SignerConfigError
 }
 
 describe('signerFromEnv with a PEM key', () => {
+  it('a scope looked up for an operation with no HYPER_S2S_JWT_SCOPE_ variable is refused saying where to look', async () => {
+    const signer = signerFromEnv({ env: pemEnv });
+    const missing = (signer.scopes as Record<string, string | undefined>).SPACE_CREATE;
+    await expect(signer.sign({ scope: missing as never })).rejects.toThrow(
+      /scope: is required and was undefined: .*HYPER_S2S_JWT_SCOPE_<OPERATION>/,
+    );
+    await signer.close();
+  });
+
   it('signs with the key, kid, issuer, subject and audience from the environment', async () => {
     const signer = signerFromEnv({ env: pemEnv });
     const token = await signer.sign({ scope: signer.scopes.SPACES_CREATE! });

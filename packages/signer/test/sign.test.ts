@@ -37,6 +37,36 @@ const ec = (overrides: Partial<SignerOptions> = {}) =>
     ...overrides,
   });
 
+describe('a public test key', () => {
+  it('is said once at start, through the logger, naming the kid: anyone can sign with it', () => {
+    const warnings: Array<{ obj: object; msg: string | undefined }> = [];
+    const logger = {
+      info: () => undefined,
+      warn: (obj: object, msg?: string) => warnings.push({ obj, msg }),
+    };
+    rsa({ logger });
+    expect(warnings).toEqual([
+      {
+        obj: { event: 's2s_public_test_key', kid: RSA_KEY.kid },
+        msg: expect.stringMatching(/is the contract's public test key .*anyone can sign/),
+      },
+    ]);
+  });
+
+  it('a key of its own is not', async () => {
+    const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+    const warnings: object[] = [];
+    createSigner({
+      key: { privateKeyPem: await jose.exportPKCS8(privateKey), kid: 'lite-2026-11' },
+      issuer: ISSUER,
+      subject: SUBJECT,
+      audience: AUDIENCE,
+      logger: { info: () => undefined, warn: (obj: object) => warnings.push(obj) },
+    });
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('sign(): token shape', () => {
   it('writes the header exactly {alg, typ: "JWT", kid}, in that order', async () => {
     expect(decodeToken(await rsa().sign({ scope: 'spaces:create' })).headerJson).toBe(

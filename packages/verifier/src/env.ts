@@ -53,10 +53,17 @@ const S2S_VARIABLE = /^(?:HYPER_)?S2S_/;
 /**
  * The families of variables the verifier reads. A name in one of them that it does not read is a typo
  * (S2S_JWKS_CACHE_MAX_AGE for S2S_JWKS_CACHE_MAX_AGE_MS) that would leave the default in force silently.
- * HYPER_S2S_JWT_* is the signer's family (it checks it); the verifier's one name there is a key source,
- * whose absence is already an error.
+ * HYPER_S2S_JWT_* is the signer's family (it checks it); of it the verifier judges HYPER_S2S_JWT_PUBLIC_*,
+ * where its static keyset lives.
  */
-const VERIFIER_PREFIXES = ['S2S_JWKS_', 'S2S_JWT_', 'S2S_ALLOWED_', 'S2S_REPLAY_', 'S2S_WARMUP_'] as const;
+const VERIFIER_PREFIXES = [
+  'S2S_JWKS_',
+  'S2S_JWT_',
+  'S2S_ALLOWED_',
+  'S2S_REPLAY_',
+  'S2S_WARMUP_',
+  'HYPER_S2S_JWT_PUBLIC_',
+] as const;
 const VERIFIER_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.values(ENV).filter((name) => VERIFIER_PREFIXES.some((prefix) => name.startsWith(prefix))),
   ...Object.values(TUNING_ENV),
@@ -120,6 +127,13 @@ function refuseLegacy(env: Environment): void {
   }
 }
 
+const JWKS_TUNING = [
+  TUNING_ENV.jwksTimeoutMs,
+  TUNING_ENV.jwksCacheMaxAgeMs,
+  TUNING_ENV.jwksCooldownMs,
+  TUNING_ENV.jwksFailureBackoffMs,
+] as const;
+
 function keysFromEnv(env: Environment): VerifierOptions['keys'] {
   const url = present(env, ENV.jwksUrl);
   const json = present(env, ENV.publicKeysJson);
@@ -127,6 +141,14 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
     throw new VerifierConfigError(ENV.jwksUrl, `set exactly one of ${ENV.jwksUrl} and ${ENV.publicKeysJson}`);
   }
   if (json !== undefined) {
+    // The fetch settings of a JWKS URL do nothing with a static keyset: set, they are a mistake to say.
+    const idle = JWKS_TUNING.filter((name) => env[name] !== undefined);
+    if (idle.length > 0) {
+      throw new VerifierConfigError(
+        idle[0]!,
+        `applies to ${ENV.jwksUrl} only; ${ENV.publicKeysJson} is a static keyset, never fetched (unset ${idle.join(', ')})`,
+      );
+    }
     try {
       return { jwks: JSON.parse(json) };
     } catch {
@@ -142,6 +164,18 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
   const keys: Record<string, unknown> = { jwksUrl: url };
   for (const [name, value] of Object.entries(tuning)) if (value !== undefined) keys[name] = value;
   return keys as unknown as VerifierOptions['keys'];
+}
+
+/** One audience: a comma means a list was meant, and every token would be invalid_audience. */
+function audienceFromEnv(env: Environment): string {
+  const audience = required(present(env, ENV.audience, REQUIRED), ENV.audience);
+  if (audience.includes(',')) {
+    throw new VerifierConfigError(
+      ENV.audience,
+      "is one audience, this Core's own name: it must not hold a comma",
+    );
+  }
+  return audience;
 }
 
 function required<T>(value: T | undefined, name: string): T {
@@ -197,8 +231,7 @@ export function verifierFromEnv(options: VerifierFromEnvOptions): Verifier {
   const replayTimeoutMs = read(() => milliseconds(env, TUNING_ENV.replayTimeoutMs, BOUNDS.replayTimeoutMs));
   const warmupRequired = read(() => boolean(env, TUNING_ENV.warmupRequired));
   if (overrides.keys === undefined) fromEnv.keys = read(() => keysFromEnv(env));
-  if (overrides.audience === undefined)
-    fromEnv.audience = read(() => required(present(env, ENV.audience, REQUIRED), ENV.audience));
+  if (overrides.audience === undefined) fromEnv.audience = read(() => audienceFromEnv(env));
   if (overrides.issuers === undefined) {
     fromEnv.issuers = read(() => required(list(env, ENV.allowedIssuers, REQUIRED), ENV.allowedIssuers));
   }

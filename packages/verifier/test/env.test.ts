@@ -193,6 +193,21 @@ describe('verifierFromEnv', () => {
     expect(typeof verifier.verify).toBe('function');
   });
 
+  it('names a misspelt static keyset variable, a JWKS fetch setting beside a static keyset, and a comma in the audience', () => {
+    const typo = envError({
+      [ENV.audience]: file.audience,
+      [ENV.allowedIssuers]: file.issuer,
+      HYPER_S2S_JWT_PUBLIC_KEY_JSON: keysJson,
+    });
+    expect(typo.message).toContain('HYPER_S2S_JWT_PUBLIC_KEY_JSON: is not a variable the verifier reads');
+    const idle = envError({ ...base, [TUNING_ENV.jwksCacheMaxAgeMs]: '10m' });
+    expect(idle.field).toBe(TUNING_ENV.jwksCacheMaxAgeMs);
+    expect(idle.message).toContain(`applies to ${ENV.jwksUrl} only`);
+    const listed = envError({ ...base, [ENV.audience]: `${file.audience},hyper-core-eu` });
+    expect(listed.field).toBe(ENV.audience);
+    expect(listed.message).toContain('must not hold a comma');
+  });
+
   it('names the keyset member at fault inside HYPER_S2S_JWT_PUBLIC_KEYS_JSON', () => {
     const keys = { keys: [file.jwks.keys[0], { ...file.jwks.keys[0] }] };
     const error = envError({ ...base, [ENV.publicKeysJson]: JSON.stringify(keys) });
