@@ -234,7 +234,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       const notBefore = switchNotBefore(next.publishedAt);
       if (at < notBefore && switchOptions.force !== true) {
         throw new KeySetError(
-          `kid ${next.key.kid} was published ${Math.floor((at - next.publishedAt) / 1000)} s ago; verifier caches may not hold it until ${new Date(notBefore).toISOString()}`,
+          `kid ${next.key.kid} was published ${Math.floor((at - next.publishedAt) / 1000)} s ago; verifier caches may not hold it until ${new Date(notBefore).toISOString()}; switch then, or force it (switchToNext({ force: true }), CLI: rotation switch --force) once every Core is known to hold it`,
         );
       }
       const { switchPropagationSeconds, maxTtlSeconds, clockSkewSeconds } = timings;
