@@ -164,21 +164,7 @@ describe('every KMS attempt has a local deadline, even when the client ignores `
   }
 
   function ignoringSigner(metrics?: SignerMetricsSink) {
-    const name = keyVersionName();
-    kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
-    const signer = createSigner({
-      key: {
-        kms: { keyVersionName: name, client: ignoringDeadlines(), deadlineMs: 200, retryBackoffMs: 1 },
-        kid: 'lite-2026-03',
-      },
-      issuer: ISSUER,
-      subject: SUBJECT,
-      audience: AUDIENCE,
-      logger: { info: () => undefined, warn: () => undefined },
-      ...(metrics ? { metrics } : {}),
-    });
-    signers.push(signer);
-    return signer;
+    return kmsSigner({ client: ignoringDeadlines(), deadlineMs: 200, retryBackoffMs: 1 }, metrics).signer;
   }
 
   it('sign() settles: each attempt is cut locally as DEADLINE_EXCEEDED and retried, then normal service', async () => {

@@ -127,12 +127,13 @@ function refuseLegacy(env: Environment): void {
   }
 }
 
-const JWKS_TUNING = [
-  TUNING_ENV.jwksTimeoutMs,
-  TUNING_ENV.jwksCacheMaxAgeMs,
-  TUNING_ENV.jwksCooldownMs,
-  TUNING_ENV.jwksFailureBackoffMs,
-] as const;
+/** The JWKS URL's fetch settings: option name -> the variable it is read from. */
+const JWKS_TUNING = {
+  timeoutMs: TUNING_ENV.jwksTimeoutMs,
+  cacheMaxAgeMs: TUNING_ENV.jwksCacheMaxAgeMs,
+  cooldownMs: TUNING_ENV.jwksCooldownMs,
+  failureBackoffMs: TUNING_ENV.jwksFailureBackoffMs,
+} as const;
 
 function keysFromEnv(env: Environment): VerifierOptions['keys'] {
   const url = present(env, ENV.jwksUrl);
@@ -142,7 +143,7 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
   }
   if (json !== undefined) {
     // The fetch settings of a JWKS URL do nothing with a static keyset: set, they are a mistake to say.
-    const idle = JWKS_TUNING.filter((name) => env[name] !== undefined);
+    const idle = Object.values(JWKS_TUNING).filter((name) => env[name] !== undefined);
     if (idle.length > 0) {
       throw new VerifierConfigError(
         idle[0]!,
@@ -155,14 +156,11 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
       throw new VerifierConfigError(ENV.publicKeysJson, 'is not valid JSON');
     }
   }
-  const tuning = {
-    timeoutMs: milliseconds(env, TUNING_ENV.jwksTimeoutMs, BOUNDS.timeoutMs),
-    cacheMaxAgeMs: milliseconds(env, TUNING_ENV.jwksCacheMaxAgeMs, BOUNDS.cacheMaxAgeMs),
-    cooldownMs: milliseconds(env, TUNING_ENV.jwksCooldownMs, BOUNDS.cooldownMs),
-    failureBackoffMs: milliseconds(env, TUNING_ENV.jwksFailureBackoffMs, BOUNDS.failureBackoffMs),
-  };
   const keys: Record<string, unknown> = { jwksUrl: url };
-  for (const [name, value] of Object.entries(tuning)) if (value !== undefined) keys[name] = value;
+  for (const [option, name] of Object.entries(JWKS_TUNING) as [keyof typeof JWKS_TUNING, string][]) {
+    const value = milliseconds(env, name, BOUNDS[option]);
+    if (value !== undefined) keys[option] = value;
+  }
   return keys as unknown as VerifierOptions['keys'];
 }
 
