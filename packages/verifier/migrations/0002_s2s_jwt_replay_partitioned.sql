@@ -77,10 +77,13 @@ BEGIN
   PERFORM pg_advisory_xact_lock(1932684153, k.h)
   FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
         FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
+  -- One row per (iss, jti) of the call: the primary key holds exp, so two presentations of a key under
+  -- two exps in one call would both insert. The latest exp is kept: the record lasts longest.
   RETURN QUERY
   INSERT INTO session.s2s_jwt_replay AS r (iss, jti, exp)
-  SELECT u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
+  SELECT DISTINCT ON (u.i, u.j) u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
   WHERE NOT EXISTS (SELECT 1 FROM session.s2s_jwt_replay AS h WHERE h.iss = u.i AND h.jti = u.j)
+  ORDER BY u.i, u.j, u.e DESC
   ON CONFLICT DO NOTHING
   RETURNING r.iss, r.jti;
 END

@@ -169,8 +169,9 @@ export function partitionedTableSql(name: string): string {
  * remember: for each distinct key, in sorted order (no deadlock between batches), take a transaction
  * advisory lock on (class, hash(iss), hash(jti)); then, in a NEW statement (a volatile plpgsql function
  * takes a fresh snapshot per statement, so it sees every writer that held the lock before it), insert
- * the keys that no partition holds. Two presentations of one (iss, jti) — same or different exp, any
- * replica — are serialised on the lock and the second sees the first: exactly one is first use. That
+ * the keys that no partition holds, once per (iss, jti) of the call. Two presentations of one (iss, jti)
+ * — same or different exp, one call or two, any replica — are serialised on the lock and the second sees
+ * the first, or are one row of the call: exactly one is first use. That
  * fresh snapshot exists at READ COMMITTED only (SERIALIZABLE fails the second instead): under
  * REPEATABLE READ the function refuses to run.
  *
@@ -205,10 +206,13 @@ BEGIN
   PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, k.h)
   FROM (SELECT DISTINCT hashtext(u.i || ' ' || u.j) AS h
         FROM unnest(p_iss, p_jti) AS u(i, j) ORDER BY 1) AS k;
+  -- One row per (iss, jti) of the call: the primary key holds exp, so two presentations of a key under
+  -- two exps in one call would both insert. The latest exp is kept: the record lasts longest.
   RETURN QUERY
   INSERT INTO ${REPLAY_TABLE_NAME} AS r (iss, jti, exp)
-  SELECT u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
+  SELECT DISTINCT ON (u.i, u.j) u.i, u.j, u.e FROM unnest(p_iss, p_jti, p_exp) AS u(i, j, e)
   WHERE NOT EXISTS (SELECT 1 FROM ${REPLAY_TABLE_NAME} AS h WHERE h.iss = u.i AND h.jti = u.j)
+  ORDER BY u.i, u.j, u.e DESC
   ON CONFLICT DO NOTHING
   RETURNING r.iss, r.jti;
 END

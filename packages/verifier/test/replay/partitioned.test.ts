@@ -42,6 +42,26 @@ describe('partitioned layout: (iss, jti) unique over the whole retention, across
     expect(rows[0]).toEqual({ n: KEYS, jtis: KEYS });
   }, 60_000);
 
+  it('one jti presented twice in one call of the remember function (what Core calls), under exps in two partitions: first once, kept under the later exp', async () => {
+    const db = database.pool({ max: 1 });
+    const [early, late] = await expsInDistinctPartitions(db, 2);
+    const remember = (jtis: string[], exps: number[]) =>
+      db.query<{ r_iss: string; r_jti: string }>(
+        `SELECT r_iss, r_jti FROM ${REMEMBER_FUNCTION}($1::text[], $2::text[], $3::bigint[])`,
+        [jtis.map(() => ISS), jtis, exps],
+      );
+    const first = await remember(['twice', 'twice', 'once'], [early!, late!, early!]);
+    expect(first.rows.map((row) => row.r_jti).sort()).toEqual(['once', 'twice']);
+    const { rows } = await db.query(
+      `SELECT jti, exp FROM ${REPLAY_TABLE_NAME} WHERE jti IN ('once', 'twice') ORDER BY jti`,
+    );
+    expect(rows).toEqual([
+      { jti: 'once', exp: String(early) },
+      { jti: 'twice', exp: String(late) },
+    ]);
+    expect((await remember(['twice'], [early!])).rows).toEqual([]);
+  });
+
   it('the purge skips while another replica holds the purge lock, then creates partitions ahead', async () => {
     const holder = await database.client();
     await holder.query('SELECT pg_advisory_lock($1::bigint)', [PURGE_LOCK_KEY]);
