@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { containedLogger, LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
-import { SignerConfigError } from './errors.js';
-import { type Jwks, publishableJwks } from './public-jwk.js';
+import { jwksPublisher } from './jwks-publisher.js';
+import type { Jwks } from './public-jwk.js';
+import { requireInteger } from './validate.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
@@ -44,11 +45,16 @@ export function createJwksHandler(
   source: { jwks(): Promise<Jwks>; readonly maxAgeSeconds?: number },
   options: JwksHandlerOptions = {},
 ): JwksHandler {
-  const maxAge = options.maxAgeSeconds ?? source.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS;
-  if (!Number.isInteger(maxAge) || maxAge < 0)
-    throw new SignerConfigError('maxAgeSeconds', 'must be a non-negative integer');
+  const maxAge = requireInteger(
+    options.maxAgeSeconds ?? source.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS,
+    'maxAgeSeconds',
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
   const path = options.path ?? JWKS_PATH;
   const logger = options.logger === undefined ? undefined : containedLogger(options.logger);
+  // A key set's document is vetted already; any other source's is checked once per key list.
+  const publish = jwksPublisher();
 
   return (req, res, next) => {
     const pathname = (req.url ?? '/').split('?', 1)[0];
@@ -73,7 +79,7 @@ export function createJwksHandler(
       }
       resolve(pending);
     })
-      .then(publishableJwks)
+      .then(publish)
       .then(
         (jwks) => {
           if (res.headersSent) return; // another layer (a timeout) answered meanwhile

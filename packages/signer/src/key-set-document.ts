@@ -1,5 +1,11 @@
 import { SignerConfigError } from './errors.js';
-import { createKeySet, type KeySet, type KeySetOptions, type PublishableKey } from './key-set.js';
+import {
+  createKeySet,
+  type KeySet,
+  type KeySetOptions,
+  MAX_KEY_SET_SECONDS,
+  type PublishableKey,
+} from './key-set.js';
 import {
   KEY_VERSION_NAME,
   type KmsKeyOptions,
@@ -7,7 +13,7 @@ import {
   validateClient,
 } from './kms/kms-signing-key.js';
 import { publishedKey } from './kms/published-key.js';
-import { requireKid } from './validate.js';
+import { requireInteger, requireKid } from './validate.js';
 
 /** One kid <-> KMS key version pair of the key set document. */
 export interface KeySetDocumentKey {
@@ -62,10 +68,7 @@ export function parseKeySetDocument(value: unknown, field = 'keySet'): KeySetDoc
   for (const name of TIMINGS) {
     const t = o[name];
     if (t === undefined) continue;
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 86_400) {
-      throw new SignerConfigError(`${field}.${name}`, 'must be a whole number of seconds from 0 to 86400');
-    }
-    doc[name] = t;
+    doc[name] = requireInteger(t, `${field}.${name}`, 0, MAX_KEY_SET_SECONDS);
   }
   if (o.next !== undefined) {
     const next = pair(o.next, `${field}.next`);

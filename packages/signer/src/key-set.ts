@@ -9,7 +9,8 @@ import {
 } from '@hyper/s2s-contracts';
 import { KeySetError, KeySetUnavailableError } from './errors.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from './jwks-handler.js';
-import { type Jwks, publishableJwks } from './public-jwk.js';
+import { jwksPublisher } from './jwks-publisher.js';
+import type { Jwks } from './public-jwk.js';
 import { MAX_EPOCH_MS, requireFunction, requireInteger } from './validate.js';
 
 /** One key a key set can publish. */
@@ -76,7 +77,11 @@ export interface KeySet {
   readonly timings: Readonly<KeySetTimings>;
   /** The key to sign with now. */
   readonly current: PublishableKey;
-  /** Every publishable key, current first; rejects (503) rather than answer a partial or empty set. */
+  /**
+   * Every publishable key, current first; rejects (503) rather than answer a partial or empty set.
+   * The contract's key policy runs when the published keys change: while they stay the same, this
+   * resolves to the same frozen document.
+   */
   jwks(): Promise<Jwks>;
   status(): KeySetStatus;
   /** Rotation step 1: publish `key` ahead of use. Sign with it from `switchNotBefore` on. */
@@ -110,8 +115,11 @@ function requireKey(key: unknown, field: string): PublishableKey {
 /** What a verifier caches a JWKS for when not configured: one value, owned by the contracts. */
 export const DEFAULT_VERIFIER_CACHE_SECONDS = DEFAULT_JWKS_CACHE_MAX_AGE_MS / 1000;
 
+/** Upper bound of every key set timing (one day): the key set document is held to it too. */
+export const MAX_KEY_SET_SECONDS = 86_400;
+
 function seconds(value: number | undefined, fallback: number, field: string): number {
-  return requireInteger(value ?? fallback, `keySet.${field}`, 0, 86_400);
+  return requireInteger(value ?? fallback, `keySet.${field}`, 0, MAX_KEY_SET_SECONDS);
 }
 
 /** Builds a key set; every timing is whole seconds and the arithmetic is in the README's JWKS-mode runbook. */
@@ -134,6 +142,8 @@ export function createKeySet(options: KeySetOptions): KeySet {
   });
   const now = options.now === undefined ? Date.now : requireFunction<() => number>(options.now, 'keySet.now');
   const logger = options.logger === undefined ? undefined : containedLogger(options.logger);
+  // The policy runs when the published keys change, not on every JWKS request.
+  const publish = jwksPublisher();
 
   let current = requireKey(options.current, 'current');
   let next: { key: PublishableKey; publishedAt: number } | undefined;
@@ -203,7 +213,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
         keys.push(jwk);
       });
       if (keys.length === 0) throw new KeySetUnavailableError('no key in the key set may be published');
-      return publishableJwks({ keys });
+      return publish({ keys });
     },
     status() {
       prune(now());

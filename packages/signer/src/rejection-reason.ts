@@ -1,4 +1,4 @@
-import { isReason } from '@hyper/s2s-contracts';
+import { Deadline, isReason } from '@hyper/s2s-contracts';
 
 const BEARER_ERRORS = new Set(['invalid_request', 'invalid_token', 'insufficient_scope']);
 /** Core's rejection bodies are tiny; a bigger one is not Core's and is not read further. */
@@ -24,35 +24,38 @@ export async function rejectionReason(response: Response): Promise<string> {
 }
 
 /**
+ * One timer for every body being read: rejections come in bursts (Core failing closed answers every
+ * call with 503), and the project's Deadline serves same-length bounds from a single timer.
+ */
+const bodyRead = new Deadline(BODY_READ_TIMEOUT_MS, () => new Error('rejection body read timed out'));
+
+/**
  * At most MAX_BODY_BYTES of `body`, read through a stream reader within BODY_READ_TIMEOUT_MS; undefined
  * when the body is larger, slower or broken. The reader is cancelled either way, so a hostile body is
  * never buffered (for a clone, the caller's branch keeps only what was read here).
  */
 async function readCapped(body: ReadableStream<Uint8Array>): Promise<string | undefined> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), BODY_READ_TIMEOUT_MS);
-    timer.unref?.();
-  });
   try {
-    for (;;) {
-      const read = await Promise.race([reader.read(), timedOut]);
-      if (read === 'timeout') return undefined;
-      if (read.done) break;
-      size += read.value.byteLength;
-      if (size > MAX_BODY_BYTES) return undefined;
-      chunks.push(read.value);
-    }
-    return new TextDecoder().decode(Buffer.concat(chunks));
+    return await bodyRead.bound(readAll(reader));
   } catch {
     return undefined;
   } finally {
-    clearTimeout(timer);
+    // On a timeout this also ends readAll: its pending read() resolves as done, and its result is ignored.
     reader.cancel().catch(() => undefined);
   }
+}
+
+/** The whole body, or undefined as soon as it grows past MAX_BODY_BYTES. */
+async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(read.value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 async function reasonFromBody(response: Response): Promise<string | undefined> {

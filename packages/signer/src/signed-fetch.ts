@@ -1,4 +1,4 @@
-import { LITE_AUTH_LOG_CATEGORY, type Logger } from '@hyper/s2s-contracts';
+import { checkInteger, LITE_AUTH_LOG_CATEGORY, type Logger } from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignedFetchError, SignRequestError } from './errors.js';
 import { rejectionReason } from './rejection-reason.js';
@@ -67,10 +67,9 @@ export async function signedFetch(
   if (options === null || typeof options !== 'object') {
     throw new SignRequestError('scope', 'fetch needs { scope } as its third argument');
   }
-  const retries = options.retries ?? 0;
-  if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
-    throw new SignRequestError('retries', `must be an integer from 0 to ${MAX_RETRIES}`);
-  }
+  const checked = checkInteger(options.retries ?? 0, { min: 0, max: MAX_RETRIES });
+  if (!checked.ok) throw new SignRequestError('retries', checked.problem);
+  const retries = checked.value;
   if (retries > 0 && !replayable(init?.body)) {
     throw new SignRequestError('retries', 'a streamed body cannot be retried; buffer it or set retries: 0');
   }

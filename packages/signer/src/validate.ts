@@ -47,11 +47,7 @@ export function requireIssuer(value: unknown, field: string): string {
 
 /** Contract: `exp - iat <= 300`; whole seconds so `exp` stays an integer NumericDate. */
 export function requireTtl(value: unknown, field: string): number {
-  const checked = checkInteger(value, { min: 1, max: MAX_TTL_SECONDS });
-  if (!checked.ok) {
-    throw new SignerConfigError(field, `must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
-  }
-  return checked.value;
+  return requireInteger(value, field, 1, MAX_TTL_SECONDS);
 }
 
 /**
@@ -74,6 +70,7 @@ export function requireFunction<T>(value: unknown, field: string): T {
   return value as T;
 }
 
+/** An integer setting, in the wording both SDKs share (contracts' checkInteger). */
 export function requireInteger(value: unknown, field: string, min: number, max: number): number {
   const checked = checkInteger(value, { min, max });
   if (!checked.ok) throw new SignerConfigError(field, checked.problem);

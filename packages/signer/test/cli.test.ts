@@ -292,6 +292,33 @@ describe('hyper-s2s-keys keyset', () => {
     expect(missing.stderr).toContain(ENV.publicKeysJson);
   });
 
+  it('keyset list given a URL is a usage error saying it reads a file, and how to fetch the JWKS', () => {
+    const url = 'https://gateway.internal/.well-known/jwks.json?token=secret-query';
+    for (const run of [
+      cli(['keyset', 'list', '--keyset', url]),
+      cli(['keyset', 'list', '--keyset', 'HTTP://127.0.0.1:8081/.well-known/jwks.json']),
+    ]) {
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        'keyset list: --keyset is a URL; it reads a keyset document file ({ "keys": [ ... ] }, "-" for stdin), not a URL.',
+      );
+      expect(run.stderr).toContain(
+        'curl -fsS <url> -o jwks.json && hyper-s2s-keys keyset list --keyset jwks.json',
+      );
+      expect(run.stderr).not.toMatch(/ENOENT|secret-query/);
+    }
+    const fromEnv = cli(['keyset', 'list'], { env: { [ENV.publicKeysJson]: ` ${url}` } });
+    expect(fromEnv.status).toBe(2);
+    expect(fromEnv.stderr).toContain(`keyset list: ${ENV.publicKeysJson} holds a URL`);
+    expect(fromEnv.stderr).not.toMatch(/not valid JSON|secret-query/);
+    // The same rule for every keyset command: none of them fetches.
+    expect(cli(['keyset', 'check', '--keyset', url])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('keyset check: --keyset is a URL'),
+    });
+  });
+
   it('adds a key from a PEM (public part only) and prints a compact document', () => {
     writeJson('one.json', keysetOf(jwkOf('lite-2026-03')));
     writeFileSync(

@@ -36,7 +36,12 @@ const cases: Case[] = [
   ['a non-string issuer', 'issuer', { ...base, issuer: 42 }],
   ['an empty subject', 'subject', { ...base, subject: '' }],
   ['a missing audience', 'audience', { ...base, audience: undefined }],
-  ['ttlSeconds above 300', 'ttlSeconds', { ...base, ttlSeconds: 301 }, /1 to 300/],
+  [
+    'ttlSeconds above 300',
+    'ttlSeconds',
+    { ...base, ttlSeconds: 301 },
+    /^ttlSeconds: must be an integer from 1 to 300$/,
+  ],
   ['ttlSeconds below 1', 'ttlSeconds', { ...base, ttlSeconds: 0 }],
   ['a negative ttlSeconds', 'ttlSeconds', { ...base, ttlSeconds: -60 }],
   ['a fractional ttlSeconds', 'ttlSeconds', { ...base, ttlSeconds: 1.5 }],

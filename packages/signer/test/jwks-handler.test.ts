@@ -54,7 +54,11 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     const attempt = () => createJwksHandler(pemSigner(), { maxAgeSeconds });
     expect(attempt).toThrow(SignerConfigError);
     expect(attempt).toThrow(
-      expect.objectContaining({ code: 'ERR_S2S_INVALID_CONFIG', field: 'maxAgeSeconds' }) as Error,
+      expect.objectContaining({
+        code: 'ERR_S2S_INVALID_CONFIG',
+        field: 'maxAgeSeconds',
+        message: 'maxAgeSeconds: must be an integer of at least 0',
+      }) as Error,
     );
   });
 
@@ -175,6 +179,35 @@ describe('JWKS handler: what any key source may publish', () => {
       }
     },
   );
+
+  it('judges the document it serves: a source whose toJSON writes private members gets 503, never its JSON', async () => {
+    const source = {
+      jwks: async () => ({ keys: [rsa], toJSON: () => ({ keys: [privateRsa] }) }) as never,
+    };
+    const base = await serve(createJwksHandler(source));
+    const res = await fetch(`${base}${JWKS_PATH}`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).not.toContain(privateRsa.d!);
+  });
+
+  it('checks each new key list: a source that turns bad after serving good keys gets 503, then 200 again', async () => {
+    let keys: unknown[] = [rsa];
+    // A new document on every call, as signer.jwks() gives.
+    const source = { jwks: async () => ({ keys: keys.map((k) => ({ ...(k as object) })) }) as never };
+    const base = await serve(createJwksHandler(source));
+    const body = async () => {
+      const res = await fetch(`${base}${JWKS_PATH}`);
+      return [res.status, await res.text()];
+    };
+    const good = await body();
+    expect(good[0]).toBe(200);
+    expect(await body()).toEqual(good);
+    keys = [privateRsa, ec];
+    expect((await body())[0]).toBe(503);
+    expect((await body())[0]).toBe(503);
+    keys = [rsa];
+    expect(await body()).toEqual(good);
+  });
 
   it.each([
     [

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type KeySetDocument, keySetFromDocument } from '../src/index.js';
+import { createKeySet, type KeySetDocument, keySetFromDocument, kmsPublishedKey } from '../src/index.js';
 import { keyVersionName, useKmsTestServer } from './helpers/kms-server.js';
 
 /*
  * Review finding 16: keySetFromDocument without a client creates one KMS client for all its key
- * versions, and close() closes it. The default client is the real KeyManagementServiceClient; only
+ * versions, and close() closes it; so does a kmsPublishedKey without a client, for its own. The default client is the real KeyManagementServiceClient; only
  * its constructor defaults are pointed at the KMS test server (plaintext, no credential lookup), and
  * the instances built without options (the default ones) are recorded.
  */
@@ -65,6 +65,9 @@ describe('keySetFromDocument and its KMS client', () => {
       'lite-2026-10',
     ]);
     expect(defaults.created).toHaveLength(1);
+    // A key's own close() leaves the client it shares with the other keys open.
+    await (keySet.current as unknown as { close(): Promise<void> }).close();
+    expect(defaults.closed).toBe(0);
     await keySet.close();
     expect(defaults.closed).toBe(1);
   });
@@ -79,5 +82,31 @@ describe('keySetFromDocument and its KMS client', () => {
     const before = kms.server.calls.getPublicKey;
     await expect(keySet.jwks()).resolves.toMatchObject({ keys: { length: 3 } });
     expect(kms.server.calls.getPublicKey - before).toBe(3);
+  });
+});
+
+describe('kmsPublishedKey and its KMS client', () => {
+  it('without a client: the default client it creates for a key set is closed by its close()', async () => {
+    defaults.port = kms.server.port;
+    const name = keyVersionName();
+    kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    const key = kmsPublishedKey({ kid: 'lite-2026-11', keyVersionName: name });
+    const keySet = createKeySet({ current: key });
+    expect((await keySet.jwks()).keys.map((k) => k.kid)).toEqual(['lite-2026-11']);
+    expect(defaults.created).toHaveLength(1);
+    await key.close();
+    expect(defaults.closed).toBe(1);
+  });
+
+  it('with a client: creates none and leaves it open on close()', async () => {
+    const client = kms.client();
+    const name = keyVersionName();
+    kms.server.addKey(name, { algorithm: 'RSA_SIGN_PKCS1_2048_SHA256' });
+    const key = kmsPublishedKey({ kid: 'lite-2026-11', keyVersionName: name, client, recheckSeconds: 0 });
+    await key.publicJwk();
+    await key.close();
+    expect(defaults.created).toHaveLength(0);
+    // The caller's client still works: the key reads through it again (recheckSeconds 0).
+    await expect(key.publicJwk()).resolves.toMatchObject({ kid: 'lite-2026-11' });
   });
 });

@@ -228,6 +228,24 @@ describe('the key set document (kid <-> KMS key version)', { timeout: 30_000 }, 
       }),
     ).toThrow(/keySet.previous\[0\].retireAt/);
   });
+
+  it.each(['maxAgeSeconds', 'verifierCacheSeconds', 'switchPropagationSeconds'])(
+    'refuses a %s that is not an integer from 0 to 86400, in the shared integer wording',
+    (name) => {
+      const current = { kid: 'lite-2026-11', kmsKeyVersion: version(1) };
+      for (const value of [-1, 1.5, 86_401, '60']) {
+        const attempt = () => parseKeySetDocument({ current, [name]: value });
+        expect(attempt).toThrow(SignerConfigError);
+        expect(attempt).toThrow(
+          expect.objectContaining({
+            field: `keySet.${name}`,
+            message: `keySet.${name}: must be an integer from 0 to 86400`,
+          }) as Error,
+        );
+      }
+      expect(parseKeySetDocument({ current, [name]: 86_400 })).toMatchObject({ [name]: 86_400 });
+    },
+  );
 });
 
 describe('what a key set publishes', () => {
@@ -285,6 +303,37 @@ describe('what a key set publishes', () => {
   it('refuses a key whose kid breaks the lite-YYYY-MM convention', async () => {
     const keySet = createKeySet({ current: staticKey('prod-key-1') });
     await expect(keySet.jwks()).rejects.toThrow(/prod-key-1.*lite-YYYY-MM/);
+  });
+
+  it('checks the keys once: while they stay the same, every request gets the same frozen document', async () => {
+    // staticKey builds a new JWK object on every read, as a KMS key hands out copies.
+    const keySet = createKeySet({ current: staticKey('lite-2026-11'), next: staticKey('lite-2026-12') });
+    const first = await keySet.jwks();
+    expect(first.keys.map((k) => k.kid)).toEqual(['lite-2026-11', 'lite-2026-12']);
+    expect(await keySet.jwks()).toBe(first);
+    // Shared between requests, so nobody can edit what the next request publishes.
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.keys)).toBe(true);
+    expect(Object.isFrozen(first.keys[0])).toBe(true);
+    const get = await serveJwks(keySet);
+    const [a, b] = [await get(), await get()];
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(await a.text()).toBe(JSON.stringify(first));
+    expect(await b.text()).toBe(JSON.stringify(first));
+  });
+
+  it('checks a changed key list again: a bad key published later is refused on every request', async () => {
+    const keySet = createKeySet({ current: staticKey('lite-2026-11') });
+    const good = await keySet.jwks();
+    keySet.publishNext(staticKey('lite-2026-12', withKid('lite-2026-12', privateRsa)));
+    await expect(keySet.jwks()).rejects.toThrow(/lite-2026-12: d: private member/);
+    await expect(keySet.jwks()).rejects.toThrow(/lite-2026-12: d: private member/);
+    keySet.retire('lite-2026-12');
+    expect(await keySet.jwks()).toBe(good);
+    keySet.publishNext(staticKey('lite-2026-12'));
+    const both = await keySet.jwks();
+    expect(both).not.toBe(good);
+    expect(both.keys.map((k) => k.kid)).toEqual(['lite-2026-11', 'lite-2026-12']);
   });
 });
 

@@ -255,6 +255,19 @@ describe('signer.fetch', () => {
     expect(seen[0]!.authorization).not.toBe('Bearer stale');
   });
 
+  it.each([-1, 1.5, 6, Number.NaN, '1'])(
+    'refuses retries %s before sending anything, in the shared integer wording',
+    async (retries) => {
+      const { signer } = makeSigner();
+      const error = await signer
+        .fetch(`${base}/x`, undefined, { scope: 'spaces:create', retries: retries as number })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SignRequestError);
+      expect(error).toMatchObject({ field: 'retries', message: 'retries: must be an integer from 0 to 5' });
+      expect(seen).toHaveLength(0);
+    },
+  );
+
   it('refuses retries for a streamed body and an invalid scope before sending anything', async () => {
     const { signer } = makeSigner();
     const stream = new ReadableStream({ start: (c) => c.close() });

@@ -9,7 +9,24 @@ export interface KeysetDocument {
 }
 
 export const KEYSET_SOURCE_HELP = `The keyset is the ${ENV.publicKeysJson} document ({ "keys": [ ... ] }), read from
---keyset FILE ("-" for stdin) or, without --keyset, from the ${ENV.publicKeysJson} variable.`;
+--keyset FILE ("-" for stdin) or, without --keyset, from the ${ENV.publicKeysJson} variable.
+A served JWKS is not fetched: download it first (curl -fsS URL -o jwks.json).`;
+
+/**
+ * A URL where the keyset document belongs (the verifier's S2S_JWKS_URL, a gateway's JWKS) would
+ * otherwise fail as a missing file (ENOENT) or as bad JSON. The URL is not echoed: its query or user
+ * info may carry a credential.
+ */
+function refuseUrl(value: string, fromEnv: boolean, command: string): void {
+  if (!/^https?:\/\//i.test(value)) return;
+  const what = fromEnv
+    ? `${ENV.publicKeysJson} holds a URL; it must hold the keyset document itself`
+    : '--keyset is a URL; it reads a keyset document file ({ "keys": [ ... ] }, "-" for stdin), not a URL';
+  throw new CliError(
+    `${command}: ${what}. To use a served JWKS, download it first: curl -fsS <url> -o jwks.json && hyper-s2s-keys ${command} --keyset jwks.json`,
+    EXIT_USAGE,
+  );
+}
 
 /**
  * Loads the keyset from --keyset or the environment; only the { keys: [...] } shape gets through.
@@ -25,6 +42,7 @@ export function loadKeyset(
   let text: string;
   let what: string;
   if (path !== undefined) {
+    refuseUrl(path, false, command);
     // A keyset named but missing is never taken as empty: a mistyped path would drop every key on --out.
     if (startEmpty && path !== '-' && !existsSync(path)) {
       throw new CliError(
@@ -46,6 +64,7 @@ export function loadKeyset(
         EXIT_USAGE,
       );
     }
+    refuseUrl(fromEnv.trim(), true, command);
     text = fromEnv;
     what = ENV.publicKeysJson;
   }

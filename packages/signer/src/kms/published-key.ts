@@ -38,16 +38,24 @@ const FIELD = 'keySet.kms';
  * GetPublicKey gives the PEM, CRC32C and algorithm checked. Both calls have the signer's bounded
  * deadline and retries; any failure rejects, so the JWKS answers 503 rather than a partial set.
  * Concurrent reads share one KMS round trip; a result is reused for `recheckSeconds` (monotonic clock).
+ * Without `client`, a default client is created on first use; `close()` closes it (a given client
+ * stays the caller's to close). A key set does not own its keys: close them when it is done.
  */
-export function kmsPublishedKey(options: KmsPublishedKeyOptions): PublishableKey {
+export function kmsPublishedKey(
+  options: KmsPublishedKeyOptions,
+): PublishableKey & { close(): Promise<void> } {
   return publishedKey(options);
 }
 
 /**
  * kmsPublishedKey, with its KMS calls going to `shared` when given (keys of one key set share one
- * client); `options.client` is then the caller's business, not validated here.
+ * client, which its owner closes: `close()` here then does nothing); `options.client` is then the
+ * caller's business, not validated here.
  */
-export function publishedKey(options: KmsPublishedKeyOptions, shared?: KmsClientSource): PublishableKey {
+export function publishedKey(
+  options: KmsPublishedKeyOptions,
+  shared?: KmsClientSource,
+): PublishableKey & { close(): Promise<void> } {
   if (options === null || typeof options !== 'object')
     throw new SignerConfigError(FIELD, 'must be an object');
   const kid = requireKid(options.kid, `${FIELD}.kid`);
@@ -116,6 +124,10 @@ export function publishedKey(options: KmsPublishedKeyOptions, shared?: KmsClient
         });
       const jwk = await inFlight;
       return jwk && { ...jwk };
+    },
+    // A shared source is its owner's to close (keySetFromDocument's close()); a given client, the caller's.
+    close: async () => {
+      if (clients !== shared) await clients.close();
     },
   };
 }
