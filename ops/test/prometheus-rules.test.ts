@@ -12,6 +12,16 @@ const TESTS = join(dir, 's2s-alerts.test.yml');
 const README = resolve(import.meta.dirname, '../../README.md');
 /** The four counters an OpenTelemetry Prometheus exporter renames (it appends `_total`). */
 const OTEL_RENAMED = /\b(s2s_auth_(success|401|403|503))\b/g;
+const isComment = (line: string) => /^\s*#/.test(line);
+const comments = (rules: string) => rules.split('\n').filter(isComment);
+const code = (rules: string) =>
+  rules
+    .split('\n')
+    .filter((line) => !isComment(line))
+    .join('\n');
+/** The header line naming the metric names a rules file is written for (the sed rewrites it). */
+const namesLine = (rules: string) =>
+  comments(rules).find((line) => line.startsWith('# Metric names in this file:'));
 const promtool = systemTool('promtool', ['--version'], 'Debian: apt-get install -y prometheus');
 
 describe.skipIf(promtool === undefined)('promtool', () => {
@@ -36,7 +46,14 @@ describe.skipIf(promtool === undefined)('promtool', () => {
       execFileSync('bash', ['-euo', 'pipefail', '-c', command!], { cwd: work });
       const renamed = readFileSync(join(work, 's2s-alerts.otel.rules.yml'), 'utf8');
       expect(renamed).toContain('rate(s2s_auth_503_total[');
-      expect(renamed.match(OTEL_RENAMED)).toBeNull();
+      expect(code(renamed).match(OTEL_RENAMED)).toBeNull();
+      // The header says which names the file holds: true for each copy, and the sed changes no other comment.
+      const shipped = readFileSync(RULES, 'utf8');
+      expect(namesLine(shipped)).toMatch(/prom-client sink.*MET1/);
+      expect(namesLine(renamed)).toMatch(/OpenTelemetry Prometheus exporter.*_total.*MET2/);
+      expect(comments(renamed).filter((line) => line !== namesLine(renamed))).toEqual(
+        comments(shipped).filter((line) => line !== namesLine(shipped)),
+      );
       const tests = readFileSync(TESTS, 'utf8')
         .replace(OTEL_RENAMED, '$1_total')
         .replace('- s2s-alerts.rules.yml', '- s2s-alerts.otel.rules.yml');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { type IntegerBounds, parseInteger } from '@hyper/s2s-contracts';
 import { DEFAULT_CONCURRENCY, runCoreChecks } from './core.js';
 import { serveKitJwks } from './jwks-server.js';
 import { kitEnvironment, toDotenv } from './kit.js';
@@ -65,12 +66,24 @@ const processIo: Io = {
 
 class UsageError extends Error {}
 
-function positiveInt(value: string | undefined, name: string, fallback: number): number {
+/** --concurrency and --count: enough for any real run, too few to flood the target. */
+const COUNT_BOUNDS: IntegerBounds = { min: 1, max: 1000 };
+const PORT_BOUNDS: IntegerBounds = { min: 0, max: 65535 };
+
+/**
+ * An integer option, read with the contracts' parseInteger (the SDKs' one integer reader, so the same
+ * words): only digits, so `1e3`, `0x10`, ` 5` or an empty value is a usage error, never 1000, 16 or 0.
+ */
+function integerOption(
+  value: string | undefined,
+  name: string,
+  bounds: IntegerBounds,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new UsageError(`${name} must be an integer from 1 to 1000`);
-  return n;
+  const parsed = parseInteger(value, bounds);
+  if (!parsed.ok) throw new UsageError(`${name} ${parsed.problem}`);
+  return parsed.value;
 }
 
 function endpoints(values: string[] | undefined): Map<string, string> {
@@ -126,7 +139,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(toDotenv(kitEnvironment()));
         return 0;
       }
-      const server = await serveKitJwks(values.port === undefined ? 0 : positiveIntPort(values.port));
+      const server = await serveKitJwks(integerOption(values.port, '--port', PORT_BOUNDS, 0));
       io.out(toDotenv(kitEnvironment(server.url)));
       io.err(`serving the kit JWKS at ${server.url}; Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
@@ -160,7 +173,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       const report = await runCoreChecks({
         baseUrl: baseUrl.href,
         endpoints: endpoints(values.endpoint),
-        concurrency: positiveInt(values.concurrency, '--concurrency', DEFAULT_CONCURRENCY),
+        concurrency: integerOption(values.concurrency, '--concurrency', COUNT_BOUNDS, DEFAULT_CONCURRENCY),
         method: values.method ?? 'POST',
         onProgress: progress(io),
       });
@@ -185,7 +198,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       const report = await runLiteChecks({
         jwksUrl: values['jwks-url'],
         tokenCommand: values['token-command'],
-        count: positiveInt(values.count, '--count', DEFAULT_TOKEN_COUNT),
+        count: integerOption(values.count, '--count', COUNT_BOUNDS, DEFAULT_TOKEN_COUNT),
         onProgress: progress(io),
       });
       return finish(report, values, io);
@@ -198,10 +211,4 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw error;
   }
-}
-
-function positiveIntPort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
-  return port;
 }

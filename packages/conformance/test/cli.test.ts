@@ -70,6 +70,31 @@ describe('hyper-s2s-conformance CLI', () => {
     expect(err).toMatch(message);
   });
 
+  // Integer options are read by the contracts' parseInteger: its words, and only digits.
+  const core = [
+    'core',
+    '--base-url',
+    'http://127.0.0.1:1',
+    '--endpoint',
+    '/integrations/spaces=spaces:create',
+  ];
+  it.each([
+    [[...core, '--concurrency', '0'], '--concurrency must be an integer from 1 to 1000'],
+    [[...core, '--concurrency', '1001'], '--concurrency must be an integer from 1 to 1000'],
+    [[...core, '--concurrency', '1e2'], '--concurrency must be a whole number from 1 to 1000'],
+    [[...core, '--concurrency', ' 4'], '--concurrency must be a whole number from 1 to 1000'],
+    [
+      ['lite', '--jwks-url', 'http://127.0.0.1:1/j', '--token-command', 'true', '--count', '0x10'],
+      '--count must be a whole number from 1 to 1000',
+    ],
+    [['env', '--serve-jwks', '--port', '65536'], '--port must be an integer from 0 to 65535'],
+    [['env', '--serve-jwks', '--port=-1'], '--port must be a whole number from 0 to 65535'],
+  ])('%j is a usage error naming the option and its bounds', async (argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(2);
+    expect(err.split('\n')[0]).toBe(message);
+  });
+
   it('env prints, in dotenv form, the keyset, audience and every issuer the vectors need', async () => {
     const { code, out } = await run('env');
     expect(code).toBe(0);

@@ -44,8 +44,9 @@ export interface HealthReport {
 
 export interface WarmupOptions {
   /**
-   * Throw a VerifierConfigError (naming the key setting and the cause) when no key can be loaded, for
-   * services that prefer not to start. Default: the verifier's `warmupRequired` option (false).
+   * Throw a VerifierConfigError (naming the key setting, the cause and, for a JWKS URL, what failed
+   * where: `HTTP 404 from https://host/path`) when no key can be loaded, for services that prefer not
+   * to start. Default: the verifier's `warmupRequired` option (false).
    */
   readonly required?: boolean;
 }
@@ -347,8 +348,10 @@ class S2sVerifier implements Verifier {
 
   async warmup(options?: WarmupOptions): Promise<WarmupReport> {
     let report: WarmupReport;
+    let detail: string | undefined;
     try {
-      report = await this.#keys.warmup();
+      // The detail is for the startup error only; the report keeps its public shape.
+      ({ detail, ...report } = await this.#keys.warmup());
     } catch {
       report = { keys: false, kids: [], cause: 'error' };
     }
@@ -360,7 +363,8 @@ class S2sVerifier implements Verifier {
     this.#observer.warn({ event: 's2s_keys_unavailable', cause }, 'S2S verification keys unavailable');
     if (options?.required ?? this.#config.warmupRequired) {
       const field = 'remote' in this.#config.keys ? 'keys.jwksUrl' : 'keys.jwks';
-      throw new VerifierConfigError(field, `no verification key could be loaded (cause: ${cause})`);
+      const why = detail === undefined ? cause : `${cause}, ${detail}`;
+      throw new VerifierConfigError(field, `no verification key could be loaded (cause: ${why})`);
     }
     return report;
   }

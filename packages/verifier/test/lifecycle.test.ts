@@ -101,6 +101,88 @@ describe('warmup({ required: true })', () => {
     server.serve(file.jwks);
     expect((await fromEnv.warmup()).keys).toBe(true);
   });
+
+  it('says which HTTP status the JWKS URL answered, without its query', async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('<html>no such page</html>', 404, 'text/html'));
+    const error = await remote(`${server.url}?access_token=s3cret`, { warmupRequired: true })
+      .warmup()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VerifierConfigError);
+    expect((error as Error).message).toBe(
+      `keys.jwksUrl: no verification key could be loaded (cause: http_status, HTTP 404 from ${server.url})`,
+    );
+    expect((error as Error).message).not.toMatch(/s3cret|no such page/);
+  });
+
+  it("repeats the last failure's detail for a warmup within the failure backoff", async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('gone', 410, 'text/plain'));
+    const verifier = createVerifier({
+      keys: { jwksUrl: server.url, failureBackoffMs: 60_000 },
+      audience: file.audience,
+      issuers: [file.issuer],
+      replayStore: memoryReplayStore(),
+    });
+    const expected = `(cause: http_status, HTTP 410 from ${server.url})`;
+    await expect(verifier.warmup({ required: true })).rejects.toThrow(expected);
+    await expect(verifier.warmup({ required: true })).rejects.toThrow(expected);
+    expect(server.requests).toBe(1);
+  });
+
+  it('says which network error the JWKS URL gave, without its userinfo', async () => {
+    server = await startJwksServer(file.jwks);
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    // Nothing listens on the port any more: the connection is refused.
+    const error = await remote(url)
+      .warmup({ required: true })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `keys.jwksUrl: no verification key could be loaded (cause: unreachable, ECONNREFUSED from ${url})`,
+    );
+    const withUser = url.replace('http://', 'http://ops:hunter2@');
+    const refused = await remote(withUser)
+      .warmup({ required: true })
+      .catch((e: unknown) => e);
+    // fetch refuses a URL with credentials before any connection; the error still names the URL without them.
+    expect((refused as Error).message).toContain(`(cause: unreachable, a failed request from ${url})`);
+    expect((refused as Error).message).not.toMatch(/ops|hunter2/);
+  });
+
+  it('keeps the detail through verifierFromEnv, under the variable', async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('down', 503, 'text/plain'));
+    const fromEnv = verifierFromEnv({
+      replayStore: memoryReplayStore(),
+      env: {
+        [ENV.jwksUrl]: server.url,
+        [ENV.audience]: file.audience,
+        [ENV.allowedIssuers]: file.issuer,
+        [TUNING_ENV.warmupRequired]: 'true',
+      },
+    });
+    await expect(fromEnv.warmup()).rejects.toThrow(
+      `${ENV.jwksUrl}: no verification key could be loaded (cause: http_status, HTTP 503 from ${server.url})`,
+    );
+  });
+
+  it('says what was wrong with a body that is no keyset, and what a timeout waited', async () => {
+    server = await startJwksServer(file.jwks);
+    server.respond(text('<html>maintenance</html>', 200, 'text/html'));
+    await expect(remote(server.url).warmup({ required: true })).rejects.toThrow(
+      `(cause: invalid_body, a body that is not UTF-8 JSON from ${server.url})`,
+    );
+    server.serve({ keys: [] });
+    await expect(remote(server.url).warmup({ required: true })).rejects.toThrow(
+      `(cause: invalid_body, JWKS holds no key from ${server.url})`,
+    );
+    server.respond(hang);
+    await expect(remote(server.url, {}, 200).warmup({ required: true })).rejects.toThrow(
+      `(cause: timeout, no answer within 200 ms from ${server.url})`,
+    );
+  });
 });
 
 describe('health', () => {

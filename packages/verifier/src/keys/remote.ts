@@ -7,7 +7,13 @@ import { importAll } from './import.js';
 import type { KeyInfo } from './jwk-policy.js';
 import { checkFetchedKeySet } from './keyset.js';
 import { remoteJwksSet } from './remote-jwks-set.js';
-import { type KeySource, type KeysHealth, KeysUnavailableError, type RefreshReport } from './source.js';
+import {
+  type KeySource,
+  type KeysHealth,
+  KeysUnavailableError,
+  type KeysWarmup,
+  type RefreshReport,
+} from './source.js';
 
 export interface RemoteKeySettings {
   readonly url: URL;
@@ -31,11 +37,14 @@ class FetchFailure extends Error {
   readonly outcome: JwksFetchOutcome;
   /** http_status only: the status the endpoint answered. */
   readonly status: number | undefined;
+  /** invalid_keyset only: the keyset check's problem (fixed text, never the document's). */
+  readonly problem: string | undefined;
 
-  constructor(outcome: JwksFetchOutcome, status?: number) {
+  constructor(outcome: JwksFetchOutcome, status?: number, problem?: string) {
     super(outcome);
     this.outcome = outcome;
     this.status = status;
+    this.problem = problem;
   }
 }
 
@@ -50,6 +59,23 @@ function failureDetail(error: unknown): { status?: number; code?: string } {
   if (error instanceof FetchFailure) return error.status === undefined ? {} : { status: error.status };
   const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof code === 'string' && ERROR_CODE.test(code) ? { code } : {};
+}
+
+/**
+ * The warmup error's detail (`HTTP 404 from https://host/path`): what failed and where, so a startup
+ * failure tells a wrong URL from a down endpoint without the logs. `where` is origin and path only.
+ */
+function failureText(error: unknown, outcome: JwksFetchOutcome, timeoutMs: number, where: string): string {
+  const { status, code } = failureDetail(error);
+  let what: string;
+  if (status !== undefined) what = `HTTP ${status}`;
+  else if (code !== undefined) what = code;
+  else if (outcome === 'timeout') what = `no answer within ${timeoutMs} ms`;
+  else if (outcome === 'too_large') what = `a body over ${MAX_JWKS_BYTES} bytes`;
+  else if (outcome === 'invalid_json') what = 'a body that is not UTF-8 JSON';
+  else if (error instanceof FetchFailure && error.problem !== undefined) what = error.problem;
+  else what = 'a failed request'; // e.g. fetch refusing a URL with userinfo: no code, no answer
+  return `${what} from ${where}`;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -116,11 +142,13 @@ export function remoteKeySource(
   let retryAt = Number.NEGATIVE_INFINITY;
   // Why the last fetch failed: stands for every refusal within the backoff, and for health().
   let lastCause: UnavailableCause = 'error';
+  let lastDetail: string | undefined;
+  // Origin and path: the URL's userinfo and query may hold credentials and are never logged or thrown.
   const where = `${settings.url.origin}${settings.url.pathname}`;
 
   const load = async (signal: AbortSignal): Promise<JSONWebKeySet> => {
     // Within the backoff the previous failure stands: fail fast without touching the network.
-    if (performance.now() < retryAt) throw new KeysUnavailableError(lastCause);
+    if (performance.now() < retryAt) throw new KeysUnavailableError(lastCause, lastDetail);
     const started = performance.now();
     try {
       const response = await fetch(settings.url, {
@@ -146,7 +174,7 @@ export function remoteKeySource(
       }
       if (!checked.ok) {
         observer.warn({ event: 's2s_jwks_refused', jwks: where, problem: checked.problem }, 'JWKS refused');
-        throw new FetchFailure('invalid_keyset');
+        throw new FetchFailure('invalid_keyset', undefined, checked.problem);
       }
       warnTestKeys(checked.jwks);
       index = checked.index;
@@ -159,12 +187,13 @@ export function remoteKeySource(
       const cause = outcome === 'ok' ? 'error' : CAUSE_OF_OUTCOME[outcome];
       retryAt = performance.now() + settings.failureBackoffMs;
       lastCause = cause;
+      lastDetail = failureText(error, outcome, settings.timeoutMs, where);
       observer.jwksFetch(outcome, secondsSince(started));
       observer.warn(
         { event: 's2s_jwks_fetch_failed', jwks: where, outcome, cause, ...failureDetail(error) },
         'JWKS fetch failed',
       );
-      throw new KeysUnavailableError(cause);
+      throw new KeysUnavailableError(cause, lastDetail);
     }
   };
 
@@ -177,13 +206,16 @@ export function remoteKeySource(
   };
 
   /** Undefined when the keyset is fresh, else why it could not be refreshed. */
-  const refresh = async (): Promise<UnavailableCause | undefined> => {
+  const refresh = async (): Promise<{ cause: UnavailableCause; detail?: string } | undefined> => {
     try {
       await remote.reload();
     } catch (error) {
-      return error instanceof KeysUnavailableError ? error.unavailableCause : 'error';
+      if (!(error instanceof KeysUnavailableError)) return { cause: 'error' };
+      return error.detail === undefined
+        ? { cause: error.unavailableCause }
+        : { cause: error.unavailableCause, detail: error.detail };
     }
-    return remote.fresh ? undefined : 'error';
+    return remote.fresh ? undefined : { cause: 'error' };
   };
 
   // verifier.refreshKeys(): a fetch now, whatever the cache age. jose's reload() joins a fetch already in
@@ -234,15 +266,17 @@ export function remoteKeySource(
         throw error instanceof KeysUnavailableError ? error : new KeysUnavailableError('error');
       }
     },
-    warmup: async () => {
-      const cause = remote.fresh ? undefined : await refresh();
-      if (cause !== undefined) return { keys: false, kids: [], cause };
+    warmup: async (): Promise<KeysWarmup> => {
+      const failed = remote.fresh ? undefined : await refresh();
+      if (failed !== undefined) return { keys: false, kids: [], ...failed };
       const kids = await importAll(remote, index.values());
-      return kids.length > 0 ? { keys: true, kids } : { keys: false, kids, cause: 'invalid_body' };
+      return kids.length > 0
+        ? { keys: true, kids }
+        : { keys: false, kids, cause: 'invalid_body', detail: `no key imported from ${where}` };
     },
     healthy: async (): Promise<KeysHealth> => {
-      const cause = remote.fresh ? undefined : await refresh();
-      if (cause !== undefined) return { ok: false, cause };
+      const failed = remote.fresh ? undefined : await refresh();
+      if (failed !== undefined) return { ok: false, cause: failed.cause };
       return index.size > 0 ? { ok: true } : { ok: false, cause: 'invalid_body' };
     },
     refresh: () => forcedRefresh(),

@@ -11,7 +11,7 @@ export interface KeySource {
   /** jose's key resolver (createLocalJWKSet / createRemoteJWKSet). */
   readonly resolve: JWTVerifyGetKey;
   /** Loads keys (fetching if remote) and imports them; never rejects. */
-  warmup(): Promise<KeysReport>;
+  warmup(): Promise<KeysWarmup>;
   /** Whether at least one usable key is available now, and why not; fetches if the cache is not fresh. */
   healthy(): Promise<KeysHealth>;
   /** Refetches now, whatever the cache age (an operator's `verifier.refreshKeys()`); never rejects. */
@@ -38,6 +38,15 @@ export interface KeysReport {
   readonly cause?: UnavailableCause;
 }
 
+/** A source's warmup: the public report, plus what the verifier's startup error adds to the cause. */
+export interface KeysWarmup extends KeysReport {
+  /**
+   * Set when no key is loaded and the source knows more than the cause: e.g. `HTTP 404 from
+   * https://host/path`. Never a response body, the URL's userinfo or its query.
+   */
+  readonly detail?: string;
+}
+
 /**
  * Thrown by a refreshable source's resolver when keys cannot be had (fetch failed, timed out, was
  * refused). Carries no detail from the token.
@@ -45,10 +54,13 @@ export interface KeysReport {
 export class KeysUnavailableError extends Error {
   /** Why, from the contract's closed cause set (logged with the 503). */
   readonly unavailableCause: UnavailableCause;
+  /** What failed and where (KeysWarmup.detail), when known. */
+  readonly detail: string | undefined;
 
-  constructor(unavailableCause: UnavailableCause) {
+  constructor(unavailableCause: UnavailableCause, detail?: string) {
     super(`JWKS unavailable (${unavailableCause})`);
     this.name = 'KeysUnavailableError';
     this.unavailableCause = unavailableCause;
+    this.detail = detail;
   }
 }
