@@ -42,6 +42,7 @@ describe('hyper-s2s-conformance core, against our own Core (@hyper/s2s-verifier 
         'sequence replay-403-spends-jti',
         'replay',
         'concurrency',
+        'concurrency across exps',
       ]),
     );
     expect(report.checks.find((c) => c.name === 'replay')!.got).toMatch(/^\d+ refused$/);
@@ -75,7 +76,13 @@ const BROKEN: [string, Flaws, string[]][] = [
   [
     'no replay store',
     { noReplayStore: true },
-    ['replay', 'concurrency', 'vector replayed-jti', 'sequence replay-same-iss-jti-two-tokens'],
+    [
+      'replay',
+      'concurrency',
+      'concurrency across exps',
+      'vector replayed-jti',
+      'sequence replay-same-iss-jti-two-tokens',
+    ],
   ],
   [
     '401 for a missing scope',
@@ -85,13 +92,24 @@ const BROKEN: [string, Flaws, string[]][] = [
   ['HS256 accepted', { acceptHs256: true }, ['vector alg-hs256-public-key']],
   ['skew 0', { skewZero: true }, ['vector exp-within-skew', 'vector nbf-at-skew', 'vector iat-at-skew']],
   ['no exp - iat bound', { noTtlBound: true }, ['vector ttl-301']],
+  [
+    'a replay store that checks (iss, jti) but records (iss, jti, exp) without a lock between',
+    { racyAcrossExps: true },
+    ['concurrency across exps'],
+  ],
 ];
 
 describe('hyper-s2s-conformance core, against deliberately broken Cores', () => {
   it.each(BROKEN)(
     '%s is caught by %j',
     async (_name, flaws, catching) => {
-      const controls = ['vector valid-spaces-create', 'vector expired'];
+      // Checks every defect here must pass; the replay ones show a store defect is caught by its own check.
+      const controls = [
+        'vector valid-spaces-create',
+        'vector expired',
+        'concurrency',
+        'sequence replay-same-iss-jti-two-tokens',
+      ];
       const report = await checkCore(flaws, (name) => catching.includes(name) || controls.includes(name));
       expect(report.ok).toBe(false);
       expect(failed(report).sort()).toEqual([...catching].sort());

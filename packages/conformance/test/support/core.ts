@@ -1,7 +1,7 @@
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { memoryReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
+import { memoryReplayStore, type ReplayStore, verifierFromEnv } from '@hyper/s2s-verifier';
 import { bearerCredential, rejectionBody, rejectionHeaders } from '@hyper/s2s-verifier/http';
 import { kitEnvironment, vectorFile } from '../../src/index.js';
 
@@ -17,6 +17,11 @@ export interface Flaws {
   skewZero?: boolean;
   /** No exp - iat bound. */
   noTtlBound?: boolean;
+  /**
+   * A store that checks (iss, jti) and then records (iss, jti, exp) without holding anything between the
+   * two (a time-partitioned table whose primary key holds exp, probed before the insert without a lock).
+   */
+  racyAcrossExps?: boolean;
   /** The status an authorised call gets (default 200; a create route answers 201). */
   successStatus?: number;
 }
@@ -48,13 +53,34 @@ function hmacWithAPublicKey(token: string): boolean {
   return publicPems.some((pem) => createHmac('sha256', pem).update(`${h}.${p}`).digest('base64url') === s);
 }
 
+/** See Flaws.racyAcrossExps: each presentation of one token still conflicts on its own row. */
+function racyAcrossExps(): ReplayStore {
+  const keys = new Set<string>();
+  const rows = new Set<string>();
+  return {
+    async remember({ iss, jti, exp }) {
+      if (keys.has(`${iss}\n${jti}`)) return false;
+      // The insert's round trip, with no lock held since the probe.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const row = `${iss}\n${jti}\n${exp}`;
+      if (rows.has(row)) return false;
+      rows.add(row);
+      keys.add(`${iss}\n${jti}`);
+      return true;
+    },
+    purge: async () => 0,
+  };
+}
+
 /** A small Core on node:http (port 0), configured exactly from `hyper-s2s-conformance env`. */
 export async function startCore(flaws: Flaws = {}) {
   const verifier = verifierFromEnv({
     env: kitEnvironment(),
     replayStore: flaws.noReplayStore
       ? { remember: async () => true, purge: async () => 0 }
-      : memoryReplayStore(),
+      : flaws.racyAcrossExps
+        ? racyAcrossExps()
+        : memoryReplayStore(),
     ...(flaws.skewZero ? { clockToleranceSeconds: 0 } : {}),
   });
   const server = createServer((req, res) => {
