@@ -50,7 +50,28 @@ if (!mergeOnly) {
       writeFileSync(runtimesPath, `${JSON.stringify(runtimes, null, 2)}\n`);
       console.log(`stryker ${key}: ${seconds} s, exit ${result.status}`);
       if (result.status !== 0) process.exitCode = 1;
+      if (file === undefined) checkEveryTestFileRan(name, dir);
     }
+  }
+}
+
+/**
+ * A test file that fails to load (an import that does not resolve in Stryker's sandbox) is dropped by
+ * Vitest without failing the run, and every mutant only it would kill survives: a whole-package run
+ * must show every file of its vitest.mutation.config.ts among the report's test files.
+ */
+function checkEveryTestFileRan(name, dir) {
+  const config = readFileSync(join(root, dir, 'vitest.mutation.config.ts'), 'utf8');
+  const include = config.slice(config.indexOf('include:'), config.indexOf(']', config.indexOf('include:')));
+  const listed = [...include.matchAll(/'(test\/[^']+\.test\.ts)'/g)].map((m) => m[1]);
+  const report = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8'));
+  const ran = new Set(Object.keys(report.testFiles ?? {}).map((path) => path.slice(path.indexOf('test/'))));
+  const missing = listed.filter((path) => !ran.has(path));
+  if (listed.length === 0 || missing.length > 0) {
+    console.error(
+      `stryker ${name}: test files that never ran (failed to load?): ${missing.join(', ') || 'none listed'}`,
+    );
+    process.exitCode = 1;
   }
 }
 

@@ -6,6 +6,10 @@ const vitestRunner = fileURLToPath(
   new URL('../../node_modules/@stryker-mutator/vitest-runner/dist/src/index.js', import.meta.url),
 );
 
+// Stryker copies the package into .stryker-tmp/sandbox-*/, where the tests' relative imports of the
+// repository's test-support/ point nowhere; vitest.mutation.config.ts resolves them here instead.
+process.env.HYPER_S2S_TEST_SUPPORT = fileURLToPath(new URL('../../test-support/', import.meta.url));
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',

@@ -1,4 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
+
+/**
+ * The repository's test-support/, wherever this config runs: in Stryker's sandbox a relative import of it
+ * points nowhere, and Vitest would drop the importing test file without failing the run (every mutant
+ * only it kills would survive). stryker.config.mjs sets the path; scripts/mutation.mjs checks every test
+ * file below ran.
+ */
+const testSupport =
+  process.env.HYPER_S2S_TEST_SUPPORT ?? fileURLToPath(new URL('../../test-support/', import.meta.url));
 
 /**
  * The tests StrykerJS runs against each mutant of the verification path (stryker.config.mjs): the
@@ -7,6 +17,7 @@ import { defineProject } from 'vitest/config';
  * Store, fault and slow suites stay out: they guard other files and would multiply the run time.
  */
 export default defineProject({
+  resolve: { alias: [{ find: /^(?:\.\.\/)+test-support\//, replacement: testSupport }] },
   test: {
     name: 'verifier-mutation',
     include: [

@@ -165,6 +165,14 @@ describe('rejection logs', () => {
     await verifier.verify(await sign(key, nowSeconds(), { aud: ['a', file.audience, 7] as never }), endpoint);
     expect(observed.logs[1]?.obj).toMatchObject({ reason: 'invalid_claim(aud)', aud: `a ${file.audience}` });
     expect(observed.logs[1]?.obj).not.toHaveProperty('expectedAudience');
+    // An aud with no text to show (empty, or no string in the array) is left out, not logged as ''.
+    await verifier.verify(await sign(key, nowSeconds(), { aud: '' }), endpoint);
+    await verifier.verify(await sign(key, nowSeconds(), { aud: [7] as never }), endpoint);
+    for (const line of observed.logs.slice(2, 4)) {
+      expect(line.obj).toMatchObject({ reason: 'invalid_claim(aud)' });
+      expect(line.obj).not.toHaveProperty('aud');
+    }
+    expect(observed.logs).toHaveLength(4);
   });
 
   it('cap claim values copied from a token', async () => {
