@@ -41,7 +41,8 @@ export function checkInteger(value: unknown, bounds: IntegerBounds): ConfigValue
  * `0x10`, `-1` and `1.5` are refused rather than read as something the operator did not mean.
  */
 export function parseInteger(text: string, bounds: IntegerBounds): ConfigValue<number> {
-  if (!/^\d+$/.test(text)) return { ok: false, problem: `must be a whole number ${boundsText(bounds)}` };
+  if (!/^\d+$/.test(text))
+    return { ok: false, problem: `must be an integer ${boundsText(bounds)}, in decimal digits` };
   return checkInteger(Number(text), bounds);
 }
 

@@ -32,7 +32,10 @@ describe('parseInteger', () => {
   });
 
   it.each(['2s', '1e3', '0x10', '-1', '1.5', '', ' 5', '５'])('refuses %j: digits only', (text) => {
-    expect(parseInteger(text, MS)).toEqual({ ok: false, problem: 'must be a whole number from 1 to 60000' });
+    expect(parseInteger(text, MS)).toEqual({
+      ok: false,
+      problem: 'must be an integer from 1 to 60000, in decimal digits',
+    });
   });
 
   it('refuses digits outside the bounds', () => {

@@ -2,6 +2,7 @@
  * Hyper Lite -> Hyper Core, end to end, in one process: `pnpm demo` (add `--serve` to keep it running).
  * Exits 0 only when every step got exactly what the contract says.
  */
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { METRIC_NAMES } from '@hyper/s2s-contracts';
 import type { Jwks } from '@hyper/s2s-signer';
@@ -19,6 +20,27 @@ const { values } = parseArgs({
   options: { serve: { type: 'boolean', default: false } },
 });
 const started = performance.now();
+const SERVE_PORTS = { core: 8080, lite: 8081 } as const;
+
+/** Whether 127.0.0.1:`port` can be listened on now (checked before part 1, not after its 30 s). */
+async function portFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+if (values.serve) {
+  for (const [who, port] of Object.entries(SERVE_PORTS)) {
+    if (!(await portFree(port))) {
+      console.error(
+        `demo --serve: port ${port} (${who}) on 127.0.0.1 is in use; stop what holds it and run again`,
+      );
+      process.exit(2);
+    }
+  }
+}
 
 // Part 1, the ADR path (KMS + gateway JWKS + S2S_JWKS_URL, rotation under traffic); part 2 below is the
 // static-keyset runbook (HYPER_S2S_JWT_PUBLIC_KEYS_JSON).
@@ -28,7 +50,7 @@ await adrPath.close();
 console.log('Part 2: static keyset (HYPER_S2S_JWT_PUBLIC_KEYS_JSON) and its rotation runbook\n');
 
 const currentKey = generateLiteKey(kidForMonth(0));
-const lite = await startLiteGateway(currentKey, values.serve ? 8081 : 0);
+const lite = await startLiteGateway(currentKey, values.serve ? SERVE_PORTS.lite : 0);
 // Core's keyset starts as Lite's published JWKS (what an operator pastes into HYPER_S2S_JWT_PUBLIC_KEYS_JSON).
 const published = (await (await fetch(`${lite.url}/.well-known/jwks.json`)).json()) as Jwks;
 // Serving, Core's log lines also go to stderr as JSON (s2s_auth_rejected with its cause, purge runs, …).
@@ -36,7 +58,11 @@ const jsonLines = {
   info: (obj: object, msg?: string) => console.error(JSON.stringify({ level: 'info', msg, ...obj })),
   warn: (obj: object, msg?: string) => console.error(JSON.stringify({ level: 'warn', msg, ...obj })),
 };
-const core = await startCore(published, values.serve ? 8080 : 0, values.serve ? { logger: jsonLines } : {});
+const core = await startCore(
+  published,
+  values.serve ? SERVE_PORTS.core : 0,
+  values.serve ? { logger: jsonLines } : {},
+);
 
 console.log(`Lite gateway  ${lite.url}  (JWKS at /.well-known/jwks.json, kid ${currentKey.kid})`);
 console.log(

@@ -81,14 +81,14 @@ describe('hyper-s2s-conformance CLI', () => {
   it.each([
     [[...core, '--concurrency', '0'], '--concurrency must be an integer from 1 to 1000'],
     [[...core, '--concurrency', '1001'], '--concurrency must be an integer from 1 to 1000'],
-    [[...core, '--concurrency', '1e2'], '--concurrency must be a whole number from 1 to 1000'],
-    [[...core, '--concurrency', ' 4'], '--concurrency must be a whole number from 1 to 1000'],
+    [[...core, '--concurrency', '1e2'], '--concurrency must be an integer from 1 to 1000, in decimal digits'],
+    [[...core, '--concurrency', ' 4'], '--concurrency must be an integer from 1 to 1000, in decimal digits'],
     [
       ['lite', '--jwks-url', 'http://127.0.0.1:1/j', '--token-command', 'true', '--count', '0x10'],
-      '--count must be a whole number from 1 to 1000',
+      '--count must be an integer from 1 to 1000, in decimal digits',
     ],
     [['env', '--serve-jwks', '--port', '65536'], '--port must be an integer from 0 to 65535'],
-    [['env', '--serve-jwks', '--port=-1'], '--port must be a whole number from 0 to 65535'],
+    [['env', '--serve-jwks', '--port=-1'], '--port must be an integer from 0 to 65535, in decimal digits'],
   ])('%j is a usage error naming the option and its bounds', async (argv, message) => {
     const { code, err } = await run(...argv);
     expect(code).toBe(2);

@@ -22,11 +22,12 @@ function importPrivateKey(pem: unknown): KeyObject {
   if (typeof pem !== 'string' || pem.trim() === '') {
     throw new SignerConfigError(PEM_FIELD, 'a PKCS#8 (or PKCS#1/SEC1) private key PEM string is required');
   }
-  // A bare string is what an HS256 shared secret looks like; say so instead of a parser error.
+  // A bare string is a file path (the likeliest mistake) or what an HS256 shared secret looks like; say
+  // both instead of a parser error, without echoing the value.
   if (!pem.includes('-----BEGIN')) {
     throw new SignerConfigError(
       PEM_FIELD,
-      'not a PEM key; shared secrets (HMAC/HS256) are refused (ADR 0031), a private key PEM is required',
+      'not a PEM key (no -----BEGIN line): pass the PEM text itself, not a file path; shared secrets (HMAC/HS256) are refused (ADR 0031)',
     );
   }
   if (/-----BEGIN (RSA |EC )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(pem)) {

@@ -180,7 +180,7 @@ describe('hyper-s2s-keys keygen', () => {
     (bits) => {
       const run = cli(['keygen', '--kid', 'lite-2026-07', '--out', 'bits.pem', '--bits', bits]);
       expect(run.status).toBe(2);
-      expect(run.stderr).toContain('keygen: --bits must be a whole number from 2048 to 16384');
+      expect(run.stderr).toContain('keygen: --bits must be an integer from 2048 to 16384, in decimal digits');
       expect(existsSync(path('bits.pem'))).toBe(false);
     },
   );

@@ -75,6 +75,12 @@ const cases: Case[] = [
     { ...base, key: { ...pemKey, privateKeyPem: createSecretKey(Buffer.alloc(32, 1)) } },
     /HMAC/,
   ],
+  [
+    'a file path in place of the PEM text',
+    'key.privateKeyPem',
+    { ...base, key: { ...pemKey, privateKeyPem: './lite-2026-07.pem' } },
+    /not a file path/,
+  ],
   ['an empty PEM', 'key.privateKeyPem', { ...base, key: { ...pemKey, privateKeyPem: '' } }],
   [
     'a public key PEM',

@@ -150,6 +150,14 @@ function jwksUrl(value: unknown): URL {
   } catch {
     throw new VerifierConfigError('keys.jwksUrl', 'must be an absolute URL');
   }
+  // fetch refuses a URL with credentials, so it could never load a key: say so now, not as `unreachable`
+  // at every fetch. The credential itself is not echoed.
+  if (url.username !== '' || url.password !== '') {
+    throw new VerifierConfigError(
+      'keys.jwksUrl',
+      'must not hold a user name or password (user:pass@host): fetch refuses such URLs; serve the JWKS without credentials',
+    );
+  }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && LOOPBACK.test(url.hostname)) return url;
   throw new VerifierConfigError('keys.jwksUrl', 'must use https: (plain http: only for loopback hosts)');

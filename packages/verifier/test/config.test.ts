@@ -66,6 +66,16 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
       'keys.jwksUrl',
     ],
     ['a jwksUrl with another scheme', withKeys({ jwksUrl: 'ftp://jwks.example.com/keys' }), 'keys.jwksUrl'],
+    [
+      'a jwksUrl with credentials (fetch refuses it)',
+      withKeys({ jwksUrl: 'https://ops:hunter2@jwks.example.com/keys' }),
+      'keys.jwksUrl',
+    ],
+    [
+      'a loopback jwksUrl with a user name',
+      withKeys({ jwksUrl: 'http://ops@127.0.0.1:8081/keys' }),
+      'keys.jwksUrl',
+    ],
     ['a zero fetch timeout', withKeys({ jwksUrl: 'https://a.example/jwks', timeoutMs: 0 }), 'keys.timeoutMs'],
     [
       'an unbounded fetch timeout',
@@ -165,6 +175,12 @@ describe('createVerifier refuses configuration it cannot run safely, naming the 
       withKeys({ jwks: file.jwks, timeoutMs: 5 }),
       'keys.timeoutMs',
       'applies to keys.jwksUrl only: a static keyset (keys.jwks) is never fetched',
+    ],
+    [
+      'a JWKS URL with credentials, never echoing them',
+      withKeys({ jwksUrl: 'https://ops:hunter2@jwks.example.com/keys' }),
+      'keys.jwksUrl',
+      'must not hold a user name or password (user:pass@host): fetch refuses such URLs; serve the JWKS without credentials',
     ],
   ])('says what is wrong with %s', (_name, options, field, problem) => {
     expect(configError(options).message).toBe(`${field}: ${problem}`);

@@ -74,7 +74,7 @@ function failureText(error: unknown, outcome: JwksFetchOutcome, timeoutMs: numbe
   else if (outcome === 'too_large') what = `a body over ${MAX_JWKS_BYTES} bytes`;
   else if (outcome === 'invalid_json') what = 'a body that is not UTF-8 JSON';
   else if (error instanceof FetchFailure && error.problem !== undefined) what = error.problem;
-  else what = 'a failed request'; // e.g. fetch refusing a URL with userinfo: no code, no answer
+  else what = 'a failed request'; // no status, no error code: nothing more to say
   return `${what} from ${where}`;
 }
 
