@@ -31,6 +31,10 @@ export async function startBreakableJwks(initial: unknown): Promise<BreakableJwk
       res.on('close', () => open.delete(res));
       responder(req, res);
     });
+    // No idle timeout: the server's is real time, while the tests fake the client's timers (undici
+    // expires its pooled sockets on them), so after a few real seconds of flood the client reused a
+    // socket the server had just closed, and one refetch failed for a reason no test is about.
+    next.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       next.once('error', reject);
       next.listen(port, '127.0.0.1', () => resolve());
