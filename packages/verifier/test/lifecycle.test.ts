@@ -18,6 +18,18 @@ afterEach(async () => {
 });
 
 // A fetch timeout generous enough for a busy machine; the hanging-endpoint test passes a short one.
+/** A verifier from the environment with S2S_WARMUP_REQUIRED=true, its JWKS at `url`. */
+const requiredFromEnv = (url: string, extra: Record<string, string> = {}) =>
+  verifierFromEnv({
+    replayStore: memoryReplayStore(),
+    env: {
+      [ENV.jwksUrl]: url,
+      [ENV.audience]: file.audience,
+      [ENV.allowedIssuers]: file.issuer,
+      [TUNING_ENV.warmupRequired]: 'true',
+      ...extra,
+    },
+  });
 const remote = (url: string, extra: Record<string, unknown> = {}, timeoutMs = 5000) =>
   createVerifier({
     keys: { jwksUrl: url, timeoutMs, failureBackoffMs: 0 },
@@ -85,16 +97,7 @@ describe('warmup({ required: true })', () => {
     await expect(remote(server.url, { warmupRequired: true }).warmup()).rejects.toBeInstanceOf(
       VerifierConfigError,
     );
-    const fromEnv = verifierFromEnv({
-      replayStore: memoryReplayStore(),
-      env: {
-        [ENV.jwksUrl]: server.url,
-        [ENV.audience]: file.audience,
-        [ENV.allowedIssuers]: file.issuer,
-        [TUNING_ENV.warmupRequired]: 'true',
-        [TUNING_ENV.jwksFailureBackoffMs]: '0',
-      },
-    });
+    const fromEnv = requiredFromEnv(server.url, { [TUNING_ENV.jwksFailureBackoffMs]: '0' });
     await expect(fromEnv.warmup()).rejects.toMatchObject({ field: ENV.jwksUrl });
     // Without the switch the same outage is only reported.
     expect(await remote(server.url).warmup()).toMatchObject({ keys: false, cause: 'http_status' });
@@ -158,15 +161,7 @@ describe('warmup({ required: true })', () => {
   it('keeps the detail through verifierFromEnv, under the variable', async () => {
     server = await startJwksServer(file.jwks);
     server.respond(text('down', 503, 'text/plain'));
-    const fromEnv = verifierFromEnv({
-      replayStore: memoryReplayStore(),
-      env: {
-        [ENV.jwksUrl]: server.url,
-        [ENV.audience]: file.audience,
-        [ENV.allowedIssuers]: file.issuer,
-        [TUNING_ENV.warmupRequired]: 'true',
-      },
-    });
+    const fromEnv = requiredFromEnv(server.url);
     await expect(fromEnv.warmup()).rejects.toThrow(
       `${ENV.jwksUrl}: no verification key could be loaded (cause: http_status, HTTP 503 from ${server.url})`,
     );
