@@ -12,6 +12,12 @@ DECLARE
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(8300823757978167154);
+-- An unfinished online conversion: its _next table holds the partition names this file would make, so
+-- the table made here would get none and every insert would fail. Finish or roll back the conversion first.
+IF to_regclass('session.s2s_jwt_replay_next') IS NOT NULL THEN
+  RAISE EXCEPTION 'session.s2s_jwt_replay_next exists: an online conversion is unfinished. Run convertToPartitioned again to finish it, or roll it back, before applying this file (REPLAY.md, "Runbook: online conversion")'
+    USING ERRCODE = '55006';
+END IF;
 IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('session.s2s_jwt_replay')) = 'r' THEN
   -- Pass 1 refuses a table with visible rows before taking any lock. Pass 2 checks again under the lock,
   -- which waits for in-flight writers, so only a table still empty then is dropped; that wait is bounded,
@@ -139,7 +145,7 @@ BEGIN
   created := session.s2s_jwt_replay_ensure_partitions('session.s2s_jwt_replay', p_lead);
   FOR part IN
     SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
-           substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo
+           substr(c.relname, length('s2s_jwt_replay_e') + 1)::bigint AS lo, pg_get_userbyid(c.relowner) AS owner
     FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
     WHERE c.relnamespace = 'session'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
       -- A partition of this table, or a table detached from it; never a partition of another table
@@ -151,12 +157,12 @@ BEGIN
     EXIT WHEN part.lo + 21600 - 1 + 86400 >= extract(epoch FROM now());
     -- Each wait for the parent's lock queues every insert behind it: at most one per run.
     CONTINUE WHEN blocked AND part.attached;
-    -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
-    -- purge never scans a partition of rows just to count them.
-    IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
-    ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
-    END IF;
     BEGIN
+      -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
+      -- purge never scans a partition of rows just to count them.
+      IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
+      ELSE EXECUTE format('SELECT count(*) FROM session.%I', part.relname) INTO n;
+      END IF;
       -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
       IF part.pending THEN
         EXECUTE format('ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.%I FINALIZE', part.relname);
@@ -169,6 +175,11 @@ BEGIN
       -- run gets the lock; detached tables are still dropped, other attached ones wait for that run too.
       blocked := true;
       RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
+    WHEN insufficient_privilege THEN
+      -- Another role made it (purgers under two roles): kept, never failing the run, or the partitions
+      -- ahead made above would roll back with it and inserts would run out of partitions.
+      RAISE WARNING '% kept: role % may not drop it (SQLSTATE 42501, it belongs to %); run every purger as one role (REPLAY.md, "What Core calls")',
+        part.relname, current_user, part.owner;
     END;
   END LOOP;
   RETURN NEXT;

@@ -4,10 +4,12 @@ import { ReplayStoreError, sqlState } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, durationMs } from './options.js';
 import type { ReplayLayout } from './pg.js';
 import {
+  CONVERSION_UNFINISHED_SQLSTATE,
   MIGRATE_LOCK_KEY,
   PARTITION_SHAPE,
   REMEMBER_FUNCTION_SIGNATURE,
   REPLAY_MIGRATION_SQL,
+  REPLAY_NEXT_TABLE_NAME,
   REPLAY_PARTITIONED_MIGRATION_FILE,
   REPLAY_PARTITIONED_MIGRATION_SQL,
   REPLAY_TABLE_NAME,
@@ -85,6 +87,13 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     try {
       await db.query(migrateStatement(layout ?? present ?? 'single'));
     } catch (error) {
+      if (sqlState(error) === CONVERSION_UNFINISHED_SQLSTATE) {
+        throw refuse(
+          `cannot take the partitioned layout while ${REPLAY_NEXT_TABLE_NAME} exists: an online conversion is ` +
+            'unfinished (run convertToPartitioned again to finish it, or roll it back: REPLAY.md, "Runbook: online conversion")',
+          'changing nothing',
+        );
+      }
       if (replacing && present === 'single' && sqlState(error) === OBJECT_NOT_IN_PREREQUISITE_STATE) {
         throw refuse(
           'has the single layout and holds rows, not the partitioned layout asked for ' +

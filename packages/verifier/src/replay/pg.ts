@@ -21,6 +21,7 @@ import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import {
   detachPartitionSql,
   EXPIRED_PARTITIONS_SQL,
+  EXTEND_NEXT_PARTITIONS_SQL,
   HEALTH_SQL,
   MAINTAIN_SQL,
   PARTITION_LEAD_SECONDS,
@@ -410,6 +411,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       () => undefined,
     );
     if (found === 'partitioned') return maintainPartitions(runOptions);
+    // First, so a failing DELETE never leaves an unfinished conversion without partitions ahead.
+    await statement(EXTEND_NEXT_PARTITIONS_SQL, [], purgeTimeoutMs);
     let deleted = 0;
     let batches = 0;
     while (!runOptions.signal?.aborted) {

@@ -120,10 +120,14 @@ export const PARTITION_LEAD_SECONDS = 6 * 3600;
 export const REPLAY_NEXT_TABLE_NAME = `${schema}.${table}_next`;
 export const REPLAY_RETIRED_TABLE = `${table}_retired`;
 
+/** SQLSTATE object_in_use: what 0002 raises while a conversion's `_next` table exists. */
+export const CONVERSION_UNFINISHED_SQLSTATE = '55006';
+
 /** Functions of the partitioned layout (schema-qualified). */
 export const REMEMBER_FUNCTION = `${schema}.${table}_remember`;
 export const MAINTAIN_FUNCTION = `${schema}.${table}_maintain`;
 export const ENSURE_PARTITIONS_FUNCTION = `${schema}.${table}_ensure_partitions`;
+const ENSURE_PARTITIONS_SIGNATURE = `${ENSURE_PARTITIONS_FUNCTION}(text,bigint)`;
 export const EXPIRED_PARTITIONS_FUNCTION = `${schema}.${table}_expired_partitions`;
 
 /** Prefix of partition names: `<table>_e<first exp of the partition, epoch seconds>`. */
@@ -268,7 +272,7 @@ BEGIN
   created := ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_TABLE_NAME}', p_lead);
   FOR part IN
     SELECT c.relname, c.reltuples, i.inhrelid IS NOT NULL AS attached, coalesce(i.inhdetachpending, false) AS pending,
-           substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo
+           substr(c.relname, length('${PARTITION_PREFIX}') + 1)::bigint AS lo, pg_get_userbyid(c.relowner) AS owner
     FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
     WHERE c.relnamespace = '${schema}'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^${PARTITION_PREFIX}[0-9]+$'
       -- A partition of this table, or a table detached from it; never a partition of another table
@@ -280,12 +284,12 @@ BEGIN
     EXIT WHEN part.lo + ${PARTITION_SECONDS} - 1 + ${REPLAY_RETENTION_SECONDS} >= extract(epoch FROM now());
     -- Each wait for the parent's lock queues every insert behind it: at most one per run.
     CONTINUE WHEN blocked AND part.attached;
-    -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
-    -- purge never scans a partition of rows just to count them.
-    IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
-    ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
-    END IF;
     BEGIN
+      -- Exact for small (never analysed) tables; the planner's estimate for large ones, so the
+      -- purge never scans a partition of rows just to count them.
+      IF part.reltuples >= 0 THEN n := part.reltuples::bigint;
+      ELSE EXECUTE format('SELECT count(*) FROM ${schema}.%I', part.relname) INTO n;
+      END IF;
       -- An interrupted DETACH ... CONCURRENTLY: complete it (no ACCESS EXCLUSIVE on the parent).
       IF part.pending THEN
         EXECUTE format('ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${schema}.%I FINALIZE', part.relname);
@@ -298,6 +302,11 @@ BEGIN
       -- run gets the lock; detached tables are still dropped, other attached ones wait for that run too.
       blocked := true;
       RAISE WARNING '% kept: a lock on it was not granted within lock_timeout (a long transaction holds the replay table); a later purge run drops it', part.relname;
+    WHEN insufficient_privilege THEN
+      -- Another role made it (purgers under two roles): kept, never failing the run, or the partitions
+      -- ahead made above would roll back with it and inserts would run out of partitions.
+      RAISE WARNING '% kept: role % may not drop it (SQLSTATE 42501, it belongs to %); run every purger as one role (REPLAY.md, "What Core calls")',
+        part.relname, current_user, part.owner;
     END;
   END LOOP;
   RETURN NEXT;
@@ -351,6 +360,12 @@ DECLARE
 BEGIN
 -- Replicas (and migrate()) applying this at once queue up here instead of racing on the catalog.
 PERFORM pg_advisory_xact_lock(${MIGRATE_LOCK_KEY});
+-- An unfinished online conversion: its _next table holds the partition names this file would make, so
+-- the table made here would get none and every insert would fail. Finish or roll back the conversion first.
+IF to_regclass('${REPLAY_NEXT_TABLE_NAME}') IS NOT NULL THEN
+  RAISE EXCEPTION '${REPLAY_NEXT_TABLE_NAME} exists: an online conversion is unfinished. Run convertToPartitioned again to finish it, or roll it back, before applying this file (REPLAY.md, "Runbook: online conversion")'
+    USING ERRCODE = '${CONVERSION_UNFINISHED_SQLSTATE}';
+END IF;
 IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${REPLAY_TABLE_NAME}')) = 'r' THEN
   -- Pass 1 refuses a table with visible rows before taking any lock. Pass 2 checks again under the lock,
   -- which waits for in-flight writers, so only a table still empty then is dropped; that wait is bounded,
@@ -428,6 +443,25 @@ export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFI
 /** One purge run in the partitioned layout; $1 purge lock key, $2 lead seconds. */
 export const MAINTAIN_SQL = `SELECT held, dropped, deleted::float8 AS deleted, created FROM ${MAINTAIN_FUNCTION}($1::bigint, $2::bigint)`;
 
+/**
+ * The single layout's purge while a conversion is unfinished (its `_next` table exists): keeps `_next`'s
+ * partitions PARTITION_LEAD_SECONDS ahead as maintain does for the live partitioned table, or once
+ * tokens' exp passed the last one the mirror trigger would fail every insert (23514: 503 for every
+ * token). Under the purge lock, and skipped while a migration or conversion step holds the migrate lock
+ * (it makes them itself). A DO block: the function it calls exists only once a conversion has begun.
+ */
+export const EXTEND_NEXT_PARTITIONS_SQL = `DO $extend$
+BEGIN
+IF to_regclass('${REPLAY_NEXT_TABLE_NAME}') IS NOT NULL
+   AND to_regprocedure('${ENSURE_PARTITIONS_SIGNATURE}') IS NOT NULL
+   AND pg_try_advisory_xact_lock(${PURGE_LOCK_KEY})
+   AND pg_try_advisory_xact_lock(${MIGRATE_LOCK_KEY}) THEN
+  PERFORM set_config('lock_timeout', '${DDL_LOCK_TIMEOUT_MS}', true);
+  PERFORM ${ENSURE_PARTITIONS_FUNCTION}('${REPLAY_NEXT_TABLE_NAME}', ${PARTITION_LEAD_SECONDS});
+END IF;
+END
+$extend$`;
+
 /** The partitioned layout's remember function, as `to_regprocedure` reads it. */
 export const REMEMBER_FUNCTION_SIGNATURE = `${REMEMBER_FUNCTION}(text[],text[],bigint[])`;
 
@@ -435,7 +469,7 @@ export const REMEMBER_FUNCTION_SIGNATURE = `${REMEMBER_FUNCTION}(text[],text[],b
 export const PARTITIONED_FUNCTION_SIGNATURES = [
   REMEMBER_FUNCTION_SIGNATURE,
   `${MAINTAIN_FUNCTION}(bigint,bigint)`,
-  `${ENSURE_PARTITIONS_FUNCTION}(text,bigint)`,
+  ENSURE_PARTITIONS_SIGNATURE,
   `${EXPIRED_PARTITIONS_FUNCTION}()`,
 ] as const;
 

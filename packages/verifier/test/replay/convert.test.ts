@@ -5,7 +5,7 @@ import { VerifierConfigError } from '../../src/errors.js';
 import { convertToPartitioned } from '../../src/replay/convert.js';
 import { migrate } from '../../src/replay/migrate.js';
 import { pgReplayStore } from '../../src/replay/pg.js';
-import { REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
+import { REPLAY_PARTITIONED_MIGRATION_SQL, REPLAY_TABLE_NAME } from '../../src/replay/sql.js';
 import type { ReplayDb } from '../../src/replay/store.js';
 import { useReplayDatabase } from '../support/replay-database.js';
 
@@ -295,4 +295,53 @@ describe('convertToPartitioned behind an open write transaction', () => {
       field: 'stepTimeoutMs',
     });
   });
+});
+
+describe('a conversion left unfinished (its switch gave up)', () => {
+  const database = useReplayDatabase();
+  const NEXT = 'session.s2s_jwt_replay_next';
+
+  /** Names of `_next`'s partitions, oldest first. */
+  async function nextPartitions(db: ReplayDb): Promise<string[]> {
+    const { rows } = await db.query(
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = to_regclass($1) ORDER BY 1`,
+      [NEXT],
+    );
+    return rows.map((row) => (row as { relname: string }).relname);
+  }
+
+  it("the single layout's purge keeps _next's partitions ahead; migrating to the partitioned layout is refused; the conversion still finishes", async () => {
+    const admin = database.pool({ max: 2 });
+    const reader = await database.client();
+    await reader.query('BEGIN');
+    await reader.query(`SELECT 1 FROM ${REPLAY_TABLE_NAME} LIMIT 1`);
+    await expect(convertToPartitioned(admin, { lockTimeoutMs: 200 })).rejects.toMatchObject({
+      message: expect.stringContaining('replay conversion step "3 switch" failed'),
+    });
+    await reader.query('COMMIT');
+    const made = await nextPartitions(admin);
+    expect(made.length).toBeGreaterThan(0);
+
+    // Time passing: the partition furthest ahead is what the mirror trigger needs next.
+    const furthest = made.at(-1)!;
+    await admin.query(`DROP TABLE session.${furthest}`);
+    const store = pgReplayStore({ db: database.pool({ max: 2 }) });
+    expect(await store.runPurge()).toMatchObject({ lockBusy: false });
+    expect(await nextPartitions(admin)).toEqual(made);
+
+    // The live table is still single and empty: 0002 would drop it and make a partitioned table whose
+    // partitions' names _next holds, so it would get none. Refused, by migrate and by the file alike.
+    await expect(migrate(admin, { layout: 'partitioned' })).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_SCHEMA',
+      message: expect.stringContaining(`while ${NEXT} exists: an online conversion is unfinished`),
+    });
+    await expect(admin.query(REPLAY_PARTITIONED_MIGRATION_SQL)).rejects.toMatchObject({ code: '55006' });
+    expect(await store.layout()).toBe('single');
+    expect(await store.remember({ iss: ISS, jti: 'still-single', exp: NOW_S + 120 })).toBe(true);
+
+    expect(await convertToPartitioned(admin)).toEqual({ copied: 0, missing: 0, retiredDropped: false });
+    expect(await store.remember({ iss: ISS, jti: 'still-single', exp: NOW_S + 60 })).toBe(false);
+    expect(await store.layout()).toBe('partitioned');
+  }, 60_000);
 });

@@ -200,3 +200,63 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
     });
   }, 60_000);
 });
+
+describe('partitioned layout: purgers under two roles', () => {
+  const database = useReplayDatabase({ layout: 'partitioned' });
+
+  it('a partition another role made is kept with a warning, and the partitions ahead are still made', async () => {
+    const admin = database.pool({ max: 1 });
+    const tag = `${process.pid}_${Date.now()}`;
+    const [owner, roleA, roleB] = ['owner', 'a', 'b'].map((r) => `s2s_test_${r}_${tag}`);
+    // Both purger roles act for the table's owner; each partition belongs to the role that made it.
+    await admin.query(`CREATE ROLE ${owner} NOLOGIN`);
+    await admin.query(`CREATE ROLE ${roleA} NOLOGIN IN ROLE ${owner}`);
+    await admin.query(`CREATE ROLE ${roleB} NOLOGIN IN ROLE ${owner}`);
+    try {
+      await admin.query(`GRANT ALL ON SCHEMA session TO ${owner}`);
+      await admin.query(`ALTER TABLE ${REPLAY_TABLE_NAME} OWNER TO ${owner}`);
+      for (const name of await partitionNames(admin)) {
+        await admin.query(`ALTER TABLE session.${name} OWNER TO ${owner}`);
+      }
+      const old =
+        Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
+        PARTITION_SECONDS;
+      const expired = `${PARTITION_PREFIX}${old}`;
+      await admin.query(
+        `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
+      );
+      await admin.query(`ALTER TABLE session.${expired} OWNER TO ${roleA}`);
+      const newest = (await partitionNames(admin)).at(-1)!;
+      await admin.query(`DROP TABLE session.${newest}`);
+
+      const purgerB = await database.client();
+      const warnings: string[] = [];
+      purgerB.on('notice', (notice) => {
+        if (notice.severity === 'WARNING') warnings.push(notice.message ?? '');
+      });
+      await purgerB.query(`SET ROLE ${roleB}`);
+      const { rows } = await purgerB.query(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS]);
+      await purgerB.query('RESET ROLE');
+      expect(rows[0]).toMatchObject({ held: true, dropped: 0, created: 1 });
+      expect(warnings).toEqual([
+        `${expired} kept: role ${roleB} may not drop it (SQLSTATE 42501, it belongs to ${roleA}); run every purger as one role (REPLAY.md, "What Core calls")`,
+      ]);
+      const names = await partitionNames(admin);
+      expect(names).toContain(newest);
+      expect(names).toContain(expired);
+
+      // Its owner's purger drops it.
+      const purgerA = await database.client();
+      await purgerA.query(`SET ROLE ${roleA}`);
+      const after = await purgerA.query(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS]);
+      await purgerA.query('RESET ROLE');
+      expect(after.rows[0]).toMatchObject({ held: true, dropped: 1, created: 0 });
+      expect(await partitionNames(admin)).not.toContain(expired);
+    } finally {
+      // Roles are the server's, not this file's database's: nothing of theirs may outlive the test.
+      await admin.query(`REASSIGN OWNED BY ${owner}, ${roleA}, ${roleB} TO CURRENT_USER`);
+      await admin.query(`DROP OWNED BY ${owner}, ${roleA}, ${roleB}`);
+      await admin.query(`DROP ROLE ${roleA}, ${roleB}, ${owner}`);
+    }
+  }, 60_000);
+});
