@@ -19,6 +19,7 @@ import {
 } from './options.js';
 import type { PurgeOutcome, PurgeRunOptions } from './purge.js';
 import {
+  CANCEL_STATEMENT_SQL,
   detachPartitionSql,
   EXPIRED_PARTITIONS_SQL,
   EXTEND_NEXT_PARTITIONS_SQL,
@@ -443,11 +444,17 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       if (typeof partition !== 'string' || !PARTITION_NAME_PATTERN.test(partition)) {
         throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay purge answered an unexpected row');
       }
+      const detach = detachPartitionSql(partition, globalThis.crypto.randomUUID());
       try {
-        await statement(detachPartitionSql(partition), [], purgeTimeoutMs);
-      } catch {
+        await statement(detach, [], purgeTimeoutMs);
+      } catch (error) {
         // Another replica is detaching it, or the server cannot detach concurrently (PGlite): maintain
-        // below finishes that detach or drops the partition itself.
+        // below finishes that detach or drops the partition itself. Past its bound it still waits in the
+        // server for the oldest transaction, a connection with it: cancelled there (left pending, which
+        // maintain finalizes once that transaction ends).
+        if (error instanceof ReplayStoreError && error.code === 'ERR_S2S_REPLAY_TIMEOUT') {
+          await statement(CANCEL_STATEMENT_SQL, [detach], purgeTimeoutMs).catch(() => undefined);
+        }
       }
     }
     const rows = await statement(MAINTAIN_SQL, [PURGE_LOCK_KEY, PARTITION_LEAD_SECONDS], purgeTimeoutMs);

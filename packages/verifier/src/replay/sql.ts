@@ -432,10 +432,23 @@ export const EXPIRED_PARTITIONS_SQL = `SELECT partition FROM ${EXPIRED_PARTITION
 /**
  * Detaches one expired partition without blocking inserts (SHARE UPDATE EXCLUSIVE on the parent, then
  * waits for queries still using it). Must be a statement of its own, outside any transaction block.
+ * `tag`, fresh per attempt, marks the text so CANCEL_STATEMENT_SQL finds this very statement: its wait
+ * for the oldest transaction has no bound in the server, and a deadline on this side alone would leave
+ * it waiting there, holding a connection.
  */
-export function detachPartitionSql(partition: string): string {
-  return `ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${partition} CONCURRENTLY`;
+export function detachPartitionSql(partition: string, tag: string): string {
+  return `/* s2s replay purge ${tag} */ ALTER TABLE ${REPLAY_TABLE_NAME} DETACH PARTITION ${partition} CONCURRENTLY`;
 }
+
+/**
+ * Cancels, in the server, the statements whose text is $1 (one a deadline gave up on). Ours, so the same
+ * role: pg_cancel_backend needs nothing more. The pids are chosen first: a cancel in the same WHERE
+ * could be evaluated for any backend.
+ */
+export const CANCEL_STATEMENT_SQL = `WITH target AS MATERIALIZED (
+  SELECT pid FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()
+)
+SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))::int AS cancelled FROM target`;
 
 /** What expired_partitions() answers: `session.<prefix><digits>`, safe to put into DDL as it is. */
 export const PARTITION_NAME_PATTERN = new RegExp(`^${schema}\\.${PARTITION_PREFIX}[0-9]+$`);

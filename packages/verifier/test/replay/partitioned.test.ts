@@ -260,3 +260,45 @@ describe('partitioned layout: purgers under two roles', () => {
     }
   }, 60_000);
 });
+
+describe('partitioned layout: a detach past its bound is cancelled in the server', () => {
+  const database = useReplayDatabase({ layout: 'partitioned' });
+
+  it('a detach waiting behind an old snapshot is cancelled when the purge gives up on it, freeing its connection; a later run drops the partition', async () => {
+    const admin = database.pool({ max: 1 });
+    const old =
+      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
+      PARTITION_SECONDS;
+    const expired = `${PARTITION_PREFIX}${old}`;
+    await admin.query(
+      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
+    );
+    await admin.query(
+      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) SELECT $1, 'old-' || g, ${old} + g FROM generate_series(1, 3) g`,
+      [ISS],
+    );
+    // A report reading through one snapshot: DETACH ... CONCURRENTLY waits for it to end, however long.
+    const reader = await database.client();
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await reader.query(`SELECT count(*) FROM ${REPLAY_TABLE_NAME}`);
+    const detaching = async () =>
+      (
+        await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%DETACH PARTITION%' AND state = 'active' AND pid <> pg_backend_pid()`,
+        )
+      ).rows[0].n;
+    try {
+      const store = pgReplayStore({ db: database.pool({ max: 2 }), purgeTimeoutMs: 1000 });
+      expect(await store.runPurge()).toMatchObject({ deleted: 0, lockBusy: false });
+      await expect.poll(detaching, { timeout: 5000, interval: 20 }).toBe(0);
+      expect((await partitionNames(admin)).includes(expired)).toBe(true);
+    } finally {
+      await reader.query('COMMIT');
+    }
+    const store = pgReplayStore({ db: database.pool({ max: 2 }) });
+    expect(await store.runPurge()).toMatchObject({ deleted: 3, lockBusy: false });
+    expect(
+      (await admin.query('SELECT to_regclass($1) IS NULL AS gone', [`session.${expired}`])).rows[0],
+    ).toEqual({ gone: true });
+  }, 60_000);
+});
