@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { containedLogger, LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } from '@hyper/s2s-contracts';
+import { SignerConfigError } from './errors.js';
 import { jwksPublisher } from './jwks-publisher.js';
 import type { Jwks } from './public-jwk.js';
 import { requireInteger } from './validate.js';
@@ -45,6 +46,14 @@ export function createJwksHandler(
   source: { jwks(): Promise<Jwks>; readonly maxAgeSeconds?: number },
   options: JwksHandlerOptions = {},
 ): JwksHandler {
+  // Refused here, not answered 503 on every request: a source without jwks() (a PublishableKey, say)
+  // or a path no request can match would start a gateway that never publishes a key.
+  if (typeof (source as { jwks?: unknown } | null)?.jwks !== 'function') {
+    throw new SignerConfigError('source', 'must have jwks(): a signer or a key set (createKeySet)');
+  }
+  if (options.path !== undefined && (typeof options.path !== 'string' || !options.path.startsWith('/'))) {
+    throw new SignerConfigError('path', 'must be a URL path starting with "/"');
+  }
   const maxAge = requireInteger(
     options.maxAgeSeconds ?? source.maxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS,
     'maxAgeSeconds',

@@ -2,7 +2,7 @@ import { createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node
 import { findPublicTestKeys, type SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import { algorithmOfKey } from './key-object-algorithm.js';
-import { toPublicJwk } from './public-jwk.js';
+import { publicJwkProblem, toPublicJwk } from './public-jwk.js';
 import type { SigningKey } from './signing-key.js';
 
 const PEM_FIELD = 'key.privateKeyPem';
@@ -68,6 +68,8 @@ export function createPemKey(pem: unknown, kid: string, configuredAlg?: unknown)
   if (!check.ok) throw new SignerConfigError(PEM_FIELD, check.problem);
   const alg = resolveAlgorithm(check.alg, configuredAlg);
   const jwk = toPublicJwk(privateKey, kid, alg);
+  const problem = publicJwkProblem(jwk);
+  if (problem !== undefined) throw new SignerConfigError(PEM_FIELD, `the public key is refused: ${problem}`);
   // ES256 wants the fixed 64-byte r||s form (RFC 7518 §3.4), not DER; the options object is built once.
   const signKey: KeyObject | SignKeyObjectInput =
     alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey;

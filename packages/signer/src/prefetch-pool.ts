@@ -10,6 +10,7 @@ export interface PrefetchOptions {
 
 export interface MintedToken {
   token: string;
+  iat: number;
   exp: number;
 }
 
@@ -106,8 +107,21 @@ export class PrefetchPool {
     return lane;
   }
 
-  #fresh(token: MintedToken, now: number): boolean {
-    return token.exp - now >= this.#deps.minLifeSeconds;
+  /**
+   * Enough life left, and not from the future: after the wall clock steps back, a token signed before
+   * the step has iat and nbf ahead of now (past the 60 s skew Core refuses it) and would outlive ttl.
+   */
+  #fresh(token: MintedToken, now: number | undefined): boolean {
+    return now !== undefined && token.iat <= now && token.exp - now >= this.#deps.minLifeSeconds;
+  }
+
+  /** nowSeconds() for the background: a clock that throws there has no caller to tell (undefined). */
+  #nowOrUndefined(): number | undefined {
+    try {
+      return this.#deps.nowSeconds();
+    } catch {
+      return undefined;
+    }
   }
 
   #refill(lane: Lane): void {
@@ -133,7 +147,9 @@ export class PrefetchPool {
     // A waiter gets the token even when KMS took longer than maxAge: it was minted for this wait and is
     // as fresh as a direct sign started at the same moment would be.
     if (waiter) waiter.resolve(minted.token);
-    if (this.#fresh(minted, this.#deps.nowSeconds())) {
+    // A throw here would reject a promise nobody awaits (an unhandled rejection ends the process): a
+    // broken clock just makes the token unusable for the pool; the next sign() reports it.
+    if (this.#fresh(minted, this.#nowOrUndefined())) {
       lane.failures = 0;
       lane.pausedUntil = 0;
       if (!waiter) lane.tokens.push(minted);

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { checkPublicJwk, type PublicJwk, type SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { KeySetError } from './errors.js';
 import { checkKeyset } from './keyset-policy.js';
 
@@ -15,6 +15,17 @@ export function toPublicJwk(key: KeyObject, kid: string, alg: SupportedAlgorithm
   const material = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   if (material.kty === 'RSA') return { kty: 'RSA', kid, alg, use: 'sig', n: material.n!, e: material.e! };
   return { kty: 'EC', kid, alg, use: 'sig', crv: material.crv!, x: material.x!, y: material.y! };
+}
+
+/**
+ * Why the contract's JWK policy (the one Core loads keys by) refuses `jwk`, or undefined. Catches what
+ * the key type and size checks do not, such as an RSA public exponent of 3 or 1: a signer must not
+ * start with a key whose JWKS Core, and this package's own JWKS handler, would refuse.
+ */
+export function publicJwkProblem(jwk: PublicJwk): string | undefined {
+  const checked = checkPublicJwk(jwk);
+  if (checked.ok) return undefined;
+  return checked.member === '' ? checked.problem : `${checked.member}: ${checked.problem}`;
 }
 
 /**

@@ -252,7 +252,7 @@ export function createSigner(options: SignerOptions): Signer {
     }
     const input = `${header}.${encodePayload(audJson, iat, exp, scope, jti)}`;
     const signature = await key.sign(Buffer.from(input, 'latin1'));
-    return { token: `${input}.${signature.toString('base64url')}`, exp };
+    return { token: `${input}.${signature.toString('base64url')}`, iat, exp };
   };
 
   const pool = createPool(options.prefetch, key, ttl, {

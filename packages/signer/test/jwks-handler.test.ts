@@ -50,6 +50,22 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     for (const member of PRIVATE_JWK_MEMBERS) expect(body.keys[0]).not.toHaveProperty(member);
   });
 
+  it.each([
+    [
+      'a publishable key (no jwks())',
+      () => createJwksHandler({ kid: RSA_KEY.kid, publicJwk: async () => undefined } as never),
+      'source',
+    ],
+    ['no source', () => createJwksHandler(undefined as never), 'source'],
+    [
+      'a path without its leading slash',
+      () => createJwksHandler(pemSigner(), { path: '.well-known/jwks.json' }),
+      'path',
+    ],
+  ])('refuses %s at construction with the typed config error', (_name, attempt, field) => {
+    expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_S2S_INVALID_CONFIG', field }));
+  });
+
   it.each([-1, 1.5, Number.NaN])('refuses maxAgeSeconds %s with the typed config error', (maxAgeSeconds) => {
     const attempt = () => createJwksHandler(pemSigner(), { maxAgeSeconds });
     expect(attempt).toThrow(SignerConfigError);

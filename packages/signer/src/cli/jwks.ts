@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { KID_PATTERN } from '@hyper/s2s-contracts';
 import { algorithmOfKey } from '../key-object-algorithm.js';
-import { toPublicJwk } from '../public-jwk.js';
+import { publicJwkProblem, toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE, readInput } from './io.js';
@@ -42,7 +42,11 @@ export function jwks(argv: string[], io: CliIo): number {
   const key = publicKeyFromPem(readInput(path, 'PEM file'), 'jwks');
   const check = algorithmOfKey(key);
   if (!check.ok) throw new CliError(`jwks: ${check.problem}`);
-  const doc = { keys: [toPublicJwk(key, kid, check.alg)] };
+  const jwk = toPublicJwk(key, kid, check.alg);
+  // A JWKS Core would refuse (an RSA exponent of 3, ...) is not printed as if it were usable.
+  const problem = publicJwkProblem(jwk);
+  if (problem !== undefined) throw new CliError(`jwks: refused: ${problem}`);
+  const doc = { keys: [jwk] };
   const text = `${JSON.stringify(doc, null, args.compact ? undefined : 2)}\n`;
   if (args.out === undefined || args.out === '-') io.stdout(text);
   else writeFileAtomic(args.out, text);

@@ -4,7 +4,7 @@ import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { KmsIntegrityError, KmsKeyMismatchError, SignerConfigError } from '../errors.js';
 import { algorithmOfKey } from '../key-object-algorithm.js';
 import type { KmsCallObserver } from '../metrics.js';
-import { toPublicJwk } from '../public-jwk.js';
+import { publicJwkProblem, toPublicJwk } from '../public-jwk.js';
 import type { SigningKey } from '../signing-key.js';
 import { requireInteger } from '../validate.js';
 import {
@@ -190,9 +190,12 @@ export async function readKmsPublicKey(
   if (!check.ok || check.alg !== alg) {
     throw new KmsKeyMismatchError(check.ok ? `public key signs ${check.alg}, not ${alg}` : check.problem);
   }
+  const jwk = toPublicJwk(publicKey, kid, alg);
+  const problem = publicJwkProblem(jwk);
+  if (problem !== undefined) throw new KmsKeyMismatchError(`public key is refused: ${problem}`);
   return {
     verifyKey: alg === 'ES256' ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey,
-    jwk: toPublicJwk(publicKey, kid, alg),
+    jwk,
   };
 }
 
