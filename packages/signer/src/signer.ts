@@ -88,7 +88,7 @@ export interface Signer {
    * with `'follow'` each same-origin hop gets a fresh token and no hop after leaving the origin gets one.
    */
   fetch(url: string | URL, init: RequestInit | undefined, options: SignedFetchOptions): Promise<Response>;
-  /** Stops pre-signing and closes a KMS client the signer created itself. */
+  /** Stops pre-signing and closes a KMS client the signer created itself; `sign()` and `jwks()` then reject. */
   close(): Promise<void>;
 }
 
@@ -285,7 +285,12 @@ export function createSigner(options: SignerOptions): Signer {
     kid: key.kid,
     alg: key.alg,
     sign,
-    jwks: async () => ({ keys: [await key.publicJwk()] }),
+    jwks: async () => {
+      // After close() a KMS key would create a client again (its own was closed or never made), one
+      // nothing closes.
+      if (closed) throw new SignerClosedError();
+      return { keys: [await key.publicJwk()] };
+    },
     fetch: (url, init, fetchOptions) => signedFetch({ sign, logger, kid: key.kid }, url, init, fetchOptions),
     close: async () => {
       if (closed) return;

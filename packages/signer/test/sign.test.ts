@@ -383,4 +383,11 @@ describe('close()', () => {
     await expect(signer.sign({ scope: 'spaces:create' })).rejects.toBeInstanceOf(SignerClosedError);
     await signer.close();
   });
+
+  it('refuses jwks() after close: a KMS key would otherwise make a client that nothing closes', async () => {
+    const signer = rsa();
+    expect((await signer.jwks()).keys).toHaveLength(1);
+    await signer.close();
+    await expect(signer.jwks()).rejects.toBeInstanceOf(SignerClosedError);
+  });
 });
