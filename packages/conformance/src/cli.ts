@@ -21,8 +21,8 @@ export const COMMAND_USAGE = {
       connections (exactly one success).
 `,
   lite: `  hyper-s2s-conformance lite --jwks-url URL --token-command "CMD" [--count ${DEFAULT_TOKEN_COUNT}] [--json FILE] [--junit FILE]
-      Check a signer from outside: JWKS key policy, header, kid convention, signature, claims,
-      TTL <= 300, jti uniqueness over N tokens printed by CMD.
+      Check a signer from outside: JWKS fetch and key policy, strict token decoding, header, kid
+      convention, signature, claims, TTL <= 300, jti uniqueness over N tokens printed by CMD.
 `,
 } as const;
 

@@ -54,13 +54,22 @@ const outcome = (reason: Reason) => (reason === 'ok' ? '2xx ok' : `${REASONS[rea
  */
 const accepted = (answer: Answer) => answer.status >= 200 && answer.status <= 299;
 
-/** Status must match (any 2xx for `ok`); the reason too when the target exposes one. */
+/**
+ * Status must match (any 2xx for `ok`); the reason too when the target exposes one. A rejection whose
+ * body names a reason outside the vocabulary exposes one that cannot match (HTTP2); a 2xx body is the
+ * route's own, so only a contract reason in it counts.
+ */
 function matches(answer: Answer, reason: Reason): boolean {
-  const status = reason === 'ok' ? accepted(answer) : answer.status === REASONS[reason].status;
-  return status && (answer.reason === undefined || answer.reason === reason);
+  if (reason === 'ok') return accepted(answer) && (answer.reason === undefined || answer.reason === 'ok');
+  return (
+    answer.status === REASONS[reason].status &&
+    answer.offVocabulary !== true &&
+    (answer.reason === undefined || answer.reason === reason)
+  );
 }
 
-const describe = (answer: Answer) => `${answer.status} ${answer.reason ?? '(no reason exposed)'}`;
+const describe = (answer: Answer) =>
+  `${answer.status} ${answer.reason ?? (answer.offVocabulary ? '(a reason outside the contract vocabulary)' : '(no reason exposed)')}`;
 
 interface Case {
   readonly name: string;

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
-import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
 import {
   CLAIM_NAMES,
   CLOCK_SKEW_SECONDS,
   ClaimsSchema,
+  checkPublicJwk,
   IGNORED_KEY_HEADER_PARAMETERS,
   KID_PATTERN,
   KNOWN_SCOPES,
   MAX_TTL_SECONDS,
-  MIN_RSA_MODULUS_BITS,
-  PRIVATE_JWK_MEMBERS,
   SUPPORTED_ALGORITHMS,
 } from '@hyper/s2s-contracts';
 import { REQUEST_TIMEOUT_MS } from './present.js';
@@ -49,48 +48,65 @@ function runCommand(command: string): Promise<string> {
   });
 }
 
+/** A segment as a verifier decodes it: canonical base64url only (SPEC.md T4), else undefined. */
+function segment(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64url');
+  // Node decodes leniently (unused trailing bits set, a length of 1 mod 4): only the canonical form is one.
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
+/** UTF-8 that decodes without errors and carries no byte order mark (SPEC.md J1, J2). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BOM = '\uFEFF';
+
+function json(bytes: Buffer): unknown {
+  const text = strictUtf8.decode(bytes);
+  if (text.startsWith(BOM)) throw new Error('a byte order mark');
+  return JSON.parse(text);
+}
+
+/**
+ * A token read as strictly as a verifier reads it (T3, T4, J1-J3); undefined when a verifier would find
+ * it malformed. Duplicate members (J5) and number overflow (J6) are not looked for.
+ */
 function decode(token: string): Decoded | undefined {
   if (!COMPACT.test(token)) return undefined;
   const [h, p, s] = token.split('.') as [string, string, string];
+  const [headerBytes, claimBytes, signature] = [segment(h), segment(p), segment(s)];
+  if (headerBytes === undefined || claimBytes === undefined || signature === undefined) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-    return { header, claims, input: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
+    const header = json(headerBytes);
+    const claims = json(claimBytes);
+    if (!isObject(header) || !isObject(claims)) return undefined;
+    return { header, claims, input: `${h}.${p}`, signature };
   } catch {
     return undefined;
   }
 }
 
-/** Problems of one published JWK against the contract's key policy (empty when it is fine). */
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Problems of one published JWK (empty when it is fine): the contract's key policy (SPEC.md KEY1, the
+ * `checkPublicJwk` every verifier applies, so a key it refuses is one no Core holds), then what a signer
+ * publishes beyond it: `alg` and `use` stated, and a kid of the `lite-YYYY-MM` convention.
+ */
 export function jwkProblems(jwk: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const kid = typeof jwk.kid === 'string' ? jwk.kid : '(no kid)';
-  for (const member of PRIVATE_JWK_MEMBERS)
-    if (member in jwk) problems.push(`${kid}: private member ${member}`);
+  const policy = checkPublicJwk(jwk);
+  if (!policy.ok) {
+    problems.push(
+      policy.privateMaterial
+        ? `${kid}: private member ${policy.member}`
+        : `${kid}: ${policy.member === '' ? '' : `${policy.member} `}${policy.problem}`,
+    );
+  }
   if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid))
     problems.push(`${kid}: kid is not lite-YYYY-MM`);
-  if (jwk.use !== 'sig') problems.push(`${kid}: use must be "sig"`);
-  if (jwk.key_ops !== undefined) {
-    const ops = jwk.key_ops;
-    if (!Array.isArray(ops) || !ops.includes('verify') || new Set(ops).size !== ops.length) {
-      problems.push(`${kid}: key_ops must be unique and contain "verify"`);
-    }
-  }
-  let key: KeyObject | undefined;
-  try {
-    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-  } catch {
-    problems.push(`${kid}: not a usable public key`);
-  }
-  if (jwk.alg === 'RS256') {
-    const bits = key?.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (jwk.kty !== 'RSA' || bits < MIN_RSA_MODULUS_BITS)
-      problems.push(`${kid}: RS256 needs RSA >= ${MIN_RSA_MODULUS_BITS} bits`);
-  } else if (jwk.alg === 'ES256') {
-    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') problems.push(`${kid}: ES256 needs an EC P-256 key`);
-  } else {
-    problems.push(`${kid}: alg must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
-  }
+  if (jwk.use === undefined) problems.push(`${kid}: use must be "sig"`);
+  if (jwk.alg === undefined) problems.push(`${kid}: alg must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
   return problems;
 }
 
@@ -136,9 +152,20 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
   options.onProgress?.(0, total, 'jwks');
   let keys: Record<string, unknown>[] = [];
   try {
-    const response = await fetch(options.jwksUrl, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    // As a verifier fetches it (SPEC.md JWKS1, JWKS4): no redirect followed, 200 only. A JWKS served
+    // any other way is one no Core can load, however good its keys.
+    const response = await fetch(options.jwksUrl, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new Error(
+        `HTTP ${response.status}: a verifier takes a JWKS from a 200 only, never follows a redirect`,
+      );
+    }
     const body = (await response.json()) as { keys?: unknown };
-    if (!response.ok || !Array.isArray(body.keys)) throw new Error(`HTTP ${response.status}, no keys array`);
+    if (!Array.isArray(body?.keys)) throw new Error(`HTTP ${response.status}, no keys array`);
     keys = body.keys as Record<string, unknown>[];
   } catch (error) {
     checks.push({
@@ -169,7 +196,10 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
     try {
       const decoded = decode(await runCommand(options.tokenCommand));
       if (decoded) tokens.push(decoded);
-      else failures.push('output is not a compact JWS with JSON header and claims');
+      else
+        failures.push(
+          'output is not a compact JWS with JSON header and claims, as a verifier reads it (SPEC.md T3, T4, J1-J3)',
+        );
     } catch (error) {
       failures.push((error as Error).message);
     }

@@ -117,3 +117,15 @@ describe('hyper-s2s-conformance core, against deliberately broken Cores', () => 
     60_000,
   );
 });
+
+describe('hyper-s2s-conformance core, against a Core whose rejection bodies use its own words', () => {
+  it('fails every rejection vector: a reason outside the vocabulary is exposed and matches none', async () => {
+    const checks = ['vector valid-spaces-create', 'vector expired', 'vector insufficient-scope', 'replay'];
+    const report = await checkCore({ ownReasonWords: true }, (name) => checks.includes(name));
+    expect(failed(report).sort()).toEqual(['replay', 'vector expired', 'vector insufficient-scope']);
+    const expired = report.checks.find((c) => c.name === 'vector expired')!;
+    expect(expired.got).toBe('401 (a reason outside the contract vocabulary)');
+    // The Core's text is never copied into the report.
+    expect(JSON.stringify(report)).not.toContain('token_rejected');
+  }, 60_000);
+});

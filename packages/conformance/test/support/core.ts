@@ -24,6 +24,8 @@ export interface Flaws {
   racyAcrossExps?: boolean;
   /** The status an authorised call gets (default 200; a create route answers 201). */
   successStatus?: number;
+  /** Rejections with the right status, but a body reason of the Core's own words (SPEC.md HTTP2). */
+  ownReasonWords?: boolean;
 }
 
 export const ROUTES: Record<string, string> = {
@@ -102,7 +104,10 @@ export async function startCore(flaws: Flaws = {}) {
         return;
       }
       const status = flaws.forbiddenAs401 && result.status === 403 ? 401 : result.status;
-      res.writeHead(status, rejectionHeaders(result, { scope })).end(rejectionBody(result));
+      const body = flaws.ownReasonWords
+        ? JSON.stringify({ reason: 'token_rejected' })
+        : rejectionBody(result);
+      res.writeHead(status, rejectionHeaders(result, { scope })).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -40,9 +40,12 @@ export function rejectionBody(result: VerifyFailure): string {
   return JSON.stringify({ reason: result.reason });
 }
 
-/** Programmer input: validated when an adapter is set up or called, never per client. */
+/**
+ * Programmer input: validated when an adapter is set up or called, never per client. A safe integer:
+ * from 1e21 up, String() writes an exponent (`1e+21`), which is no delay-seconds (RFC 9110 §10.2.3).
+ */
 export function checkRetryAfter(value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
     throw new VerifierUsageError('retryAfterSeconds must be a non-negative integer');
   }
 }
