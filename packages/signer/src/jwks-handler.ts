@@ -3,6 +3,7 @@ import { containedLogger, LITE_AUTH_LOG_CATEGORY, type Logger, type Reason } fro
 import { SignerConfigError } from './errors.js';
 import { jwksPublisher } from './jwks-publisher.js';
 import type { Jwks } from './public-jwk.js';
+import { stderrLogger } from './stderr-logger.js';
 import { requireInteger } from './validate.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -61,7 +62,8 @@ export function createJwksHandler(
     Number.MAX_SAFE_INTEGER,
   );
   const path = options.path ?? JWKS_PATH;
-  const logger = options.logger === undefined ? undefined : containedLogger(options.logger);
+  // Like the signer's: by default on stderr, so a 503 is never unexplained.
+  const logger = containedLogger(options.logger ?? stderrLogger);
   // A key set's document is vetted already; any other source's is checked once per key list.
   const publish = jwksPublisher();
 
@@ -106,7 +108,7 @@ export function createJwksHandler(
         if (!res.headersSent) res.destroy();
       });
     function unavailable(error: unknown) {
-      logger?.warn(
+      logger.warn(
         {
           category: LITE_AUTH_LOG_CATEGORY,
           event: UNAVAILABLE,

@@ -78,6 +78,25 @@ describe('JWKS handler at /.well-known/jwks.json', () => {
     );
   });
 
+  it('explains a 503 on stderr when no logger is given', async () => {
+    const failing = { jwks: () => Promise.reject(new Error('KMS down')) };
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const base = await serve(createJwksHandler(failing));
+      expect((await fetch(`${base}${JWKS_PATH}`)).status).toBe(503);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 'warn', event: 'jwks_unavailable', error: 'KMS down' }),
+    ]);
+  });
+
   it('answers 503 and leaves no unhandled rejection when the key source fails and the logger throws', async () => {
     let calls = 0;
     const failing = { jwks: () => Promise.reject(new Error('KMS down')) };

@@ -56,5 +56,7 @@ export interface KmsClient {
     request: { name: string },
     options: KmsCallOptions,
   ): Promise<readonly [KmsCryptoKeyVersion, ...unknown[]]>;
+  /** Starts the client (credentials, channel); a real client has it, and its methods call it too. */
+  initialize?(): Promise<unknown>;
   close?(): Promise<void>;
 }

@@ -1,7 +1,13 @@
 import { createHash, createPublicKey, type KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { PublicJwk, SupportedAlgorithm } from '@hyper/s2s-contracts';
-import { KmsIntegrityError, KmsKeyMismatchError, SignerConfigError } from '../errors.js';
+import { type PublicJwk, type SupportedAlgorithm, withDeadline } from '@hyper/s2s-contracts';
+import {
+  KmsError,
+  KmsIntegrityError,
+  KmsKeyMismatchError,
+  KmsUnavailableError,
+  SignerConfigError,
+} from '../errors.js';
 import { algorithmOfKey } from '../key-object-algorithm.js';
 import type { KmsCallObserver } from '../metrics.js';
 import { publicJwkProblem, toPublicJwk } from '../public-jwk.js';
@@ -133,21 +139,60 @@ async function importDefaultClient(): Promise<KmsClient> {
 
 /** Where the KMS calls of one or more keys go. */
 export interface KmsClientSource {
-  get(): Promise<KmsClient>;
+  /** The client once it has started, waiting at most until `budgetEnd` (performance.now()). */
+  get(budgetEnd: number): Promise<KmsClient>;
   /** Closes the client if this source created it; a given client belongs to the caller. */
   close(): Promise<void>;
 }
 
 /**
+ * `c` once its `initialize()` has settled. gax's generated methods rethrow a failed initialize (no
+ * credentials found, say) from a promise nobody awaits: an unhandled rejection that ends the process
+ * (googleapis/google-cloud-node#9085), however the caller catches. Awaited here, it is a KmsError to
+ * the caller, and no method of that client is called.
+ */
+async function started(c: KmsClient): Promise<KmsClient> {
+  if (typeof c.initialize !== 'function') return c;
+  try {
+    await c.initialize();
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new KmsError(`the KMS client could not start: ${why}`, { cause });
+  }
+  return c;
+}
+
+/**
  * The given client, or else one default client created on first use (the optional peer is loaded
  * lazily) and shared by every key holding this source: one gRPC channel and one auth, closed once.
+ * A default client that could not start is closed and made anew by the next call (credentials can
+ * appear later); a given one that could not start keeps failing, as gax keeps its failed start.
  */
 export function kmsClientSource(given: KmsClient | undefined): KmsClientSource {
   let client: Promise<KmsClient> | undefined;
+  const create = (): Promise<KmsClient> => {
+    if (given) return started(given);
+    const made = importDefaultClient().then(async (c) => {
+      try {
+        return await started(c);
+      } catch (error) {
+        await c.close?.().catch(() => undefined);
+        throw error;
+      }
+    });
+    made.catch(() => {
+      if (client === made) client = undefined;
+    });
+    return made;
+  };
   return {
-    get() {
-      client ??= given ? Promise.resolve(given) : importDefaultClient();
-      return client;
+    get(budgetEnd) {
+      client ??= create();
+      return withDeadline(
+        client,
+        Math.max(0, budgetEnd - performance.now()),
+        () => new KmsUnavailableError('the KMS client did not start within the call budget', 0, {}),
+      );
     },
     async close() {
       if (!given && client) await (await client.catch(() => undefined))?.close?.();
@@ -226,7 +271,7 @@ export function createKmsKey(
   const clients = kmsClientSource(given);
 
   const fetchPublicKey = async (budgetEnd: number): Promise<VerifiedPublicKey> =>
-    readKmsPublicKey(await clients.get(), name, kid, alg, policy, budgetEnd, observe);
+    readKmsPublicKey(await clients.get(budgetEnd), name, kid, alg, policy, budgetEnd, observe);
 
   let publicKey: Promise<VerifiedPublicKey> | undefined;
   // A caller joining a read in flight waits at most until that read's budget ends, which is before its own.
@@ -248,7 +293,7 @@ export function createKmsKey(
       const budgetEnd = kmsBudgetEnd(policy);
       // The algorithm check comes first: no token is signed by a key version of the wrong kind.
       const { verifyKey } = await getPublicKey(budgetEnd);
-      const c = await clients.get();
+      const c = await clients.get(budgetEnd);
       const digest = createHash('sha256').update(input).digest();
       const request = { name, digest: { sha256: digest }, digestCrc32c: { value: crc32c(digest) } };
       const [response] = await callKms(

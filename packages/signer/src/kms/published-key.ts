@@ -82,7 +82,7 @@ export function publishedKey(
   const read = async (): Promise<PublicJwk | undefined> => {
     // Both RPCs share one budget: a JWKS request waits for at most budgetMs per key.
     const budgetEnd = kmsBudgetEnd(policy);
-    const c = await clients.get();
+    const c = await clients.get(budgetEnd);
     if (typeof c.getCryptoKeyVersion !== 'function') {
       throw new SignerConfigError(
         `${FIELD}.client`,
