@@ -139,7 +139,10 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
   const url = present(env, ENV.jwksUrl);
   const json = present(env, ENV.publicKeysJson);
   if ((url === undefined) === (json === undefined)) {
-    throw new VerifierConfigError(ENV.jwksUrl, `set exactly one of ${ENV.jwksUrl} and ${ENV.publicKeysJson}`);
+    throw new VerifierConfigError(
+      ENV.jwksUrl,
+      `set exactly one of ${ENV.jwksUrl} and ${ENV.publicKeysJson} (${url === undefined ? 'neither is set' : 'both are set'})`,
+    );
   }
   if (json !== undefined) {
     // The fetch settings of a JWKS URL do nothing with a static keyset: set, they are a mistake to say.
@@ -153,7 +156,11 @@ function keysFromEnv(env: Environment): VerifierOptions['keys'] {
     try {
       return { jwks: JSON.parse(json) };
     } catch {
-      throw new VerifierConfigError(ENV.publicKeysJson, 'is not valid JSON');
+      // A file path is the likely mistake: say what the value must be.
+      throw new VerifierConfigError(
+        ENV.publicKeysJson,
+        'is not valid JSON: pass the JWK Set text itself ({"keys":[...]}), not a file path',
+      );
     }
   }
   const keys: Record<string, unknown> = { jwksUrl: url };

@@ -215,6 +215,17 @@ describe('verifierFromEnv', () => {
     expect(error.message).toContain('keys[1].kid');
   });
 
+  it('says what a static keyset must be when given a file path or a single JWK, and which key sources are set', () => {
+    const path = envError({ ...base, [ENV.publicKeysJson]: './keyset.json' });
+    expect(path.message).toContain('pass the JWK Set text itself ({"keys":[...]}), not a file path');
+    const single = envError({ ...base, [ENV.publicKeysJson]: JSON.stringify(file.jwks.keys[0]) });
+    expect(single.message).toContain('a JWK Set is {"keys":[...]}, even for one key');
+    expect(envError({ ...base, [ENV.jwksUrl]: 'https://jwks.example.com/keys' }).message).toContain(
+      '(both are set)',
+    );
+    expect(envError({ ...base, [ENV.publicKeysJson]: undefined }).message).toContain('(neither is set)');
+  });
+
   it('reads process.env by default', () => {
     const saved = { ...process.env };
     try {

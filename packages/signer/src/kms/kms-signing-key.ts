@@ -117,7 +117,7 @@ function requireKmsPeer(): void {
   } catch (cause) {
     throw new SignerConfigError(
       `${FIELD}.client`,
-      `a Cloud KMS key needs the optional peer dependency ${KMS_PACKAGE}, which is not installed: add it to the service (npx -y pnpm@10 add ${KMS_PACKAGE}) or pass key.kms.client`,
+      `a Cloud KMS key needs the optional peer dependency ${KMS_PACKAGE}, which is not installed: add it to the service's dependencies or pass key.kms.client`,
       { cause },
     );
   }

@@ -14,7 +14,12 @@ function keysOf(jwks: unknown): unknown[] | undefined {
  */
 export function validateKeySet(jwks: unknown, field: string): Map<string, KeyInfo> {
   const keys = keysOf(jwks);
-  if (keys === undefined) throw new VerifierConfigError(`${field}.keys`, 'must be an array of JWKs');
+  if (keys === undefined) {
+    throw new VerifierConfigError(
+      `${field}.keys`,
+      'must be an array of JWKs: a JWK Set is {"keys":[...]}, even for one key (hyper-s2s-keys keyset add makes one)',
+    );
+  }
   if (keys.length === 0) throw new VerifierConfigError(`${field}.keys`, 'must hold at least one key');
   const index = new Map<string, KeyInfo>();
   keys.forEach((jwk, position) => {
