@@ -85,6 +85,12 @@ export interface RejectionFacts extends TokenFacts {
   expectedAudience?: string;
   /** invalid_issuer only: the issuers this verifier accepts, beside the token's `iss`. */
   allowedIssuers?: readonly string[];
+  /** expired_signature, immature_signature, invalid_iat, ttl_exceeded only: the token's numeric times. */
+  iat?: number;
+  nbf?: number;
+  exp?: number;
+  /** Beside them: this verifier's clock (epoch seconds) when it judged the token. */
+  now?: number;
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   type Claims,
   Deadline,
   MAX_JTI_LENGTH,
+  type Reason,
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
   withDeadline,
@@ -92,6 +93,24 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
     facts.aud = loggable(audience, MAX_LOGGED_CLAIM_LENGTH);
   if (verified) return facts;
   return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
+}
+
+/** The rejections a clock or the TTL decides. */
+const CLOCK_REASONS: ReadonlySet<Reason> = new Set<Reason>([
+  'expired_signature',
+  'immature_signature',
+  'invalid_iat',
+  'ttl_exceeded',
+]);
+
+/** The token's numeric iat, nbf and exp (claim checks ran: each is a finite number when present). */
+function tokenTimes(decoded: DecodedToken | undefined): Pick<RejectionFacts, 'iat' | 'nbf' | 'exp'> {
+  const times: { iat?: number; nbf?: number; exp?: number } = {};
+  for (const name of ['iat', 'nbf', 'exp'] as const) {
+    const value = decoded?.payload[name];
+    if (typeof value === 'number' && Number.isFinite(value)) times[name] = value;
+  }
+  return times;
 }
 
 const SIGNATURE_VERIFIED = true;
@@ -222,6 +241,9 @@ class S2sVerifier implements Verifier {
         facts = { ...facts, expectedAudience: this.#policy.audience };
       else if (result.reason === 'invalid_issuer')
         facts = { ...facts, allowedIssuers: [...this.#policy.issuers] };
+      // A clock or TTL rejection is a skewed clock on one side: the line shows the token's times and this one's.
+      else if (CLOCK_REASONS.has(result.reason))
+        facts = { ...facts, ...tokenTimes(attempt.decoded), now: Math.floor(nowMs / 1000) };
     }
     observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);
     if (started !== undefined) verifyFinished(observer, started, result, call, attempt);

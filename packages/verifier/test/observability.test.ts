@@ -127,6 +127,24 @@ describe('rejection logs', () => {
     for (const part of token.split('.')) expect(text).not.toContain(part);
   });
 
+  it("a clock rejection shows the token's iat, nbf and exp beside the verifier's clock; other rejections do not", async () => {
+    const observed = requestLogs();
+    const verifier = liveVerifier({ logger: observed.logger });
+    const issued = nowSeconds() - 1000;
+    const before = nowSeconds();
+    await verifier.verify(await sign(key, issued), endpoint);
+    const after = nowSeconds();
+    const line = observed.logs[0]?.obj as Record<string, unknown>;
+    expect(line).toMatchObject({ reason: 'expired_signature', iat: issued, nbf: issued, exp: issued + 60 });
+    expect(line.now).toBeGreaterThanOrEqual(before);
+    expect(line.now).toBeLessThanOrEqual(after);
+    await verifier.verify(await sign(key, nowSeconds(), { iatOffset: 600 }), endpoint);
+    expect(observed.logs[1]?.obj).toMatchObject({ reason: 'immature_signature', now: expect.any(Number) });
+    await verifier.verify(await sign(key, nowSeconds(), { aud: 'someone-else' }), endpoint);
+    expect(observed.logs[2]?.obj).not.toHaveProperty('now');
+    expect(observed.logs[2]?.obj).not.toHaveProperty('exp');
+  });
+
   it('put the values of a token whose signature did not verify under `unverified`, controls stripped', async () => {
     const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
