@@ -42,6 +42,8 @@ export function formatTable(report: Report): string {
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...cells.map(line),
+    // Named here too, not only in --json: a reader sees what the run could not judge, and why.
+    ...report.skipped.map((s) => `n/a   ${s.name}: ${s.why}`),
     '',
     `${report.kind}: ${rows.length - failed} passed, ${failed} failed, ${report.skipped.length} not applicable` +
       (report.ok ? ' -> CONFORMS' : ' -> DOES NOT CONFORM'),
