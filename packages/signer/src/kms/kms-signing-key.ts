@@ -170,11 +170,18 @@ async function started(c: KmsClient): Promise<KmsClient> {
  */
 export function kmsClientSource(given: KmsClient | undefined): KmsClientSource {
   let client: Promise<KmsClient> | undefined;
+  // Once started, every call gets it at once: no deadline (and its timer) per KMS call.
+  let ready: KmsClient | undefined;
   const create = (): Promise<KmsClient> => {
-    if (given) return started(given);
+    if (given)
+      return started(given).then((c) => {
+        ready = c;
+        return c;
+      });
     const made = importDefaultClient().then(async (c) => {
       try {
-        return await started(c);
+        ready = await started(c);
+        return ready;
       } catch (error) {
         await c.close?.().catch(() => undefined);
         throw error;
@@ -187,6 +194,7 @@ export function kmsClientSource(given: KmsClient | undefined): KmsClientSource {
   };
   return {
     get(budgetEnd) {
+      if (ready !== undefined) return Promise.resolve(ready);
       client ??= create();
       return withDeadline(
         client,

@@ -19,6 +19,31 @@ const NOW_S = Math.floor(Date.now() / 1000);
 const STORES = 5;
 const KEYS = 150;
 
+/**
+ * Attaches the partition `back` widths before the oldest one retained (wholly past retention, so the purge
+ * retires it), with `rows` rows in it; returns its name.
+ */
+async function attachExpiredPartition(
+  db: { query(text: string, values?: unknown[]): Promise<unknown> },
+  back: number,
+  rows = 0,
+): Promise<string> {
+  const old =
+    Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - back * PARTITION_SECONDS) / PARTITION_SECONDS) *
+    PARTITION_SECONDS;
+  const name = `${PARTITION_PREFIX}${old}`;
+  await db.query(
+    `CREATE TABLE session.${name} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
+  );
+  if (rows > 0) {
+    await db.query(
+      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) SELECT $1, 'old-' || g, ${old} + g FROM generate_series(1, $2::int) g`,
+      [ISS, rows],
+    );
+  }
+  return name;
+}
+
 describe('partitioned layout: (iss, jti) unique over the whole retention, across partitions', () => {
   const database = useReplayDatabase({ layout: 'partitioned' });
 
@@ -81,17 +106,7 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
 
   it('while the purge waits behind a long transaction to retire an expired partition, remember() keeps answering; then the partition is gone and no retained row with it', async () => {
     const admin = database.pool({ max: 1 });
-    const old =
-      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
-      PARTITION_SECONDS;
-    const expired = `${PARTITION_PREFIX}${old}`;
-    await admin.query(
-      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
-    );
-    await admin.query(
-      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) SELECT $1, 'old-' || g, ${old} + g FROM generate_series(1, 5) g`,
-      [ISS],
-    );
+    const expired = await attachExpiredPartition(admin, 3, 5);
     const store = pgReplayStore({ db: database.pool({ max: 4 }), timeoutMs: 1000, purgeTimeoutMs: 20_000 });
     expect(await store.remember({ iss: ISS, jti: 'before', exp: NOW_S + 60 })).toBe(true);
 
@@ -131,17 +146,8 @@ describe('partitioned layout: the purge never makes inserts wait', () => {
 
   it('creates the partitions ahead even when a long transaction keeps an expired partition from being dropped', async () => {
     const admin = database.pool({ max: 1 });
-    const old =
-      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 5 * PARTITION_SECONDS) / PARTITION_SECONDS) *
-      PARTITION_SECONDS;
-    const expired = `${PARTITION_PREFIX}${old}`;
-    const older = `${PARTITION_PREFIX}${old - PARTITION_SECONDS}`;
-    await admin.query(
-      `CREATE TABLE session.${older} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old - PARTITION_SECONDS}) TO (${old})`,
-    );
-    await admin.query(
-      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
-    );
+    const older = await attachExpiredPartition(admin, 6);
+    const expired = await attachExpiredPartition(admin, 5);
     const newest = (await partitionNames(admin)).at(-1)!;
     await admin.query(`DROP TABLE session.${newest}`);
     // A reader whose transaction stays open (a report, pg_dump): the DROP of the attached expired
@@ -218,13 +224,7 @@ describe('partitioned layout: purgers under two roles', () => {
       for (const name of await partitionNames(admin)) {
         await admin.query(`ALTER TABLE session.${name} OWNER TO ${owner}`);
       }
-      const old =
-        Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
-        PARTITION_SECONDS;
-      const expired = `${PARTITION_PREFIX}${old}`;
-      await admin.query(
-        `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
-      );
+      const expired = await attachExpiredPartition(admin, 3);
       await admin.query(`ALTER TABLE session.${expired} OWNER TO ${roleA}`);
       const newest = (await partitionNames(admin)).at(-1)!;
       await admin.query(`DROP TABLE session.${newest}`);
@@ -266,17 +266,7 @@ describe('partitioned layout: a detach past its bound is cancelled in the server
 
   it('a detach waiting behind an old snapshot is cancelled when the purge gives up on it, freeing its connection; a later run drops the partition', async () => {
     const admin = database.pool({ max: 1 });
-    const old =
-      Math.floor((NOW_S - REPLAY_RETENTION_SECONDS - 3 * PARTITION_SECONDS) / PARTITION_SECONDS) *
-      PARTITION_SECONDS;
-    const expired = `${PARTITION_PREFIX}${old}`;
-    await admin.query(
-      `CREATE TABLE session.${expired} PARTITION OF ${REPLAY_TABLE_NAME} FOR VALUES FROM (${old}) TO (${old + PARTITION_SECONDS})`,
-    );
-    await admin.query(
-      `INSERT INTO ${REPLAY_TABLE_NAME} (iss, jti, exp) SELECT $1, 'old-' || g, ${old} + g FROM generate_series(1, 3) g`,
-      [ISS],
-    );
+    const expired = await attachExpiredPartition(admin, 3, 3);
     // A report reading through one snapshot: DETACH ... CONCURRENTLY waits for it to end, however long.
     const reader = await database.client();
     await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
