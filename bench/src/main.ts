@@ -1,7 +1,7 @@
 /**
  * `npx -y pnpm@10 bench`: every benchmark in one run, interleaved, medians of rounds; writes bench/RESULTS.md.
  * `npx -y pnpm@10 bench --quick` runs smaller rounds (a smoke run, not a result to quote).
- * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--anticipate-ms N] [--prepare false]` prints
+ * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--anticipate-ms N] [--max-batch N] [--prepare false]` prints
  * only the verify + Postgres section (RESULTS.md untouched), optionally with another pipelineDepth or
  * anticipateMs, or text statements instead of prepared ones, behind the verifier.
  * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
@@ -40,6 +40,8 @@ const { values } = parseArgs({
     'anticipate-ms': { type: 'string' },
     /** `--prepare false`: pgReplayStore sends text statements behind the verifier (default: prepared). */
     prepare: { type: 'string' },
+    /** pgReplayStore's maxBatch behind the verifier in the end-to-end section (default: the store's). */
+    'max-batch': { type: 'string' },
   },
 });
 const ONLY = ['e2e', 'instructions', 'verify'];
@@ -55,8 +57,10 @@ if (values.prepare !== undefined && values.prepare !== 'true' && values.prepare 
 }
 const prepare = values.prepare === undefined ? undefined : values.prepare === 'true';
 const anticipateMs = values['anticipate-ms'] === undefined ? undefined : Number(values['anticipate-ms']);
+const maxBatch = values['max-batch'] === undefined ? undefined : Number(values['max-batch']);
 const storeOptions = {
   ...(pipelineDepth === undefined ? {} : { pipelineDepth }),
+  ...(maxBatch === undefined ? {} : { maxBatch }),
   ...(anticipateMs === undefined ? {} : { anticipateMs }),
   ...(prepare === undefined ? {} : { prepare }),
 };
@@ -316,6 +320,7 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
     );
     if (pipelineDepth !== undefined) out(`verify + pgReplayStore with pipelineDepth ${pipelineDepth}.`);
     if (anticipateMs !== undefined) out(`verify + pgReplayStore with anticipateMs ${anticipateMs}.`);
+    if (maxBatch !== undefined) out(`verify + pgReplayStore with maxBatch ${maxBatch}.`);
     if (prepare === false) out('verify + pgReplayStore with text statements (prepare: false).');
     out();
     table([r.store, r.verify, r.both], r.verify);

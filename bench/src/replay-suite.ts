@@ -127,6 +127,7 @@ export async function endToEndSuite(
   storeOptions: {
     readonly pipelineDepth?: number;
     readonly anticipateMs?: number;
+    readonly maxBatch?: number;
     readonly prepare?: boolean;
   } = {},
 ): Promise<EndToEndResult> {
@@ -250,6 +251,7 @@ async function splitPass(
   storeOptions: {
     readonly pipelineDepth?: number;
     readonly anticipateMs?: number;
+    readonly maxBatch?: number;
     readonly prepare?: boolean;
   },
 ): Promise<EndToEndSplit> {

@@ -86,11 +86,13 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
 
   function runNow(): Promise<PurgeOutcome> {
     if (running) return running;
-    const startedAt = Date.now();
+    // Monotonic: a wall-clock step during a purge must not log a negative or inflated duration.
+    const startedAt = performance.now();
     const run = purgeOnce().then(
       (outcome) => {
         if (outcome.deleted > 0) {
-          logger?.info({ ...outcome, durationMs: Date.now() - startedAt }, 'replay store purged');
+          const durationMs = Math.round(performance.now() - startedAt);
+          logger?.info({ ...outcome, durationMs }, 'replay store purged');
         }
         count(outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle', outcome.deleted);
         notify(outcome);

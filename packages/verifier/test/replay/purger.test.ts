@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { REPLAY_RETENTION_SECONDS } from '@hyper/s2s-contracts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { unhandledRejectionsDuring } from '../../../../test-support/unhandled-rejections.js';
 import { VerifierConfigError } from '../../src/errors.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
@@ -40,6 +40,32 @@ describe('startPurger', () => {
       expect(await purger.runNow()).toEqual({ deleted: 7, batches: 1, lockBusy: false });
       expect(infos).toEqual([expect.objectContaining({ deleted: 7, durationMs: expect.any(Number) })]);
     } finally {
+      await purger.stop();
+    }
+  });
+
+  it('times a run on the monotonic clock: the wall clock stepping back an hour mid-purge changes no logged duration', async () => {
+    const infos: { durationMs?: number }[] = [];
+    const wallClock = vi.spyOn(Date, 'now');
+    const custom = {
+      purge: async () => {
+        wallClock.mockReturnValue(Date.UTC(2026, 0, 1) - 3_600_000);
+        return 3;
+      },
+      remember: async () => true,
+    };
+    wallClock.mockReturnValue(Date.UTC(2026, 0, 1));
+    const purger = startPurger(custom, {
+      intervalMs: 60_000,
+      logger: { info: (obj) => infos.push(obj), warn: () => undefined },
+    });
+    try {
+      await purger.runNow();
+      expect(infos).toHaveLength(1);
+      expect(infos[0]!.durationMs).toBeGreaterThanOrEqual(0);
+      expect(infos[0]!.durationMs).toBeLessThan(60_000);
+    } finally {
+      wallClock.mockRestore();
       await purger.stop();
     }
   });
