@@ -62,12 +62,14 @@ export {
   type MetricInstruments,
 } from './metric-instruments.js';
 export {
+  histogramBuckets,
   LATENCY_BUCKETS_SECONDS,
   METRICS,
   type MetricKind,
   type MetricSide,
   type MetricSpec,
   metricsOf,
+  PURGE_BUCKETS_SECONDS,
   SIGNER_METRIC_NAMES,
   type SignerMetricName,
   VERIFIER_METRIC_NAMES,
@@ -93,7 +95,7 @@ export {
   statusOf,
 } from './reasons.js';
 export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
-export { isStorableText, utf8Length } from './text.js';
+export { isStorableText, MAX_QUOTED_LENGTH, quoteForMessage, utf8Length } from './text.js';
 export { isUnavailableCause, UNAVAILABLE_CAUSES, type UnavailableCause } from './unavailable-causes.js';
 export {
   type Outcome,

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, type MetricSide, metricsOf } from './metrics.js';
+import { histogramBuckets, type MetricSide, metricsOf } from './metrics.js';
 
 /**
  * The part of an OpenTelemetry `Meter` that creating the SDKs' instruments needs, written out
@@ -20,7 +20,7 @@ export interface MetricInstruments<Counter, Histogram> {
 
 /**
  * One instrument per metric a side exports (METRICS): counters with the contract's help text,
- * histograms in seconds with LATENCY_BUCKETS_SECONDS as bucket advice, keyed by metric name. The
+ * histograms in seconds with each metric's buckets (histogramBuckets) as advice, keyed by metric name. The
  * signer's and the verifier's `otelMetrics()` sinks both start from it.
  */
 export function createMetricInstruments<Counter, Histogram>(
@@ -37,7 +37,7 @@ export function createMetricInstruments<Counter, Histogram>(
         meter.createHistogram(name, {
           description: spec.help,
           unit: 's',
-          advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
+          advice: { explicitBucketBoundaries: histogramBuckets(spec) },
         }),
       );
     }

@@ -13,6 +13,8 @@ export interface MetricSpec {
   readonly side: MetricSide;
   readonly help: string;
   readonly labels: readonly string[];
+  /** A histogram's bucket bounds in seconds: LATENCY_BUCKETS_SECONDS unless the metric needs others. */
+  readonly buckets?: readonly number[];
 }
 
 /**
@@ -22,6 +24,19 @@ export interface MetricSpec {
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
+
+/**
+ * Bucket bounds in seconds for a replay purge run: an idle run takes milliseconds, a DELETE of a backlog
+ * seconds; 30 s is where REPLAY.md says to switch to the partitioned layout (alert S2sReplayPurgeSlow).
+ */
+export const PURGE_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300,
+]);
+
+/** A histogram's bucket bounds (a fresh array, as the metric libraries take one). */
+export function histogramBuckets(spec: MetricSpec): number[] {
+  return [...(spec.buckets ?? LATENCY_BUCKETS_SECONDS)];
+}
 
 /** Names of the verifier's metrics (Hyper Core); the four auth counters are the contract's. */
 export const VERIFIER_METRIC_NAMES = {
@@ -33,6 +48,7 @@ export const VERIFIER_METRIC_NAMES = {
   jwksFetchDuration: 's2s_jwks_fetch_duration_seconds',
   purgeRuns: 's2s_replay_purge_runs_total',
   purgedRows: 's2s_replay_purged_rows_total',
+  purgeDuration: 's2s_replay_purge_duration_seconds',
 } as const;
 
 /** Names of the signer's metrics (Hyper Lite). */
@@ -88,6 +104,14 @@ export const METRICS: Readonly<Record<VerifierMetricName | SignerMetricName, Met
     'result',
   ]),
   [V.purgedRows]: verifier('counter', 'Replay records deleted by the purger'),
+  [V.purgeDuration]: Object.freeze({
+    ...verifier(
+      'histogram',
+      'Replay store purge run time by result (deleted, idle, lock_busy, error), seconds',
+      ['result'],
+    ),
+    buckets: PURGE_BUCKETS_SECONDS,
+  }),
   [S.signDuration]: signer('histogram', 'Time to produce one token (pool, PEM or KMS), seconds', ['outcome']),
   [S.kmsCallDuration]: signer('histogram', 'One Cloud KMS RPC attempt by method and outcome, seconds', [
     'method',

@@ -5,6 +5,7 @@ import {
   METRIC_NAMES,
   METRICS,
   metricsOf,
+  PURGE_BUCKETS_SECONDS,
   SIGNER_METRIC_NAMES,
   VERIFIER_METRIC_NAMES,
 } from '../src/index.js';
@@ -64,10 +65,24 @@ describe('createMetricInstruments: the OTel sinks of both SDKs start from it, wi
             : {
                 description: spec.help,
                 unit: 's',
-                advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
+                advice: {
+                  explicitBucketBoundaries: [
+                    ...(name === VERIFIER_METRIC_NAMES.purgeDuration
+                      ? PURGE_BUCKETS_SECONDS
+                      : LATENCY_BUCKETS_SECONDS),
+                  ],
+                },
               },
         );
       }
     },
   );
+});
+
+describe('PURGE_BUCKETS_SECONDS (s2s_replay_purge_duration_seconds)', () => {
+  it('holds 30 s, the run time at which REPLAY.md says to switch layouts (alert S2sReplayPurgeSlow reads le="30")', () => {
+    expect(PURGE_BUCKETS_SECONDS).toContain(30);
+    expect(METRICS[VERIFIER_METRIC_NAMES.purgeDuration].buckets).toBe(PURGE_BUCKETS_SECONDS);
+    expect([...PURGE_BUCKETS_SECONDS].sort((a, b) => a - b)).toEqual([...PURGE_BUCKETS_SECONDS]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStorableText, utf8Length } from '../src/index.js';
+import { isStorableText, MAX_QUOTED_LENGTH, quoteForMessage, utf8Length } from '../src/index.js';
 
 describe('utf8Length (the contract length unit)', () => {
   it.each([
@@ -34,5 +34,40 @@ describe('isStorableText', () => {
   it('refuses U+0000 only', () => {
     expect(isStorableText('a\u0000b')).toBe(false);
     expect(isStorableText('a\u0001b\u{1F600}')).toBe(true);
+  });
+});
+
+describe('quoteForMessage (a caller value in an error message)', () => {
+  const token = `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${'eyJpc3MiOiJoeXBlci1saXRlIn0'}.${'c2lnbmF0dXJlLWJ5dGVz'}`;
+
+  it.each([
+    ['a short string, JSON-quoted', 'spaces:craete', '"spaces:craete"'],
+    [
+      'a string of exactly the limit, whole',
+      'a'.repeat(MAX_QUOTED_LENGTH),
+      `"${'a'.repeat(MAX_QUOTED_LENGTH)}"`,
+    ],
+    [
+      'a longer string, cut with its length',
+      'b'.repeat(MAX_QUOTED_LENGTH + 1),
+      `"${'b'.repeat(MAX_QUOTED_LENGTH)}"… (65 characters)`,
+    ],
+    ['a dotted name, quoted', 'a.b.c', '"a.b.c"'],
+    ['a number', 7, '7'],
+    ['null', null, 'null'],
+    ['an array', ['x'], 'an array'],
+    ['an object', { token }, 'a value of type object'],
+  ])('%s', (_name, value, shown) => {
+    expect(quoteForMessage(value)).toBe(shown);
+  });
+
+  it.each([
+    ['a compact JWT', token],
+    ['a JWT after other text', `Bearer ${token}`],
+    ['a JWT cut after its payload', token.slice(0, token.lastIndexOf('.') + 1)],
+  ])('never repeats %s', (_name, value) => {
+    const shown = quoteForMessage(value);
+    expect(shown).toBe(`a value shaped like a JWT (${value.length} characters, not shown)`);
+    for (const part of token.split('.')) expect(shown).not.toContain(part);
   });
 });

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, metricsOf } from '@hyper/s2s-contracts';
+import { histogramBuckets, metricsOf } from '@hyper/s2s-contracts';
 import { Counter, Histogram, type Registry, register } from 'prom-client';
 import type { SignerCounterName, SignerHistogramName, SignerMetricsSink } from './metrics.js';
 
@@ -35,7 +35,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Signe
               name,
               help: spec.help,
               labelNames,
-              buckets: [...LATENCY_BUCKETS_SECONDS],
+              buckets: histogramBuckets(spec),
               registers: [registry],
             }),
       );

@@ -1,4 +1,4 @@
-import { KNOWN_SCOPES, MAX_SCOPE_LENGTH, SCOPE_PATTERN } from '@hyper/s2s-contracts';
+import { KNOWN_SCOPES, MAX_SCOPE_LENGTH, quoteForMessage, SCOPE_PATTERN } from '@hyper/s2s-contracts';
 import { ScopeError } from './errors.js';
 
 const known: ReadonlySet<string> = new Set(KNOWN_SCOPES);
@@ -11,10 +11,10 @@ function checkTokens(tokens: readonly string[], shown: string): void {
   for (const token of tokens) {
     if (!known.has(token)) {
       throw new ScopeError(
-        `${JSON.stringify(token)} in ${shown} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')})`,
+        `${quoteForMessage(token)} in ${shown} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')})`,
       );
     }
-    if (seen.has(token)) throw new ScopeError(`${JSON.stringify(token)} is listed twice in ${shown}`);
+    if (seen.has(token)) throw new ScopeError(`${quoteForMessage(token)} is listed twice in ${shown}`);
     seen.add(token);
   }
 }
@@ -30,10 +30,10 @@ export function scopeClaim(scope: string | readonly string[]): string {
     if (hit !== undefined) return hit;
     if (scope.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(scope)) {
       throw new ScopeError(
-        `${JSON.stringify(scope.slice(0, 64))} is not an RFC 6749 scope string (scope-tokens separated by single spaces)`,
+        `${quoteForMessage(scope)} is not an RFC 6749 scope string (scope-tokens separated by single spaces)`,
       );
     }
-    checkTokens(scope.split(' '), JSON.stringify(scope));
+    checkTokens(scope.split(' '), quoteForMessage(scope));
     validated.set(scope, scope);
     return scope;
   }
@@ -48,10 +48,10 @@ export function scopeClaim(scope: string | readonly string[]): string {
   }
   for (const token of scope) {
     if (typeof token !== 'string' || token.includes(' ') || !SCOPE_PATTERN.test(token)) {
-      throw new ScopeError(`${JSON.stringify(token)} is not an RFC 6749 scope-token`);
+      throw new ScopeError(`${quoteForMessage(token)} is not an RFC 6749 scope-token`);
     }
   }
   const joined = scope.join(' ');
-  checkTokens(scope, JSON.stringify(scope));
+  checkTokens(scope, quoteForMessage(joined));
   return joined;
 }

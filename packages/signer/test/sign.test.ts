@@ -366,6 +366,21 @@ describe('sign(): scope', () => {
   });
 
   it.each([
+    ['as the scope string', (token: string) => token],
+    ['next to a known scope', (token: string) => `spaces:create ${token}`],
+    ['in a scope list', (token: string) => ['spaces:create', token]],
+  ])('a token passed %s is refused without repeating it', async (_name, scopeWith) => {
+    const signer = rsa();
+    const token = await signer.sign({ scope: 'spaces:create' });
+    const error = (await signer
+      .sign({ scope: scopeWith(token) as string })
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ScopeError);
+    expect(error.message).toContain('shaped like a JWT');
+    for (const part of token.split('.')) expect(error.message).not.toContain(part);
+  });
+
+  it.each([
     ['empty', ''],
     ['not a string', 5],
   ])('refuses a per-call audience that is %s', async (_name, audience) => {

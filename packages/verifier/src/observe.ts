@@ -51,8 +51,11 @@ export interface MetricsSink {
    * s2s_jwks_fetch_duration_seconds {outcome}. Without it verify reads no clock for metrics.
    */
   observe?(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>): void;
-  /** Optional: one call per purge run (startPurger's `metrics`), with the rows it deleted. */
-  purge?(result: PurgeResult, deleted: number): void;
+  /**
+   * Optional: one call per purge run (startPurger's `metrics`), with the rows it deleted and how long the
+   * run took (monotonic clock).
+   */
+  purge?(result: PurgeResult, deleted: number, seconds?: number): void;
 }
 
 const METRIC_FOR_STATUS: Readonly<Record<200 | 401 | 403 | 503, AuthMetricName>> = {

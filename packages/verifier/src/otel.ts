@@ -22,6 +22,7 @@ export function otelMetrics(options: OtelMetricsOptions = {}): MetricsSink {
   const failures = counters.get(VERIFIER_METRIC_NAMES.jwksFetchFailures)!;
   const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;
   const purgedRows = counters.get(VERIFIER_METRIC_NAMES.purgedRows)!;
+  const purgeDuration = histograms.get(VERIFIER_METRIC_NAMES.purgeDuration)!;
   // Zero baselines (metric-baseline.ts), as the prometheus sink: the closed label sets now, a route's
   // alerted series on first use.
   for (const reason of FETCH_FAILURE_OUTCOMES) failures.add(0, { reason });
@@ -40,9 +41,10 @@ export function otelMetrics(options: OtelMetricsOptions = {}): MetricsSink {
     observe(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>) {
       histograms.get(name)?.record(seconds, labels);
     },
-    purge(result: PurgeResult, deleted: number) {
+    purge(result: PurgeResult, deleted: number, seconds?: number) {
       purgeRuns.add(1, { result });
       if (deleted > 0) purgedRows.add(deleted);
+      if (seconds !== undefined) purgeDuration.record(seconds, { result });
     },
   };
 }

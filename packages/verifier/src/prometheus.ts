@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, metricsOf, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import { histogramBuckets, type MetricSpec, metricsOf, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { Counter, Histogram, type Registry, register } from 'prom-client';
 import { FETCH_FAILURE_OUTCOMES, routeBaseline } from './metric-baseline.js';
 import { PURGE_RESULTS, type PurgeResult, type VerifierHistogramName } from './metrics.js';
@@ -19,14 +19,14 @@ function counter(registry: Registry, name: string, help: string, labelNames: rea
   return new Counter<string>({ name, help, labelNames, registers: [registry] });
 }
 
-function histogram(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+function histogram(registry: Registry, name: string, spec: MetricSpec) {
   const existing = registry.getSingleMetric(name);
   if (existing instanceof Histogram) return existing as Histogram<string>;
   return new Histogram<string>({
     name,
-    help,
-    labelNames,
-    buckets: [...LATENCY_BUCKETS_SECONDS],
+    help: spec.help,
+    labelNames: spec.labels,
+    buckets: histogramBuckets(spec),
     registers: [registry],
   });
 }
@@ -37,7 +37,8 @@ function histogram(registry: Registry, name: string, help: string, labelNames: r
  * scope}; s2s_jwks_fetches_total, s2s_jwks_fetch_failures_total {reason}; the latency histograms
  * s2s_auth_duration_seconds {status, path, scope}, s2s_replay_remember_duration_seconds {outcome},
  * s2s_jwks_fetch_duration_seconds {outcome}; and the purger's s2s_replay_purge_runs_total {result},
- * s2s_replay_purged_rows_total (pass the sink to startPurger as `metrics`).
+ * s2s_replay_purged_rows_total, s2s_replay_purge_duration_seconds {result} (pass the sink to startPurger
+ * as `metrics`).
  *
  * @example
  * ```ts
@@ -59,12 +60,13 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Metri
   const histograms = new Map<string, Histogram<string>>();
   for (const [name, spec] of metricsOf('verifier')) {
     if (spec.kind === 'counter') counters.set(name, counter(registry, name, spec.help, spec.labels));
-    else histograms.set(name, histogram(registry, name, spec.help, spec.labels));
+    else histograms.set(name, histogram(registry, name, spec));
   }
   const fetches = counters.get(JWKS_FETCHES_METRIC)!;
   const failures = counters.get(JWKS_FETCH_FAILURES_METRIC)!;
   const purgeRuns = counters.get(VERIFIER_METRIC_NAMES.purgeRuns)!;
   const purgedRows = counters.get(VERIFIER_METRIC_NAMES.purgedRows)!;
+  const purgeDuration = histograms.get(VERIFIER_METRIC_NAMES.purgeDuration)!;
   // Zero baselines (metric-baseline.ts): the closed label sets now, a route's alerted series on first use.
   for (const reason of FETCH_FAILURE_OUTCOMES) failures.inc({ reason }, 0);
   for (const result of PURGE_RESULTS) purgeRuns.inc({ result }, 0);
@@ -81,9 +83,10 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Metri
     observe(name: VerifierHistogramName, seconds: number, labels: Readonly<Record<string, string>>) {
       histograms.get(name)?.observe(labels, seconds);
     },
-    purge(result: PurgeResult, deleted: number) {
+    purge(result: PurgeResult, deleted: number, seconds?: number) {
       purgeRuns.inc({ result });
       if (deleted > 0) purgedRows.inc(deleted);
+      if (seconds !== undefined) purgeDuration.observe({ result }, seconds);
     },
   };
 }

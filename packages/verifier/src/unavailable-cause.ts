@@ -1,6 +1,6 @@
 import type { UnavailableCause } from '@hyper/s2s-contracts';
 import { KeysUnavailableError } from './keys/source.js';
-import { ReplayStoreError } from './replay/errors.js';
+import { ReplayStoreError, sqlState } from './replay/errors.js';
 
 /** Postgres SQLSTATEs: undefined_table, invalid_schema_name, undefined_function (a migration's function). */
 const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '3F000', '42883']);
@@ -59,4 +59,18 @@ export function unavailableCauseOf(error: unknown): UnavailableCause {
     }
   }
   return 'error';
+}
+
+/** invalid_catalog_name (no such database); class 28 is invalid authorization (login, password). */
+const CONNECTION_SETTING_SQLSTATES = /^(?:3D000|28[0-9A-Z]{3})$/;
+
+/**
+ * A clause for a replay-store failure's message ('' when it does not apply): a refused connection, an
+ * unknown host or database, or a refused login means the pool's connection settings are wrong.
+ */
+export function connectionRemedy(error: unknown): string {
+  return unavailableCauseOf(error) === 'unreachable' ||
+    CONNECTION_SETTING_SQLSTATES.test(sqlState(error) ?? '')
+    ? " (check the pool's connection settings: host, port, database, user, password)"
+    : '';
 }

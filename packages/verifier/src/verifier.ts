@@ -96,21 +96,23 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
 }
 
 /** The rejections a clock or the TTL decides. */
-const CLOCK_REASONS: ReadonlySet<Reason> = new Set<Reason>([
-  'expired_signature',
-  'immature_signature',
-  'invalid_iat',
-  'ttl_exceeded',
-]);
+function isClockReason(reason: Reason): boolean {
+  return (
+    reason === 'expired_signature' ||
+    reason === 'immature_signature' ||
+    reason === 'invalid_iat' ||
+    reason === 'ttl_exceeded'
+  );
+}
 
-/** The token's numeric iat, nbf and exp (claim checks ran: each is a finite number when present). */
+/**
+ * The token's iat, nbf and exp. A clock reason comes from the claim policy, which runs only on claims
+ * whose types passed, so each is a finite number here.
+ */
 function tokenTimes(decoded: DecodedToken | undefined): Pick<RejectionFacts, 'iat' | 'nbf' | 'exp'> {
-  const times: { iat?: number; nbf?: number; exp?: number } = {};
-  for (const name of ['iat', 'nbf', 'exp'] as const) {
-    const value = decoded?.payload[name];
-    if (typeof value === 'number' && Number.isFinite(value)) times[name] = value;
-  }
-  return times;
+  if (decoded === undefined) return {};
+  const { iat, nbf, exp } = decoded.payload as Claims;
+  return { iat, nbf, exp };
 }
 
 const SIGNATURE_VERIFIED = true;
@@ -186,11 +188,12 @@ class S2sVerifier implements Verifier {
     this.#config = config;
     this.#observer = new Observer(config.metrics, config.logger);
     const warnTestKeys = publicTestKeyWarner(this.#observer, config.logger !== undefined);
-    this.#keys =
-      'remote' in config.keys
-        ? remoteKeySource(config.keys.remote, this.#observer, warnTestKeys)
-        : staticKeySource(config.keys.jwks, 'keys.jwks');
-    if (!('remote' in config.keys)) warnTestKeys(config.keys.jwks);
+    if ('remote' in config.keys) {
+      this.#keys = remoteKeySource(config.keys.remote, this.#observer, warnTestKeys);
+    } else {
+      this.#keys = staticKeySource(config.keys.jwks, 'keys.jwks');
+      warnTestKeys(config.keys.jwks);
+    }
     this.#allowed = new Set(config.algorithms);
     this.#policy = {
       issuers: config.issuers,
@@ -215,7 +218,8 @@ class S2sVerifier implements Verifier {
   async verify(token: unknown, verifyOptions: VerifyOptions): Promise<VerifyResult> {
     const call = callContext(verifyOptions);
     const nowMs = this.#config.now();
-    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    // Number.isFinite is false for anything but a finite number (a string, a bigint, NaN).
+    if (!Number.isFinite(nowMs)) {
       throw new VerifierUsageError('now() must return epoch milliseconds');
     }
     const attempt: Attempt = {};
@@ -242,7 +246,7 @@ class S2sVerifier implements Verifier {
       else if (result.reason === 'invalid_issuer')
         facts = { ...facts, allowedIssuers: [...this.#policy.issuers] };
       // A clock or TTL rejection is a skewed clock on one side: the line shows the token's times and this one's.
-      else if (CLOCK_REASONS.has(result.reason))
+      else if (isClockReason(result.reason))
         facts = { ...facts, ...tokenTimes(attempt.decoded), now: Math.floor(nowMs / 1000) };
     }
     observer.authResult(result.status, result.reason, call.path, call.scopeLabel, facts);

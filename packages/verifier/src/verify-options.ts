@@ -1,4 +1,4 @@
-import { KNOWN_SCOPES, MAX_SCOPE_LENGTH, SCOPE_PATTERN } from '@hyper/s2s-contracts';
+import { KNOWN_SCOPES, MAX_SCOPE_LENGTH, quoteForMessage, SCOPE_PATTERN } from '@hyper/s2s-contracts';
 import { VerifierUsageError } from './errors.js';
 
 /** What the endpoint requires, as the calling code states it. */
@@ -54,7 +54,7 @@ function requiredScope(scope: unknown, where: string): RequiredScope | undefined
   const unknown = scopes.find((token) => !knownScopes.has(token));
   if (unknown !== undefined) {
     throw new VerifierUsageError(
-      `${where}: scope ${JSON.stringify(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
+      `${where}: scope ${quoteForMessage(unknown)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')}); no signer grants it`,
     );
   }
   const required = Object.freeze({ scopes, label: joined });

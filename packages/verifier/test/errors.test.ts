@@ -164,10 +164,19 @@ describe('verify options: the required scope and the path are checked on every v
     expect(await usageError({ scope: ['spaces:create', 'join_tokens:isue'], path: '/p' })).toBe(
       `verify options: scope "join_tokens:isue" is not a contract scope ${known}`,
     );
-    // 1024 characters is within the bound: refused as unknown, not as too long.
+    // 1024 characters is within the bound: refused as unknown, not as too long; the message shows 64.
     expect(await usageError({ scope: 'a'.repeat(1024), path: '/p' })).toBe(
-      `verify options: scope "${'a'.repeat(1024)}" is not a contract scope ${known}`,
+      `verify options: scope "${'a'.repeat(64)}"… (1024 characters) is not a contract scope ${known}`,
     );
+  });
+
+  it('a token passed as the scope is refused without repeating it', async () => {
+    const token = await sign(await vectorKey('lite-2026-03'), nowSeconds());
+    for (const scope of [token, ['spaces:create', token]]) {
+      const message = await usageError({ scope, path: '/p' });
+      expect(message).toContain('shaped like a JWT');
+      for (const part of token.split('.')) expect(message).not.toContain(part);
+    }
   });
 
   it('every scope of a list or a string is required; the scope label is the space-separated list', async () => {

@@ -1,4 +1,9 @@
-import { Deadline, LATENCY_BUCKETS_SECONDS, VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
+import {
+  Deadline,
+  LATENCY_BUCKETS_SECONDS,
+  PURGE_BUCKETS_SECONDS,
+  VERIFIER_METRIC_NAMES,
+} from '@hyper/s2s-contracts';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MetricsSink } from '../src/observe.js';
@@ -141,5 +146,33 @@ describe('purge metrics', () => {
     expect(exposition).toContain('s2s_replay_purge_runs_total{result="deleted"} 1');
     expect(exposition).toContain('s2s_replay_purge_runs_total{result="error"} 1');
     expect(exposition).toContain('s2s_replay_purged_rows_total 2');
+    // Every run is timed by its result, in the purge buckets (30 s: the switch threshold of REPLAY.md).
+    for (const result of ['idle', 'deleted', 'error']) {
+      expect(exposition).toContain(`s2s_replay_purge_duration_seconds_count{result="${result}"} 1`);
+      expect(exposition).toContain(`s2s_replay_purge_duration_seconds_bucket{le="30",result="${result}"} 1`);
+    }
+    const les = [
+      ...exposition.matchAll(/s2s_replay_purge_duration_seconds_bucket\{le="([^"]+)",result="idle"/g),
+    ];
+    expect(les.map((m) => m[1])).toEqual([...PURGE_BUCKETS_SECONDS.map(String), '+Inf']);
+  });
+
+  it("a run stop() cut short is counted but not timed: its duration is not a purge's", async () => {
+    const registry = new Registry();
+    const source = {
+      purge: async () => 0,
+      remember: async () => true,
+      runPurge: ({ signal }: { signal?: AbortSignal }) =>
+        new Promise<{ deleted: number; batches: number; lockBusy: boolean }>((resolve) => {
+          signal?.addEventListener('abort', () => resolve({ deleted: 5, batches: 1, lockBusy: false }));
+        }),
+    };
+    const purger = startPurger(source, { metrics: prometheusMetrics({ registry }), intervalMs: 3_600_000 });
+    const run = purger.runNow();
+    await purger.stop();
+    await run;
+    const exposition = await registry.metrics();
+    expect(exposition).toContain('s2s_replay_purge_runs_total{result="deleted"} 1');
+    expect(exposition).not.toContain('s2s_replay_purge_duration_seconds_count{result="deleted"}');
   });
 });

@@ -138,11 +138,17 @@ describe('rejection logs', () => {
     expect(line).toMatchObject({ reason: 'expired_signature', iat: issued, nbf: issued, exp: issued + 60 });
     expect(line.now).toBeGreaterThanOrEqual(before);
     expect(line.now).toBeLessThanOrEqual(after);
-    await verifier.verify(await sign(key, nowSeconds(), { iatOffset: 600 }), endpoint);
-    expect(observed.logs[1]?.obj).toMatchObject({ reason: 'immature_signature', now: expect.any(Number) });
+    const now = nowSeconds();
+    await verifier.verify(await sign(key, now, { iatOffset: 600 }), endpoint);
+    expect(observed.logs[1]?.obj).toMatchObject({ reason: 'immature_signature', nbf: now + 600 });
+    await verifier.verify(await sign(key, now, { iatOffset: 600, nbf: now }), endpoint);
+    expect(observed.logs[2]?.obj).toMatchObject({ reason: 'invalid_iat', iat: now + 600, nbf: now });
+    await verifier.verify(await sign(key, now, { ttl: 400 }), endpoint);
+    expect(observed.logs[3]?.obj).toMatchObject({ reason: 'ttl_exceeded', iat: now, exp: now + 400 });
+    for (const log of observed.logs.slice(1, 4)) expect(log.obj).toHaveProperty('now', expect.any(Number));
     await verifier.verify(await sign(key, nowSeconds(), { aud: 'someone-else' }), endpoint);
-    expect(observed.logs[2]?.obj).not.toHaveProperty('now');
-    expect(observed.logs[2]?.obj).not.toHaveProperty('exp');
+    expect(observed.logs[4]?.obj).not.toHaveProperty('now');
+    expect(observed.logs[4]?.obj).not.toHaveProperty('exp');
   });
 
   it('put the values of a token whose signature did not verify under `unverified`, controls stripped', async () => {

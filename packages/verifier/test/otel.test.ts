@@ -2,6 +2,7 @@ import {
   LATENCY_BUCKETS_SECONDS,
   METRIC_NAMES,
   metricsOf,
+  PURGE_BUCKETS_SECONDS,
   VERIFIER_METRIC_NAMES,
 } from '@hyper/s2s-contracts';
 import {
@@ -111,6 +112,15 @@ describe('@hyper/s2s-verifier/otel', () => {
         ?.dataPoints.map((p) => p.attributes.outcome)
         .sort(),
     ).toEqual(['fresh', 'replayed', 'unavailable']);
+    // One purge run (idle), timed, in the purge buckets: 30 s is the switch threshold REPLAY.md names.
+    const purgeRun = byName.get(V.purgeDuration)!;
+    expect(purgeRun.dataPoints.map((p) => p.attributes)).toEqual([{ result: 'idle' }]);
+    const purgeHistogram = purgeRun.dataPoints[0]!.value as {
+      count: number;
+      buckets: { boundaries: number[] };
+    };
+    expect(purgeHistogram.count).toBe(1);
+    expect(purgeHistogram.buckets.boundaries).toEqual([...PURGE_BUCKETS_SECONDS]);
   });
 
   it('defaults to the global meter provider without throwing when none is registered', async () => {

@@ -1,5 +1,6 @@
 import { REPLAY_RETENTION_SECONDS, withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
+import { connectionRemedy } from '../unavailable-cause.js';
 import { ReplayStoreError, sqlState } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, durationMs } from './options.js';
 import type { ReplayLayout } from './pg.js';
@@ -118,7 +119,7 @@ export async function migrate(db: ReplayDb, options: MigrateOptions = {}): Promi
     if (error instanceof ReplayStoreError) throw error;
     throw new ReplayStoreError(
       'ERR_S2S_REPLAY_FAILED',
-      `replay migration failed: ${describeFailure(error)}`,
+      `replay migration failed: ${describeFailure(error)}${connectionRemedy(error)}`,
       {
         cause: error,
       },

@@ -59,9 +59,9 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
   const logger = loggerOption('logger', options.logger);
   // Contained like the verifier's sinks: telemetry and the notification hook must not fail a purge or,
   // from the timer's promise chain, surface as an unhandled rejection.
-  const count = (result: PurgeResult, deleted: number) => {
+  const count = (result: PurgeResult, deleted: number, seconds: number | undefined) => {
     try {
-      ignoreRejection(metrics?.purge?.(result, deleted));
+      ignoreRejection(metrics?.purge?.(result, deleted, seconds));
     } catch {
       // contained
     }
@@ -90,16 +90,25 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
     const startedAt = performance.now();
     const run = purgeOnce().then(
       (outcome) => {
+        const elapsedMs = performance.now() - startedAt;
+        // A run cut short by stop() left expired rows behind: its duration is not a purge's.
+        const stoppedEarly = abort.signal.aborted;
         if (outcome.deleted > 0) {
-          const durationMs = Math.round(performance.now() - startedAt);
-          logger?.info({ ...outcome, durationMs }, 'replay store purged');
+          const durationMs = Math.round(elapsedMs);
+          if (stoppedEarly) {
+            logger?.info({ ...outcome, durationMs, stopped: true }, 'replay store purge stopped early');
+          } else logger?.info({ ...outcome, durationMs }, 'replay store purged');
         }
-        count(outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle', outcome.deleted);
+        count(
+          outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle',
+          outcome.deleted,
+          stoppedEarly ? undefined : elapsedMs / 1000,
+        );
         notify(outcome);
         return outcome;
       },
       (error: unknown) => {
-        count('error', 0);
+        count('error', 0, (performance.now() - startedAt) / 1000);
         throw error;
       },
     );

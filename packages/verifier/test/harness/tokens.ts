@@ -35,6 +35,8 @@ export interface TokenClaims {
   scope?: string;
   jti?: string;
   iatOffset?: number;
+  /** Epoch seconds; default: iat. */
+  nbf?: number;
   ttl?: number;
 }
 
@@ -52,7 +54,7 @@ export async function sign(
     aud: claims.aud ?? file.audience,
     exp: iat + (claims.ttl ?? 60),
     iat,
-    nbf: iat,
+    nbf: claims.nbf ?? iat,
     scope: claims.scope ?? 'spaces:create',
     jti: claims.jti ?? randomUUID(),
   })

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { REPLAY_RETENTION_SECONDS, REPLAY_TABLE } from '@hyper/s2s-contracts';
-import type pg from 'pg';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { VerifierConfigError } from '../../src/errors.js';
 import { REPLAY_PARTITION_SECONDS } from '../../src/replay/index.js';
@@ -20,7 +20,7 @@ import {
 } from '../../src/replay/sql.js';
 import type { ReplayDb } from '../../src/replay/store.js';
 import { countingDb } from '../support/counting-db.js';
-import { useFreshDatabases } from '../support/database.js';
+import { testDatabaseUrl, useFreshDatabases } from '../support/database.js';
 import { partitionNames, partitionStarts, windowsSince } from '../support/partition-window.js';
 
 const databases = useFreshDatabases();
@@ -157,6 +157,39 @@ describe('the shipped migration', () => {
       await db.close();
     }
   }, 60_000);
+
+  it('says what to check: the connection settings for a refused connection or an unknown database, migrate for a missing table', async () => {
+    const refused = new pg.Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 5_000 });
+    const url = new URL(testDatabaseUrl());
+    url.pathname = '/s2s_no_such_database';
+    const unknown = new pg.Pool({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
+    try {
+      for (const db of [refused, unknown]) {
+        await expect(migrate(db)).rejects.toMatchObject({
+          code: 'ERR_S2S_REPLAY_FAILED',
+          message: expect.stringMatching(
+            /^replay migration failed: .*\(check the pool's connection settings: host, port, database, user, password\)$/,
+          ),
+        });
+      }
+    } finally {
+      await Promise.all([refused.end(), unknown.end()]);
+    }
+    const empty = await freshPool();
+    await expect(
+      pgReplayStore({ db: empty }).remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 }),
+    ).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_FAILED',
+      message: `replay table ${REPLAY_TABLE.schema}.${REPLAY_TABLE.table} is missing (run migrate)`,
+    });
+    await migrate(empty);
+    await empty.query(`DROP TABLE ${REPLAY_TABLE.schema}.${REPLAY_TABLE.table}`);
+    const store = pgReplayStore({ db: empty });
+    await expect(store.purge()).rejects.toMatchObject({
+      code: 'ERR_S2S_REPLAY_FAILED',
+      message: expect.stringContaining('(run migrate'),
+    });
+  });
 
   it('fails with a typed error when the database refuses, and on a handle without query()', async () => {
     const pool = await freshPool();

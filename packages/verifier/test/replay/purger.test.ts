@@ -70,6 +70,38 @@ describe('startPurger', () => {
     }
   });
 
+  it('a run that stop() cut short is logged as stopped early, not as a purge', async () => {
+    const infos: { obj: object; msg: string | undefined }[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const custom = {
+      purge: async () => 0,
+      remember: async () => true,
+      // As pgReplayStore's batched purge: stops between batches once the signal is aborted.
+      runPurge: ({ signal }: { signal?: AbortSignal }) =>
+        new Promise<PurgeOutcome>((resolve) => {
+          started();
+          signal?.addEventListener('abort', () => resolve({ deleted: 15_000, batches: 3, lockBusy: false }));
+        }),
+    };
+    const purger = startPurger(custom, {
+      intervalMs: 60_000,
+      logger: { info: (obj, msg) => infos.push({ obj, msg }), warn: () => undefined },
+    });
+    const run = purger.runNow();
+    await running;
+    await purger.stop();
+    expect(await run).toEqual({ deleted: 15_000, batches: 3, lockBusy: false });
+    expect(infos).toEqual([
+      {
+        obj: expect.objectContaining({ deleted: 15_000, stopped: true }),
+        msg: 'replay store purge stopped early',
+      },
+    ]);
+  });
+
   // The purger runs from a timer: anything a sink throws or rejects there would be an unhandled rejection
   // (the process ends) or would stop the schedule.
   it.each([
