@@ -31,21 +31,23 @@ export function isStorableText(text: string): boolean {
 /** Longest caller value an error message repeats in full. */
 export const MAX_QUOTED_LENGTH = 64;
 
-// Two base64url runs joined by dots: the shape of a compact JWS or JWE (a header, then a payload).
-const TOKEN_SHAPE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\./;
+// Any part of a token: a base64url JSON object (a JOSE header or a claims set starts `{"`, encoded
+// `eyJ`), or a long run of base64 or URL-encoded text (a signature, a segment re-encoded), whatever the
+// dots, padding, whitespace or prefix around it. A scope, path or setting holds neither.
+const TOKEN_PART = /eyJ[A-Za-z0-9_-]{6,}|[A-Za-z0-9_\-+/=%]{32,}/;
 
 /**
  * A caller's value as an error message may show it. A token passed where a setting was meant (a
- * scope, a path) must not reach an error, a log or a crash report: anything holding the shape of a
- * compact JWT is described, never repeated; a longer value is cut to its first 64 characters; a
- * non-string is named by its type.
+ * scope, a path, a command-line argument) must not reach an error, a log or a crash report: anything
+ * holding a part of one (TOKEN_PART) is described, never repeated; a longer value is cut to its first
+ * 64 characters; a non-string is named by its type.
  */
 export function quoteForMessage(value: unknown): string {
   if (typeof value !== 'string') {
     if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
     return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
   }
-  if (TOKEN_SHAPE.test(value)) return `a value shaped like a JWT (${value.length} characters, not shown)`;
+  if (TOKEN_PART.test(value)) return `a value that may hold a token (${value.length} characters, not shown)`;
   if (value.length > MAX_QUOTED_LENGTH) {
     return `${JSON.stringify(value.slice(0, MAX_QUOTED_LENGTH))}… (${value.length} characters)`;
   }

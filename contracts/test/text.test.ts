@@ -44,15 +44,16 @@ describe('quoteForMessage (a caller value in an error message)', () => {
     ['a short string, JSON-quoted', 'spaces:craete', '"spaces:craete"'],
     [
       'a string of exactly the limit, whole',
-      'a'.repeat(MAX_QUOTED_LENGTH),
-      `"${'a'.repeat(MAX_QUOTED_LENGTH)}"`,
+      's:'.repeat(MAX_QUOTED_LENGTH / 2),
+      `"${'s:'.repeat(MAX_QUOTED_LENGTH / 2)}"`,
     ],
     [
       'a longer string, cut with its length',
-      'b'.repeat(MAX_QUOTED_LENGTH + 1),
-      `"${'b'.repeat(MAX_QUOTED_LENGTH)}"… (65 characters)`,
+      's:'.repeat(MAX_QUOTED_LENGTH / 2 + 1),
+      `"${'s:'.repeat(MAX_QUOTED_LENGTH / 2)}"… (66 characters)`,
     ],
     ['a dotted name, quoted', 'a.b.c', '"a.b.c"'],
+    ['a dotted scope typo, quoted', 'hyperlite.integrations.create', '"hyperlite.integrations.create"'],
     ['a number', 7, '7'],
     ['null', null, 'null'],
     ['an array', ['x'], 'an array'],
@@ -61,13 +62,24 @@ describe('quoteForMessage (a caller value in an error message)', () => {
     expect(quoteForMessage(value)).toBe(shown);
   });
 
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const longSignature = 'Q2lnbmF0dXJlLWJ5dGVzLW9mLWEtMjA0OC1iaXQtUlNBLWtleQ';
   it.each([
     ['a compact JWT', token],
     ['a JWT after other text', `Bearer ${token}`],
     ['a JWT cut after its payload', token.slice(0, token.lastIndexOf('.') + 1)],
+    ['a JWT without its signature', `${header}.${payload}`],
+    ['padded segments', `${header}==.${payload}=.${signature}`],
+    ['URL-encoded dots', `${header}%2E${payload}%2E${signature}`],
+    ['whitespace after a dot', `${header}.\n${payload}. ${signature}`],
+    ['a detached JWS', `${header}..${longSignature}`],
+    ['a payload alone', payload],
+    ['a short payload (e30 is {})', `${header}.e30.${signature}`],
+    ['a signature alone', longSignature],
+    ['a JWE (five segments, an empty key)', `${header}..${longSignature}.${payload}.tag`],
   ])('never repeats %s', (_name, value) => {
     const shown = quoteForMessage(value);
-    expect(shown).toBe(`a value shaped like a JWT (${value.length} characters, not shown)`);
-    for (const part of token.split('.')) expect(shown).not.toContain(part);
+    expect(shown).toBe(`a value that may hold a token (${value.length} characters, not shown)`);
+    for (const part of [header, payload, signature, longSignature]) expect(shown).not.toContain(part);
   });
 });

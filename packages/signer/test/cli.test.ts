@@ -91,6 +91,24 @@ describe('hyper-s2s-keys --help', () => {
   });
 });
 
+describe('hyper-s2s-keys: a token pasted on the command line', () => {
+  const token = `${Buffer.from('{"alg":"RS256","typ":"JWT","kid":"lite-2026-07"}').toString('base64url')}.${Buffer.from(
+    '{"iss":"hyper-lite","sub":"hyper-lite-gateway","jti":"6f1c"}',
+  ).toString('base64url')}.${'c2lnbmF0dXJl'.repeat(8)}`;
+  it.each([
+    ['as the command', [token]],
+    ['as a keyset command', ['keyset', token]],
+    ['as an extra argument', ['keygen', '--kid', 'lite-2026-07', '--out', 'x.pem', token]],
+    ['as an option', ['keygen', '--kid', 'lite-2026-07', '--out', 'x.pem', `--${token}`]],
+    ['as a kid', ['keygen', '--kid', token, '--out', 'x.pem']],
+  ])('is never repeated when it is given %s', (_name, args) => {
+    const run = cli(args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('may hold a token');
+    for (const part of token.split('.')) expect(run.stderr + run.stdout).not.toContain(part);
+  });
+});
+
 describe('hyper-s2s-keys keygen', () => {
   it('writes an RSA-2048 PKCS#8 PEM with mode 0600 and prints only the public JWK', async () => {
     const run = cli(['keygen', '--kid', 'lite-2026-07', '--out', 'lite-2026-07.pem']);

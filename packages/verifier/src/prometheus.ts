@@ -70,6 +70,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Metri
   // Zero baselines (metric-baseline.ts): the closed label sets now, a route's alerted series on first use.
   for (const reason of FETCH_FAILURE_OUTCOMES) failures.inc({ reason }, 0);
   for (const result of PURGE_RESULTS) purgeRuns.inc({ result }, 0);
+  // From 0, so increase() sees a replica's first timed run (S2sReplayPurgeSlow reads its buckets).
+  for (const result of PURGE_RESULTS) purgeDuration.zero({ result });
   const baseline = routeBaseline((name, labels) => counters.get(name)?.inc(labels, 0));
   return {
     increment(name: AuthMetricName, labels: AuthMetricLabels) {

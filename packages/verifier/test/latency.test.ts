@@ -163,8 +163,10 @@ describe('purge metrics', () => {
       purge: async () => 0,
       remember: async () => true,
       runPurge: ({ signal }: { signal?: AbortSignal }) =>
-        new Promise<{ deleted: number; batches: number; lockBusy: boolean }>((resolve) => {
-          signal?.addEventListener('abort', () => resolve({ deleted: 5, batches: 1, lockBusy: false }));
+        new Promise<{ deleted: number; batches: number; lockBusy: boolean; stopped?: true }>((resolve) => {
+          signal?.addEventListener('abort', () =>
+            resolve({ deleted: 5, batches: 1, lockBusy: false, stopped: true }),
+          );
         }),
     };
     const purger = startPurger(source, { metrics: prometheusMetrics({ registry }), intervalMs: 3_600_000 });
@@ -173,6 +175,6 @@ describe('purge metrics', () => {
     await run;
     const exposition = await registry.metrics();
     expect(exposition).toContain('s2s_replay_purge_runs_total{result="deleted"} 1');
-    expect(exposition).not.toContain('s2s_replay_purge_duration_seconds_count{result="deleted"}');
+    expect(exposition).toContain('s2s_replay_purge_duration_seconds_count{result="deleted"} 0');
   });
 });

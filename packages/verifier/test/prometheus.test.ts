@@ -96,6 +96,11 @@ describe('prom-client adapter', () => {
     }
     for (const result of ['deleted', 'idle', 'lock_busy', 'error']) {
       expect(await exposition()).toContain(`s2s_replay_purge_runs_total{result="${result}"} 0`);
+      // The purge histogram starts at 0 too, so increase() sees a replica's first timed run.
+      expect(await exposition()).toContain(`s2s_replay_purge_duration_seconds_count{result="${result}"} 0`);
+      expect(await exposition()).toContain(
+        `s2s_replay_purge_duration_seconds_bucket{le="30",result="${result}"} 0`,
+      );
     }
     expect(await exposition()).not.toContain('s2s_auth_503{');
     await verifier.verify(await sign(key, nowSeconds()), endpoint);

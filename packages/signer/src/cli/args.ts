@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type IntegerBounds, parseInteger } from '@hyper/s2s-contracts';
+import { type IntegerBounds, parseInteger, quoteForMessage } from '@hyper/s2s-contracts';
 import { CliError, EXIT_USAGE } from './io.js';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -35,7 +35,7 @@ export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
     return values as Values<O>;
   } catch (error) {
     throw new CliError(
-      `${command}: ${(error as Error).message}\nRun "hyper-s2s-keys ${command} --help".`,
+      `${command}: ${argumentProblem(error)}\nRun "hyper-s2s-keys ${command} --help".`,
       EXIT_USAGE,
     );
   }
@@ -70,4 +70,15 @@ export function integerOption(
     );
   }
   return parsed.value;
+}
+
+/**
+ * What was wrong with the arguments, each argument Node's parseArgs quotes passed through
+ * quoteForMessage: it could be a token pasted on the command line.
+ */
+function argumentProblem(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string'
+    ? message.replace(/'([^']*)'/g, (_all, argument: string) => quoteForMessage(argument))
+    : 'invalid arguments';
 }

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { KID_PATTERN } from '@hyper/s2s-contracts';
+import { KID_PATTERN, quoteForMessage } from '@hyper/s2s-contracts';
 import { algorithmOfKey } from '../key-object-algorithm.js';
 import { publicJwkProblem, toPublicJwk } from '../public-jwk.js';
 import { parseCommandArgs, requireOption } from './args.js';
@@ -38,7 +38,7 @@ export function jwks(argv: string[], io: CliIo): number {
   const path = requireOption(args.pem, 'pem', 'jwks');
   const kid = args.kid ?? kidFromFileName(path, io);
   if (!KID_PATTERN.test(kid))
-    throw new CliError(`jwks: --kid ${kid} does not follow lite-YYYY-MM`, EXIT_USAGE);
+    throw new CliError(`jwks: --kid ${quoteForMessage(kid)} does not follow lite-YYYY-MM`, EXIT_USAGE);
   const key = publicKeyFromPem(readInput(path, 'PEM file'), 'jwks');
   const check = algorithmOfKey(key);
   if (!check.ok) throw new CliError(`jwks: ${check.problem}`);

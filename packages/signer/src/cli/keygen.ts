@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { KID_PATTERN, MIN_RSA_MODULUS_BITS } from '@hyper/s2s-contracts';
+import { KID_PATTERN, MIN_RSA_MODULUS_BITS, quoteForMessage } from '@hyper/s2s-contracts';
 import { toPublicJwk } from '../public-jwk.js';
 import { integerOption, parseCommandArgs, requireOption } from './args.js';
 import { type AtomicWriteOptions, writeFileAtomic } from './atomic-write.js';
@@ -45,7 +45,7 @@ export function keygen(argv: string[], io: CliIo): number {
   const kid = requireOption(args.kid, 'kid', 'keygen');
   const out = requireOption(args.out, 'out', 'keygen');
   if (!KID_PATTERN.test(kid))
-    throw new CliError(`keygen: --kid ${kid} does not follow lite-YYYY-MM`, EXIT_USAGE);
+    throw new CliError(`keygen: --kid ${quoteForMessage(kid)} does not follow lite-YYYY-MM`, EXIT_USAGE);
   const alg = args.alg ?? 'RS256';
   if (alg !== 'RS256' && alg !== 'ES256')
     throw new CliError('keygen: --alg must be RS256 or ES256', EXIT_USAGE);

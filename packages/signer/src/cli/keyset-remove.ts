@@ -1,3 +1,4 @@
+import { quoteForMessage } from '@hyper/s2s-contracts';
 import { parseCommandArgs, requireOption } from './args.js';
 import { CliError, type CliIo, EXIT_OK } from './io.js';
 import { KEYSET_SOURCE_HELP, loadKeyset, refusePrivateMembers, writeKeyset } from './keyset-document.js';
@@ -38,7 +39,8 @@ export function keysetRemove(argv: string[], io: CliIo): number {
   const doc = loadKeyset(args.keyset, io, 'keyset remove');
   refusePrivateMembers(doc, 'keyset remove');
   const keys = doc.keys.filter((k) => k?.kid !== kid);
-  if (keys.length === doc.keys.length) throw new CliError(`keyset remove: kid ${kid} is not in the keyset`);
+  if (keys.length === doc.keys.length)
+    throw new CliError(`keyset remove: kid ${quoteForMessage(kid)} is not in the keyset`);
   if (keys.length === 0 && !args['allow-empty']) {
     throw new CliError(
       `keyset remove: ${kid} is the last key; Core would refuse every token (pass --allow-empty)`,

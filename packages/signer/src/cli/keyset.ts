@@ -1,3 +1,4 @@
+import { quoteForMessage } from '@hyper/s2s-contracts';
 import { CliError, type CliIo, EXIT_OK, EXIT_USAGE } from './io.js';
 import { keysetAdd } from './keyset-add.js';
 import { keysetCheck } from './keyset-check-command.js';
@@ -33,6 +34,6 @@ export function keyset(argv: string[], io: CliIo): number {
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run)
-    throw new CliError(`keyset: unknown command ${JSON.stringify(command)}\n\n${KEYSET_USAGE}`, EXIT_USAGE);
+    throw new CliError(`keyset: unknown command ${quoteForMessage(command)}\n\n${KEYSET_USAGE}`, EXIT_USAGE);
   return run(rest, io);
 }

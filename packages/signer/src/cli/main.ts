@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { quoteForMessage } from '@hyper/s2s-contracts';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { jwks } from './jwks.js';
 import { keygen } from './keygen.js';
@@ -43,7 +44,7 @@ export function runCli(argv: string[], io: CliIo): number {
       return EXIT_OK;
     }
     const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!run) throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, EXIT_USAGE);
+    if (!run) throw new CliError(`unknown command ${quoteForMessage(command)}\n\n${USAGE}`, EXIT_USAGE);
     return run(rest, io);
   } catch (error) {
     if (error instanceof CliError) {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { PublicJwk } from '@hyper/s2s-contracts';
+import { quoteForMessage } from '@hyper/s2s-contracts';
 import { SignerError } from '../errors.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from '../jwks-handler.js';
 import { DEFAULT_VERIFIER_CACHE_SECONDS, type KeySet } from '../key-set.js';
@@ -330,7 +331,7 @@ export function rotation(argv: string[], io: CliIo): number {
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
     throw new CliError(
-      `rotation: unknown command ${JSON.stringify(command)}\n\n${ROTATION_USAGE}`,
+      `rotation: unknown command ${quoteForMessage(command)}\n\n${ROTATION_USAGE}`,
       EXIT_USAGE,
     );
   }

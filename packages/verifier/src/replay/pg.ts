@@ -420,7 +420,8 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
     await statement(EXTEND_NEXT_PARTITIONS_SQL, [], purgeTimeoutMs);
     let deleted = 0;
     let batches = 0;
-    while (!runOptions.signal?.aborted) {
+    for (;;) {
+      if (runOptions.signal?.aborted) return { deleted, batches, lockBusy: false, stopped: true };
       const rows = await statement(PURGE_BATCH_SQL, [PURGE_LOCK_KEY, purgeBatchSize], purgeTimeoutMs);
       const held = column(rows[0], 'held');
       const count = column(rows[0], 'deleted');

@@ -16,6 +16,11 @@ export interface PurgeOutcome {
   readonly batches: number;
   /** The run stopped (or never started) because another replica held the purge lock. */
   readonly lockBusy: boolean;
+  /**
+   * Set when the run stopped at its signal (a purger being stopped) with expired rows possibly left:
+   * only the single layout's batched DELETE stops early; the partitioned layout finishes its drop.
+   */
+  readonly stopped?: true;
 }
 
 export interface PurgeRunOptions {
@@ -92,7 +97,7 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
       (outcome) => {
         const elapsedMs = performance.now() - startedAt;
         // A run cut short by stop() left expired rows behind: its duration is not a purge's.
-        const stoppedEarly = abort.signal.aborted;
+        const stoppedEarly = outcome.stopped === true;
         if (outcome.deleted > 0) {
           const durationMs = Math.round(elapsedMs);
           if (stoppedEarly) {
@@ -108,7 +113,8 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
         return outcome;
       },
       (error: unknown) => {
-        count('error', 0, (performance.now() - startedAt) / 1000);
+        // A failure during shutdown (a statement cut off with its pool) says nothing of a purge's time.
+        count('error', 0, abort.signal.aborted ? undefined : (performance.now() - startedAt) / 1000);
         throw error;
       },
     );

@@ -113,6 +113,44 @@ describe('the purge cutoff is the database clock', () => {
   });
 });
 
+describe('a run stopped at its signal', () => {
+  it('stops between batches and says so; a run that ends by itself does not', async () => {
+    await seed(25);
+    const store = pgReplayStore({ db: database.pool(), purgeBatchSize: 10 });
+    const abort = new AbortController();
+    abort.abort();
+    expect(await store.runPurge({ signal: abort.signal })).toEqual({
+      deleted: 0,
+      batches: 0,
+      lockBusy: false,
+      stopped: true,
+    });
+    expect((await rowCounts()).old).toBe(25);
+    // Aborted after the first batch: one batch deleted, the rest left for the next run.
+    const later = new AbortController();
+    const pool = database.pool();
+    const { rows } = await pool.query('SELECT 1');
+    expect(rows).toHaveLength(1);
+    const counting = pgReplayStore({
+      db: {
+        query: async (...args: Parameters<typeof pool.query>) => {
+          const result = await pool.query(...args);
+          if (String((args[0] as { text?: string }).text ?? args[0]).includes('DELETE')) later.abort();
+          return result;
+        },
+      } as never,
+      purgeBatchSize: 10,
+    });
+    expect(await counting.runPurge({ signal: later.signal })).toEqual({
+      deleted: 10,
+      batches: 1,
+      lockBusy: false,
+      stopped: true,
+    });
+    expect(await store.runPurge()).toEqual({ deleted: 15, batches: 2, lockBusy: false });
+  });
+});
+
 describe('startPurger', () => {
   it('purges on its interval until stopped', async () => {
     const store = pgReplayStore({ db: database.pool() });

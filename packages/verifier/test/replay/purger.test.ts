@@ -83,7 +83,9 @@ describe('startPurger', () => {
       runPurge: ({ signal }: { signal?: AbortSignal }) =>
         new Promise<PurgeOutcome>((resolve) => {
           started();
-          signal?.addEventListener('abort', () => resolve({ deleted: 15_000, batches: 3, lockBusy: false }));
+          signal?.addEventListener('abort', () =>
+            resolve({ deleted: 15_000, batches: 3, lockBusy: false, stopped: true }),
+          );
         }),
     };
     const purger = startPurger(custom, {
@@ -93,13 +95,36 @@ describe('startPurger', () => {
     const run = purger.runNow();
     await running;
     await purger.stop();
-    expect(await run).toEqual({ deleted: 15_000, batches: 3, lockBusy: false });
+    expect(await run).toEqual({ deleted: 15_000, batches: 3, lockBusy: false, stopped: true });
     expect(infos).toEqual([
       {
         obj: expect.objectContaining({ deleted: 15_000, stopped: true }),
         msg: 'replay store purge stopped early',
       },
     ]);
+  });
+
+  it('a run that finished although stop() came meanwhile is logged as a purge', async () => {
+    const infos: { obj: object; msg: string | undefined }[] = [];
+    let finish!: () => void;
+    const custom = {
+      remember: async () => true,
+      // A store whose purge ignores the signal (the memory store, a custom one) finishes its run.
+      purge: () =>
+        new Promise<number>((resolve) => {
+          finish = () => resolve(4);
+        }),
+    };
+    const purger = startPurger(custom, {
+      intervalMs: 60_000,
+      logger: { info: (obj, msg) => infos.push({ obj, msg }), warn: () => undefined },
+    });
+    const run = purger.runNow();
+    const stopping = purger.stop();
+    finish();
+    await stopping;
+    expect(await run).toEqual({ deleted: 4, batches: 1, lockBusy: false });
+    expect(infos).toEqual([{ obj: expect.objectContaining({ deleted: 4 }), msg: 'replay store purged' }]);
   });
 
   // The purger runs from a timer: anything a sink throws or rejects there would be an unhandled rejection
