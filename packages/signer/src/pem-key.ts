@@ -1,5 +1,5 @@
 import { createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
-import { findPublicTestKeys, type SupportedAlgorithm } from '@hyper/s2s-contracts';
+import { findPublicTestKeys, quoteForMessage, type SupportedAlgorithm } from '@hyper/s2s-contracts';
 import { SignerConfigError } from './errors.js';
 import { algorithmOfKey } from './key-object-algorithm.js';
 import { publicJwkProblem, toPublicJwk } from './public-jwk.js';
@@ -54,7 +54,7 @@ export function resolveAlgorithm(
 ): SupportedAlgorithm {
   if (configured === undefined) return keyAlg;
   if (configured !== 'RS256' && configured !== 'ES256') {
-    throw new SignerConfigError(field, `${JSON.stringify(configured)} is not allowed; only RS256 or ES256`);
+    throw new SignerConfigError(field, `${quoteForMessage(configured)} is not allowed; only RS256 or ES256`);
   }
   if (configured !== keyAlg) {
     throw new SignerConfigError(field, `${configured} does not match the key, which signs ${keyAlg}`);

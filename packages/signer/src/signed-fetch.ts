@@ -82,7 +82,16 @@ export async function signedFetch(
   }
   const method = (init?.method ?? 'GET').toUpperCase();
   const endpoint = endpointOf(url);
-  const headers = new Headers(init?.headers);
+  let headers: Headers;
+  try {
+    headers = new Headers(init?.headers);
+  } catch {
+    // undici's message repeats the offending value, which may be a forwarded credential.
+    throw new SignRequestError(
+      'headers',
+      'a header name or value is not valid HTTP (the value is not shown)',
+    );
+  }
   const requestId = options.requestId ?? headers.get(REQUEST_ID_HEADER) ?? nanoid();
   headers.set(REQUEST_ID_HEADER, requestId);
   const signRequest =

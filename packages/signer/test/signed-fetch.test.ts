@@ -94,6 +94,21 @@ describe('signer.fetch', () => {
     expect(log.entries).toHaveLength(0);
   });
 
+  it('refuses an invalid header without repeating its value (it may be a forwarded credential)', async () => {
+    const { signer } = makeSigner();
+    const forwarded = `Bearer ${'eyJhbGciOiJSUzI1NiJ9'}.\n${'eyJzdWIiOiJ4In0'}.c2ln`;
+    const error = (await signer
+      .fetch(
+        `${base}/integrations/spaces`,
+        { headers: { 'x-forwarded-auth': forwarded } },
+        { scope: 'spaces:create' },
+      )
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(SignRequestError);
+    expect(error.message).toBe('headers: a header name or value is not valid HTTP (the value is not shown)');
+    expect(seen).toHaveLength(0);
+  });
+
   it('signs a fresh token for each retry after a 503', async () => {
     const { signer } = makeSigner();
     replies = [
