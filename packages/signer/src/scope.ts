@@ -6,15 +6,18 @@ const known: ReadonlySet<string> = new Set(KNOWN_SCOPES);
 /** Validated scope strings by input; bounded because only combinations of known scopes get in. */
 const validated = new Map<string, string>();
 
-function checkTokens(tokens: readonly string[], shown: string): void {
+/** `whole` is the scope as the caller wrote it, quoted only for an error (not per call). */
+function checkTokens(tokens: readonly string[], whole: string): void {
   const seen = new Set<string>();
   for (const token of tokens) {
     if (!known.has(token)) {
       throw new ScopeError(
-        `${quoteForMessage(token)} in ${shown} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')})`,
+        `${quoteForMessage(token)} in ${quoteForMessage(whole)} is not a contract scope (known: ${KNOWN_SCOPES.join(', ')})`,
       );
     }
-    if (seen.has(token)) throw new ScopeError(`${quoteForMessage(token)} is listed twice in ${shown}`);
+    if (seen.has(token)) {
+      throw new ScopeError(`${quoteForMessage(token)} is listed twice in ${quoteForMessage(whole)}`);
+    }
     seen.add(token);
   }
 }
@@ -33,7 +36,7 @@ export function scopeClaim(scope: string | readonly string[]): string {
         `${quoteForMessage(scope)} is not an RFC 6749 scope string (scope-tokens separated by single spaces)`,
       );
     }
-    checkTokens(scope.split(' '), quoteForMessage(scope));
+    checkTokens(scope.split(' '), scope);
     validated.set(scope, scope);
     return scope;
   }
@@ -52,6 +55,6 @@ export function scopeClaim(scope: string | readonly string[]): string {
     }
   }
   const joined = scope.join(' ');
-  checkTokens(scope, quoteForMessage(joined));
+  checkTokens(scope, joined);
   return joined;
 }

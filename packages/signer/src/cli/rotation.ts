@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { PublicJwk } from '@hyper/s2s-contracts';
-import { quoteForMessage } from '@hyper/s2s-contracts';
+import { type PublicJwk, quoteForMessage } from '@hyper/s2s-contracts';
 import { SignerError } from '../errors.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from '../jwks-handler.js';
 import { DEFAULT_VERIFIER_CACHE_SECONDS, type KeySet } from '../key-set.js';

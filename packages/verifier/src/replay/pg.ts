@@ -190,16 +190,12 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
   }
 
   /** Reported as Postgres would report the table missing (undefined_table), so a 503 says schema_missing. */
-  const missingTable = () =>
-    new ReplayStoreError(
-      'ERR_S2S_REPLAY_FAILED',
-      `replay table ${REPLAY_TABLE_NAME} is missing (run migrate)`,
-      {
-        cause: Object.assign(new Error(`replay table ${REPLAY_TABLE_NAME} is missing (run migrate)`), {
-          code: '42P01',
-        }),
-      },
-    );
+  const missingTable = () => {
+    const message = `replay table ${REPLAY_TABLE_NAME} is missing (run migrate)`;
+    return new ReplayStoreError('ERR_S2S_REPLAY_FAILED', message, {
+      cause: Object.assign(new Error(message), { code: '42P01' }),
+    });
+  };
 
   /** The shape check's catalog query within `ms`, typed like every statement of the store. */
   const catalog = (ms: number): ReplayDb => ({

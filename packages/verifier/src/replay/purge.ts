@@ -99,10 +99,10 @@ export function schedulePurges(source: PurgeSource, options: PurgerOptions = {})
         // A run cut short by stop() left expired rows behind: its duration is not a purge's.
         const stoppedEarly = outcome.stopped === true;
         if (outcome.deleted > 0) {
-          const durationMs = Math.round(elapsedMs);
-          if (stoppedEarly) {
-            logger?.info({ ...outcome, durationMs, stopped: true }, 'replay store purge stopped early');
-          } else logger?.info({ ...outcome, durationMs }, 'replay store purged');
+          logger?.info(
+            { ...outcome, durationMs: Math.round(elapsedMs) },
+            stoppedEarly ? 'replay store purge stopped early' : 'replay store purged',
+          );
         }
         count(
           outcome.lockBusy ? 'lock_busy' : outcome.deleted > 0 ? 'deleted' : 'idle',
