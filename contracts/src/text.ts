@@ -28,6 +28,15 @@ export function isStorableText(text: string): boolean {
   return !text.includes('\u0000');
 }
 
+// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
+// they forge or hide log lines in a terminal or a log viewer.
+const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** Someone else's text (a token sender's claim, a caller's request id) made safe to log: unprintable characters removed, capped at `max`. */
+export function loggableText(value: string, max: number): string {
+  return value.replace(UNLOGGABLE, '').slice(0, max);
+}
+
 /** Longest caller value an error message repeats in full. */
 export const MAX_QUOTED_LENGTH = 64;
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isStorableText, MAX_QUOTED_LENGTH, quoteForMessage, utf8Length } from '../src/index.js';
+import {
+  isStorableText,
+  loggableText,
+  MAX_QUOTED_LENGTH,
+  quoteForMessage,
+  utf8Length,
+} from '../src/index.js';
 
 describe('utf8Length (the contract length unit)', () => {
   it.each([
@@ -81,5 +87,23 @@ describe('quoteForMessage (a caller value in an error message)', () => {
     const shown = quoteForMessage(value);
     expect(shown).toBe(`a value that may hold a token (${value.length} characters, not shown)`);
     for (const part of [header, payload, signature, longSignature]) expect(shown).not.toContain(part);
+  });
+});
+
+describe('loggableText (someone else’s text in a log line)', () => {
+  it.each([
+    ['line breaks that would forge a second line', 'a\nb\r\nc', 'abc'],
+    ['C1 controls (NEL)', 'a\u0085b', 'ab'],
+    ['bidi overrides and zero-width characters', 'a\u202eb\u200bc', 'abc'],
+    ['line and paragraph separators', 'a\u2028b\u2029c', 'abc'],
+    ['NUL and ESC', 'a\u0000b\u001b[31mc', 'ab[31mc'],
+  ])('removes %s', (_name, value, expected) => {
+    expect(loggableText(value, 100)).toBe(expected);
+  });
+
+  it('caps the cleaned text at max characters and keeps printable text as it is', () => {
+    expect(loggableText('x'.repeat(500), 128)).toBe('x'.repeat(128));
+    expect(loggableText(`${'\n'.repeat(10)}abc`, 2)).toBe('ab');
+    expect(loggableText('hyper-lite ünïcode ✓', 100)).toBe('hyper-lite ünïcode ✓');
   });
 });

@@ -40,7 +40,7 @@ export default defineProject({
       'test/unavailable-causes.test.ts',
       'test/latency.test.ts',
       'test/diagnostics-channel.test.ts',
-      // The public-test-key warning (constructor) and the memory store asked directly (#evaluate).
+      // The public-test-key warning (constructor) and the memory store asked directly (verify).
       'test/public-test-keys.test.ts',
       'test/replay/memory.test.ts',
       // The signature check started ahead of the payload parse: what jose is handed, and when.

@@ -199,6 +199,26 @@ describe('signer.fetch', () => {
     expect(logged).not.toMatch(/Bearer|eyJ|secret-id/);
   });
 
+  it('logs a forwarded request id bounded and without control characters, and sends it to Core as it is', async () => {
+    const { signer, log } = makeSigner();
+    // A C1 control (U+0085, NEL) is a valid header byte and a line break to some log viewers.
+    const forwarded = ['req-1\u0085forged', `req-${'x'.repeat(4000)}`];
+    replies = forwarded.map(() => (_req, res) => res.writeHead(401).end());
+    for (const id of forwarded) {
+      await signer.fetch(
+        `${base}/integrations/spaces`,
+        { headers: { 'x-request-id': id } },
+        { scope: 'spaces:create' },
+      );
+    }
+    await until(() => log.entries.length === 2, 'both rejection log lines');
+    expect(log.entries.map((entry) => entry.obj.requestId)).toEqual([
+      'req-1forged',
+      `req-${'x'.repeat(124)}`,
+    ]);
+    expect(seen.map((request) => request.requestId)).toEqual(forwarded);
+  });
+
   it('takes the reason of a 403 from WWW-Authenticate when the body has none', async () => {
     const { signer, log } = makeSigner();
     replies = [

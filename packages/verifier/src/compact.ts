@@ -29,15 +29,28 @@ export interface DecodedToken {
 export class VerifiedHeaders {
   static readonly MAX = 64;
   readonly #bySegment = new Map<string, Readonly<Record<string, unknown>>>();
+  // The last header found, compared before the map: a signer sends one header, and comparing a segment
+  // costs less than hashing it (each token's segment is a new string, its hash not yet computed).
+  #lastSegment: string | undefined;
+  #lastHeader: Readonly<Record<string, unknown>> | undefined;
 
   get(segment: string): Readonly<Record<string, unknown>> | undefined {
-    return this.#bySegment.get(segment);
+    if (segment === this.#lastSegment) return this.#lastHeader;
+    const header = this.#bySegment.get(segment);
+    if (header !== undefined) {
+      this.#lastSegment = segment;
+      this.#lastHeader = header;
+    }
+    return header;
   }
 
   remember(decoded: DecodedToken): void {
     if (this.#bySegment.has(decoded.headerSegment)) return;
     if (this.#bySegment.size >= VerifiedHeaders.MAX) this.#bySegment.clear();
-    this.#bySegment.set(decoded.headerSegment, Object.freeze(decoded.header));
+    const header = Object.freeze(decoded.header);
+    this.#bySegment.set(decoded.headerSegment, header);
+    this.#lastSegment = decoded.headerSegment;
+    this.#lastHeader = header;
   }
 }
 

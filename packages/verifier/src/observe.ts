@@ -1,6 +1,7 @@
 import {
   ignoreRejection,
   type Logger,
+  loggableText,
   MAX_KID_LENGTH,
   METRIC_NAMES,
   type MetricName,
@@ -170,19 +171,12 @@ export class Observer {
   }
 }
 
-// Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
-// they forge or hide log lines in a terminal or a log viewer.
-const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-
-/** A token sender's text made safe to log or publish: unprintable characters removed, capped. */
-export const loggable = (value: string, max: number): string => value.replace(UNLOGGABLE, '').slice(0, max);
-
 /**
  * A header kid as logs and the live feed show it: a string the contract admits (at most MAX_KID_LENGTH
  * UTF-8 bytes, SPEC.md H2), cleaned like any sender text; undefined otherwise or when nothing is left.
  */
 export function loggableKid(kid: unknown): string | undefined {
   if (typeof kid !== 'string' || utf8Length(kid) > MAX_KID_LENGTH) return undefined;
-  const cleaned = loggable(kid, MAX_KID_LENGTH);
+  const cleaned = loggableText(kid, MAX_KID_LENGTH);
   return cleaned === '' ? undefined : cleaned;
 }

@@ -1,32 +1,34 @@
 import {
   type Claims,
   Deadline,
+  loggableText,
   MAX_JTI_LENGTH,
   type Reason,
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
   withDeadline,
 } from '@hyper/s2s-contracts';
-import { type CryptoKey, compactVerify } from 'jose';
+import { compactVerify } from 'jose';
 import { type ClaimPolicy, checkClaimPolicy, checkClaimTypes } from './claims.js';
-import { type DecodedToken, decodeBody, decodeHead, VerifiedHeaders } from './compact.js';
+import { type DecodedHead, type DecodedToken, decodeBody, decodeHead, VerifiedHeaders } from './compact.js';
 import { VerifierConfigError, VerifierUsageError } from './errors.js';
 import { checkHeader } from './header.js';
 import { reasonForJoseError } from './jose-errors.js';
+import type { KeyInfo } from './keys/jwk-policy.js';
 import { publicTestKeyWarner } from './keys/public-test-keys.js';
 import { remoteKeySource } from './keys/remote.js';
 import type { KeySource, KeysHealth, KeysReport, RefreshReport } from './keys/source.js';
 import { staticKeySource } from './keys/static.js';
 import { REMEMBER_LABELS, type RememberOutcome, secondsSince } from './metrics.js';
-import { loggable, loggableKid, Observer, type RejectionFacts, type TokenFacts } from './observe.js';
+import { loggableKid, Observer, type RejectionFacts, type TokenFacts } from './observe.js';
 import { type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
 import { ReplayStoreError } from './replay/errors.js';
 import { type ImmediateRemember, immediateRemember } from './replay/memory.js';
 import type { ReplayCallOptions, ReplayEntry } from './replay/store.js';
-import { failure, success, type VerifyResult } from './result.js';
+import { type FailureReason, failure, success, type VerifyFailure, type VerifyResult } from './result.js';
 import { grantsAll } from './scope.js';
 import { unavailableCauseOf } from './unavailable-cause.js';
-import { type CallContext, callContext, type VerifyOptions } from './verify-options.js';
+import { callContext, type VerifyOptions } from './verify-options.js';
 import { verifyFinished, verifyStarted } from './verify-telemetry.js';
 
 export type WarmupReport = KeysReport;
@@ -85,12 +87,12 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
   if (kid !== undefined) facts.kid = kid;
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
-    if (typeof value === 'string') facts[name] = loggable(value, MAX_LOGGED_CLAIM_LENGTH);
+    if (typeof value === 'string') facts[name] = loggableText(value, MAX_LOGGED_CLAIM_LENGTH);
   }
   const aud = decoded.payload.aud;
   const audience = Array.isArray(aud) ? aud.filter((item) => typeof item === 'string').join(' ') : aud;
   if (typeof audience === 'string' && audience !== '')
-    facts.aud = loggable(audience, MAX_LOGGED_CLAIM_LENGTH);
+    facts.aud = loggableText(audience, MAX_LOGGED_CLAIM_LENGTH);
   if (verified) return facts;
   return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
 }
@@ -115,22 +117,9 @@ function tokenTimes(decoded: DecodedToken | undefined): Pick<RejectionFacts, 'ia
   return { iat, nbf, exp };
 }
 
-const SIGNATURE_VERIFIED = true;
-type SignatureVerdict = typeof SIGNATURE_VERIFIED | { readonly error: unknown };
-
-/**
- * jose's answer on the signature as a value that never rejects: a verification started ahead of an
- * early answer (a malformed payload) must not surface later as an unhandled rejection.
- */
-function signatureVerdict(
-  token: string,
-  key: CryptoKey | KeySource['resolve'],
-  options: { readonly algorithms: string[] },
-): Promise<SignatureVerdict> {
-  return compactVerify(token, key, options).then(
-    () => SIGNATURE_VERIFIED,
-    (error: unknown) => ({ error }),
-  );
+/** Observes a verification that no step will await, so its rejection is never reported as unhandled. */
+function settleQuietly(verification: Promise<unknown> | undefined): void {
+  verification?.then(undefined, () => {});
 }
 
 /** A store's announcement, or undefined; a hint that throws or returns no function is ignored. */
@@ -152,13 +141,27 @@ function endAnnouncement(done: () => void): void {
   }
 }
 
-/** Per-call scratch: what verification got to, for the rejection log. */
-interface Attempt {
+/**
+ * One verification's state, handed from step to step of `verify` and read by the rejection log. A class
+ * with every field set up front: one object shape for every call.
+ */
+class Attempt {
   /** Why a dependency failed, for a 503. */
-  cause?: UnavailableCause;
-  decoded?: DecodedToken;
+  cause: UnavailableCause | undefined = undefined;
+  head: DecodedHead | undefined = undefined;
+  decoded: DecodedToken | undefined = undefined;
   /** The signature verified: header and claims are the signer's, not just the sender's. */
-  verified?: boolean;
+  verified = false;
+  /** The key the header names, when it is known without I/O. */
+  known: KeyInfo | undefined = undefined;
+  /** jose's signature check, started with an imported key before the payload is parsed. */
+  early: Promise<unknown> | undefined = undefined;
+  /** A header rule broken, answered once the payload parsed (malformed comes first). */
+  headerFailure: FailureReason | undefined = undefined;
+  typeFailure: FailureReason | undefined = undefined;
+  policyFailure: FailureReason | undefined = undefined;
+  /** Ends the store's `anticipate` announcement. */
+  announced: (() => void) | undefined = undefined;
 }
 
 /**
@@ -178,7 +181,7 @@ class S2sVerifier implements Verifier {
   /** Set for a memory store: it answers in the calling tick, so there is no wait to bound. */
   readonly #immediate: ImmediateRemember | undefined;
   readonly #verifiedHeaders = new VerifiedHeaders();
-  /** Verifications under way on this verifier (see the yields in #evaluate). */
+  /** Verifications under way on this verifier (see the yields in verify). */
   #inFlight = 0;
   /** The store's `anticipate` hint, when it has one (read once: replacing it later has no effect). */
   readonly #anticipate: (() => () => void) | undefined;
@@ -215,6 +218,10 @@ class S2sVerifier implements Verifier {
     );
   }
 
+  /**
+   * The awaits of a verification are all here, one async frame per call; each step between them is
+   * synchronous and answers a failure, or undefined to go on.
+   */
   async verify(token: unknown, verifyOptions: VerifyOptions): Promise<VerifyResult> {
     const call = callContext(verifyOptions);
     const nowMs = this.#config.now();
@@ -222,15 +229,67 @@ class S2sVerifier implements Verifier {
     if (!Number.isFinite(nowMs)) {
       throw new VerifierUsageError('now() must return epoch milliseconds');
     }
-    const attempt: Attempt = {};
+    const attempt = new Attempt();
     const observer = this.#observer;
     const started = verifyStarted(observer);
     let result: VerifyResult;
     this.#inFlight++;
     try {
-      result = await this.#evaluate(token, call, nowMs, attempt);
+      let failed = this.#open(token, attempt);
+      if (failed === undefined) {
+        // jose reaches the pool two microtask turns after the call (it awaits its key preparation
+        // twice): parsing now would run first and delay the RSA job by its own length. Should a jose
+        // release take more turns, the parse merely overlaps less; the answers do not depend on it. Only
+        // when this is the one verification under way: with others in flight the thread has their work
+        // to do while RSA runs, and the two turns per token would be pure cost (they cut throughput at
+        // 64 in flight).
+        if (attempt.early !== undefined && this.#inFlight === 1) {
+          await undefined;
+          await undefined;
+        }
+        failed = this.#judge(nowMs, attempt);
+      }
+      if (failed === undefined) {
+        // Signature, algorithm and key only: the JWS layer of the same compact token.
+        const verification =
+          attempt.early ?? compactVerify(token as string, this.#keys.resolve, this.#joseVerifyOptions);
+        let refusal: { error: unknown } | undefined;
+        try {
+          await verification;
+        } catch (error) {
+          refusal = { error };
+        }
+        if (attempt.announced !== undefined) endAnnouncement(attempt.announced);
+        failed = refusal === undefined ? this.#accept(attempt) : this.#refused(refusal.error, attempt);
+      }
+      if (failed === undefined) {
+        const claims = attempt.decoded!.payload as Claims;
+        // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot
+        // burn jtis, and a 403 token is spent too.
+        const rememberStarted = observer.timed ? performance.now() : undefined;
+        const entry: ReplayEntry = { iss: claims.iss, jti: claims.jti, exp: claims.exp };
+        const store = this.#config.replayStore;
+        const immediate = this.#immediate;
+        let fresh: unknown;
+        try {
+          // A memory store's own remember is answered in this tick; anything else, a method replaced
+          // on the store included, is asked under the deadline.
+          fresh =
+            immediate !== undefined && store.remember === immediate.remember
+              ? immediate.answer(entry)
+              : await this.#replayDeadline.bound(store.remember(entry, this.#replayCall));
+        } catch (error) {
+          attempt.cause = unavailableCauseOf(error);
+        }
+        failed = this.#remembered(fresh, rememberStarted, attempt);
+        result =
+          failed ?? (grantsAll(claims.scope, call.scopes) ? success(claims) : failure('insufficient_scope'));
+      } else {
+        result = failed;
+      }
     } catch (error) {
       // Not reachable by design; if it is, fail closed without echoing anything from the error.
+      settleQuietly(attempt.early);
       observer.warn({ event: 's2s_verify_internal_error', error: (error as Error)?.name }, 'verify failed');
       result = failure('malformed_token');
     } finally {
@@ -238,7 +297,7 @@ class S2sVerifier implements Verifier {
     }
     let facts: RejectionFacts | undefined;
     if (!result.ok && observer.logging) {
-      facts = factsOf(attempt.decoded, attempt.verified === true);
+      facts = factsOf(attempt.decoded, attempt.verified);
       if (result.status === 503) facts = { ...facts, cause: attempt.cause ?? 'error' };
       // A wrong audience or issuer is a deploy mistake on one side: the line shows both sides.
       else if (result.reason === 'invalid_audience')
@@ -254,37 +313,46 @@ class S2sVerifier implements Verifier {
     return result;
   }
 
-  async #evaluate(token: unknown, call: CallContext, nowMs: number, attempt: Attempt): Promise<VerifyResult> {
+  /** The token's shape and header, its key looked up, and with an imported key the signature check started. */
+  #open(token: unknown, attempt: Attempt): VerifyFailure | undefined {
     if (token === undefined || token === null || token === '') return failure('missing_token');
     if (typeof token !== 'string') return failure('malformed_token');
     const head = decodeHead(token, this.#verifiedHeaders);
     if (head === undefined) return failure('malformed_token');
-    const headerFailure = head.headerKnown ? undefined : checkHeader(head.header, this.#allowed);
-    const kid = head.header.kid as string;
-    const alg = head.header.alg as string;
-    const keys = this.#keys;
-    const known = headerFailure === undefined ? keys.lookup(kid) : undefined;
-    // With an imported key in hand, the RSA work starts now and runs on libuv's pool while this thread
-    // parses and judges the payload; the answers below still come in the contract's order (malformed,
-    // header, kid, signature, claims), and nothing is remembered before the signature verified. A forger
-    // gains no RSA work he could not get with a well-formed payload. Only an imported key starts early:
-    // a JWKS URL's key goes through jose's resolver, which refetches a keyset that went stale since
-    // lookup, and a malformed token must never trigger a fetch, so there the payload is parsed first.
-    const early =
-      known?.key !== undefined && known.alg === alg
-        ? signatureVerdict(token, known.key, this.#joseVerifyOptions)
-        : undefined;
-    // jose reaches the pool two microtask turns after the call (it awaits its key preparation twice):
-    // parsing now would run first and delay the RSA job by its own length. Should a jose release take
-    // more turns, the parse merely overlaps less; the answers do not depend on it. Only when this is the
-    // one verification under way: with others in flight the thread has their work to do while RSA runs,
-    // and the two turns per token would be pure cost (they cut throughput at 64 in flight).
-    if (early !== undefined && this.#inFlight === 1) {
-      await undefined;
-      await undefined;
+    attempt.head = head;
+    if (!head.headerKnown) {
+      const headerFailure = checkHeader(head.header, this.#allowed);
+      // Answered once the payload parsed: a malformed token is malformed before its header is judged.
+      if (headerFailure !== undefined) {
+        attempt.headerFailure = headerFailure;
+        return undefined;
+      }
     }
+    const known = this.#keys.lookup(head.header.kid as string);
+    attempt.known = known;
+    // With an imported key in hand, the RSA work starts now and runs on libuv's pool while this thread
+    // parses and judges the payload; the answers still come in the contract's order (malformed, header,
+    // kid, signature, claims), and nothing is remembered before the signature verified. A forger gains
+    // no RSA work he could not get with a well-formed payload. Only an imported key starts early: a
+    // JWKS URL's key goes through jose's resolver, which refetches a keyset that went stale since
+    // lookup, and a malformed token must never trigger a fetch, so there the payload is parsed first.
+    if (known?.key !== undefined && known.alg === head.header.alg) {
+      attempt.early = compactVerify(token, known.key, this.#joseVerifyOptions);
+    }
+    return undefined;
+  }
+
+  /**
+   * The payload parsed and the header, key and claims judged while the signature is checked; claim
+   * failures are kept for #accept, answered only once the signature verified.
+   */
+  #judge(nowMs: number, attempt: Attempt): VerifyFailure | undefined {
+    const head = attempt.head!;
     const payload = decodeBody(head);
-    if (payload === undefined) return failure('malformed_token');
+    if (payload === undefined) {
+      settleQuietly(attempt.early);
+      return failure('malformed_token');
+    }
     const decoded: DecodedToken = {
       header: head.header,
       payload,
@@ -292,67 +360,61 @@ class S2sVerifier implements Verifier {
       headerKnown: head.headerKnown,
     };
     attempt.decoded = decoded;
-    if (headerFailure !== undefined) return failure(headerFailure);
-    if (known === undefined && !keys.refreshable) return failure('unknown_kid');
+    if (attempt.headerFailure !== undefined) return failure(attempt.headerFailure);
+    const known = attempt.known;
+    if (known === undefined && !this.#keys.refreshable) return failure('unknown_kid');
     // A key verifies with its own algorithm only (no RSA key used for ES256, no key alg overridden).
-    if (known !== undefined && known.alg !== alg) return failure('invalid_algorithm');
+    if (known !== undefined && known.alg !== head.header.alg) return failure('invalid_algorithm');
 
-    // Judged while the signature is checked; answered only once it verified.
     const typeFailure = checkClaimTypes(payload);
-    const claims = payload as Claims;
+    attempt.typeFailure = typeFailure;
     const policyFailure =
       typeFailure === undefined
-        ? checkClaimPolicy(claims, this.#policy, Math.floor(nowMs / 1000))
+        ? checkClaimPolicy(payload as Claims, this.#policy, Math.floor(nowMs / 1000))
         : undefined;
-
+    attempt.policyFailure = policyFailure;
     // Tells a coalescing store this token may be remembered once its signature is checked, so a batch
     // ready meanwhile can wait for it instead of leaving one row short (the store bounds that wait).
     // Only with the key already known: an unknown kid or a stale JWKS would hold the announcement
     // open for a fetch a forger could trigger.
     const anticipate = this.#anticipate;
-    const announced =
+    if (
       anticipate !== undefined &&
       known !== undefined &&
       typeFailure === undefined &&
       policyFailure === undefined
-        ? announce(anticipate)
-        : undefined;
-    // Signature, algorithm and key only: the JWS layer of the same compact token. The verdict never
-    // rejects, so the announcement always ends here.
-    const verdict = await (early ?? signatureVerdict(token, keys.resolve, this.#joseVerifyOptions));
-    if (announced !== undefined) endAnnouncement(announced);
-    if (verdict !== SIGNATURE_VERIFIED) {
-      const reason = reasonForJoseError(verdict.error);
-      if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(verdict.error);
-      // A refetched JWKS may hold the kid under another algorithm.
-      if (reason === 'unknown_kid' && keys.lookup(kid) !== undefined) return failure('invalid_algorithm');
-      return failure(reason);
+    ) {
+      attempt.announced = announce(anticipate);
     }
+    return undefined;
+  }
 
-    // Signature verified: the claims decide, by the contract's rules rather than jose's messages.
-    this.#verifiedHeaders.remember(decoded);
+  /** The signature verified: the claims decide, by the contract's rules rather than jose's messages. */
+  #accept(attempt: Attempt): VerifyFailure | undefined {
+    const decoded = attempt.decoded!;
+    if (!decoded.headerKnown) this.#verifiedHeaders.remember(decoded);
     attempt.verified = true;
-    if (typeFailure !== undefined) return failure(typeFailure);
-    if (policyFailure !== undefined) return failure(policyFailure);
+    if (attempt.typeFailure !== undefined) return failure(attempt.typeFailure);
+    if (attempt.policyFailure !== undefined) return failure(attempt.policyFailure);
+    return undefined;
+  }
 
-    // Recorded only now (signature and claims valid, scope not yet checked): forged tokens cannot burn
-    // jtis, and a 403 token is spent too.
-    const rememberStarted = this.#observer.timed ? performance.now() : undefined;
-    const entry: ReplayEntry = { iss: claims.iss, jti: claims.jti, exp: claims.exp };
-    const store = this.#config.replayStore;
-    const immediate = this.#immediate;
-    let fresh: unknown;
-    try {
-      // A memory store's own remember is answered in this tick; anything else, a method replaced on
-      // the store included, is asked under the deadline.
-      fresh =
-        immediate !== undefined && store.remember === immediate.remember
-          ? immediate.answer(entry)
-          : await this.#replayDeadline.bound(store.remember(entry, this.#replayCall));
-    } catch (error) {
-      attempt.cause = unavailableCauseOf(error);
-      fresh = undefined;
-    }
+  /** jose refused the signature, the key or the keyset: the contract's reason for it. */
+  #refused(error: unknown, attempt: Attempt): VerifyFailure {
+    const reason = reasonForJoseError(error);
+    if (reason === 'jwks_unavailable') attempt.cause = unavailableCauseOf(error);
+    // A refetched JWKS may hold the kid under another algorithm.
+    if (reason === 'unknown_kid' && this.#keys.lookup(attempt.head!.header.kid as string) !== undefined)
+      return failure('invalid_algorithm');
+    return failure(reason);
+  }
+
+  /** The store's answer, timed when a sink wants it: a failure, or undefined for a first use. */
+  #remembered(
+    fresh: unknown,
+    rememberStarted: number | undefined,
+    attempt: Attempt,
+  ): VerifyFailure | undefined {
     const remembered: RememberOutcome =
       typeof fresh !== 'boolean' ? 'unavailable' : fresh ? 'fresh' : 'replayed';
     if (rememberStarted !== undefined) {
@@ -367,9 +429,7 @@ class S2sVerifier implements Verifier {
       return failure('replay_store_unavailable');
     }
     if (remembered === 'replayed') return failure('replayed_token');
-
-    if (!grantsAll(claims.scope, call.scopes)) return failure('insufficient_scope');
-    return success(claims);
+    return undefined;
   }
 
   async warmup(options?: WarmupOptions): Promise<WarmupReport> {

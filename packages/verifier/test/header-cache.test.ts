@@ -92,6 +92,35 @@ describe('verified header cache', () => {
   });
 });
 
+describe('verified header cache lookups', () => {
+  it('answers each of two same-length segments with its own header, alternately and after eviction', () => {
+    const cache = new VerifiedHeaders();
+    // kid k1 and k2: segments of one length that differ in one character, so only a full comparison
+    // tells them apart.
+    const segment = (kid: string) => b64({ alg: 'RS256', typ: 'JWT', kid });
+    const learn = (kid: string) => {
+      const decoded = decodeCompact(`${segment(kid)}.${b64({})}.c2ln`);
+      if (!decoded) throw new Error('decode failed');
+      cache.remember(decoded);
+    };
+    expect(segment('k1').length).toBe(segment('k2').length);
+    learn('k1');
+    learn('k2');
+    for (const kid of ['k1', 'k2', 'k2', 'k1', 'k1', 'k2']) {
+      // A new string each time, as each token's segment is.
+      expect(cache.get(segment(kid).slice(0))).toMatchObject({ kid });
+    }
+    expect(cache.get(segment('k3'))).toBeUndefined();
+    // Filling the cache evicts k1 and k2: neither is answered from the last lookup afterwards.
+    for (let i = 0; i < VerifiedHeaders.MAX; i++) learn(`x${i}`);
+    expect(cache.get(segment('k1'))).toBeUndefined();
+    expect(cache.get(segment('k2'))).toBeUndefined();
+    expect(cache.get(segment(`x${VerifiedHeaders.MAX - 1}`))).toMatchObject({
+      kid: `x${VerifiedHeaders.MAX - 1}`,
+    });
+  });
+});
+
 describe('verified header cache bound', () => {
   const segment = (i: number) => b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` });
   const decoded = (i: number) => {
@@ -138,6 +167,8 @@ describe("the verifier's header cache", () => {
     const next = await sign(key, nowSeconds(), {}, { x: 'forged-header' });
     expect(await verifier.verify(next, endpoint)).toMatchObject({ status: 200 });
     expect(get.mock.results.some((result) => result.value !== undefined)).toBe(true);
+    // A header answered from the cache is not learnt again (that would hash its segment per token).
+    expect(remember).toHaveBeenCalledTimes(1);
   });
 
   it('stays bounded under many distinct verified headers', async () => {
