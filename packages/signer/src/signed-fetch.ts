@@ -95,8 +95,16 @@ export async function signedFetch(
       'a header name or value is not valid HTTP (the value is not shown)',
     );
   }
-  const requestId = options.requestId ?? headers.get(REQUEST_ID_HEADER) ?? nanoid();
-  headers.set(REQUEST_ID_HEADER, requestId);
+  try {
+    headers.set(REQUEST_ID_HEADER, options.requestId ?? headers.get(REQUEST_ID_HEADER) ?? nanoid());
+  } catch {
+    throw new SignRequestError(
+      'requestId',
+      'the request id is not a valid HTTP header value (the value is not shown)',
+    );
+  }
+  // As sent: a string whatever the caller passed.
+  const requestId = headers.get(REQUEST_ID_HEADER) as string;
   const signRequest =
     options.audience === undefined
       ? { scope: options.scope }

@@ -199,6 +199,42 @@ describe('signer.fetch', () => {
     expect(logged).not.toMatch(/Bearer|eyJ|secret-id/);
   });
 
+  it('refuses a request id that is not a valid header value without repeating it', async () => {
+    const { signer } = makeSigner();
+    const error = (await signer
+      .fetch(`${base}/integrations/spaces`, undefined, {
+        scope: 'spaces:create',
+        requestId: 'req\nsecret-value',
+      })
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(SignRequestError);
+    expect(error.message).toBe(
+      'requestId: the request id is not a valid HTTP header value (the value is not shown)',
+    );
+    expect(seen).toHaveLength(0);
+  });
+
+  it('logs a request id passed as a non-string (plain JavaScript) as sent, and leaves no unhandled rejection', async () => {
+    const { signer, log } = makeSigner();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      replies = [(_req, res) => res.writeHead(401).end()];
+      await signer.fetch(`${base}/integrations/spaces`, undefined, {
+        scope: 'spaces:create',
+        requestId: 12345 as unknown as string,
+      });
+      await until(() => log.entries.length > 0, 'the rejection log line');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(log.entries[0]!.obj.requestId).toBe('12345');
+      expect(seen[0]!.requestId).toBe('12345');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('logs a forwarded request id bounded and without control characters, and sends it to Core as it is', async () => {
     const { signer, log } = makeSigner();
     // A C1 control (U+0085, NEL) is a valid header byte and a line break to some log viewers.

@@ -28,30 +28,36 @@ export interface DecodedToken {
  */
 export class VerifiedHeaders {
   static readonly MAX = 64;
-  readonly #bySegment = new Map<string, Readonly<Record<string, unknown>>>();
+  readonly #bySegment = new Map<string, LearntHeader>();
   // The last header found, compared before the map: a signer sends one header, and comparing a segment
   // costs less than hashing it (each token's segment is a new string, its hash not yet computed).
-  #lastSegment: string | undefined;
-  #lastHeader: Readonly<Record<string, unknown>> | undefined;
+  #last: LearntHeader | undefined;
 
   get(segment: string): Readonly<Record<string, unknown>> | undefined {
-    if (segment === this.#lastSegment) return this.#lastHeader;
-    const header = this.#bySegment.get(segment);
-    if (header !== undefined) {
-      this.#lastSegment = segment;
-      this.#lastHeader = header;
-    }
-    return header;
+    const last = this.#last;
+    if (last !== undefined && segment === last.segment) return last.header;
+    const learnt = this.#bySegment.get(segment);
+    if (learnt === undefined) return undefined;
+    this.#last = learnt;
+    return learnt.header;
   }
 
   remember(decoded: DecodedToken): void {
     if (this.#bySegment.has(decoded.headerSegment)) return;
     if (this.#bySegment.size >= VerifiedHeaders.MAX) this.#bySegment.clear();
-    const header = Object.freeze(decoded.header);
-    this.#bySegment.set(decoded.headerSegment, header);
-    this.#lastSegment = decoded.headerSegment;
-    this.#lastHeader = header;
+    // A copy, not the segment: V8 keeps a slice's whole parent string alive, and the cache would keep
+    // the token it was cut from in memory (a heap dump) for as long as it holds the header.
+    const segment = Buffer.from(decoded.headerSegment, 'latin1').toString('latin1');
+    const learnt: LearntHeader = { segment, header: Object.freeze(decoded.header) };
+    this.#bySegment.set(segment, learnt);
+    this.#last = learnt;
   }
+}
+
+/** A cached header with its segment (a copy owned by the cache, never a slice of a token). */
+interface LearntHeader {
+  readonly segment: string;
+  readonly header: Readonly<Record<string, unknown>>;
 }
 
 // fatal: invalid UTF-8 is malformed, not replaced by U+FFFD (RFC 7515 §5.2 step 4 / RFC 8259 §8.1).

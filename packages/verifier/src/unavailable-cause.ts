@@ -74,3 +74,14 @@ export function connectionRemedy(error: unknown): string {
     ? " (check the pool's connection settings: host, port, database, user, password)"
     : '';
 }
+
+/** A failed replay-store statement, saying what to check when the connection settings are the likely cause. */
+export function statementFailed(cause: unknown): ReplayStoreError {
+  return new ReplayStoreError(
+    'ERR_S2S_REPLAY_FAILED',
+    `replay store statement failed${connectionRemedy(cause)}`,
+    {
+      cause,
+    },
+  );
+}

@@ -143,7 +143,8 @@ function endAnnouncement(done: () => void): void {
 
 /**
  * One verification's state, handed from step to step of `verify` and read by the rejection log. A class
- * with every field set up front: one object shape for every call.
+ * with every field set up front: one object shape for every call. It holds the token's segments (`head`)
+ * and a key: the log and the telemetry read named fields of it, never the whole object.
  */
 class Attempt {
   /** Why a dependency failed, for a 503. */
@@ -248,6 +249,8 @@ class S2sVerifier implements Verifier {
           await undefined;
         }
         failed = this.#judge(nowMs, attempt);
+        // A check started early and refused before its answer is needed is never awaited.
+        if (failed !== undefined) settleQuietly(attempt.early);
       }
       if (failed === undefined) {
         // Signature, algorithm and key only: the JWS layer of the same compact token.
@@ -258,8 +261,9 @@ class S2sVerifier implements Verifier {
           await verification;
         } catch (error) {
           refusal = { error };
+        } finally {
+          if (attempt.announced !== undefined) endAnnouncement(attempt.announced);
         }
-        if (attempt.announced !== undefined) endAnnouncement(attempt.announced);
         failed = refusal === undefined ? this.#accept(attempt) : this.#refused(refusal.error, attempt);
       }
       if (failed === undefined) {
@@ -349,10 +353,7 @@ class S2sVerifier implements Verifier {
   #judge(nowMs: number, attempt: Attempt): VerifyFailure | undefined {
     const head = attempt.head!;
     const payload = decodeBody(head);
-    if (payload === undefined) {
-      settleQuietly(attempt.early);
-      return failure('malformed_token');
-    }
+    if (payload === undefined) return failure('malformed_token');
     const decoded: DecodedToken = {
       header: head.header,
       payload,

@@ -1,4 +1,5 @@
 import { type CancelDeadline, Deadline } from '@hyper/s2s-contracts';
+import { statementFailed } from '../unavailable-cause.js';
 import { ReplayStoreError, replayTimeout } from './errors.js';
 
 export interface BatcherOptions<E> {
@@ -285,6 +286,5 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
 }
 
 function failed(cause: unknown): ReplayStoreError {
-  if (cause instanceof ReplayStoreError) return cause;
-  return new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', { cause });
+  return cause instanceof ReplayStoreError ? cause : statementFailed(cause);
 }

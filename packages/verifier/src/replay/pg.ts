@@ -1,6 +1,7 @@
 import type { Logger } from '@hyper/s2s-contracts';
 import { withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
+import { statementFailed } from '../unavailable-cause.js';
 import { createBatcher } from './batcher.js';
 import { ReplayStoreError, replayTimeout, sqlState } from './errors.js';
 import { checkReplayShape } from './migrate.js';
@@ -253,7 +254,7 @@ export function pgReplayStore(options: PgReplayStoreOptions): PgReplayStore {
       return result.rows;
     } catch (error) {
       if (error instanceof ReplayStoreError) throw error;
-      throw new ReplayStoreError('ERR_S2S_REPLAY_FAILED', 'replay store statement failed', { cause: error });
+      throw statementFailed(error);
     }
   }
 

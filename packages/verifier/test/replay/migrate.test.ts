@@ -171,6 +171,14 @@ describe('the shipped migration', () => {
             /^replay migration failed: .*\(check the pool's connection settings: host, port, database, user, password\)$/,
           ),
         });
+        // The store says the same to a caller of remember() (a Core that migrates elsewhere).
+        await expect(
+          pgReplayStore({ db }).remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 }),
+        ).rejects.toMatchObject({
+          code: 'ERR_S2S_REPLAY_FAILED',
+          message:
+            "replay store statement failed (check the pool's connection settings: host, port, database, user, password)",
+        });
       }
     } finally {
       await Promise.all([refused.end(), unknown.end()]);
