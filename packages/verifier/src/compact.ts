@@ -47,7 +47,8 @@ export class VerifiedHeaders {
     if (this.#bySegment.size >= VerifiedHeaders.MAX) this.#bySegment.clear();
     // A copy, not the segment: V8 keeps a slice's whole parent string alive, and the cache would keep
     // the token it was cut from in memory (a heap dump) for as long as it holds the header.
-    const segment = Buffer.from(decoded.headerSegment, 'latin1').toString('latin1');
+    // (A segment is strict base64url, so ASCII: UTF-8 copies it exactly.)
+    const segment = Buffer.from(decoded.headerSegment).toString();
     const learnt: LearntHeader = { segment, header: Object.freeze(decoded.header) };
     this.#bySegment.set(segment, learnt);
     this.#last = learnt;

@@ -121,6 +121,30 @@ describe('verified header cache lookups', () => {
   });
 });
 
+describe('verified header cache: the last answer', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('answers the header it answered last without a map lookup, and any other through the map', () => {
+    const cache = new VerifiedHeaders();
+    const segment = (kid: string) => b64({ alg: 'RS256', typ: 'JWT', kid });
+    for (const kid of ['k1', 'k2']) {
+      const decoded = decodeCompact(`${segment(kid)}.${b64({})}.c2ln`);
+      if (!decoded) throw new Error('decode failed');
+      cache.remember(decoded);
+    }
+    const lookups = vi.spyOn(Map.prototype, 'get');
+    // k2 was learnt last: a new string with its text is answered by comparison alone.
+    expect(cache.get(segment('k2').slice(0))).toMatchObject({ kid: 'k2' });
+    expect(lookups).not.toHaveBeenCalled();
+    expect(cache.get(segment('k1'))).toMatchObject({ kid: 'k1' });
+    expect(lookups).toHaveBeenCalledTimes(1);
+    expect(cache.get(segment('k1'))).toMatchObject({ kid: 'k1' });
+    expect(lookups).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('verified header cache bound', () => {
   const segment = (i: number) => b64({ alg: 'RS256', typ: 'JWT', kid: `k${i}` });
   const decoded = (i: number) => {
