@@ -6,7 +6,7 @@
 export const UNAVAILABLE_CAUSES = [
   /** No answer within the configured bound. */
   'timeout',
-  /** Could not connect, or the connection was refused, reset or terminated. */
+  /** Could not connect, or the connection was refused (at login too: unknown database, login refused), reset or terminated. */
   'unreachable',
   /** The database answers but the replay schema or table does not exist (run `migrate`). */
   'schema_missing',

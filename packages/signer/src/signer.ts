@@ -63,6 +63,7 @@ export interface SignerOptions {
   jti?: () => string;
   /** KMS keys only: keep tokens signed ahead per scope, for the configured audience (not a per-call one). */
   prefetch?: PrefetchOptions;
+  /** Pino-shaped (`info`, `warn`): `signer.fetch` rejections and KMS events. Default: JSON lines on stderr. */
   logger?: Logger;
   /** Sign and KMS latency histograms, pool hits/misses: `prometheusMetrics()` (./prometheus) or `otelMetrics()` (./otel). */
   metrics?: SignerMetricsSink;

@@ -17,6 +17,10 @@ const UNREACHABLE_ERRNOS = new Set([
   'EPIPE',
   'EAI_AGAIN',
 ]);
+/** invalid_catalog_name (no such database); class 28 is invalid authorization (login, password):
+ * the server refused the connection at login, so the database cannot be reached with these settings. */
+const CONNECTION_SETTING_SQLSTATES = /^(?:3D000|28[0-9A-Z]{3})$/;
+
 // node-postgres and PGlite report a lost or closed connection by message only.
 const UNREACHABLE_MESSAGE =
   /connection terminated|connection (?:is )?closed|not queryable|client has encountered a connection error|pglite is closed/i;
@@ -32,6 +36,7 @@ function causeOfOne(error: unknown): UnavailableCause | undefined {
   if (typeof code === 'string') {
     if (SCHEMA_MISSING_SQLSTATES.has(code)) return 'schema_missing';
     if (UNREACHABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'unreachable';
+    if (CONNECTION_SETTING_SQLSTATES.test(code)) return 'unreachable';
     if (TIMEOUT_SQLSTATES.has(code) || code === 'ETIMEDOUT') return 'timeout';
     if (UNREACHABLE_ERRNOS.has(code)) return 'unreachable';
   }
@@ -61,9 +66,6 @@ export function unavailableCauseOf(error: unknown): UnavailableCause {
   return 'error';
 }
 
-/** invalid_catalog_name (no such database); class 28 is invalid authorization (login, password). */
-const CONNECTION_SETTING_SQLSTATES = /^(?:3D000|28[0-9A-Z]{3})$/;
-
 /**
  * A clause for a replay-store failure's message ('' when it does not apply): a refused connection, an
  * unknown host or database, or a refused login means the pool's connection settings are wrong.
@@ -75,13 +77,32 @@ export function connectionRemedy(error: unknown): string {
     : '';
 }
 
-/** A failed replay-store statement, saying what to check when the connection settings are the likely cause. */
+/** Longest driver message a replay error repeats. */
+const MAX_QUOTED_FAILURE = 200;
+
+/**
+ * The driver's code and message (`ECONNREFUSED`, `3D000 database "core" does not exist`): a logger that
+ * prints only `message` still says why.
+ */
+export function describeFailure(error: unknown): string {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const text = typeof message === 'string' ? message.slice(0, MAX_QUOTED_FAILURE) : 'unknown error';
+  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
+}
+
+/**
+ * A failed replay-store statement. When the connection settings are the likely cause, the message says
+ * what failed and what to check; otherwise the driver's error stays in `cause` only (a statement's error
+ * may quote the row it was given).
+ */
 export function statementFailed(cause: unknown): ReplayStoreError {
-  return new ReplayStoreError(
-    'ERR_S2S_REPLAY_FAILED',
-    `replay store statement failed${connectionRemedy(cause)}`,
-    {
-      cause,
-    },
-  );
+  const remedy = connectionRemedy(cause);
+  const message =
+    remedy === ''
+      ? 'replay store statement failed'
+      : `replay store statement failed: ${describeFailure(cause)}${remedy}`;
+  return new ReplayStoreError('ERR_S2S_REPLAY_FAILED', message, { cause });
 }

@@ -12,6 +12,7 @@ import { requestLogs } from './harness/recorder.js';
 import { nowSeconds, sign, type TestKey, vectorKey } from './harness/tokens.js';
 import { file } from './harness/vectors.js';
 import { liveVerifier } from './harness/verifiers.js';
+import { testDatabaseUrl } from './support/database.js';
 import { holdReplayTableLock } from './support/faults.js';
 import { useReplayDatabase } from './support/replay-database.js';
 
@@ -87,6 +88,20 @@ describe('503 causes from the replay store (real Postgres)', () => {
 
   it('unreachable when nothing listens on the database port', async () => {
     const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/x` });
+    pool.on('error', () => undefined);
+    try {
+      const { log, health } = await replayOutage(pgReplayStore({ db: pool }), 2000);
+      expect(log).toMatchObject({ status: 503, cause: 'unreachable' });
+      expect(health).toMatchObject({ replayStore: false, replayStoreCause: 'unreachable' });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('unreachable when the database named does not exist (3D000: refused at login)', async () => {
+    const url = new URL(testDatabaseUrl());
+    url.pathname = '/s2s_no_such_database';
+    const pool = new pg.Pool({ connectionString: url.toString() });
     pool.on('error', () => undefined);
     try {
       const { log, health } = await replayOutage(pgReplayStore({ db: pool }), 2000);

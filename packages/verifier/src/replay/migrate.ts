@@ -1,6 +1,6 @@
 import { REPLAY_RETENTION_SECONDS, withDeadline } from '@hyper/s2s-contracts';
 import { VerifierConfigError } from '../errors.js';
-import { connectionRemedy } from '../unavailable-cause.js';
+import { connectionRemedy, describeFailure } from '../unavailable-cause.js';
 import { ReplayStoreError, sqlState } from './errors.js';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, durationMs } from './options.js';
 import type { ReplayLayout } from './pg.js';
@@ -155,22 +155,6 @@ const isShapeChanged = (error: unknown) =>
 
 /** What the file 0002 raises on a single table holding rows. */
 const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
-
-/** Longest driver message quoted in a migration failure. */
-const MAX_QUOTED_FAILURE = 200;
-
-/**
- * The driver's code and message (`ECONNREFUSED`, `42501 permission denied for schema session`): a
- * logger that prints only `message` still says why. Migration DDL carries no token or row data.
- */
-function describeFailure(error: unknown): string {
-  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
-    code?: unknown;
-    message?: unknown;
-  };
-  const text = typeof message === 'string' ? message.slice(0, MAX_QUOTED_FAILURE) : 'unknown error';
-  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
-}
 
 /** retain_until as the migration writes it, with casts, spaces and parentheses stripped. */
 const RETAIN_EXPRESSION = `to_timestampexp+${REPLAY_RETENTION_SECONDS}::doubleprecision`;

@@ -176,10 +176,17 @@ describe('the shipped migration', () => {
           pgReplayStore({ db }).remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 }),
         ).rejects.toMatchObject({
           code: 'ERR_S2S_REPLAY_FAILED',
-          message:
-            "replay store statement failed (check the pool's connection settings: host, port, database, user, password)",
+          message: expect.stringMatching(
+            /^replay store statement failed: .+ \(check the pool's connection settings: host, port, database, user, password\)$/,
+          ),
         });
       }
+      // The server's own reason, for a logger that prints only the message.
+      await expect(
+        pgReplayStore({ db: unknown }).remember({ iss: 'iss', jti: 'one', exp: 1_900_000_000 }),
+      ).rejects.toThrow(
+        /^replay store statement failed: 3D000 database "s2s_no_such_database" does not exist \(/,
+      );
     } finally {
       await Promise.all([refused.end(), unknown.end()]);
     }
