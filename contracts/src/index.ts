@@ -95,7 +95,14 @@ export {
   statusOf,
 } from './reasons.js';
 export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
-export { isStorableText, loggableText, MAX_QUOTED_LENGTH, quoteForMessage, utf8Length } from './text.js';
+export {
+  isStorableText,
+  loggableText,
+  MAX_LOGGED_TEXT_LENGTH,
+  MAX_QUOTED_LENGTH,
+  quoteForMessage,
+  utf8Length,
+} from './text.js';
 export { isUnavailableCause, UNAVAILABLE_CAUSES, type UnavailableCause } from './unavailable-causes.js';
 export {
   type Outcome,

@@ -1,3 +1,5 @@
+import { MAX_JTI_LENGTH } from './constants.js';
+
 /**
  * The contract's one length unit: UTF-8 bytes. Rust Core (`str::len`), Postgres (`octet_length`) and
  * the wire all count bytes, and every language can compute it without a Unicode table.
@@ -31,6 +33,12 @@ export function isStorableText(text: string): boolean {
 // Controls (C0, C1), format characters (bidi overrides, zero-width) and line/paragraph separators:
 // they forge or hide log lines in a terminal or a log viewer.
 const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * How much of someone else's text a log line repeats: as long as the longest contract string claim
+ * (`jti`), so a valid claim is never cut, and a forwarded request id of any length stays bounded.
+ */
+export const MAX_LOGGED_TEXT_LENGTH = MAX_JTI_LENGTH;
 
 /** Someone else's text (a token sender's claim, a caller's request id) made safe to log: unprintable characters removed, capped at `max`. */
 export function loggableText(value: string, max: number): string {

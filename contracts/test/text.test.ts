@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   isStorableText,
   loggableText,
+  MAX_JTI_LENGTH,
+  MAX_LOGGED_TEXT_LENGTH,
   MAX_QUOTED_LENGTH,
   quoteForMessage,
   utf8Length,
@@ -105,5 +107,11 @@ describe('loggableText (someone else’s text in a log line)', () => {
     expect(loggableText('x'.repeat(500), 128)).toBe('x'.repeat(128));
     expect(loggableText(`${'\n'.repeat(10)}abc`, 2)).toBe('ab');
     expect(loggableText('hyper-lite ünïcode ✓', 100)).toBe('hyper-lite ünïcode ✓');
+  });
+
+  it('logs a contract claim of the longest length whole, and cuts anything longer', () => {
+    const longest = 'j'.repeat(MAX_JTI_LENGTH);
+    expect(loggableText(longest, MAX_LOGGED_TEXT_LENGTH)).toBe(longest);
+    expect(loggableText(`${longest}x`, MAX_LOGGED_TEXT_LENGTH)).toBe(longest);
   });
 });

@@ -1,4 +1,10 @@
-import { checkInteger, LITE_AUTH_LOG_CATEGORY, type Logger, loggableText } from '@hyper/s2s-contracts';
+import {
+  checkInteger,
+  LITE_AUTH_LOG_CATEGORY,
+  type Logger,
+  loggableText,
+  MAX_LOGGED_TEXT_LENGTH,
+} from '@hyper/s2s-contracts';
 import { nanoid } from 'nanoid';
 import { SignedFetchError, SignRequestError } from './errors.js';
 import { rejectionReason } from './rejection-reason.js';
@@ -19,9 +25,6 @@ export interface SignedFetchOptions {
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
-// The id may be forwarded from an inbound request: whatever its length, the log line stays bounded
-// and cannot be split or hidden by control characters. Sent to Core as it is.
-const MAX_LOGGED_REQUEST_ID_LENGTH = 128;
 /** Core's refusals: 401/403 for the token, 503 when it fails closed on a dependency. */
 const LOGGED_STATUSES = new Set([401, 403, 503]);
 const MAX_RETRIES = 5;
@@ -156,7 +159,8 @@ export async function signedFetch(
             scope: typeof options.scope === 'string' ? options.scope : options.scope.join(' '),
             status,
             reason,
-            requestId: loggableText(requestId, MAX_LOGGED_REQUEST_ID_LENGTH),
+            // A forwarded id may be any length and hold control characters; Core got it whole.
+            requestId: loggableText(requestId, MAX_LOGGED_TEXT_LENGTH),
             kid: deps.kid,
           },
           'Hyper Core rejected the S2S token',

@@ -1,6 +1,6 @@
 import type { UnavailableCause } from '@hyper/s2s-contracts';
 import { KeysUnavailableError } from './keys/source.js';
-import { ReplayStoreError, sqlState } from './replay/errors.js';
+import { ReplayStoreError } from './replay/errors.js';
 
 /** Postgres SQLSTATEs: undefined_table, invalid_schema_name, undefined_function (a migration's function). */
 const SCHEMA_MISSING_SQLSTATES = new Set(['42P01', '3F000', '42883']);
@@ -17,9 +17,11 @@ const UNREACHABLE_ERRNOS = new Set([
   'EPIPE',
   'EAI_AGAIN',
 ]);
-/** invalid_catalog_name (no such database); class 28 is invalid authorization (login, password):
- * the server refused the connection at login, so the database cannot be reached with these settings. */
-const CONNECTION_SETTING_SQLSTATES = /^(?:3D000|28[0-9A-Z]{3})$/;
+/**
+ * invalid_catalog_name (no such database) and class 28, invalid authorization (login, password): the
+ * server refused the connection at login, so the database cannot be reached with these settings.
+ */
+const LOGIN_REFUSED_SQLSTATES = /^(?:3D000|28[0-9A-Z]{3})$/;
 
 // node-postgres and PGlite report a lost or closed connection by message only.
 const UNREACHABLE_MESSAGE =
@@ -35,8 +37,8 @@ function causeOfOne(error: unknown): UnavailableCause | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (SCHEMA_MISSING_SQLSTATES.has(code)) return 'schema_missing';
-    if (UNREACHABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'unreachable';
-    if (CONNECTION_SETTING_SQLSTATES.test(code)) return 'unreachable';
+    if (UNREACHABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || LOGIN_REFUSED_SQLSTATES.test(code))
+      return 'unreachable';
     if (TIMEOUT_SQLSTATES.has(code) || code === 'ETIMEDOUT') return 'timeout';
     if (UNREACHABLE_ERRNOS.has(code)) return 'unreachable';
   }
@@ -71,8 +73,7 @@ export function unavailableCauseOf(error: unknown): UnavailableCause {
  * unknown host or database, or a refused login means the pool's connection settings are wrong.
  */
 export function connectionRemedy(error: unknown): string {
-  return unavailableCauseOf(error) === 'unreachable' ||
-    CONNECTION_SETTING_SQLSTATES.test(sqlState(error) ?? '')
+  return unavailableCauseOf(error) === 'unreachable'
     ? " (check the pool's connection settings: host, port, database, user, password)"
     : '';
 }

@@ -1,8 +1,9 @@
 import {
   type Claims,
   Deadline,
+  ignoreRejection,
   loggableText,
-  MAX_JTI_LENGTH,
+  MAX_LOGGED_TEXT_LENGTH,
   type Reason,
   type UnavailableCause,
   VERIFIER_METRIC_NAMES,
@@ -76,8 +77,6 @@ export interface Verifier {
   refreshKeys(): Promise<RefreshReport>;
 }
 
-// Logged claim values are the token sender's text: cap them like the longest contract string claim.
-const MAX_LOGGED_CLAIM_LENGTH = MAX_JTI_LENGTH;
 const LOGGED_CLAIMS = ['iss', 'sub', 'jti'] as const;
 
 function factsOf(decoded: DecodedToken | undefined, verified: boolean): RejectionFacts | undefined {
@@ -87,12 +86,12 @@ function factsOf(decoded: DecodedToken | undefined, verified: boolean): Rejectio
   if (kid !== undefined) facts.kid = kid;
   for (const name of LOGGED_CLAIMS) {
     const value = decoded.payload[name];
-    if (typeof value === 'string') facts[name] = loggableText(value, MAX_LOGGED_CLAIM_LENGTH);
+    if (typeof value === 'string') facts[name] = loggableText(value, MAX_LOGGED_TEXT_LENGTH);
   }
   const aud = decoded.payload.aud;
   const audience = Array.isArray(aud) ? aud.filter((item) => typeof item === 'string').join(' ') : aud;
   if (typeof audience === 'string' && audience !== '')
-    facts.aud = loggableText(audience, MAX_LOGGED_CLAIM_LENGTH);
+    facts.aud = loggableText(audience, MAX_LOGGED_TEXT_LENGTH);
   if (verified) return facts;
   return Object.keys(facts).length === 0 ? undefined : { unverified: facts };
 }
@@ -115,11 +114,6 @@ function tokenTimes(decoded: DecodedToken | undefined): Pick<RejectionFacts, 'ia
   if (decoded === undefined) return {};
   const { iat, nbf, exp } = decoded.payload as Claims;
   return { iat, nbf, exp };
-}
-
-/** Observes a verification that no step will await, so its rejection is never reported as unhandled. */
-function settleQuietly(verification: Promise<unknown> | undefined): void {
-  verification?.then(undefined, () => {});
 }
 
 /** A store's announcement, or undefined; a hint that throws or returns no function is ignored. */
@@ -250,7 +244,7 @@ class S2sVerifier implements Verifier {
         }
         failed = this.#judge(nowMs, attempt);
         // A check started early and refused before its answer is needed is never awaited.
-        if (failed !== undefined) settleQuietly(attempt.early);
+        if (failed !== undefined) ignoreRejection(attempt.early);
       }
       if (failed === undefined) {
         // Signature, algorithm and key only: the JWS layer of the same compact token.
@@ -293,7 +287,7 @@ class S2sVerifier implements Verifier {
       }
     } catch (error) {
       // Not reachable by design; if it is, fail closed without echoing anything from the error.
-      settleQuietly(attempt.early);
+      ignoreRejection(attempt.early);
       observer.warn({ event: 's2s_verify_internal_error', error: (error as Error)?.name }, 'verify failed');
       result = failure('malformed_token');
     } finally {

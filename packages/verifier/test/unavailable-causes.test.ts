@@ -86,22 +86,21 @@ describe('503 causes from the replay store (real Postgres)', () => {
     ]);
   });
 
-  it('unreachable when nothing listens on the database port', async () => {
-    const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/x` });
-    pool.on('error', () => undefined);
-    try {
-      const { log, health } = await replayOutage(pgReplayStore({ db: pool }), 2000);
-      expect(log).toMatchObject({ status: 503, cause: 'unreachable' });
-      expect(health).toMatchObject({ replayStore: false, replayStoreCause: 'unreachable' });
-    } finally {
-      await pool.end();
-    }
-  });
-
-  it('unreachable when the database named does not exist (3D000: refused at login)', async () => {
-    const url = new URL(testDatabaseUrl());
-    url.pathname = '/s2s_no_such_database';
-    const pool = new pg.Pool({ connectionString: url.toString() });
+  it.each([
+    [
+      'nothing listens on the database port',
+      async () => `postgres://postgres@127.0.0.1:${await closedPort()}/x`,
+    ],
+    [
+      'the database named does not exist (3D000: refused at login)',
+      async () => {
+        const url = new URL(testDatabaseUrl());
+        url.pathname = '/s2s_no_such_database';
+        return url.toString();
+      },
+    ],
+  ])('unreachable when %s', async (_name, connectionString) => {
+    const pool = new pg.Pool({ connectionString: await connectionString() });
     pool.on('error', () => undefined);
     try {
       const { log, health } = await replayOutage(pgReplayStore({ db: pool }), 2000);
