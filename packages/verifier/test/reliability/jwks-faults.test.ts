@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { setImmediate as turn } from 'node:timers/promises';
 import { MIN_JWKS_COOLDOWN_MS, type Reason } from '@hyper/s2s-contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { REFRESH_AHEAD_SHARE } from '../../src/keys/remote-jwks-set.js';
 import type { JwksFetchOutcome } from '../../src/observe.js';
 import { memoryReplayStore } from '../../src/replay/memory.js';
 import { createVerifier } from '../../src/verifier.js';
@@ -242,29 +243,48 @@ describe('remote JWKS faults under known-kid traffic', () => {
 });
 
 describe('remote JWKS: a key swapped under a known kid', () => {
-  it('follows the endpoint once the cache expires, and never accepts both keys at once', async () => {
+  // The same kid, now naming the lite-2026-04 key material (a compromised or botched rotation).
+  const swapped = { keys: [{ ...publicJwk('lite-2026-04'), kid: KID }] };
+  const byOtherKey = () => {
+    const key = vectorSigningKey('lite-2026-04');
+    return signTexts(
+      key,
+      JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: KID }),
+      JSON.stringify(conformingClaims(nowSeconds(), `swapped-${jtis++}`)),
+    );
+  };
+  const REFRESH_AHEAD_MS = CACHE_MAX_AGE_MS * REFRESH_AHEAD_SHARE;
+
+  async function swappedEndpoint() {
     const server = await endpoint();
-    const { answer, verifier, attempts } = remoteVerifier(server.url);
-    await verifier.warmup();
-    // The same kid, now naming the lite-2026-04 key material (a compromised or botched rotation).
-    const swapped = { keys: [{ ...publicJwk('lite-2026-04'), kid: KID }] };
-    const byOtherKey = () => {
-      const key = vectorSigningKey('lite-2026-04');
-      return signTexts(
-        key,
-        JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: KID }),
-        JSON.stringify(conformingClaims(nowSeconds(), `swapped-${jtis++}`)),
-      );
-    };
-    expect(await answer(validToken())).toBe('ok');
-    expect(await answer(byOtherKey())).toBe('invalid_signature');
+    const remote = remoteVerifier(server.url);
+    await remote.verifier.warmup();
+    expect(await remote.answer(validToken())).toBe('ok');
+    expect(await remote.answer(byOtherKey())).toBe('invalid_signature');
     server.respond(json(swapped));
-    // Within the cache age nothing changes, and a failed signature does not trigger a refetch.
-    await advance(CACHE_MAX_AGE_MS - 1);
-    expect(await answer(validToken())).toBe('ok');
-    expect(await answer(byOtherKey())).toBe('invalid_signature');
-    expect(attempts()).toBe(1);
+    // Before the refresh-ahead point nothing changes, and a failed signature does not trigger a refetch.
+    await advance(REFRESH_AHEAD_MS - 1);
+    expect(await remote.answer(validToken())).toBe('ok');
+    expect(await remote.answer(byOtherKey())).toBe('invalid_signature');
+    await quiesce();
+    expect(remote.attempts()).toBe(1);
+    return remote;
+  }
+
+  it('with no traffic past the refresh-ahead point, the first call after expiry waits for the new keyset', async () => {
+    const { answer, attempts } = await swappedEndpoint();
+    await advance(CACHE_MAX_AGE_MS - REFRESH_AHEAD_MS + 1);
+    expect(await answer(validToken())).toBe('invalid_signature');
+    expect(await answer(byOtherKey())).toBe('ok');
+    expect(attempts()).toBe(2);
+  }, 10_000);
+
+  it('with traffic past the refresh-ahead point, the cached key answers until the background fetch lands, never both keys at once', async () => {
+    const { answer, attempts } = await swappedEndpoint();
     await advance(1);
+    // Answered from the cache; this call starts the background refetch.
+    expect(await answer(validToken())).toBe('ok');
+    await until(() => attempts() === 2, 'the background refetch lands');
     expect(await answer(validToken())).toBe('invalid_signature');
     expect(await answer(byOtherKey())).toBe('ok');
     expect(attempts()).toBe(2);
