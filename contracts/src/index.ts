@@ -97,6 +97,7 @@ export {
 export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
 export {
   isStorableText,
+  LOGGED_TEXT_CUT_MARK,
   loggableText,
   MAX_LOGGED_TEXT_LENGTH,
   MAX_QUOTED_LENGTH,

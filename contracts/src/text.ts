@@ -11,7 +11,7 @@ export function utf8Length(text: string): number {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
     if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+    else if (isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(i + 1))) {
       // A surrogate pair: two UTF-16 units, four bytes.
       bytes += 2;
       i++;
@@ -40,9 +40,25 @@ const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
  */
 export const MAX_LOGGED_TEXT_LENGTH = MAX_JTI_LENGTH;
 
-/** Someone else's text (a token sender's claim, a caller's request id) made safe to log: unprintable characters removed, capped at `max`. */
+/** Ends a logged value that was cut, so a reader never takes a prefix for the sender's whole value. */
+export const LOGGED_TEXT_CUT_MARK = '…';
+
+/**
+ * Someone else's text (a token sender's claim, a caller's request id) made safe to log: unprintable
+ * characters removed, at most `max` UTF-16 code units; a longer value keeps its first `max - 1` and
+ * ends in LOGGED_TEXT_CUT_MARK.
+ */
 export function loggableText(value: string, max: number): string {
-  return value.replace(UNLOGGABLE, '').slice(0, max);
+  const cleaned = value.replace(UNLOGGABLE, '');
+  if (cleaned.length <= max) return cleaned;
+  let end = max - 1;
+  // Half a surrogate pair would log as an escape of a character the sender never sent.
+  if (isHighSurrogate(cleaned.charCodeAt(end - 1))) end--;
+  return `${cleaned.slice(0, end)}${LOGGED_TEXT_CUT_MARK}`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Longest caller value an error message repeats in full. */

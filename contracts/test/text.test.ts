@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isStorableText,
+  LOGGED_TEXT_CUT_MARK,
   loggableText,
   MAX_JTI_LENGTH,
   MAX_LOGGED_TEXT_LENGTH,
@@ -103,15 +104,26 @@ describe('loggableText (someone else’s text in a log line)', () => {
     expect(loggableText(value, 100)).toBe(expected);
   });
 
-  it('caps the cleaned text at max characters and keeps printable text as it is', () => {
-    expect(loggableText('x'.repeat(500), 128)).toBe('x'.repeat(128));
-    expect(loggableText(`${'\n'.repeat(10)}abc`, 2)).toBe('ab');
+  it('keeps printable text as it is, and caps it after cleaning', () => {
     expect(loggableText('hyper-lite ünïcode ✓', 100)).toBe('hyper-lite ünïcode ✓');
+    expect(loggableText(`${'\n'.repeat(10)}ab`, 2)).toBe('ab');
   });
 
-  it('logs a contract claim of the longest length whole, and cuts anything longer', () => {
+  it('marks a cut value, within max code units, so a prefix is never taken for the whole value', () => {
+    expect(LOGGED_TEXT_CUT_MARK).toBe('…');
+    expect(loggableText('x'.repeat(500), 128)).toBe(`${'x'.repeat(127)}…`);
+    expect(loggableText(`${'\n'.repeat(10)}abc`, 2)).toBe('a…');
+  });
+
+  it('never ends a cut value in half a surrogate pair', () => {
+    // 'ab😀cd': the pair sits at code units 2–3.
+    expect(loggableText('ab\u{1F600}cd', 4)).toBe('ab…');
+    expect(loggableText('ab\u{1F600}cd', 5)).toBe('ab\u{1F600}…');
+  });
+
+  it('logs a contract claim of the longest length whole, and marks anything longer as cut', () => {
     const longest = 'j'.repeat(MAX_JTI_LENGTH);
     expect(loggableText(longest, MAX_LOGGED_TEXT_LENGTH)).toBe(longest);
-    expect(loggableText(`${longest}x`, MAX_LOGGED_TEXT_LENGTH)).toBe(longest);
+    expect(loggableText(`${longest}x`, MAX_LOGGED_TEXT_LENGTH)).toBe(`${longest.slice(1)}…`);
   });
 });

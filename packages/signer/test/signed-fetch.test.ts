@@ -250,7 +250,7 @@ describe('signer.fetch', () => {
     await until(() => log.entries.length === 2, 'both rejection log lines');
     expect(log.entries.map((entry) => entry.obj.requestId)).toEqual([
       'req-1forged',
-      `req-${'x'.repeat(124)}`,
+      `req-${'x'.repeat(123)}…`,
     ]);
     expect(seen.map((request) => request.requestId)).toEqual(forwarded);
   });
