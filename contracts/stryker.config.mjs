@@ -11,7 +11,7 @@ export default {
   testRunner: 'vitest',
   plugins: [vitestRunner],
   vitest: { configFile: 'vitest.mutation.config.ts' },
-  mutate: ['src/reasons.ts'],
+  mutate: ['src/reasons.ts', 'src/strict-json.ts', 'src/json-members.ts'],
   coverageAnalysis: 'perTest',
   concurrency: 1,
   reporters: ['json', 'clear-text'],

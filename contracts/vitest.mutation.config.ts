@@ -9,6 +9,8 @@ export default defineProject({
       'test/coverage.test.ts',
       'test/vectors.test.ts',
       'test/schemas.test.ts',
+      'test/strict-json.test.ts',
+      'test/json-members.test.ts',
     ],
     testTimeout: 60_000,
   },

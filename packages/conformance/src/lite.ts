@@ -9,6 +9,7 @@ import {
   KID_PATTERN,
   KNOWN_SCOPES,
   MAX_TTL_SECONDS,
+  parseStrictJsonObject,
   SUPPORTED_ALGORITHMS,
 } from '@hyper/s2s-contracts';
 import { REQUEST_TIMEOUT_MS } from './present.js';
@@ -55,37 +56,20 @@ function segment(text: string): Buffer | undefined {
   return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
-/** UTF-8 that decodes without errors and carries no byte order mark (SPEC.md J1, J2). */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const BOM = '\uFEFF';
-
-function json(bytes: Buffer): unknown {
-  const text = strictUtf8.decode(bytes);
-  if (text.startsWith(BOM)) throw new Error('a byte order mark');
-  return JSON.parse(text);
-}
-
 /**
- * A token read as strictly as a verifier reads it (T3, T4, J1-J3); undefined when a verifier would find
- * it malformed. Duplicate members (J5) and number overflow (J6) are not looked for.
+ * A token read as strictly as a verifier reads it (SPEC.md T3, T4, J1-J8, with the contracts' one
+ * strict JSON reader); undefined when a verifier would find it malformed.
  */
 function decode(token: string): Decoded | undefined {
   if (!COMPACT.test(token)) return undefined;
   const [h, p, s] = token.split('.') as [string, string, string];
   const [headerBytes, claimBytes, signature] = [segment(h), segment(p), segment(s)];
   if (headerBytes === undefined || claimBytes === undefined || signature === undefined) return undefined;
-  try {
-    const header = json(headerBytes);
-    const claims = json(claimBytes);
-    if (!isObject(header) || !isObject(claims)) return undefined;
-    return { header, claims, input: `${h}.${p}`, signature };
-  } catch {
-    return undefined;
-  }
+  const header = parseStrictJsonObject(headerBytes);
+  const claims = parseStrictJsonObject(claimBytes);
+  if (header === undefined || claims === undefined) return undefined;
+  return { header, claims, input: `${h}.${p}`, signature };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Problems of one published JWK (empty when it is fine): the contract's key policy (SPEC.md KEY1, the
@@ -198,7 +182,7 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
       if (decoded) tokens.push(decoded);
       else
         failures.push(
-          'output is not a compact JWS with JSON header and claims, as a verifier reads it (SPEC.md T3, T4, J1-J3)',
+          'output is not a compact JWS with JSON header and claims, as a verifier reads it (SPEC.md T3, T4, J1-J8)',
         );
     } catch (error) {
       failures.push((error as Error).message);

@@ -76,4 +76,28 @@ describe('runLiteChecks, against tokens a verifier finds malformed', () => {
     expect(report.checks.find((c) => c.name === 'token command')).toMatchObject({ ok: false });
     expect(report.ok).toBe(false);
   }, 60_000);
+
+  it.each([
+    ['a lone surrogate (J4)', 'lone-surrogate'],
+    ['a duplicate claim (J5)', 'duplicate'],
+    ['a number overflowing a double (J6)', 'overflow'],
+    ['nesting past 127 (J8)', 'too-deep'],
+  ])(
+    'fails `token command` for claims holding %s, though correctly signed',
+    async (_name, flaw) => {
+      const body = JSON.stringify(vectorFile.jwks);
+      server = createServer((_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+      );
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const report = await runLiteChecks({
+        jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+        tokenCommand: `node ${fixture} --json-flaw=${flaw}`,
+        count: 1,
+      });
+      expect(report.checks.find((c) => c.name === 'token command')).toMatchObject({ ok: false });
+      expect(report.ok).toBe(false);
+    },
+    60_000,
+  );
 });

@@ -1,11 +1,4 @@
-import { MAX_JSON_DEPTH, MAX_TOKEN_LENGTH } from '@hyper/s2s-contracts';
-import {
-  allNumbersFinite,
-  countMembers,
-  nestedWithin,
-  openingBrackets,
-  parsedMemberCount,
-} from './json-members.js';
+import { MAX_TOKEN_LENGTH, parseStrictJsonObject } from '@hyper/s2s-contracts';
 
 /** The JOSE header and claims of a compact JWS, parsed strictly; the signature is left to jose. */
 export interface DecodedToken {
@@ -61,10 +54,6 @@ interface LearntHeader {
   readonly header: Readonly<Record<string, unknown>>;
 }
 
-// fatal: invalid UTF-8 is malformed, not replaced by U+FFFD (RFC 7515 §5.2 step 4 / RFC 8259 §8.1).
-// ignoreBOM: a leading BOM stays in the text and fails JSON.parse, as it does for serde in Rust Core.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 // Decoded segments land here rather than in a new Buffer per call: a token is at most MAX_TOKEN_LENGTH
 // characters, so a segment decodes to fewer bytes than that. Decoding is synchronous, so one suffices.
 const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
@@ -90,46 +79,10 @@ export function isStrictBase64url(segment: string): boolean {
   return decodeStrict(segment) !== -1;
 }
 
-/** Every string (member names included) in a parsed JSON value is well-formed UTF-16. */
-function wellFormed(root: unknown): boolean {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'string') {
-      if (!value.isWellFormed()) return false;
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, item] of Object.entries(value)) {
-        if (!key.isWellFormed()) return false;
-        pending.push(item);
-      }
-    }
-  }
-  return true;
-}
-
+/** A strict base64url segment holding a strict JSON object (SPEC.md T4, J1-J8); undefined when malformed. */
 function parseObjectSegment(segment: string): Record<string, unknown> | undefined {
   const length = decodeStrict(segment);
-  if (length === -1) return undefined;
-  let text: string;
-  let value: unknown;
-  try {
-    text = utf8.decode(scratch.subarray(0, length));
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  // Strict UTF-8 already refused raw surrogates; a lone one can only come from a \u escape, which
-  // JSON.parse accepts but serde (Rust Core) refuses. Both sides must answer malformed_token.
-  if (text.includes('\\u') && !wellFormed(value)) return undefined;
-  // JSON.parse keeps the last of duplicate members; fewer parsed members than written means a duplicate.
-  if (parsedMemberCount(value) !== countMembers(text)) return undefined;
-  // A number literal that overflows a double is refused while parsing, as serde does.
-  if (!allNumbersFinite(value)) return undefined;
-  // Nesting past serde's limit is refused (SPEC.md J8). A text nested d deep holds at least d opening
-  // brackets, so the walk runs only for a text with that many: never for a flat claims set.
-  if (openingBrackets(text, MAX_JSON_DEPTH + 1) && !nestedWithin(value, MAX_JSON_DEPTH)) return undefined;
-  return value as Record<string, unknown>;
+  return length === -1 ? undefined : parseStrictJsonObject(scratch.subarray(0, length));
 }
 
 /** A compact JWS split at its first two dots, its header parsed; payload and signature not checked yet. */

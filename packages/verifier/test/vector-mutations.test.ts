@@ -2,16 +2,19 @@
  * Mutation test of the contract's judgment calls (issue 11): for each SPEC.md rule, a verifier variant
  * with that one rule flipped is run over every vector and sequence, and at least one outcome must
  * change (the witnesses named here). The production code stays as it is: each variant replaces one of
- * the verifier's own rule modules through vi.doMock, wrapping the real function, in a fresh module graph.
+ * the verifier's own rule modules (or the contracts' strict JSON helpers) through vi.doMock, wrapping
+ * the real function, in a fresh module graph.
  * Not here: the skew boundaries (P3-P5), which jose enforces a second time in this verifier (defence in
  * depth), so flipping our copy alone changes nothing; their boundary vectors pin them for other
  * implementations.
  */
+
+import { fileURLToPath } from 'node:url';
 import { CLAIM_NAMES, type ClaimName, type Outcome, type Reason } from '@hyper/s2s-contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type * as MembersModule from '../../../contracts/src/json-members.js';
 import type * as ClaimsModule from '../src/claims.js';
 import type * as HeaderModule from '../src/header.js';
-import type * as MembersModule from '../src/json-members.js';
 import type { VerifierOptions } from '../src/options.js';
 import type { ReplayStore } from '../src/replay/store.js';
 import type * as VerifierModule from '../src/verifier.js';
@@ -21,6 +24,12 @@ type CheckHeader = typeof HeaderModule.checkHeader;
 type CheckClaimTypes = typeof ClaimsModule.checkClaimTypes;
 type CheckClaimPolicy = typeof ClaimsModule.checkClaimPolicy;
 type Payload = Record<string, unknown>;
+
+/**
+ * The contracts' strict JSON helpers as the verifier loads them (the workspace build, which vitest
+ * transforms like the verifier's own modules, so vi.doMock reaches the import in strict-json.js).
+ */
+const MEMBERS_MODULE = fileURLToPath(new URL('../../../contracts/dist/json-members.js', import.meta.url));
 
 interface Mutant {
   /** The SPEC.md rule the mutant flips. */
@@ -333,7 +342,7 @@ async function runAll(mutant?: Mutant): Promise<Outcomes> {
   }
   if (mutant?.members) {
     const replace = mutant.members;
-    vi.doMock('../src/json-members.js', async (importOriginal) => {
+    vi.doMock(MEMBERS_MODULE, async (importOriginal) => {
       const real = await importOriginal<typeof MembersModule>();
       return { ...real, ...replace(real) };
     });
@@ -369,7 +378,7 @@ const expected: Outcomes = new Map([
 ]);
 
 afterEach(() => {
-  for (const path of ['../src/header.js', '../src/claims.js', '../src/json-members.js']) vi.doUnmock(path);
+  for (const path of ['../src/header.js', '../src/claims.js', MEMBERS_MODULE]) vi.doUnmock(path);
   vi.resetModules();
 });
 

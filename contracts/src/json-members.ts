@@ -44,21 +44,18 @@ export function countMembers(text: string): number {
  */
 export function parsedMemberCount(root: object): number {
   let count = 0;
-  let pending: unknown[] | undefined;
-  let value: unknown = root;
-  while (value !== undefined) {
-    if (typeof value === 'object' && value !== null) {
-      const array = Array.isArray(value);
-      for (const key in value) {
-        if (!ownMember.call(value, key)) continue;
-        if (!array) count++;
-        const item = (value as Record<string, unknown>)[key];
-        if (typeof item !== 'object' || item === null) continue;
-        if (pending === undefined) pending = [item];
-        else pending.push(item);
-      }
+  // Only containers are walked: the root and the members that are objects or arrays.
+  let pending: object[] | undefined;
+  for (let value: object | undefined = root; value !== undefined; value = pending?.pop()) {
+    const array = Array.isArray(value);
+    for (const key in value) {
+      if (!ownMember.call(value, key)) continue;
+      if (!array) count++;
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item !== 'object' || item === null) continue;
+      if (pending === undefined) pending = [item];
+      else pending.push(item);
     }
-    value = pending?.pop();
   }
   return count;
 }
@@ -66,27 +63,21 @@ export function parsedMemberCount(root: object): number {
 /**
  * Whether every number in a parsed JSON value is finite. JSON.parse turns a literal that overflows a
  * double (1e400, or 400 digits) into Infinity where serde refuses the text; the contract follows serde
- * (SPEC.md J5). Iterative, allocation-free for a flat claims set.
+ * (SPEC.md J6). Iterative, allocation-free for a flat claims set.
  */
 export function allNumbersFinite(root: object): boolean {
-  let pending: unknown[] | undefined;
-  let value: unknown = root;
-  while (value !== undefined) {
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return false;
-    } else if (typeof value === 'object' && value !== null) {
-      for (const key in value) {
-        if (!ownMember.call(value, key)) continue;
-        const item = (value as Record<string, unknown>)[key];
-        if (typeof item === 'number') {
-          if (!Number.isFinite(item)) return false;
-        } else if (typeof item === 'object' && item !== null) {
-          if (pending === undefined) pending = [item];
-          else pending.push(item);
-        }
+  let pending: object[] | undefined;
+  for (let value: object | undefined = root; value !== undefined; value = pending?.pop()) {
+    for (const key in value) {
+      if (!ownMember.call(value, key)) continue;
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'number') {
+        if (!Number.isFinite(item)) return false;
+      } else if (typeof item === 'object' && item !== null) {
+        if (pending === undefined) pending = [item];
+        else pending.push(item);
       }
     }
-    value = pending?.pop();
   }
   return true;
 }
@@ -107,14 +98,35 @@ export function openingBrackets(text: string, count: number): boolean {
  * Iterative: the depth being checked is the one a recursive walk could not survive.
  */
 export function nestedWithin(root: object, max: number): boolean {
-  const pending: [unknown, number][] = [[root, 1]];
+  const pending: [object, number][] = [[root, 1]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [value, depth] = next;
     if (depth > max) return false;
-    for (const key in value as object) {
+    for (const key in value) {
       if (!ownMember.call(value, key)) continue;
       const item = (value as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null) pending.push([item, depth + 1]);
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether every string in a parsed JSON value, member names included, is well-formed UTF-16: a lone
+ * surrogate can only come from a `\u` escape (strict UTF-8 refuses raw ones), which JSON.parse accepts
+ * and serde refuses (SPEC.md J4).
+ */
+export function allStringsWellFormed(root: object): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return false;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (!key.isWellFormed()) return false;
+        pending.push(item);
+      }
     }
   }
   return true;
