@@ -1,8 +1,8 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { MIN_JWKS_COOLDOWN_MS } from '@hyper/s2s-contracts';
 import { type JWK, SignJWT } from 'jose';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_JWKS_BYTES } from '../src/keys/remote.js';
 import type { RemoteKeysOptions } from '../src/options.js';
 import { memoryReplayStore } from '../src/replay/memory.js';
@@ -22,8 +22,34 @@ beforeAll(async () => {
   k2 = await vectorKey('lite-2026-04');
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
+
+/**
+ * For tests whose answer depends on where the keyset's age stands against cacheMaxAgeMs and its
+ * refresh-ahead point: the verifier's clock (performance.now and its timers) moves only when the test
+ * moves it, while the JWKS server and fetch do real I/O. A real sleep leaves a margin a loaded machine
+ * can overrun.
+ */
+function monotonicClockByHand(): (ms: number) => Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  return (ms) => vi.advanceTimersByTimeAsync(ms).then(() => undefined);
+}
+
+/** Lets real I/O run until `done()`: bounded by event-loop turns, not by time. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100_000; i++) {
+    if (done()) return;
+    await turn();
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** Real event-loop turns, enough for a fetch to reach the local JWKS server had one started. */
+async function quiesce(): Promise<void> {
+  for (let i = 0; i < 200; i++) await turn();
+}
 
 async function server(initial: unknown): Promise<JwksServer> {
   const started = await startJwksServer(initial);
@@ -84,33 +110,40 @@ describe('remote JWKS: rotation', () => {
 
 describe('remote JWKS: refetched ahead of expiry, so an outage warns before it refuses', () => {
   it('a keyset in use past half its max age is refetched in the background; a success renews it', async () => {
+    const advance = monotonicClockByHand();
     const jwks = await server(keySet(k1));
     const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 1000 });
     await verifier.warmup();
     expect(jwks.requests).toBe(1);
     // Before the refresh-ahead point: answered from the cache, no fetch.
+    await advance(499);
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    await quiesce();
     expect(jwks.requests).toBe(1);
-    await sleep(850);
+    await advance(351);
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
-    await expect.poll(() => observed.fetches).toEqual(['ok', 'ok']);
+    await until(() => observed.fetches.length === 2, 'the background refetch');
+    expect(observed.fetches).toEqual(['ok', 'ok']);
     // Past the first fetch's max age (and before the renewed one's refresh point): the renewed cache
     // answers without another fetch.
-    await sleep(300);
+    await advance(300);
     expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('ok');
+    await quiesce();
     expect(jwks.requests).toBe(2);
   });
 
   it('a failing endpoint is counted and logged while the cached keys still verify, once per backoff', async () => {
+    const advance = monotonicClockByHand();
     const jwks = await server(keySet(k1));
     const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 600, failureBackoffMs: 60_000 });
     await verifier.warmup();
-    await sleep(350);
+    await advance(350);
     jwks.respond(text('down', 500, 'text/plain'));
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await reasonOf(verifier, await sign(k1, nowSeconds())));
     expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
-    await expect.poll(() => observed.fetches).toEqual(['ok', 'http_status']);
+    await until(() => observed.fetches.length === 2, 'the background refetch');
+    expect(observed.fetches).toEqual(['ok', 'http_status']);
     expect(jwks.requests).toBe(2);
     expect(observed.logs.map((line) => (line.obj as { event?: string }).event)).toContain(
       's2s_jwks_fetch_failed',
@@ -323,6 +356,7 @@ describe('remote JWKS: key policy on fetched keys', () => {
   ])(
     'refuses a refetched JWKS holding %s: the cached keys stand, then 503, never 401',
     async (_what, bad) => {
+      const advance = monotonicClockByHand();
       const jwks = await server(keySet(k1));
       const { verifier, observed } = remoteVerifier(jwks.url, { cacheMaxAgeMs: 300 });
       await verifier.warmup();
@@ -334,7 +368,7 @@ describe('remote JWKS: key policy on fetched keys', () => {
       expect(
         observed.logs.some((line) => (line.obj as { event?: string }).event === 's2s_jwks_refused'),
       ).toBe(true);
-      await sleep(350);
+      await advance(350);
       expect(await reasonOf(verifier, await sign(k1, nowSeconds()))).toBe('jwks_unavailable');
       expect(await verifier.health()).toMatchObject({ keys: false, keysCause: 'invalid_body' });
     },
