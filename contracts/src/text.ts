@@ -43,18 +43,29 @@ export const MAX_LOGGED_TEXT_LENGTH = MAX_JTI_LENGTH;
 /** Ends a logged value that was cut, so a reader never takes a prefix for the sender's whole value. */
 export const LOGGED_TEXT_CUT_MARK = '…';
 
+// A JOSE header or claims set in base64url starts `eyJ` (`{"`): a token or a segment of one. A sender
+// can put anyone's token in a claim or a request id; a log line must not carry it.
+const JOSE_SEGMENT = /eyJ[A-Za-z0-9_-]{6,}/;
+
 /**
  * Someone else's text (a token sender's claim, a caller's request id) made safe to log: unprintable
- * characters removed, at most `max` UTF-16 code units; a longer value keeps its first `max - 1` and
- * ends in LOGGED_TEXT_CUT_MARK.
+ * characters removed; one holding a JOSE segment (`eyJ…`) described, never shown; at most `max`
+ * UTF-16 code units, a longer value keeping its first `max - 1` and ending in LOGGED_TEXT_CUT_MARK.
  */
 export function loggableText(value: string, max: number): string {
-  const cleaned = value.replace(UNLOGGABLE, '');
-  if (cleaned.length <= max) return cleaned;
+  let shown = value.replace(UNLOGGABLE, '');
+  // Tested after cleaning: a zero-width character inside a segment must not hide it.
+  if (JOSE_SEGMENT.test(shown)) shown = mayHoldToken(shown.length);
+  if (shown.length <= max) return shown;
   let end = max - 1;
   // Half a surrogate pair would log as an escape of a character the sender never sent.
-  if (isHighSurrogate(cleaned.charCodeAt(end - 1))) end--;
-  return `${cleaned.slice(0, end)}${LOGGED_TEXT_CUT_MARK}`;
+  if (isHighSurrogate(shown.charCodeAt(end - 1))) end--;
+  return `${shown.slice(0, end)}${LOGGED_TEXT_CUT_MARK}`;
+}
+
+/** What a log line or an error shows instead of a value that may hold a token. */
+function mayHoldToken(length: number): string {
+  return `a value that may hold a token (${length} characters, not shown)`;
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -67,7 +78,7 @@ export const MAX_QUOTED_LENGTH = 64;
 // Any part of a token: a base64url JSON object (a JOSE header or a claims set starts `{"`, encoded
 // `eyJ`), or a long run of base64 or URL-encoded text (a signature, a segment re-encoded), whatever the
 // dots, padding, whitespace or prefix around it. A scope, path or setting holds neither.
-const TOKEN_PART = /eyJ[A-Za-z0-9_-]{6,}|[A-Za-z0-9_\-+/=%]{32,}/;
+const TOKEN_PART = new RegExp(`${JOSE_SEGMENT.source}|[A-Za-z0-9_\\-+/=%]{32,}`);
 
 /**
  * A caller's value as an error message may show it. A token passed where a setting was meant (a
@@ -80,7 +91,7 @@ export function quoteForMessage(value: unknown): string {
     if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
     return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
   }
-  if (TOKEN_PART.test(value)) return `a value that may hold a token (${value.length} characters, not shown)`;
+  if (TOKEN_PART.test(value)) return mayHoldToken(value.length);
   if (value.length > MAX_QUOTED_LENGTH) {
     return `${JSON.stringify(value.slice(0, MAX_QUOTED_LENGTH))}… (${value.length} characters)`;
   }

@@ -121,6 +121,24 @@ describe('loggableText (someone else’s text in a log line)', () => {
     expect(loggableText('ab\u{1F600}cd', 5)).toBe('ab\u{1F600}…');
   });
 
+  it('describes, never shows, a value holding a JOSE segment (a token put in a claim or a request id)', () => {
+    const header = Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url');
+    const token = `${header}.eyJzdWIiOiJ4In0.c2ln`;
+    for (const value of [token, `Bearer ${token}`, `req-${header}`, `eyJ\u200bhbGciOiJSUzI1NiJ9`]) {
+      const logged = loggableText(value, MAX_LOGGED_TEXT_LENGTH);
+      expect(logged).toMatch(/^a value that may hold a token \(\d+ characters, not shown\)$/);
+      expect(logged).not.toContain('eyJ');
+    }
+    // A request id of the usual shapes is kept: a UUID, a ULID, a short base64url id.
+    for (const id of [
+      '550e8400-e29b-41d4-a716-446655440000',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      'V1StGXR8_Z5jdHi6B-myT',
+    ]) {
+      expect(loggableText(id, MAX_LOGGED_TEXT_LENGTH)).toBe(id);
+    }
+  });
+
   it('logs a contract claim of the longest length whole, and marks anything longer as cut', () => {
     const longest = 'j'.repeat(MAX_JTI_LENGTH);
     expect(loggableText(longest, MAX_LOGGED_TEXT_LENGTH)).toBe(longest);

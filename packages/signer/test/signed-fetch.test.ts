@@ -255,6 +255,23 @@ describe('signer.fetch', () => {
     expect(seen.map((request) => request.requestId)).toEqual(forwarded);
   });
 
+  it('describes, never logs, a forwarded request id holding a token, and sends it to Core as it is', async () => {
+    const { signer, log } = makeSigner();
+    const token = await signer.sign({ scope: 'spaces:create' });
+    replies = [(_req, res) => res.writeHead(401).end()];
+    await signer.fetch(
+      `${base}/integrations/spaces`,
+      { headers: { 'x-request-id': token } },
+      { scope: 'spaces:create' },
+    );
+    await until(() => log.entries.length === 1, 'the rejection log line');
+    expect(log.entries[0]!.obj.requestId).toBe(
+      `a value that may hold a token (${token.length} characters, not shown)`,
+    );
+    for (const part of token.split('.')) expect(JSON.stringify(log.entries)).not.toContain(part);
+    expect(seen[0]!.requestId).toBe(token);
+  });
+
   it('takes the reason of a 403 from WWW-Authenticate when the body has none', async () => {
     const { signer, log } = makeSigner();
     replies = [

@@ -199,6 +199,21 @@ describe('rejection logs', () => {
     expect(observed.logs).toHaveLength(4);
   });
 
+  it('describe, never copy, a claim holding a token (anyone can put a stolen token in a forged sub)', async () => {
+    const observed = requestLogs();
+    const verifier = liveVerifier({ logger: observed.logger });
+    const stolen = await sign(key, nowSeconds());
+    const forger = { ...(await freshKey('forger')), kid: 'lite-2026-03' };
+    const forged = await sign(forger, nowSeconds(), { sub: stolen });
+    expect((await verifier.verify(forged, endpoint)).reason).toBe('invalid_signature');
+    const logged = observed.logs[0]?.obj as { unverified: { sub: string } };
+    expect(logged.unverified.sub).toBe(
+      `a value that may hold a token (${stolen.length} characters, not shown)`,
+    );
+    const text = JSON.stringify(observed.logs);
+    for (const part of [...stolen.split('.'), ...forged.split('.')]) expect(text).not.toContain(part);
+  });
+
   it('cap claim values copied from a token, marking the cut', async () => {
     const observed = requestLogs();
     const verifier = liveVerifier({ logger: observed.logger });
