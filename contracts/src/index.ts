@@ -95,7 +95,7 @@ export {
   statusOf,
 } from './reasons.js';
 export { parseSpecRules, SPEC_PATH, type SpecRule } from './spec-rules.js';
-export { parseStrictJsonObject } from './strict-json.js';
+export { parseStrictJsonObject, type StrictJsonProblem, strictJsonProblem } from './strict-json.js';
 export {
   isStorableText,
   LOGGED_TEXT_CUT_MARK,

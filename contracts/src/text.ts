@@ -35,8 +35,9 @@ export function isStorableText(text: string): boolean {
 const UNLOGGABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
 /**
- * How much of someone else's text a log line repeats: as long as the longest contract string claim
- * (`jti`), so a valid claim is never cut, and a forwarded request id of any length stays bounded.
+ * How much of someone else's text a log line repeats, in UTF-16 code units: as long as the longest
+ * `jti` the contract admits, so an ASCII jti is never cut, and a forwarded request id of any length
+ * stays bounded. A longer `iss` (the contract admits 256 bytes) is cut, and marked.
  */
 export const MAX_LOGGED_TEXT_LENGTH = MAX_JTI_LENGTH;
 
@@ -53,6 +54,8 @@ const JOSE_SEGMENT = /eyJ[A-Za-z0-9_-]{6,}/;
  * UTF-16 code units, a longer value keeping its first `max - 1` and ending in LOGGED_TEXT_CUT_MARK.
  */
 export function loggableText(value: string, max: number): string {
+  // A cap under one code unit leaves no room even for the mark: nothing is shown.
+  if (!(max >= 1)) return '';
   let shown = value.replace(UNLOGGABLE, '');
   // Tested after cleaning: a zero-width character inside a segment must not hide it.
   if (JOSE_SEGMENT.test(shown)) shown = mayHoldToken(shown.length);

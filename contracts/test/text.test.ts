@@ -115,6 +115,12 @@ describe('loggableText (someone else’s text in a log line)', () => {
     expect(loggableText(`${'\n'.repeat(10)}abc`, 2)).toBe('a…');
   });
 
+  it('shows nothing under a cap of less than one code unit, and only the mark at one', () => {
+    for (const max of [0, -1, Number.NaN]) expect(loggableText('abc', max)).toBe('');
+    expect(loggableText('abc', 1)).toBe('…');
+    expect(loggableText('a', 1)).toBe('a');
+  });
+
   it('never ends a cut value in half a surrogate pair', () => {
     // 'ab😀cd': the pair sits at code units 2–3.
     expect(loggableText('ab\u{1F600}cd', 4)).toBe('ab…');

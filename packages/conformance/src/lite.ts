@@ -11,6 +11,7 @@ import {
   MAX_TTL_SECONDS,
   parseStrictJsonObject,
   SUPPORTED_ALGORITHMS,
+  strictJsonProblem,
 } from '@hyper/s2s-contracts';
 import { REQUEST_TIMEOUT_MS } from './present.js';
 import { type CheckResult, makeReport, type Report } from './report.js';
@@ -58,16 +59,23 @@ function segment(text: string): Buffer | undefined {
 
 /**
  * A token read as strictly as a verifier reads it (SPEC.md T3, T4, J1-J8, with the contracts' one
- * strict JSON reader); undefined when a verifier would find it malformed.
+ * strict JSON reader), or why a verifier would find it malformed, naming the part and the rule.
  */
-function decode(token: string): Decoded | undefined {
-  if (!COMPACT.test(token)) return undefined;
+function decode(token: string): Decoded | string {
+  if (!COMPACT.test(token)) return 'not three base64url segments joined by dots (SPEC.md T3)';
   const [h, p, s] = token.split('.') as [string, string, string];
   const [headerBytes, claimBytes, signature] = [segment(h), segment(p), segment(s)];
-  if (headerBytes === undefined || claimBytes === undefined || signature === undefined) return undefined;
+  if (headerBytes === undefined || claimBytes === undefined || signature === undefined) {
+    const part = headerBytes === undefined ? 'header' : claimBytes === undefined ? 'claims' : 'signature';
+    return `the ${part} segment is not canonical base64url (SPEC.md T4)`;
+  }
   const header = parseStrictJsonObject(headerBytes);
   const claims = parseStrictJsonObject(claimBytes);
-  if (header === undefined || claims === undefined) return undefined;
+  if (header === undefined || claims === undefined) {
+    const [part, bytes] = header === undefined ? ['header', headerBytes] : ['claims', claimBytes];
+    const broken = strictJsonProblem(bytes)!;
+    return `the ${part}: ${broken.problem} (SPEC.md ${broken.rule})`;
+  }
   return { header, claims, input: `${h}.${p}`, signature };
 }
 
@@ -106,6 +114,9 @@ function verifies(decoded: Decoded, jwk: Record<string, unknown>): boolean {
   }
 }
 
+/** A token check's answer when the token command gave nothing to check: still a failure, not a pass. */
+const NOT_CHECKED = 'not checked: the token command gave no token a verifier reads (see token command)';
+
 /** A check over every token: passes when `problem` finds nothing in any of them. */
 function everyToken(
   name: string,
@@ -114,6 +125,7 @@ function everyToken(
   tokens: Decoded[],
   problem: (token: Decoded) => string | undefined,
 ): CheckResult {
+  if (tokens.length === 0) return { name, rule, expected, got: NOT_CHECKED, ok: false };
   const problems = tokens.map(problem).filter((p): p is string => p !== undefined);
   return {
     name,
@@ -123,7 +135,7 @@ function everyToken(
       problems.length === 0
         ? `all ${tokens.length} tokens`
         : `${problems.length} of ${tokens.length}: ${problems[0]}`,
-    ok: tokens.length > 0 && problems.length === 0,
+    ok: problems.length === 0,
   };
 }
 
@@ -179,18 +191,15 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
     options.onProgress?.(i + 1, total, 'token command');
     try {
       const decoded = decode(await runCommand(options.tokenCommand));
-      if (decoded) tokens.push(decoded);
-      else
-        failures.push(
-          'output is not a compact JWS with JSON header and claims, as a verifier reads it (SPEC.md T3, T4, J1-J8)',
-        );
+      if (typeof decoded === 'string') failures.push(`not a token a verifier reads: ${decoded}`);
+      else tokens.push(decoded);
     } catch (error) {
       failures.push((error as Error).message);
     }
   }
   checks.push({
     name: 'token command',
-    rule: '',
+    rule: 'T3 T4 J1-J8',
     expected: `${count} compact JWTs`,
     got: failures.length === 0 ? `${tokens.length} tokens` : `${failures.length} failed: ${failures[0]}`,
     ok: failures.length === 0,
@@ -269,7 +278,7 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
     name: 'jti unique',
     rule: 'R1',
     expected: `${tokens.length} distinct jti over ${tokens.length} tokens`,
-    got: `${distinct} distinct`,
+    got: tokens.length === 0 ? NOT_CHECKED : `${distinct} distinct`,
     ok: tokens.length > 1 && distinct === tokens.length,
   });
   options.onProgress?.(total, total, 'done');

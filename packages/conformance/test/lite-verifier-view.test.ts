@@ -77,27 +77,57 @@ describe('runLiteChecks, against tokens a verifier finds malformed', () => {
     expect(report.ok).toBe(false);
   }, 60_000);
 
+  const liteAgainst = async (flaw: string) => {
+    const body = JSON.stringify(vectorFile.jwks);
+    server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+    );
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return runLiteChecks({
+      jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+      tokenCommand: `node ${fixture} --json-flaw=${flaw}`,
+      count: 2,
+    });
+  };
+
   it.each([
-    ['a lone surrogate (J4)', 'lone-surrogate'],
-    ['a duplicate claim (J5)', 'duplicate'],
-    ['a number overflowing a double (J6)', 'overflow'],
-    ['nesting past 127 (J8)', 'too-deep'],
+    ['a lone surrogate', 'lone-surrogate', 'a string escapes a lone UTF-16 surrogate (SPEC.md J4)'],
+    ['a duplicate claim', 'duplicate', 'a member name appears twice in one object (SPEC.md J5)'],
+    ['a number overflowing a double', 'overflow', 'a number overflows a double (SPEC.md J6)'],
+    ['nesting past 127', 'too-deep', 'objects and arrays nest deeper than 127 (SPEC.md J8)'],
   ])(
-    'fails `token command` for claims holding %s, though correctly signed',
-    async (_name, flaw) => {
-      const body = JSON.stringify(vectorFile.jwks);
-      server = createServer((_req, res) =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(body),
-      );
-      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-      const report = await runLiteChecks({
-        jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
-        tokenCommand: `node ${fixture} --json-flaw=${flaw}`,
-        count: 1,
+    'fails `token command` for claims holding %s, though correctly signed, naming the part and the rule',
+    async (_name, flaw, problem) => {
+      const report = await liteAgainst(flaw);
+      expect(report.checks.find((c) => c.name === 'token command')).toMatchObject({
+        ok: false,
+        rule: 'T3 T4 J1-J8',
+        got: `2 failed: not a token a verifier reads: the claims: ${problem}`,
       });
-      expect(report.checks.find((c) => c.name === 'token command')).toMatchObject({ ok: false });
+      // The checks that need a token say they could not run, not that the signer broke them too.
+      const unchecked = report.checks.filter(
+        (c) => !['jwks reachable', 'jwks key policy', 'token command'].includes(c.name),
+      );
+      expect(unchecked.map((c) => c.name)).toEqual([
+        'header',
+        'kid convention',
+        'signature',
+        'claims',
+        'ttl',
+        'issued now',
+        'jti unique',
+      ]);
+      for (const check of unchecked) {
+        expect(check).toMatchObject({ ok: false, got: expect.stringMatching(/^not checked: /) });
+      }
       expect(report.ok).toBe(false);
     },
     60_000,
   );
+
+  it('passes every check for claims re-signed the same way without a flaw (the control)', async () => {
+    const report = await liteAgainst('harmless');
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+  }, 60_000);
 });
