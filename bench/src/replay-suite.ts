@@ -1,8 +1,9 @@
 import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import { createVerifier, memoryReplayStore, migrate, pgReplayStore } from '@hyper/s2s-verifier';
+import { importSPKI, jwtVerify } from 'jose';
 import pg from 'pg';
 import { postgresCpuReader } from './cpu.js';
-import { AUDIENCE, createFixture, ISSUER, mintTokens, SCOPE } from './fixtures.js';
+import { AUDIENCE, createFixture, ISSUER, JOSE_VERIFY_OPTIONS, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
 import { localPostgres } from './local-postgres.js';
 import { assertReplayTableLogged, type BenchDatabase } from './postgres.js';
@@ -75,6 +76,12 @@ export interface EndToEndResult {
   split: EndToEndSplit;
   /** The store alone's mean statement time, send to answer, over its measured rounds. */
   storeStatementMs: number;
+  /**
+   * The same pairing without the verifier: bare jose jwtVerify alone, and jose then the same store
+   * (each token announced while its signature is checked, as the verifier does), with its own bound.
+   * What any verifier on jose could reach with this store here: the pairing's own ceiling.
+   */
+  reference: { joseAlone: Measurement; joseWithStore: Measurement; bound: number };
 }
 
 /**
@@ -117,7 +124,8 @@ function countingDb(pool: pg.Pool) {
 
 /**
  * Issue 13 item 0: the four figures the end-to-end explanation rests on, in the same run and
- * interleaved: commit probe, store alone, verify alone (memory store), verify + pgReplayStore.
+ * interleaved: commit probe, store alone, verify alone (memory store), verify + pgReplayStore; and the
+ * same pairing with bare jose in place of the verifier, as its reference.
  */
 export async function endToEndSuite(
   database: BenchDatabase,
@@ -143,8 +151,12 @@ export async function endToEndSuite(
   // Statements each store sends, counted at the driver: rows per statement is what coalescing achieved.
   const storeStatements = countingDb(pool);
   const bothStatements = countingDb(pool);
+  const joseStatements = countingDb(pool);
   const store = pgReplayStore({ db: storeStatements.db });
   const withPg = make(pgReplayStore({ db: bothStatements.db, ...storeOptions }));
+  const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
+  const joseStore = pgReplayStore({ db: joseStatements.db, ...storeOptions });
+  let joseCursor = 0;
   let withMemory = make(memoryReplayStore());
   try {
     await pool.query(
@@ -197,6 +209,26 @@ export async function endToEndSuite(
             if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
           },
         },
+        {
+          name: 'reference: jose jwtVerify alone',
+          op: async () => {
+            await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+          },
+        },
+        {
+          name: 'reference: jose jwtVerify + pgReplayStore',
+          count: joseStatements.count,
+          op: async () => {
+            const announced = joseStore.anticipate?.();
+            try {
+              await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+            } finally {
+              announced?.();
+            }
+            if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+              throw new Error('lost a jti');
+          },
+        },
       ],
       {
         concurrency,
@@ -206,7 +238,13 @@ export async function endToEndSuite(
         cpuBreakdown: postgresUs === undefined ? {} : { postgresUs },
       },
     );
-    const [storeAlone, verifyAlone, both] = results as [Measurement, Measurement, Measurement];
+    const [storeAlone, verifyAlone, both, joseAlone, joseWithStore] = results as [
+      Measurement,
+      Measurement,
+      Measurement,
+      Measurement,
+      Measurement,
+    ];
     const split = await splitPass(
       bothStatements,
       concurrency,
@@ -232,6 +270,11 @@ export async function endToEndSuite(
       bound: 1 / (1 / verifyAlone.opsPerSec + 1 / storeAlone.opsPerSec),
       split,
       storeStatementMs: storeStatements.ms() / storeStatements.count(),
+      reference: {
+        joseAlone,
+        joseWithStore,
+        bound: 1 / (1 / joseAlone.opsPerSec + 1 / storeAlone.opsPerSec),
+      },
     };
   } finally {
     await pool.end();
