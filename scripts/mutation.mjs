@@ -6,6 +6,7 @@
 //   node scripts/mutation.mjs verifier --file src/header.ts ...  (one Stryker run per file; the
 //        verifier config is incremental, so its report stays the union of every file's last run)
 //   node scripts/mutation.mjs --merge-only                       (rebuild the merged report)
+//   node scripts/mutation.mjs --concurrency 2 ...                (Stryker runners; default: each config's 1)
 // Each run's wall time and the machine's load average are kept in reports/mutation/runtimes.json
 // (not committed) and printed in SUMMARY.md.
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,12 @@ const PACKAGES = { contracts: 'contracts', signer: 'packages/signer', verifier: 
 const args = process.argv.slice(2);
 const mergeOnly = args.includes('--merge-only');
 const files = args.flatMap((arg, i) => (args[i - 1] === '--file' ? [arg] : []));
-const chosen = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--file');
+const concurrency = args.flatMap((arg, i) => (args[i - 1] === '--concurrency' ? [arg] : []))[0];
+if (concurrency !== undefined && !/^[1-9]\d*$/.test(concurrency))
+  throw new Error('--concurrency takes a positive integer');
+const chosen = args.filter(
+  (arg, i) => !arg.startsWith('--') && args[i - 1] !== '--file' && args[i - 1] !== '--concurrency',
+);
 const names = chosen.length > 0 ? chosen : Object.keys(PACKAGES);
 if (files.length > 0 && names.length !== 1) throw new Error('--file needs exactly one package');
 
@@ -39,12 +45,21 @@ if (!mergeOnly) {
       const started = performance.now();
       const result = spawnSync(
         join(root, 'node_modules', '.bin', 'stryker'),
-        ['run', ...(file === undefined ? [] : ['--mutate', file])],
+        [
+          'run',
+          ...(file === undefined ? [] : ['--mutate', file]),
+          ...(concurrency === undefined ? [] : ['--concurrency', concurrency]),
+        ],
         { cwd: join(root, dir), stdio: 'inherit' },
       );
       const seconds = Math.round((performance.now() - started) / 1000);
       // The first run of a file tests every mutant; later (incremental) runs only what changed.
-      const run = { seconds, load: `${loadBefore}-${load()}`, at: new Date().toISOString() };
+      const run = {
+        seconds,
+        load: `${loadBefore}-${load()}`,
+        at: new Date().toISOString(),
+        concurrency: Number(concurrency ?? 1),
+      };
       runtimes = readRuntimes(); // another run may have written it meanwhile
       runtimes[key] = { first: runtimes[key]?.first ?? run, last: run };
       writeFileSync(runtimesPath, `${JSON.stringify(runtimes, null, 2)}\n`);
@@ -126,16 +141,16 @@ ${row('**all**', all)}
 ${
   Object.keys(runtimes).length > 0
     ? `
-Run time per package or file (wall clock, concurrency 1, shared 2-core machine; load = 1-minute load
-average at start-end, 2.0 = both cores busy). The first run tests every mutant; later runs are
+Run time per package or file (wall clock at the Stryker concurrency shown, on the shared 2-core
+machine; load = 1-minute load average at start-end, 2.0 = both cores busy). The first run tests every mutant; later runs are
 incremental and retest only mutants whose code or covering tests changed.
 
-| run | first run | load | last run | load |
-| --- | --- | --- | --- | --- |
+| run | first run | load | last run | load | concurrency (last) |
+| --- | --- | --- | --- | --- | --- |
 ${Object.entries(runtimes)
   .map(
     ([key, { first, last }]) =>
-      `| ${key} | ${first.seconds} s | ${first.load} | ${last.seconds} s | ${last.load} |`,
+      `| ${key} | ${first.seconds} s | ${first.load} | ${last.seconds} s | ${last.load} | ${last.concurrency ?? 1} |`,
   )
   .join('\n')}
 `
