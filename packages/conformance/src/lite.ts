@@ -200,8 +200,11 @@ export async function runLiteChecks(options: LiteOptions): Promise<Report> {
   checks.push({
     name: 'token command',
     rule: 'T3 T4 J1-J8',
-    expected: `${count} compact JWTs`,
-    got: failures.length === 0 ? `${tokens.length} tokens` : `${failures.length} failed: ${failures[0]}`,
+    expected: `${count} compact ${count === 1 ? 'JWT' : 'JWTs'}`,
+    got:
+      failures.length === 0
+        ? `${tokens.length} ${tokens.length === 1 ? 'token' : 'tokens'}`
+        : `${failures.length} failed: ${failures[0]}`,
     ok: failures.length === 0,
   });
   const byKid = new Map(keys.map((k) => [k.kid, k]));

@@ -52,6 +52,12 @@ describe('hyper-s2s-conformance lite', () => {
     expect(report.ok).toBe(false);
   }, 60_000);
 
+  it('counts one token in the singular', async () => {
+    const report = await runLiteChecks({ jwksUrl, tokenCommand: `node ${fixture}`, count: 1 });
+    const row = report.checks.find((c) => c.name === 'token command')!;
+    expect([row.expected, row.got]).toEqual(['1 compact JWT', '1 token']);
+  }, 60_000);
+
   it('never puts a token in the report', async () => {
     const report = await runLiteChecks({ jwksUrl, tokenCommand: `node ${fixture}`, count: 2 });
     expect(JSON.stringify(report)).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
