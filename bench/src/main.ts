@@ -20,6 +20,7 @@ import { benchDatabase } from './postgres.js';
 import {
   type EndToEndResult,
   endToEndSuite,
+  type PurgeLoadResult,
   purgeUnderLoadSuite,
   replayInsertSuite,
 } from './replay-suite.js';
@@ -65,6 +66,8 @@ const storeOptions = {
   ...(prepare === undefined ? {} : { prepare }),
 };
 const purgeRows = Number(values['purge-rows'] ?? (values.quick ? 100_000 : 1_000_000));
+/** Purges timed under load; the target reads their median ratio. */
+const PURGE_RUNS = 3;
 
 const NOTES = `- **Verifier vs fast-jwt.** ADR 0031 requires jose. jose (WebCrypto, asynchronous) is itself at or
   below fast-jwt (synchronous \`node:crypto\`) on this machine, so a verifier built on jose cannot pass
@@ -529,6 +532,8 @@ const parentPoolLabel = `${plural(parentPool)} (${process.env.UV_THREADPOOL_SIZE
 const sparePool = Math.max(1, cores - 1);
 /** The "why" sentence on the pool, from this run's figures; empty when the second pool did not run. */
 let poolNote = '';
+/** The "why" bullet for the purge target, from this run's figures; empty when the target was met. */
+let purgeNote = '';
 if (sparePool < parentPool) {
   out(`### 64 in flight, libuv pool of ${plural(sparePool)} (UV_THREADPOOL_SIZE=${sparePool})`);
   out();
@@ -638,19 +643,41 @@ try {
 
   out(`## Insert latency while purging ${fmt(purgeRows)} expired rows`);
   out();
-  const purge = await purgeUnderLoadSuite(database, purgeRows);
-  out('| phase | p50 ms | p99 ms |');
-  out('|---|---:|---:|');
-  out(`| idle | ${fmt(purge.idle.p50, 2)} | ${fmt(purge.idle.p99, 2)} |`);
-  out(`| during purge | ${fmt(purge.duringPurge.p50, 2)} | ${fmt(purge.duringPurge.p99, 2)} |`);
+  // One purge lasts about a second: its p99 is set by the slowest moment in that window, and so is the
+  // idle stretch's, so one run's ratio moved from 1.3× to 4.1× on the same machine. The target reads
+  // the median of PURGE_RUNS runs; every run is shown.
+  const purges: PurgeLoadResult[] = [];
+  for (let run = 0; run < PURGE_RUNS; run++) purges.push(await purgeUnderLoadSuite(database, purgeRows));
+  const ratioOf = (purge: PurgeLoadResult) => purge.duringPurge.p99 / purge.idle.p99;
+  out(
+    '| run | purge s | inserts in flight during it | idle p50 ms | idle p99 ms | during p50 ms | during p99 ms | p99 during / idle |',
+  );
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  purges.forEach((purge, run) => {
+    out(
+      `| ${run + 1} | ${fmt(purge.purgeMs / 1000, 2)} | ${fmt(purge.insertsDuringPurge)} | ${fmt(purge.idle.p50, 2)} | ${fmt(purge.idle.p99, 2)} | ${fmt(purge.duringPurge.p50, 2)} | ${fmt(purge.duringPurge.p99, 2)} | ${fmt(ratioOf(purge), 2)}× |`,
+    );
+  });
   out();
   out(
-    `Purged ${fmt(purge.purged)} rows in ${fmt(purge.purgeMs / 1000, 1)} s; ${fmt(purge.insertsDuringPurge)} inserts were in flight during it. One continuous load of 64 callers: idle is the calls that ended before the purge began.`,
+    `Each run purges ${fmt(purgeRows)} rows (${fmt(purges[0]!.purged)} in the first) under one continuous load of 64 callers: idle is the calls that ended before the purge began.`,
   );
   out();
-  const purgeRatio = purge.duringPurge.p99 / purge.idle.p99;
+  const purgeRatio = median(purges.map(ratioOf));
+  if (purgeRatio > 3) {
+    const range = (values: number[]) => `${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)}`;
+    purgeNote =
+      `- **Insert p99 during the purge.** Median ${fmt(purgeRatio, 2)}× over ${PURGE_RUNS} runs ` +
+      `(${purges.map((purge) => `${fmt(ratioOf(purge), 2)}×`).join(', ')}). The purge deletes its ` +
+      `${fmt(purgeRows)} rows in bounded batches, one after another (${range(purges.map((purge) => purge.purgeMs / 1000))} s); ` +
+      "every batch's WAL is flushed with the inserts' commits, so an insert that commits while a batch runs " +
+      `waits for that batch's WAL too: the insert p99 rose to ${range(purges.map((purge) => purge.duringPurge.p99))} ms ` +
+      `from an idle p99 of ${range(purges.map((purge) => purge.idle.p99))} ms (p50 ${range(purges.map((purge) => purge.duringPurge.p50))} ` +
+      `against ${range(purges.map((purge) => purge.idle.p50))} ms). The ratio moves with the idle tail as much as with the ` +
+      'purge: the same purge reads higher on a quieter machine.\n';
+  }
   targets.push(
-    `| insert p99 during a ${fmt(purgeRows)}-row purge ≤ 3× idle | ${atMost(purgeRatio)}× | ${verdict(purgeRatio <= 3)} |`,
+    `| insert p99 during a ${fmt(purgeRows)}-row purge ≤ 3× idle (median of ${PURGE_RUNS} runs) | ${atMost(purgeRatio)}× | ${verdict(purgeRatio <= 3)} |`,
   );
 } finally {
   await database.stop();
@@ -693,8 +720,8 @@ out(
     "optimised code around the key deoptimised and compiled again every round, a cost jose's side never paid. " +
     "WebCrypto runs the RSA work on libuv's thread pool: with a static keyset " +
     'the verifier hands the token to jose as soon as its header, kid and algorithm pass, and parses and judges the payload while ' +
-    'the pool computes the signature, so with one token in flight most of its own work hides behind that ' +
-    'round trip; with 64 in flight the event-loop ' +
+    'the pool computes the signature, so with one token in flight its own work can overlap that round ' +
+    'trip (on a virtual machine, where waking the pool thread costs about what the overlap saves, it gains little); with 64 in flight the event-loop ' +
     `thread and the RSA work on the pool share the ${cores} cores, so every µs of CPU the verifier adds on the ` +
     'event loop is throughput lost.' +
     poolNote +
@@ -703,7 +730,7 @@ out(
     'verifier, decides the verdict: profile with `bench/src/profile-verify.ts` (JavaScript) and `bench/src/perf-profile.ts` (Linux perf: also V8 builtins, compilers and the kernel) before concluding.' +
     (instructionsNote === undefined ? '' : ` ${instructionsNote}.`),
 );
-out(NOTES);
+out(purgeNote + NOTES);
 out('## Why the end-to-end figures are what they are');
 out();
 for (const note of e2eNotes) out(note);
