@@ -68,6 +68,8 @@ const storeOptions = {
 const purgeRows = Number(values['purge-rows'] ?? (values.quick ? 100_000 : 1_000_000));
 /** Purges timed under load; the target reads their median ratio. */
 const PURGE_RUNS = 3;
+/** The purge target: insert p99 during the purge at most this many times the idle p99. */
+const PURGE_TAIL_GOAL = 3;
 
 const NOTES = `- **Verifier vs fast-jwt.** ADR 0031 requires jose. jose (WebCrypto, asynchronous) is itself at or
   below fast-jwt (synchronous \`node:crypto\`) on this machine, so a verifier built on jose cannot pass
@@ -664,7 +666,8 @@ try {
   );
   out();
   const purgeRatio = median(purges.map(ratioOf));
-  if (purgeRatio > 3) {
+  const purgeMet = purgeRatio <= PURGE_TAIL_GOAL;
+  if (!purgeMet) {
     const range = (values: number[]) => `${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)}`;
     purgeNote =
       `- **Insert p99 during the purge.** Median ${fmt(purgeRatio, 2)}× over ${PURGE_RUNS} runs ` +
@@ -677,7 +680,7 @@ try {
       'purge: the same purge reads higher on a quieter machine.\n';
   }
   targets.push(
-    `| insert p99 during a ${fmt(purgeRows)}-row purge ≤ 3× idle (median of ${PURGE_RUNS} runs) | ${atMost(purgeRatio)}× | ${verdict(purgeRatio <= 3)} |`,
+    `| insert p99 during a ${fmt(purgeRows)}-row purge ≤ ${PURGE_TAIL_GOAL}× idle (median of ${PURGE_RUNS} runs) | ${atMost(purgeRatio)}× | ${verdict(purgeMet)} |`,
   );
 } finally {
   await database.stop();
