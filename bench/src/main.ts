@@ -2,7 +2,7 @@
  * `npx -y pnpm@10 bench`: every benchmark in one run, interleaved, medians of rounds; writes bench/RESULTS.md.
  * `npx -y pnpm@10 bench --quick` runs smaller rounds (a smoke run, not a result to quote).
  * `npx -y pnpm@10 bench -- --only e2e [--pipeline-depth N] [--anticipate-ms N] [--max-batch N] [--prepare false]` prints
- * only the verify + Postgres section (RESULTS.md untouched), optionally with another pipelineDepth or
+ * only the verify + Postgres sections (8 and 64 in flight, then fixed arrival rates; RESULTS.md untouched), optionally with another pipelineDepth or
  * anticipateMs, or text statements instead of prepared ones, behind the verifier.
  * `npx -y pnpm@10 bench -- --only instructions` prints only the instruction counts of verification
  * (callgrind; RESULTS.md untouched).
@@ -20,6 +20,8 @@ import { benchDatabase } from './postgres.js';
 import {
   type EndToEndResult,
   endToEndSuite,
+  type OpenLoopResult,
+  openLoopSuite,
   type PurgeLoadResult,
   purgeUnderLoadSuite,
   replayInsertSuite,
@@ -347,6 +349,7 @@ function explainCpu(r: EndToEndResult): string[] {
 }
 
 async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase>>) {
+  let last: EndToEndResult | undefined;
   for (const concurrency of [8, 64]) {
     out(`## Verifier + Postgres store, end to end (${concurrency} in flight)`);
     out();
@@ -386,7 +389,79 @@ async function endToEndSection(database: Awaited<ReturnType<typeof benchDatabase
       `| reference (no goal): bare jose + the same store, vs its own CPU-share bound (${concurrency} in flight) | ${atLeast(reference)}× | the ceiling of the pairing itself |`,
     );
     e2eNotes.push(explainEndToEnd(r, database.durability));
+    last = r;
   }
+  await openLoopSection(database, last!.bound);
+}
+
+/** Arrival rate the issue's capacity model starts from (issue 13: "at 1,000 req/s"). */
+const OPEN_LOOP_BASE_RATE = 1000;
+/** The other rate, as a share of the CPU-share bound at 64 in flight: loaded, short of saturation. */
+const OPEN_LOOP_BOUND_SHARE = 0.5;
+
+/**
+ * The p99 goal at one arrival rate (open loop): both candidates carry the same load, so their latencies
+ * compare without the closed loop's callers / throughput (issue 13 item 0).
+ */
+async function openLoopSection(database: Awaited<ReturnType<typeof benchDatabase>>, bound: number) {
+  const rates = [OPEN_LOOP_BASE_RATE, Math.round((OPEN_LOOP_BOUND_SHARE * bound) / 100) * 100];
+  out('## Verifier + Postgres store at a fixed arrival rate (open loop)');
+  out();
+  out(
+    `Calls start at Poisson arrivals (seeded: every candidate of a round sees the same ones) at ${rates.map((r) => `${fmt(r)}/s`).join(' and ')}` +
+      ` (${fmt(OPEN_LOOP_BOUND_SHARE * 100)} % of the CPU-share bound at 64 in flight), whatever the answers, as requests reach a service;` +
+      ' rounds of one second alternate, and percentiles are taken over every call of every round. "call" latency runs from the call to the answer; "arrival" from the scheduled arrival,' +
+      " so it adds the dispatch lag (the event loop's timer wakes at most once a millisecond, and late when the loop is busy).",
+  );
+  out();
+  // Rounds of one second, pooled: see measureOpenLoop.
+  const results = await openLoopSuite(database, rates, 1, values.quick ? 4 : 16, storeOptions);
+  for (const r of results) {
+    out(`### ${fmt(r.ratePerSec)} arrivals/s`);
+    out();
+    out(
+      '| candidate | answered/s | call p50 ms | call p99 ms | arrival p99 ms | dispatch lag p99 ms | most in flight |',
+    );
+    out('|---|---:|---:|---:|---:|---:|---:|');
+    for (const m of [r.store, r.verify, r.both, r.reference.joseAlone, r.reference.joseWithStore]) {
+      out(
+        `| ${m.name} | ${fmt(m.achievedPerSec)} | ${fmt(m.p50Ms, 3)} | ${fmt(m.p99Ms, 3)} | ${fmt(m.sojournP99Ms, 3)} | ${fmt(m.lagP99Ms, 3)} | ${fmt(m.maxInFlight)} |`,
+      );
+    }
+    out();
+    const call = r.both.p99Ms / r.store.p99Ms;
+    const arrival = r.both.sojournP99Ms / r.store.sojournP99Ms;
+    const { joseWithStore } = r.reference;
+    out(
+      `verify + store p99 / store-alone p99 = ${atMost(call)}× from the call, ${atMost(arrival)}× from the arrival; ` +
+        `p50 ${fmt(r.both.p50Ms, 3)} ms against verify alone ${fmt(r.verify.p50Ms, 3)} + store alone ${fmt(r.store.p50Ms, 3)} = ${fmt(r.verify.p50Ms + r.store.p50Ms, 3)} ms. ` +
+        `Reference: jose + store p99 / store-alone p99 = ${atMost(joseWithStore.p99Ms / r.store.p99Ms)}× from the call, ${atMost(joseWithStore.sojournP99Ms / r.store.sojournP99Ms)}× from the arrival.`,
+    );
+    out();
+    targets.push(
+      `| verify + PG p99 ≤ 1.5× store-alone p99 at the same arrival rate (open loop, ${fmt(r.ratePerSec)}/s) | ${atMost(call)}× from the call, ${atMost(arrival)}× from the arrival | ${verdict(Math.max(call, arrival) <= 1.5)} |`,
+    );
+  }
+  e2eNotes.push(explainOpenLoop(results));
+}
+
+/** What the open-loop figures say about the p99 goal, from this run's figures. */
+function explainOpenLoop(results: readonly OpenLoopResult[]): string {
+  const lines = ['- **At a fixed arrival rate.**'];
+  for (const r of results) {
+    const added = r.both.p99Ms - r.store.p99Ms;
+    lines.push(
+      `  At ${fmt(r.ratePerSec)}/s every candidate answered what arrived (${fmt(r.store.achievedPerSec)}, ${fmt(r.verify.achievedPerSec)} and ${fmt(r.both.achievedPerSec)}/s),` +
+        ` with at most ${fmt(r.both.maxInFlight)} calls in flight behind verification (${fmt(r.store.maxInFlight)} for the store alone).` +
+        ` Verification added ${fmt(added, 3)} ms to the store's p99 (${fmt(r.store.p99Ms, 3)} → ${fmt(r.both.p99Ms, 3)} ms), where verify alone has a p99 of ${fmt(r.verify.p99Ms, 3)} ms;` +
+        ` bare jose added ${fmt(r.reference.joseWithStore.p99Ms - r.store.p99Ms, 3)} ms (jose alone: p99 ${fmt(r.reference.joseAlone.p99Ms, 3)} ms).`,
+    );
+  }
+  lines.push(
+    '  The closed-loop ratios above compare latencies at unequal loads (the same callers, different throughputs); at one arrival rate the',
+    "  two carry the same load, so the difference is what verification in front of the store adds to a request's tail.",
+  );
+  return lines.join('\n');
 }
 
 /**

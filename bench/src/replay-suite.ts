@@ -6,6 +6,7 @@ import { postgresCpuReader } from './cpu.js';
 import { AUDIENCE, createFixture, ISSUER, JOSE_VERIFY_OPTIONS, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
 import { localPostgres } from './local-postgres.js';
+import { measureOpenLoop, type OpenLoopMeasurement } from './open-loop.js';
 import { assertReplayTableLogged, type BenchDatabase } from './postgres.js';
 import { purgeUnderLoad } from './purge-under-load.js';
 
@@ -59,6 +60,14 @@ export async function replayInsertSuite(database: BenchDatabase, opsPerRound: nu
   } finally {
     await pool.end();
   }
+}
+
+/** pgReplayStore settings behind the verifier, from the bench's flags (the store's defaults when unset). */
+export interface StoreOptions {
+  readonly pipelineDepth?: number;
+  readonly anticipateMs?: number;
+  readonly maxBatch?: number;
+  readonly prepare?: boolean;
 }
 
 export interface EndToEndResult {
@@ -132,12 +141,7 @@ export async function endToEndSuite(
   opsPerRound: number,
   rounds: number,
   concurrency: number,
-  storeOptions: {
-    readonly pipelineDepth?: number;
-    readonly anticipateMs?: number;
-    readonly maxBatch?: number;
-    readonly prepare?: boolean;
-  } = {},
+  storeOptions: StoreOptions = {},
 ): Promise<EndToEndResult> {
   const pool = await openPool(database);
   const fixture = createFixture();
@@ -281,6 +285,120 @@ export async function endToEndSuite(
   }
 }
 
+export interface OpenLoopResult {
+  ratePerSec: number;
+  store: OpenLoopMeasurement;
+  verify: OpenLoopMeasurement;
+  both: OpenLoopMeasurement;
+  /** Bare jose jwtVerify alone, and jose then the same store: the platform's own tail at this rate. */
+  reference: { joseAlone: OpenLoopMeasurement; joseWithStore: OpenLoopMeasurement };
+}
+
+/**
+ * Issue 13 item 0, at one arrival rate instead of one number of callers: store alone, verify alone
+ * (memory store), verify + pgReplayStore and the bare-jose reference, each fed the same Poisson arrivals
+ * at every rate of `rates`.
+ */
+export async function openLoopSuite(
+  database: BenchDatabase,
+  rates: readonly number[],
+  secondsPerRound: number,
+  rounds: number,
+  storeOptions: StoreOptions = {},
+): Promise<OpenLoopResult[]> {
+  const pool = await openPool(database);
+  const fixture = createFixture();
+  const jwks = await fixture.signer.jwks();
+  const opsAt = (rate: number) => Math.max(500, Math.round(rate * secondsPerRound));
+  // One round's tokens serve every round: the replay table is emptied before each verify + store round.
+  const tokens = await mintTokens(fixture, Math.max(...rates.map(opsAt)));
+  const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
+    createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
+  const store = pgReplayStore({ db: pool });
+  const withPg = make(pgReplayStore({ db: pool, ...storeOptions }));
+  const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
+  const joseStore = pgReplayStore({ db: pool, ...storeOptions });
+  let withMemory = make(memoryReplayStore());
+  let memoryCursor = 0;
+  let cursor = 0;
+  let joseCursor = 0;
+  const verifyOptions = { scope: SCOPE, path: '/bench' };
+  try {
+    const results: OpenLoopResult[] = [];
+    for (const ratePerSec of rates) {
+      const [storeAlone, verifyAlone, both, joseAlone, joseWithStore] = (await measureOpenLoop(
+        [
+          {
+            name: 'store alone (pgReplayStore.remember)',
+            op: async () => {
+              if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+                throw new Error('lost a jti');
+            },
+          },
+          {
+            name: 'verify alone (memory store)',
+            setup: () => {
+              withMemory = make(memoryReplayStore());
+              memoryCursor = 0;
+            },
+            op: async () => {
+              const r = await withMemory.verify(tokens[memoryCursor++]!, verifyOptions);
+              if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
+            },
+          },
+          {
+            name: 'verify + pgReplayStore',
+            setup: async () => {
+              await pool.query('TRUNCATE session.s2s_jwt_replay');
+              cursor = 0;
+            },
+            op: async () => {
+              const r = await withPg.verify(tokens[cursor++]!, verifyOptions);
+              if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
+            },
+          },
+          {
+            name: 'reference: jose jwtVerify alone',
+            op: async () => {
+              await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+            },
+          },
+          {
+            name: 'reference: jose jwtVerify + pgReplayStore',
+            op: async () => {
+              const announced = joseStore.anticipate?.();
+              try {
+                await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+              } finally {
+                announced?.();
+              }
+              if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+                throw new Error('lost a jti');
+            },
+          },
+        ],
+        { ratePerSec, opsPerRound: opsAt(ratePerSec), rounds },
+      )) as [
+        OpenLoopMeasurement,
+        OpenLoopMeasurement,
+        OpenLoopMeasurement,
+        OpenLoopMeasurement,
+        OpenLoopMeasurement,
+      ];
+      results.push({
+        ratePerSec,
+        store: storeAlone,
+        verify: verifyAlone,
+        both,
+        reference: { joseAlone, joseWithStore },
+      });
+    }
+    return results;
+  } finally {
+    await pool.end();
+  }
+}
+
 /** The EndToEndSplit pass: `ops` verifications at `concurrency` in flight through a fresh store. */
 async function splitPass(
   statements: ReturnType<typeof countingDb>,
@@ -291,12 +409,7 @@ async function splitPass(
     metrics: NonNullable<Parameters<typeof createVerifier>[0]['metrics']>,
   ) => ReturnType<typeof createVerifier>,
   nextToken: () => string,
-  storeOptions: {
-    readonly pipelineDepth?: number;
-    readonly anticipateMs?: number;
-    readonly maxBatch?: number;
-    readonly prepare?: boolean;
-  },
+  storeOptions: StoreOptions,
 ): Promise<EndToEndSplit> {
   let rememberSeconds = 0;
   let remembers = 0;

@@ -1,0 +1,141 @@
+/**
+ * Open-loop measurement: operations start at a fixed mean arrival rate whatever the answers, as requests
+ * reach a service. In a closed loop of C callers the mean latency is C / throughput (Little's law), so a
+ * slower candidate reads a longer latency even where each call takes the same time; at one arrival rate
+ * both candidates carry the same load and their latencies compare directly.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { latencySummary, median } from './harness.js';
+
+export interface OpenLoopCandidate {
+  name: string;
+  /** Called once per round before measuring (fresh replay store, say). */
+  setup?: () => Promise<void> | void;
+  op: () => Promise<unknown>;
+}
+
+export interface OpenLoopOptions {
+  ratePerSec: number;
+  opsPerRound: number;
+  rounds: number;
+}
+
+export interface OpenLoopMeasurement {
+  name: string;
+  ratePerSec: number;
+  /** Answers per second over each round (first arrival to last answer), median over rounds. */
+  achievedPerSec: number;
+  /** Call to answer, ms, over every call of every round. */
+  p50Ms: number;
+  p99Ms: number;
+  /** Scheduled arrival to answer, ms, over every call: the call's time plus the dispatch lag. */
+  sojournP99Ms: number;
+  /** Scheduled arrival to call, ms, over every call: how far the event loop fell behind the arrivals. */
+  lagP99Ms: number;
+  /** The most calls in flight at once, over every round. */
+  maxInFlight: number;
+}
+
+/**
+ * Poisson arrival times (ms from the round's start) from a seeded generator (mulberry32), so every
+ * candidate of a round sees the same arrivals, bursts included.
+ */
+export function poissonArrivals(ratePerSec: number, count: number, seed: number): Float64Array {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const arrivals = new Float64Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    at += (-Math.log(1 - uniform()) / ratePerSec) * 1000;
+    arrivals[i] = at;
+  }
+  return arrivals;
+}
+
+async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
+  const count = arrivals.length;
+  const service: number[] = new Array(count);
+  const sojourn: number[] = new Array(count);
+  const lag: number[] = new Array(count);
+  let inFlight = 0;
+  let most = 0;
+  let failure: { error: unknown } | undefined;
+  const answers: Promise<void>[] = [];
+  const start = performance.now();
+  let next = 0;
+  while (next < count) {
+    // Every arrival already due starts now: a timer wakes at most once a millisecond, so arrivals
+    // closer together than that start together, as requests read from one socket poll do.
+    while (next < count && arrivals[next]! <= performance.now() - start) {
+      const i = next++;
+      const called = performance.now();
+      lag[i] = called - start - arrivals[i]!;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      answers.push(
+        candidate.op().then(
+          () => {
+            const answered = performance.now();
+            service[i] = answered - called;
+            sojourn[i] = answered - start - arrivals[i]!;
+            inFlight--;
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            inFlight--;
+          },
+        ),
+      );
+    }
+    if (next < count) await sleep(Math.max(0, arrivals[next]! - (performance.now() - start)));
+  }
+  await Promise.all(answers);
+  if (failure !== undefined) throw failure.error;
+  const elapsed = performance.now() - start;
+  return { achievedPerSec: (count / elapsed) * 1000, service, sojourn, lag, most };
+}
+
+/** Every candidate at `ratePerSec`, rounds alternating in rotating order, one warm-up round each. */
+export async function measureOpenLoop(
+  candidates: OpenLoopCandidate[],
+  options: OpenLoopOptions,
+): Promise<OpenLoopMeasurement[]> {
+  const acc = new Map(candidates.map((c) => [c.name, [] as Awaited<ReturnType<typeof runRound>>[]]));
+  const warmup = poissonArrivals(options.ratePerSec, Math.min(options.opsPerRound, 500), 0x5eed);
+  for (const c of candidates) {
+    await c.setup?.();
+    await runRound(c, warmup);
+  }
+  for (let round = 0; round < options.rounds; round++) {
+    const arrivals = poissonArrivals(options.ratePerSec, options.opsPerRound, round + 1);
+    for (let k = 0; k < candidates.length; k++) {
+      const c = candidates[(k + round) % candidates.length]!;
+      await c.setup?.();
+      acc.get(c.name)!.push(await runRound(c, arrivals));
+    }
+  }
+  return candidates.map((c) => {
+    const rounds = acc.get(c.name)!;
+    // Percentiles over every call of every round, not medians of per-round ones: a round's p99 rests
+    // on its few slowest commits, so short interleaved rounds pooled share the disk's slow seconds out
+    // evenly and still give each percentile thousands of calls.
+    const service = latencySummary(rounds.flatMap((r) => r.service));
+    return {
+      name: c.name,
+      ratePerSec: options.ratePerSec,
+      achievedPerSec: median(rounds.map((r) => r.achievedPerSec)),
+      p50Ms: service.p50,
+      p99Ms: service.p99,
+      sojournP99Ms: latencySummary(rounds.flatMap((r) => r.sojourn)).p99,
+      lagP99Ms: latencySummary(rounds.flatMap((r) => r.lag)).p99,
+      maxInFlight: Math.max(...rounds.map((r) => r.most)),
+    };
+  });
+}
