@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,16 +65,23 @@ describe('an RSA key with a public exponent the contract refuses (e = 3)', () =>
   it('hyper-s2s-keys jwks refuses to print a JWKS for it (exit 1)', () => {
     const dir = mkdtempSync(join(tmpdir(), 's2s-e3-'));
     const pem = join(dir, 'lite-2026-06.pem');
-    writeFileSync(pem, e3Pem, { mode: 0o600 });
     const out: string[] = [];
     const err: string[] = [];
-    const status = runCli(['jwks', '--pem', pem], {
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-      env: {},
-    });
+    let status: number;
+    try {
+      writeFileSync(pem, e3Pem, { mode: 0o600 });
+      status = runCli(['jwks', '--pem', pem], {
+        stdout: (text) => out.push(text),
+        stderr: (text) => err.push(text),
+        env: {},
+      });
+    } finally {
+      // A private key, even a test one, is not left behind in the machine's temp directory.
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(status).toBe(1);
     expect(out.join('')).toBe('');
     expect(err.join('')).toMatch(/jwks: refused: e: .*exponent/);
+    expect(existsSync(dir)).toBe(false);
   });
 });
