@@ -1,5 +1,11 @@
 import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
-import { createVerifier, memoryReplayStore, migrate, pgReplayStore } from '@hyper/s2s-verifier';
+import {
+  createVerifier,
+  memoryReplayStore,
+  migrate,
+  type PgReplayStore,
+  pgReplayStore,
+} from '@hyper/s2s-verifier';
 import { importSPKI, jwtVerify } from 'jose';
 import pg from 'pg';
 import { postgresCpuReader } from './cpu.js';
@@ -131,6 +137,103 @@ function countingDb(pool: pg.Pool) {
   return { db, count: () => statements, ms: () => statementMs };
 }
 
+type Verifier = ReturnType<typeof createVerifier>;
+type ReplayStoreOption = Parameters<typeof createVerifier>[0]['replayStore'];
+
+/** A candidate both harnesses take: the closed loop (`measure`) and the open loop (`measureOpenLoop`). */
+interface PairingCandidate {
+  name: string;
+  setup?: () => Promise<void> | void;
+  op: () => Promise<unknown>;
+  count?: () => number;
+}
+
+/** What the end-to-end candidates are built from. */
+interface PairingParts {
+  readonly tokens: readonly string[];
+  readonly make: (replayStore: ReplayStoreOption) => Verifier;
+  /** The store alone's. */
+  readonly store: PgReplayStore;
+  /** The verifier in front of its own pgReplayStore. */
+  readonly withPg: Verifier;
+  readonly joseKey: Awaited<ReturnType<typeof importSPKI>>;
+  /** Bare jose's own pgReplayStore. */
+  readonly joseStore: PgReplayStore;
+  /** The next token for verify + store (the closed loop shares its cursor with the split pass). */
+  readonly nextToken: () => string;
+  /** Before each verify + store round. */
+  readonly setupBoth?: () => Promise<void>;
+  /** Statements sent by each store, where counted. */
+  readonly counts?: {
+    readonly store: () => number;
+    readonly both: () => number;
+    readonly jose: () => number;
+  };
+}
+
+/**
+ * The five candidates of issue 13 item 0, in order: store alone, verify alone (memory store), verify +
+ * pgReplayStore, and bare jose alone and in front of the same kind of store as the reference.
+ */
+function pairingCandidates(parts: PairingParts): PairingCandidate[] {
+  const { tokens, make, store, withPg, joseKey, joseStore, nextToken, setupBoth, counts } = parts;
+  let withMemory = make(memoryReplayStore());
+  let memoryCursor = 0;
+  let joseCursor = 0;
+  const verifyOptions = { scope: SCOPE, path: '/bench' };
+  return [
+    {
+      name: 'store alone (pgReplayStore.remember)',
+      ...(counts === undefined ? {} : { count: counts.store }),
+      op: async () => {
+        if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+          throw new Error('lost a jti');
+      },
+    },
+    {
+      name: 'verify alone (memory store)',
+      setup: () => {
+        withMemory = make(memoryReplayStore());
+        memoryCursor = 0;
+      },
+      op: async () => {
+        const r = await withMemory.verify(tokens[memoryCursor++ % tokens.length]!, verifyOptions);
+        if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
+      },
+    },
+    {
+      name: 'verify + pgReplayStore',
+      ...(counts === undefined ? {} : { count: counts.both }),
+      ...(setupBoth === undefined ? {} : { setup: setupBoth }),
+      op: async () => {
+        const r = await withPg.verify(nextToken(), verifyOptions);
+        if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
+      },
+    },
+    {
+      name: 'reference: jose jwtVerify alone',
+      op: async () => {
+        await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+      },
+    },
+    {
+      name: 'reference: jose jwtVerify + pgReplayStore',
+      ...(counts === undefined ? {} : { count: counts.jose }),
+      op: async () => {
+        // Announced while its signature is checked, as the verifier does.
+        const announced = joseStore.anticipate?.();
+        try {
+          await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
+        } finally {
+          announced?.();
+        }
+        if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
+          throw new Error('lost a jti');
+      },
+    },
+  ];
+}
+
 /**
  * Issue 13 item 0: the four figures the end-to-end explanation rests on, in the same run and
  * interleaved: commit probe, store alone, verify alone (memory store), verify + pgReplayStore; and the
@@ -149,8 +252,7 @@ export async function endToEndSuite(
   // The measured rounds and the split pass each take fresh jtis from the one cursor.
   const tokens = await mintTokens(fixture, opsPerRound * (rounds + 2) + 500);
   let cursor = 0;
-  let memoryCursor = 0;
-  const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
+  const make = (replayStore: ReplayStoreOption) =>
     createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
   // Statements each store sends, counted at the driver: rows per statement is what coalescing achieved.
   const storeStatements = countingDb(pool);
@@ -160,8 +262,6 @@ export async function endToEndSuite(
   const withPg = make(pgReplayStore({ db: bothStatements.db, ...storeOptions }));
   const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
   const joseStore = pgReplayStore({ db: joseStatements.db, ...storeOptions });
-  let joseCursor = 0;
-  let withMemory = make(memoryReplayStore());
   try {
     await pool.query(
       'CREATE TABLE IF NOT EXISTS bench_commit_probe (id bigserial PRIMARY KEY, at timestamptz)',
@@ -179,61 +279,16 @@ export async function endToEndSuite(
     const server = await localPostgres(pool);
     const postgresUs = server === undefined ? undefined : postgresCpuReader(server.postmasterPid);
     const results = await measure(
-      [
-        {
-          name: 'store alone (pgReplayStore.remember)',
-          count: storeStatements.count,
-          op: async () => {
-            if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-              throw new Error('lost a jti');
-          },
-        },
-        {
-          name: 'verify alone (memory store)',
-          setup: () => {
-            withMemory = make(memoryReplayStore());
-            memoryCursor = 0;
-          },
-          op: async () => {
-            const r = await withMemory.verify(tokens[memoryCursor++ % tokens.length]!, {
-              scope: SCOPE,
-              path: '/bench',
-            });
-            if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
-          },
-        },
-        {
-          name: 'verify + pgReplayStore',
-          count: bothStatements.count,
-          op: async () => {
-            const r = await withPg.verify(tokens[cursor++ % tokens.length]!, {
-              scope: SCOPE,
-              path: '/bench',
-            });
-            if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
-          },
-        },
-        {
-          name: 'reference: jose jwtVerify alone',
-          op: async () => {
-            await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
-          },
-        },
-        {
-          name: 'reference: jose jwtVerify + pgReplayStore',
-          count: joseStatements.count,
-          op: async () => {
-            const announced = joseStore.anticipate?.();
-            try {
-              await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
-            } finally {
-              announced?.();
-            }
-            if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-              throw new Error('lost a jti');
-          },
-        },
-      ],
+      pairingCandidates({
+        tokens,
+        make,
+        store,
+        withPg,
+        joseKey,
+        joseStore,
+        nextToken: () => tokens[cursor++ % tokens.length]!,
+        counts: { store: storeStatements.count, both: bothStatements.count, jose: joseStatements.count },
+      }),
       {
         concurrency,
         opsPerRound,
@@ -310,73 +365,32 @@ export async function openLoopSuite(
   const fixture = createFixture();
   const jwks = await fixture.signer.jwks();
   const opsAt = (rate: number) => Math.max(500, Math.round(rate * secondsPerRound));
-  // One round's tokens serve every round: the replay table is emptied before each verify + store round.
   const tokens = await mintTokens(fixture, Math.max(...rates.map(opsAt)));
-  const make = (replayStore: Parameters<typeof createVerifier>[0]['replayStore']) =>
+  const make = (replayStore: ReplayStoreOption) =>
     createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
   const store = pgReplayStore({ db: pool });
   const withPg = make(pgReplayStore({ db: pool, ...storeOptions }));
   const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
   const joseStore = pgReplayStore({ db: pool, ...storeOptions });
-  let withMemory = make(memoryReplayStore());
-  let memoryCursor = 0;
   let cursor = 0;
-  let joseCursor = 0;
-  const verifyOptions = { scope: SCOPE, path: '/bench' };
   try {
     const results: OpenLoopResult[] = [];
     for (const ratePerSec of rates) {
       const [storeAlone, verifyAlone, both, joseAlone, joseWithStore] = (await measureOpenLoop(
-        [
-          {
-            name: 'store alone (pgReplayStore.remember)',
-            op: async () => {
-              if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-                throw new Error('lost a jti');
-            },
+        pairingCandidates({
+          tokens,
+          make,
+          store,
+          withPg,
+          joseKey,
+          joseStore,
+          nextToken: () => tokens[cursor++]!,
+          // One round's tokens serve every round: the table is emptied before each verify + store round.
+          setupBoth: async () => {
+            await pool.query('TRUNCATE session.s2s_jwt_replay');
+            cursor = 0;
           },
-          {
-            name: 'verify alone (memory store)',
-            setup: () => {
-              withMemory = make(memoryReplayStore());
-              memoryCursor = 0;
-            },
-            op: async () => {
-              const r = await withMemory.verify(tokens[memoryCursor++]!, verifyOptions);
-              if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
-            },
-          },
-          {
-            name: 'verify + pgReplayStore',
-            setup: async () => {
-              await pool.query('TRUNCATE session.s2s_jwt_replay');
-              cursor = 0;
-            },
-            op: async () => {
-              const r = await withPg.verify(tokens[cursor++]!, verifyOptions);
-              if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
-            },
-          },
-          {
-            name: 'reference: jose jwtVerify alone',
-            op: async () => {
-              await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
-            },
-          },
-          {
-            name: 'reference: jose jwtVerify + pgReplayStore',
-            op: async () => {
-              const announced = joseStore.anticipate?.();
-              try {
-                await jwtVerify(tokens[joseCursor++ % tokens.length]!, joseKey, JOSE_VERIFY_OPTIONS);
-              } finally {
-                announced?.();
-              }
-              if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-                throw new Error('lost a jti');
-            },
-          },
-        ],
+        }),
         { ratePerSec, opsPerRound: opsAt(ratePerSec), rounds },
       )) as [
         OpenLoopMeasurement,
