@@ -38,10 +38,10 @@ export interface OpenLoopMeasurement {
 }
 
 /**
- * Poisson arrival times (ms from the round's start) from a seeded generator (mulberry32), so every
- * candidate of a round sees the same arrivals, bursts included.
+ * Gaps between Poisson arrivals (ms), one per call, from a seeded generator (mulberry32): the same seed
+ * gives the same arrivals, bursts included.
  */
-export function poissonArrivals(ratePerSec: number, count: number, seed: number): Float64Array {
+export function poissonGaps(ratePerSec: number, seed: number): () => number {
   let state = seed >>> 0;
   const uniform = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -50,10 +50,16 @@ export function poissonArrivals(ratePerSec: number, count: number, seed: number)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return () => (-Math.log(1 - uniform()) / ratePerSec) * 1000;
+}
+
+/** Poisson arrival times (ms from the round's start), so every candidate of a round sees the same arrivals. */
+export function poissonArrivals(ratePerSec: number, count: number, seed: number): Float64Array {
+  const gap = poissonGaps(ratePerSec, seed);
   const arrivals = new Float64Array(count);
   let at = 0;
   for (let i = 0; i < count; i++) {
-    at += (-Math.log(1 - uniform()) / ratePerSec) * 1000;
+    at += gap();
     arrivals[i] = at;
   }
   return arrivals;

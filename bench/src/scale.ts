@@ -35,6 +35,8 @@ const { values } = parseArgs({
     stores: { type: 'string', default: '1' },
     // pgReplayStore's pipelineDepth for every store here (default: the store's).
     'pipeline-depth': { type: 'string' },
+    // Purges under an open loop at this many remember() arrivals per second instead of 64 callers.
+    rate: { type: 'string' },
   },
 });
 const STEPS = values.steps
@@ -262,12 +264,30 @@ async function addExpired(pool: pg.Pool, rows: number, partitioned: boolean): Pr
   await pool.query('ANALYZE session.s2s_jwt_replay');
 }
 
-/** Purges one partition's worth of rows while remember() runs at IN_FLIGHT, from one continuous load (purge-under-load.ts). */
+/** `--rate`: remember() arrivals per second of the open loop the purges run under (else IN_FLIGHT callers). */
+const RATE = values.rate === undefined ? undefined : Number(values.rate);
+if (RATE !== undefined && !(Number.isSafeInteger(RATE) && RATE > 0))
+  throw new Error('bench:scale: --rate must be a positive integer (arrivals per second)');
+/** Seconds of arrivals before an open-loop purge starts: its idle p99 then rests on tens of thousands of calls. */
+const OPEN_LOOP_IDLE_S = 5;
+/** The load every purge here runs under, as the report names it. */
+const LOAD_SHAPE =
+  RATE === undefined
+    ? `${IN_FLIGHT} callers in a closed loop`
+    : `${fmt(RATE)} remember() arrivals/s (open loop, Poisson)`;
+
+/** Purges one partition's worth of rows under remember() load, from one continuous load (purge-under-load.ts). */
 function purgeUnderLoad(
   store: PgReplayStore,
   purgeNow: () => Promise<{ deleted: number }> = () => store.runPurge(),
 ) {
-  return measurePurge(store, purgeNow, { inFlight: IN_FLIGHT, idleOps: OPS / 2, entry });
+  return measurePurge(
+    store,
+    purgeNow,
+    RATE === undefined
+      ? { inFlight: IN_FLIGHT, idleOps: OPS / 2, entry }
+      : { ratePerSec: RATE, idleOps: Math.max(OPS / 2, RATE * OPEN_LOOP_IDLE_S), entry },
+  );
 }
 
 interface Step {
@@ -428,7 +448,7 @@ if (values.only === 'partitioned-purge') {
     for (const [mode, list] of Object.entries(ratios)) {
       list.sort((x, y) => x - y);
       out(
-        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows, ${replicas.length} store(s); backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
+        `${mode}: median ratio ${fmt(list[Math.floor(list.length / 2)] ?? 0, 2)}× (${list.map((x) => fmt(x, 2)).join(', ')}) over ${list.length} runs at ${fmt(largest)} rows under ${LOAD_SHAPE}, ${replicas.length} store(s); backends waiting on a relation lock, most per run: ${blocked[mode]!.join(', ')}`,
       );
     }
     watcher.release();
@@ -536,7 +556,7 @@ out('## Replay store capacity (`npx -y pnpm@10 bench:scale`)');
 out();
 out(
   `Run on ${new Date().toISOString()}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ` +
-    `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows (${BULK ? 'bulk-loaded: indexes rebuilt at fillfactor 70 after each step' : 'loaded through the live indexes'}), ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight; ` +
+    `${server.label}; steps ${STEPS.map((x) => fmt(x)).join(', ')} rows (${BULK ? 'bulk-loaded: indexes rebuilt at fillfactor 70 after each step' : 'loaded through the live indexes'}), ${fmt(OPS)} remember() calls per step at ${IN_FLIGHT} in flight, every purge under ${LOAD_SHAPE}; ` +
     `${fmt(minutes, 1)} min. Load average at start ${fmt(load1, 1)} on ${cpus().length} cores: other work shared the machine, ` +
     'so throughput and p99 are disturbed (ratios within the run are the figures to read). ' +
     `${describeDataVolume(volume)}.`,
