@@ -1,3 +1,4 @@
+export { decodeStrictBase64url } from './base64url.js';
 export { type Claims, ClaimsSchema, ScopeStringSchema } from './claims.js';
 export {
   ConfigProblems,

@@ -5,6 +5,7 @@ import {
   CLOCK_SKEW_SECONDS,
   ClaimsSchema,
   checkPublicJwk,
+  decodeStrictBase64url,
   IGNORED_KEY_HEADER_PARAMETERS,
   KID_PATTERN,
   KNOWN_SCOPES,
@@ -50,11 +51,12 @@ function runCommand(command: string): Promise<string> {
   });
 }
 
-/** A segment as a verifier decodes it: canonical base64url only (SPEC.md T4), else undefined. */
+/** A segment as a verifier decodes it: strict base64url only (SPEC.md T4), else undefined. */
 function segment(text: string): Buffer | undefined {
-  const bytes = Buffer.from(text, 'base64url');
-  // Node decodes leniently (unused trailing bits set, a length of 1 mod 4): only the canonical form is one.
-  return bytes.toString('base64url') === text ? bytes : undefined;
+  // base64url decodes to at most 3 bytes per 4 characters: the text's length is room enough.
+  const bytes = Buffer.alloc(text.length);
+  const length = decodeStrictBase64url(text, bytes);
+  return length === -1 ? undefined : bytes.subarray(0, length);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { MAX_TOKEN_LENGTH, parseStrictJsonObject } from '@hyper/s2s-contracts';
+import { decodeStrictBase64url, MAX_TOKEN_LENGTH, parseStrictJsonObject } from '@hyper/s2s-contracts';
 
 /** The JOSE header and claims of a compact JWS, parsed strictly; the signature is left to jose. */
 export interface DecodedToken {
@@ -58,17 +58,9 @@ interface LearntHeader {
 // characters, so a segment decodes to fewer bytes than that. Decoding is synchronous, so one suffices.
 const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
 
-/**
- * Decodes a strict base64url segment (RFC 7515 §2: URL-safe alphabet, no padding, no whitespace, zero
- * unused trailing bits) into `scratch` and returns its byte length, or -1 when it is not strict.
- * Node's decoder is lenient (it skips foreign characters, takes `+` `/` `=`, ignores unused bits),
- * but its encoder writes the one canonical form: a segment is strict exactly when re-encoding its bytes
- * gives it back. A non-canonical last character would let two strings decode to the same bytes; Rust's
- * decoder refuses them too. Native on both sides: cheaper per character than a regular expression.
- */
+/** A strict base64url segment (SPEC.md T4) decoded into `scratch`: its byte length, or -1 when it is not strict. */
 function decodeStrict(segment: string): number {
-  const length = scratch.write(segment, 0, 'base64url');
-  return scratch.toString('base64url', 0, length) === segment ? length : -1;
+  return decodeStrictBase64url(segment, scratch);
 }
 
 /**
