@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'pipeline-depth': { type: 'string' },
     // Purges under an open loop at this many remember() arrivals per second instead of 64 callers.
     rate: { type: 'string' },
+    // --only partitioned-purge: which purges to rotate (default detach,drop,none; also detach-only, unlink).
+    modes: { type: 'string', default: 'detach,drop,none' },
   },
 });
 const STEPS = values.steps
@@ -355,11 +357,13 @@ async function controlPurge(): Promise<{ deleted: number }> {
 
 /**
  * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
- * one partition of expired rows (largest × width / 24 h) purged while remember() runs at 64 in flight, rotating
- * the store's purge (detach concurrently, then drop), the maintain function called alone (a DROP
- * of the attached partition: ACCESS EXCLUSIVE on the parent) and a control that only waits, so all
- * three see the same machine load. Prints each run's insert p99 during the purge vs idle just before,
- * the bytes freed, and what the active backends were waiting on. Writes nothing to RESULTS.md.
+ * one partition of expired rows (largest × width / 24 h) purged under load (64 callers, or `--rate`), rotating
+ * `--modes`: `detach` the store's purge (detach concurrently, then drop), `drop` the maintain function
+ * called alone (a DROP of the attached partition: ACCESS EXCLUSIVE on the parent), `none` a control that
+ * only waits, and on request `detach-only` (the detach alone) and `unlink` (the DROP of a partition
+ * detached beforehand, untimed), so all see the same machine load. Prints each run's insert p99 during the
+ * purge vs idle just before, the bytes freed, and what the active backends were waiting on. Writes
+ * nothing to RESULTS.md.
  */
 if (values.only === 'partitioned-purge') {
   const repeat = Number(values.repeat);
@@ -379,8 +383,25 @@ if (values.only === 'partitioned-purge') {
     };
     await load(parted, 0, largest, true);
     out(describeDataVolume(await dataVolume(parted)));
-    const ratios: Record<string, number[]> = { detach: [], drop: [], none: [] };
-    const blocked: Record<string, number[]> = { detach: [], drop: [], none: [] };
+    const known = ['detach', 'drop', 'none', 'detach-only', 'unlink'] as const;
+    type Mode = (typeof known)[number];
+    const modes = values.modes.split(',') as Mode[];
+    const unknown = modes.filter((m) => !known.includes(m));
+    if (unknown.length > 0 || modes.length === 0)
+      throw new Error(`bench:scale: --modes takes ${known.join(', ')}; not ${unknown.join(', ')}`);
+    const ratios: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+    const blocked: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+    /** DETACH ... CONCURRENTLY of every expired partition, each its own statement, as the store's purge does. */
+    const detachExpired = async () => {
+      const { rows } = await parted.query(
+        'SELECT partition FROM session.s2s_jwt_replay_expired_partitions()',
+      );
+      for (const { partition } of rows as { partition: string }[]) {
+        await parted.query(`ALTER TABLE session.s2s_jwt_replay DETACH PARTITION ${partition} CONCURRENTLY`);
+      }
+      return { deleted: 0 };
+    };
+    const maintain = async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) });
     const watcher = await parted.connect();
     let lastWaits = '';
     /**
@@ -421,26 +442,26 @@ if (values.only === 'partitioned-purge') {
     }
     // 'none' is the control: the same load, window and sampling around a "purge" that only waits as
     // long as a real one, so what the window itself does to p99 is not blamed on the purge.
-    const modes = ['detach', 'drop', 'none'] as const;
+    // 'detach-only' and 'unlink' split the store's purge: the DETACH alone (its partition dropped
+    // untimed afterwards), and the DROP of a table already detached (the files freed, the parent untouched).
+    const purges: Record<Mode, () => Promise<{ deleted: number }>> = {
+      detach: () => store.runPurge(),
+      drop: maintain,
+      none: controlPurge,
+      'detach-only': detachExpired,
+      unlink: maintain,
+    };
     for (let i = 0; i < repeat * modes.length; i++) {
       const mode = modes[i % modes.length]!;
       await addExpired(parted, partitionRows(largest), true);
       const freed = await expiredBytes(parted);
-      const r = await purgeUnderLoad(store, () =>
-        watched(
-          mode === 'detach'
-            ? () => store.runPurge()
-            : mode === 'drop'
-              ? async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) })
-              : controlPurge,
-          blocked[mode]!,
-        ),
-      );
-      // The control leaves its partition in place; clear it untimed so every measured purge frees one.
-      if (mode === 'none') await store.runPurge();
+      if (mode === 'unlink') await detachExpired();
+      const r = await purgeUnderLoad(store, () => watched(purges[mode], blocked[mode]!));
+      // Purges that leave their partition in place: clear it untimed so every measured purge frees one.
+      if (mode === 'none' || mode === 'detach-only') await store.runPurge();
       ratios[mode]!.push(r.ratio);
       out(
-        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' || mode === 'detach-only' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
           .map((x) => fmt(x, 1))
           .join(' ')}`,
       );
