@@ -472,7 +472,7 @@ if (values.only === 'partitioned-purge') {
       if (mode === 'none' || mode === 'detach-only') await store.runPurge();
       ratios[mode]!.push(r.ratio);
       out(
-        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' || mode === 'detach-only' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), at most ${blocked[mode]!.at(-1)} backends waiting on a relation lock (samples of active backends: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' || mode === 'detach-only' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), pg_locks polled: at most ${blocked[mode]!.at(-1)} ungranted relation locks at once (wait events of active backends, from pg_stat_activity in the same polls but a separate snapshot: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
           .map((x) => fmt(x, 1))
           .join(' ')}`,
       );
