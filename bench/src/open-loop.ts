@@ -65,6 +65,28 @@ export function poissonArrivals(ratePerSec: number, count: number, seed: number)
   return arrivals;
 }
 
+/**
+ * Calls `start(i, scheduled)` for each arrival `arrivalAt(i)` yields (ms after `origin`, non-decreasing)
+ * once it is due, until it yields undefined; resolves once the last has been started.
+ */
+export async function dispatchArrivals(
+  origin: number,
+  arrivalAt: (i: number) => number | undefined,
+  start: (i: number, scheduled: number) => void,
+): Promise<void> {
+  let i = 0;
+  let due = arrivalAt(0);
+  while (due !== undefined) {
+    // Every arrival already due starts now: a timer wakes at most once a millisecond, so arrivals
+    // closer together than that start together, as requests read from one socket poll do.
+    while (due !== undefined && due <= performance.now() - origin) {
+      start(i, due);
+      due = arrivalAt(++i);
+    }
+    if (due !== undefined) await sleep(Math.max(0, due - (performance.now() - origin)));
+  }
+}
+
 async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
   const count = arrivals.length;
   const service: number[] = new Array(count);
@@ -75,14 +97,12 @@ async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
   let failure: { error: unknown } | undefined;
   const answers: Promise<void>[] = [];
   const start = performance.now();
-  let next = 0;
-  while (next < count) {
-    // Every arrival already due starts now: a timer wakes at most once a millisecond, so arrivals
-    // closer together than that start together, as requests read from one socket poll do.
-    while (next < count && arrivals[next]! <= performance.now() - start) {
-      const i = next++;
+  await dispatchArrivals(
+    start,
+    (i) => (i < count ? arrivals[i] : undefined),
+    (i, scheduled) => {
       const called = performance.now();
-      lag[i] = called - start - arrivals[i]!;
+      lag[i] = called - start - scheduled;
       inFlight++;
       most = Math.max(most, inFlight);
       answers.push(
@@ -90,7 +110,7 @@ async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
           () => {
             const answered = performance.now();
             service[i] = answered - called;
-            sojourn[i] = answered - start - arrivals[i]!;
+            sojourn[i] = answered - start - scheduled;
             inFlight--;
           },
           (error: unknown) => {
@@ -99,9 +119,8 @@ async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
           },
         ),
       );
-    }
-    if (next < count) await sleep(Math.max(0, arrivals[next]! - (performance.now() - start)));
-  }
+    },
+  );
   await Promise.all(answers);
   if (failure !== undefined) throw failure.error;
   const elapsed = performance.now() - start;

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReplayEntry } from '@hyper/s2s-verifier';
 import { type LatencySummary, latencySummary } from './harness.js';
-import { poissonGaps } from './open-loop.js';
+import { dispatchArrivals, poissonGaps } from './open-loop.js';
 
 export interface PurgeUnderLoad {
   readonly idle: LatencySummary;
@@ -54,6 +54,17 @@ interface RunningLoad {
   readonly warm: () => number;
 }
 
+/** One remember() of a fresh entry, recorded in `calls`; a jti not taken as new fails the run. */
+async function rememberFresh(
+  store: { remember(entry: ReplayEntry): Promise<boolean> },
+  entry: () => ReplayEntry,
+  calls: Call[],
+): Promise<void> {
+  const t0 = performance.now();
+  if (!(await store.remember(entry()))) throw new Error('lost a jti');
+  calls.push({ t0, t1: performance.now() });
+}
+
 function closedLoop(
   store: { remember(entry: ReplayEntry): Promise<boolean> },
   entry: () => ReplayEntry,
@@ -64,11 +75,7 @@ function closedLoop(
   let failed = false;
   const callers = Array.from({ length: inFlight }, async () => {
     try {
-      while (!stop) {
-        const t0 = performance.now();
-        if (!(await store.remember(entry()))) throw new Error('lost a jti');
-        calls.push({ t0, t1: performance.now() });
-      }
+      while (!stop) await rememberFresh(store, entry, calls);
     } catch (error) {
       failed = true;
       throw error;
@@ -104,28 +111,26 @@ function openLoop(
   let failed = false;
   const answers: Promise<void>[] = [];
   const gap = poissonGaps(ratePerSec, 0x9e37);
+  let due = 0;
   const start = performance.now();
-  const dispatcher = (async () => {
-    let due = gap();
-    while (!stop) {
-      // Every arrival already due starts now (a timer wakes at most once a millisecond).
-      while (!stop && due <= performance.now() - start) {
-        due += gap();
-        const t0 = performance.now();
-        answers.push(
-          store.remember(entry()).then((first) => {
-            if (!first) throw new Error('lost a jti');
-            calls.push({ t0, t1: performance.now() });
-          }),
-        );
-        answers.at(-1)!.catch(() => {
-          failed = true;
-          stop = true;
-        });
-      }
-      if (!stop) await sleep(Math.max(0, due - (performance.now() - start)));
-    }
-  })();
+  const dispatcher = dispatchArrivals(
+    start,
+    () => {
+      if (stop) return undefined;
+      due += gap();
+      return due;
+    },
+    () => {
+      // An arrival already due when the load stopped is not started.
+      if (stop) return;
+      const answer = rememberFresh(store, entry, calls);
+      answer.catch(() => {
+        failed = true;
+        stop = true;
+      });
+      answers.push(answer);
+    },
+  );
   return {
     calls,
     failed: () => failed,
