@@ -24,7 +24,16 @@ export interface PurgeUnderLoad {
   readonly deleted: number;
   /** Insert p99 during the purge ÷ idle. */
   readonly ratio: number;
+  /**
+   * Calls during the purge slower than 1.5 × the idle p99 (the goal's line), and the slowest call: unlike a
+   * p99, neither shrinks when the purge (the window) lasts longer.
+   */
+  readonly slow: number;
+  readonly slowestMs: number;
 }
+
+/** The goal: insert p99 during a purge at most this × idle. */
+const GOAL_RATIO = 1.5;
 
 export type PurgeLoad =
   /** Closed loop: this many callers, each calling again as soon as it has its answer. */
@@ -177,10 +186,15 @@ export async function purgeUnderLoad(
   const idle = latencySummary(
     calls.filter((call) => call.t0 >= warm && call.t1 < purgeStarted).map((call) => call.t1 - call.t0),
   );
-  const during = latencySummary(
-    calls.filter((call) => call.t0 <= purgeEnded && call.t1 >= purgeStarted).map((call) => call.t1 - call.t0),
-  );
+  const duringMs = calls
+    .filter((call) => call.t0 <= purgeEnded && call.t1 >= purgeStarted)
+    .map((call) => call.t1 - call.t0);
+  const slowestMs = duringMs.reduce((most, ms) => Math.max(most, ms), 0);
+  const slow = duringMs.filter((ms) => ms > GOAL_RATIO * idle.p99).length;
+  const during = latencySummary(duringMs);
   return {
+    slow,
+    slowestMs,
     idle,
     during,
     purgeMs: purgeEnded - purgeStarted,

@@ -9,12 +9,13 @@
  */
 import { readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { migrate, type PgReplayStore, pgReplayStore } from '@hyper/s2s-verifier';
 import { REPLAY_PARTITION_SECONDS } from '@hyper/s2s-verifier/replay';
 import pg from 'pg';
 import { type DataVolume, dataVolume, describeDataVolume } from './data-volume.js';
-import { fmt, latencySummary } from './harness.js';
+import { fmt, latencySummary, median } from './harness.js';
 import { benchDatabase } from './postgres.js';
 import { purgeUnderLoad as measurePurge } from './purge-under-load.js';
 import { SCALE_MARKER } from './scale-report.js';
@@ -37,8 +38,10 @@ const { values } = parseArgs({
     'pipeline-depth': { type: 'string' },
     // Purges under an open loop at this many remember() arrivals per second instead of 64 callers.
     rate: { type: 'string' },
-    // --only partitioned-purge: which purges to rotate (default detach,drop,none; also detach-only, unlink).
+    // --only partitioned-purge: which purges to rotate (default detach,drop,none; also detach-only, unlink, split).
     modes: { type: 'string', default: 'detach,drop,none' },
+    // --only hash-leaves: leaves per 6-hour partition to compare (1: the layout as shipped).
+    leaves: { type: 'string', default: '1,8,32' },
   },
 });
 const STEPS = values.steps
@@ -366,13 +369,17 @@ async function controlPurge(): Promise<{ deleted: number }> {
   return { deleted: 0 };
 }
 
+/** `--modes split`: longer than ext4's default journal commit interval (5 s), so the two frees land in two commits. */
+const SPLIT_PAUSE_MS = 6000;
+
 /**
  * `--only partitioned-purge`: the partitioned table loaded to the largest step, then `--repeat` times
  * one partition of expired rows (largest × width / 24 h) purged under load (64 callers, or `--rate`), rotating
  * `--modes`: `detach` the store's purge (detach concurrently, then drop), `drop` the maintain function
  * called alone (a DROP of the attached partition: ACCESS EXCLUSIVE on the parent), `none` a control that
- * only waits, and on request `detach-only` (the detach alone) and `unlink` (the DROP of a partition
- * detached beforehand, untimed), so all see the same machine load. Prints each run's insert p99 during the
+ * only waits, and on request `detach-only` (the detach alone), `unlink` (the DROP of a partition
+ * detached beforehand, untimed) and `split` (the same table's primary key dropped, then, SPLIT_PAUSE_MS
+ * later, the table), so all see the same machine load. Prints each run's insert p99 during the
  * purge vs idle just before, the bytes freed, and what the active backends were waiting on. Writes
  * nothing to RESULTS.md.
  */
@@ -394,7 +401,7 @@ if (values.only === 'partitioned-purge') {
     };
     await load(parted, 0, largest, true);
     out(describeDataVolume(await dataVolume(parted)));
-    const known = ['detach', 'drop', 'none', 'detach-only', 'unlink'] as const;
+    const known = ['detach', 'drop', 'none', 'detach-only', 'unlink', 'split'] as const;
     type Mode = (typeof known)[number];
     const modes = values.modes.split(',') as Mode[];
     const unknown = modes.filter((m) => !known.includes(m));
@@ -413,6 +420,24 @@ if (values.only === 'partitioned-purge') {
       return { deleted: 0 };
     };
     const maintain = async () => ({ deleted: Number((await parted.query(maintainAlone)).rows[0].deleted) });
+    /**
+     * The files of each detached expired table freed in two transactions, SPLIT_PAUSE_MS apart: its
+     * primary key (the index files), then the table (the heap); so the filesystem never frees the whole
+     * partition in one journal commit.
+     */
+    const split = async () => {
+      const { rows } = await parted.query(
+        `SELECT c.relname, k.conname FROM pg_class c JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
+          WHERE c.relnamespace = 'session'::regnamespace AND c.relkind = 'r' AND c.relname ~ '^s2s_jwt_replay_e[0-9]+$'
+            AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)`,
+      );
+      for (const { relname, conname } of rows as { relname: string; conname: string }[]) {
+        await parted.query(`ALTER TABLE session.${relname} DROP CONSTRAINT ${conname}`);
+        await sleep(SPLIT_PAUSE_MS);
+        await parted.query(`DROP TABLE session.${relname}`);
+      }
+      return { deleted: 0 };
+    };
     const watcher = await parted.connect();
     let lastWaits = '';
     /**
@@ -461,18 +486,19 @@ if (values.only === 'partitioned-purge') {
       none: controlPurge,
       'detach-only': detachExpired,
       unlink: maintain,
+      split,
     };
     for (let i = 0; i < repeat * modes.length; i++) {
       const mode = modes[i % modes.length]!;
       await addExpired(parted, partitionRows(largest), true);
       const freed = await expiredBytes(parted);
-      if (mode === 'unlink') await detachExpired();
+      if (mode === 'unlink' || mode === 'split') await detachExpired();
       const r = await purgeUnderLoad(store, () => watched(purges[mode], blocked[mode]!));
       // Purges that leave their partition in place: clear it untimed so every measured purge frees one.
       if (mode === 'none' || mode === 'detach-only') await store.runPurge();
       ratios[mode]!.push(r.ratio);
       out(
-        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' || mode === 'detach-only' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), pg_locks polled: at most ${blocked[mode]!.at(-1)} ungranted relation locks at once (wait events of active backends, from pg_stat_activity in the same polls but a separate snapshot: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during); load average ${loadavg()
+        `${mode}: purge ${fmt(r.purgeMs, 0)} ms, ${fmt(r.deleted)} rows (${mode === 'none' || mode === 'detach-only' ? `nothing freed while timed; its ${fmt(freed / 2 ** 20)} MiB partition is dropped afterwards` : `${fmt(freed / 2 ** 20)} MiB freed`}), pg_locks polled: at most ${blocked[mode]!.at(-1)} ungranted relation locks at once (wait events of active backends, from pg_stat_activity in the same polls but a separate snapshot: ${lastWaits || 'none'}); insert p99 idle ${fmt(r.idle.p99, 2)} ms → during ${fmt(r.during.p99, 2)} ms (${fmt(r.ratio, 2)}×, ${r.during.ops} ops during, ${r.slow} slower than 1.5× the idle p99, slowest ${fmt(r.slowestMs, 1)} ms); load average ${loadavg()
           .map((x) => fmt(x, 1))
           .join(' ')}`,
       );
@@ -485,6 +511,116 @@ if (values.only === 'partitioned-purge') {
     }
     watcher.release();
     await parted.end();
+  } finally {
+    await dropDatabases().catch((error) => console.error('[scale] drop failed', error));
+    await server.stop();
+  }
+  process.exit(0);
+}
+
+/** `--only hash-leaves`: keys per remember statement, connections sending them, seconds per round. */
+const LEAF_BATCH = 64;
+const LEAF_CONNECTIONS = 8;
+const LEAF_ROUND_MS = 4000;
+
+const leafLabel = (k: number) =>
+  k === 1 ? '6-hour partitions as shipped' : `${k} hash leaves per partition`;
+
+/**
+ * Every partition of a freshly migrated partitioned table rebuilt as `leaves` hash partitions on
+ * (iss, jti), so that a purge could free a partition one leaf (1/leaves of its files) per DROP.
+ */
+async function hashLeaves(pool: pg.Pool, leaves: number): Promise<void> {
+  const { rows } = await pool.query(
+    `SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'session.s2s_jwt_replay'::regclass`,
+  );
+  for (const { relname, bound } of rows as { relname: string; bound: string }[]) {
+    await pool.query(`ALTER TABLE session.s2s_jwt_replay DETACH PARTITION session.${relname}`);
+    await pool.query(`DROP TABLE session.${relname}`);
+    await pool.query(
+      `CREATE TABLE session.${relname} (LIKE session.s2s_jwt_replay INCLUDING DEFAULTS INCLUDING GENERATED) PARTITION BY HASH (iss, jti)`,
+    );
+    for (let r = 0; r < leaves; r++) {
+      await pool.query(
+        `CREATE TABLE session.${relname}_h${r} PARTITION OF session.${relname} FOR VALUES WITH (MODULUS ${leaves}, REMAINDER ${r})`,
+      );
+    }
+    await pool.query(`ALTER TABLE session.s2s_jwt_replay ATTACH PARTITION session.${relname} ${bound}`);
+  }
+}
+
+/**
+ * `--only hash-leaves --leaves 1,8,32 --steps N`: what freeing a partition in smaller files would cost
+ * every key. Postgres frees a table's files only whole, so smaller frees need smaller tables: each 6-hour
+ * partition split into K hash leaves on (iss, jti). Measured: the layout's own remember function, 64 keys
+ * per statement on 8 connections (the store's coalesced statements, without the Node side), on N rows
+ * (the largest step), rounds rotating over K. Writes nothing to RESULTS.md.
+ */
+if (values.only === 'hash-leaves') {
+  const leaves = values.leaves.split(',').map(Number);
+  if (leaves.some((k) => !Number.isSafeInteger(k) || k < 1))
+    throw new Error(`bench:scale: --leaves takes whole numbers of at least 1; not ${values.leaves}`);
+  const repeat = Number(values.repeat);
+  try {
+    const pools = new Map<number, pg.Pool>();
+    for (const k of leaves) {
+      const pool = await freshDatabase(`leaves${k}`);
+      await migrate(pool, { layout: 'partitioned' });
+      if (k > 1) await hashLeaves(pool, k);
+      await pool.query(
+        `INSERT INTO session.s2s_jwt_replay (iss, jti, exp)
+         SELECT (${ISSUERS})[1 + g % 3], gen_random_uuid()::text,
+                extract(epoch FROM now())::bigint - ${DAY} + 900 + (g * 7919) % (${DAY} - 600)
+         FROM generate_series(1, $1::bigint) AS g`,
+        [largest],
+      );
+      await pool.query('VACUUM (ANALYZE) session.s2s_jwt_replay');
+      await settle(pool);
+      const tree = await one<{ leaves: number }>(
+        pool,
+        `SELECT count(*) FILTER (WHERE isleaf)::int AS leaves FROM pg_partition_tree('session.s2s_jwt_replay')`,
+      );
+      out(`${leafLabel(k)}: ${tree.leaves} tables hold the ${fmt(largest)} rows`);
+      pools.set(k, pool);
+    }
+    const perSec = new Map<number, number[]>(leaves.map((k) => [k, []]));
+    for (let round = 0; round < repeat; round++) {
+      for (let j = 0; j < leaves.length; j++) {
+        const k = leaves[(round + j) % leaves.length]!;
+        const pool = pools.get(k)!;
+        const samples: number[] = [];
+        const until = performance.now() + LEAF_ROUND_MS;
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: LEAF_CONNECTIONS }, async () => {
+            while (performance.now() < until) {
+              const keys = Array.from({ length: LEAF_BATCH }, entry);
+              const t0 = performance.now();
+              const { rows } = await pool.query(
+                'SELECT count(*)::int AS n FROM session.s2s_jwt_replay_remember($1::text[], $2::text[], $3::bigint[])',
+                [keys.map((e) => e.iss), keys.map((e) => e.jti), keys.map((e) => e.exp)],
+              );
+              if (rows[0].n !== LEAF_BATCH) throw new Error('lost a jti');
+              samples.push(performance.now() - t0);
+            }
+          }),
+        );
+        const rate = (samples.length * LEAF_BATCH) / ((performance.now() - started) / 1000);
+        perSec.get(k)!.push(rate);
+        const summary = latencySummary(samples);
+        out(
+          `${leafLabel(k)}: ${fmt(rate)} keys/s (${fmt(summary.ops)} statements of ${LEAF_BATCH}), statement p50 ${fmt(summary.p50, 2)} ms, p99 ${fmt(summary.p99, 2)} ms`,
+        );
+      }
+    }
+    const base = median(perSec.get(leaves[0]!)!);
+    for (const k of leaves) {
+      out(
+        `${leafLabel(k)}: median ${fmt(median(perSec.get(k)!))} keys/s (${fmt(median(perSec.get(k)!) / base, 2)}× of ${leafLabel(leaves[0]!)}) over ${repeat} rounds at ${fmt(largest)} rows`,
+      );
+    }
+    for (const pool of pools.values()) await pool.end();
   } finally {
     await dropDatabases().catch((error) => console.error('[scale] drop failed', error));
     await server.stop();
