@@ -26,7 +26,7 @@ export interface PurgeUnderLoad {
   readonly ratio: number;
   /**
    * Calls during the purge slower than 1.5 × the idle p99 (the goal's line), and the slowest call: unlike a
-   * p99, neither shrinks when the purge (the window) lasts longer.
+   * p99, neither shrinks when the purge (the window) lasts longer (the count can only grow with it).
    */
   readonly slow: number;
   readonly slowestMs: number;
