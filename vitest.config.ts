@@ -8,6 +8,7 @@ export default defineConfig({
       'packages/*',
       'examples/*',
       'ops',
+      'bench',
       'tools/*',
       'packages/verifier/vitest.slow.config.ts',
     ],

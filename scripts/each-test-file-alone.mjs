@@ -14,7 +14,7 @@ const withSlow = args.includes('--slow');
 const filter = args.find((arg) => arg.startsWith('--filter='))?.slice('--filter='.length);
 
 // The workspace's vitest projects (vitest.config.ts): each file runs from its own package directory.
-const packages = ['contracts', ...dirs('packages'), ...dirs('examples'), ...dirs('tools')];
+const packages = ['contracts', 'ops', 'bench', ...dirs('packages'), ...dirs('examples'), ...dirs('tools')];
 
 function dirs(parent) {
   return readdirSync(join(root, parent), { withFileTypes: true })

@@ -12,19 +12,35 @@ export interface OpenLoopCandidate {
   name: string;
   /** Called once per round before measuring (fresh replay store, say). */
   setup?: () => Promise<void> | void;
+  /** Rejects with `Unavailable` where a service would answer 503; any other rejection ends the run. */
   op: () => Promise<unknown>;
+}
+
+/**
+ * A call answered as a service would answer 503 (the replay store failed or outlived its bound). Under
+ * fixed arrivals a stall of the disk longer than the bound is an outcome to count, not a broken run: the
+ * call is measured to its answer like any other and counted apart.
+ */
+export class Unavailable extends Error {
+  override readonly name = 'Unavailable';
 }
 
 export interface OpenLoopOptions {
   ratePerSec: number;
   opsPerRound: number;
   rounds: number;
+  /**
+   * Runs beside every measured round, one call at a time, `everyMs` apart (a durable commit on a
+   * connection of its own, say). A round in which one took longer than `disturbedMs` is marked disturbed:
+   * the machine stalled (a disk that stops for hundreds of ms on some hosts), whoever was measured then.
+   */
+  probe?: { op: () => Promise<unknown>; everyMs: number; disturbedMs: number };
 }
 
 export interface OpenLoopMeasurement {
   name: string;
   ratePerSec: number;
-  /** Answers per second over each round (first arrival to last answer), median over rounds. */
+  /** Answers (503s included) per second over each round (first arrival to last answer), median over rounds. */
   achievedPerSec: number;
   /** Call to answer, ms, over every call of every round. */
   p50Ms: number;
@@ -35,6 +51,32 @@ export interface OpenLoopMeasurement {
   lagP99Ms: number;
   /** The most calls in flight at once, over every round. */
   maxInFlight: number;
+  /** Calls answered `Unavailable` (503), over every round; their latencies are in the percentiles. */
+  unavailable: number;
+  /** Calls measured, over every round. */
+  calls: number;
+  /** With a probe: rounds it marked disturbed, and the call percentiles over the other rounds. */
+  probe?: {
+    disturbedRounds: number;
+    rounds: number;
+    slowestMs: number;
+    undisturbed?: { p50Ms: number; p99Ms: number; calls: number };
+  };
+}
+
+/** Beside a round: the probe's calls one at a time until `stop`, resolving to the slowest, ms. */
+async function probeRound(
+  probe: NonNullable<OpenLoopOptions['probe']>,
+  stopped: () => boolean,
+): Promise<number> {
+  let slowest = 0;
+  while (!stopped()) {
+    const t0 = performance.now();
+    await probe.op();
+    slowest = Math.max(slowest, performance.now() - t0);
+    if (!stopped()) await sleep(probe.everyMs);
+  }
+  return slowest;
 }
 
 /**
@@ -87,15 +129,22 @@ export async function dispatchArrivals(
   }
 }
 
-async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
+async function runRound(
+  candidate: OpenLoopCandidate,
+  arrivals: Float64Array,
+  probe?: OpenLoopOptions['probe'],
+) {
   const count = arrivals.length;
   const service: number[] = new Array(count);
   const sojourn: number[] = new Array(count);
   const lag: number[] = new Array(count);
   let inFlight = 0;
   let most = 0;
+  let unavailable = 0;
   let failure: { error: unknown } | undefined;
   const answers: Promise<void>[] = [];
+  let done = false;
+  const probing = probe === undefined ? undefined : probeRound(probe, () => done);
   const start = performance.now();
   await dispatchArrivals(
     start,
@@ -105,26 +154,39 @@ async function runRound(candidate: OpenLoopCandidate, arrivals: Float64Array) {
       lag[i] = called - start - scheduled;
       inFlight++;
       most = Math.max(most, inFlight);
+      const answered = () => {
+        const at = performance.now();
+        service[i] = at - called;
+        sojourn[i] = at - start - scheduled;
+        inFlight--;
+      };
       answers.push(
-        candidate.op().then(
-          () => {
-            const answered = performance.now();
-            service[i] = answered - called;
-            sojourn[i] = answered - start - scheduled;
-            inFlight--;
-          },
-          (error: unknown) => {
-            failure ??= { error };
-            inFlight--;
-          },
-        ),
+        candidate.op().then(answered, (error: unknown) => {
+          if (error instanceof Unavailable) {
+            unavailable++;
+            answered();
+            return;
+          }
+          failure ??= { error };
+          inFlight--;
+        }),
       );
     },
   );
   await Promise.all(answers);
-  if (failure !== undefined) throw failure.error;
   const elapsed = performance.now() - start;
-  return { achievedPerSec: (count / elapsed) * 1000, service, sojourn, lag, most };
+  done = true;
+  const probeSlowestMs = await probing;
+  if (failure !== undefined) throw failure.error;
+  return {
+    achievedPerSec: (count / elapsed) * 1000,
+    service,
+    sojourn,
+    lag,
+    most,
+    unavailable,
+    probeSlowestMs,
+  };
 }
 
 /** Every candidate at `ratePerSec`, rounds alternating in rotating order, one warm-up round each. */
@@ -143,7 +205,7 @@ export async function measureOpenLoop(
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[(k + round) % candidates.length]!;
       await c.setup?.();
-      acc.get(c.name)!.push(await runRound(c, arrivals));
+      acc.get(c.name)!.push(await runRound(c, arrivals, options.probe));
     }
   }
   return candidates.map((c) => {
@@ -161,6 +223,24 @@ export async function measureOpenLoop(
       sojournP99Ms: latencySummary(rounds.flatMap((r) => r.sojourn)).p99,
       lagP99Ms: latencySummary(rounds.flatMap((r) => r.lag)).p99,
       maxInFlight: Math.max(...rounds.map((r) => r.most)),
+      unavailable: rounds.reduce((sum, r) => sum + r.unavailable, 0),
+      calls: rounds.reduce((sum, r) => sum + r.service.length, 0),
+      ...(options.probe === undefined ? {} : { probe: probeSummary(rounds, options.probe.disturbedMs) }),
     };
   });
+}
+
+function probeSummary(
+  rounds: readonly { service: number[]; probeSlowestMs: number | undefined }[],
+  disturbedMs: number,
+): NonNullable<OpenLoopMeasurement['probe']> {
+  const calm = rounds.filter((r) => (r.probeSlowestMs ?? 0) <= disturbedMs);
+  const summary = {
+    disturbedRounds: rounds.length - calm.length,
+    rounds: rounds.length,
+    slowestMs: Math.max(...rounds.map((r) => r.probeSlowestMs ?? 0)),
+  };
+  if (calm.length === 0) return summary;
+  const service = latencySummary(calm.flatMap((r) => r.service));
+  return { ...summary, undisturbed: { p50Ms: service.p50, p99Ms: service.p99, calls: service.ops } };
 }

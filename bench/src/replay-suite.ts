@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { VERIFIER_METRIC_NAMES } from '@hyper/s2s-contracts';
 import {
   createVerifier,
@@ -5,6 +6,7 @@ import {
   migrate,
   type PgReplayStore,
   pgReplayStore,
+  ReplayStoreError,
 } from '@hyper/s2s-verifier';
 import { importSPKI, jwtVerify } from 'jose';
 import pg from 'pg';
@@ -12,7 +14,7 @@ import { postgresCpuReader } from './cpu.js';
 import { AUDIENCE, createFixture, ISSUER, JOSE_VERIFY_OPTIONS, mintTokens, SCOPE } from './fixtures.js';
 import { type Measurement, measure, percentile } from './harness.js';
 import { localPostgres } from './local-postgres.js';
-import { measureOpenLoop, type OpenLoopMeasurement } from './open-loop.js';
+import { measureOpenLoop, type OpenLoopMeasurement, Unavailable } from './open-loop.js';
 import { assertReplayTableLogged, type BenchDatabase } from './postgres.js';
 import { purgeUnderLoad } from './purge-under-load.js';
 
@@ -23,6 +25,24 @@ let sequence = 0;
 const nextJti = () => `bench-${process.pid}-${++sequence}`;
 const exp = () => Math.floor(Date.now() / 1000) + 60;
 
+/** One fresh jti remembered; a refusal by the store is the 503 a service would answer (fail closed). */
+async function rememberOne(store: PgReplayStore): Promise<void> {
+  let first: boolean;
+  try {
+    first = await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() });
+  } catch (error) {
+    if (error instanceof ReplayStoreError) throw new Unavailable(error.code, { cause: error });
+    throw error;
+  }
+  if (!first) throw new Error('lost a jti');
+}
+
+/** A verification result that is not a pass: a 503 is counted (open loop), anything else ends the run. */
+function rejected(who: string, r: { status: number; reason: string }): Error {
+  const message = `${who}: ${r.status} ${r.reason}`;
+  return r.status === 503 ? new Unavailable(message) : new Error(message);
+}
+
 async function openPool(database: BenchDatabase) {
   const pool = new pg.Pool({ connectionString: database.url, max: 10 });
   // An idle client's lost connection would otherwise crash the run with the client object dumped; the
@@ -31,7 +51,19 @@ async function openPool(database: BenchDatabase) {
   await migrate(pool);
   await assertReplayTableLogged(pool);
   await pool.query('TRUNCATE session.s2s_jwt_replay');
+  settleFreedFiles();
   return pool;
+}
+
+/**
+ * Waits for the files a TRUNCATE or DROP freed to be released before anything is measured. On a volume
+ * mounted with online `discard` the TRIM of freed extents runs in the filesystem's next journal commit,
+ * up to 5 s later, and stalls the database's commits meanwhile, for over a second on some hosts
+ * (REPLAY.md "Storage"): inside a measured round that is a store timeout, not a property of the store.
+ * `sync` makes that commit happen now. Nothing measured frees files: tokens and jtis are fresh instead.
+ */
+function settleFreedFiles(): void {
+  execFileSync('sync');
 }
 
 /** Coalescing store vs one INSERT per token, 64 concurrent callers, same pool size. */
@@ -43,10 +75,7 @@ export async function replayInsertSuite(database: BenchDatabase, opsPerRound: nu
       [
         {
           name: 'pgReplayStore.remember (coalesced)',
-          op: async () => {
-            if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-              throw new Error('lost a jti');
-          },
+          op: () => rememberOne(store),
         },
         {
           name: 'one INSERT … ON CONFLICT per token (prepared)',
@@ -161,8 +190,6 @@ interface PairingParts {
   readonly joseStore: PgReplayStore;
   /** The next token for verify + store (the closed loop shares its cursor with the split pass). */
   readonly nextToken: () => string;
-  /** Before each verify + store round. */
-  readonly setupBoth?: () => Promise<void>;
   /** Statements sent by each store, where counted. */
   readonly counts?: {
     readonly store: () => number;
@@ -176,7 +203,7 @@ interface PairingParts {
  * pgReplayStore, and bare jose alone and in front of the same kind of store as the reference.
  */
 function pairingCandidates(parts: PairingParts): PairingCandidate[] {
-  const { tokens, make, store, withPg, joseKey, joseStore, nextToken, setupBoth, counts } = parts;
+  const { tokens, make, store, withPg, joseKey, joseStore, nextToken, counts } = parts;
   let withMemory = make(memoryReplayStore());
   let memoryCursor = 0;
   let joseCursor = 0;
@@ -185,10 +212,7 @@ function pairingCandidates(parts: PairingParts): PairingCandidate[] {
     {
       name: 'store alone (pgReplayStore.remember)',
       ...(counts === undefined ? {} : { count: counts.store }),
-      op: async () => {
-        if (!(await store.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-          throw new Error('lost a jti');
-      },
+      op: () => rememberOne(store),
     },
     {
       name: 'verify alone (memory store)',
@@ -198,16 +222,15 @@ function pairingCandidates(parts: PairingParts): PairingCandidate[] {
       },
       op: async () => {
         const r = await withMemory.verify(tokens[memoryCursor++ % tokens.length]!, verifyOptions);
-        if (!r.ok) throw new Error(`verify alone: ${r.reason}`);
+        if (!r.ok) throw rejected('verify alone', r);
       },
     },
     {
       name: 'verify + pgReplayStore',
       ...(counts === undefined ? {} : { count: counts.both }),
-      ...(setupBoth === undefined ? {} : { setup: setupBoth }),
       op: async () => {
         const r = await withPg.verify(nextToken(), verifyOptions);
-        if (!r.ok) throw new Error(`verify + pg: ${r.reason}`);
+        if (!r.ok) throw rejected('verify + pg', r);
       },
     },
     {
@@ -227,8 +250,7 @@ function pairingCandidates(parts: PairingParts): PairingCandidate[] {
         } finally {
           announced?.();
         }
-        if (!(await joseStore.remember({ iss: ISSUER, jti: nextJti(), exp: exp() })))
-          throw new Error('lost a jti');
+        await rememberOne(joseStore);
       },
     },
   ];
@@ -275,7 +297,6 @@ export async function endToEndSuite(
     }
     const probeMs = performance.now() - probeStart;
     probe.sort((a, b) => a - b);
-    await pool.query('DROP TABLE bench_commit_probe');
     const server = await localPostgres(pool);
     const postgresUs = server === undefined ? undefined : postgresCpuReader(server.postmasterPid);
     const results = await measure(
@@ -319,6 +340,8 @@ export async function endToEndSuite(
       () => tokens[cursor++ % tokens.length]!,
       storeOptions,
     );
+    // Dropped once nothing is measured any more: freeing its files can stall commits (settleFreedFiles).
+    await pool.query('DROP TABLE bench_commit_probe');
     return {
       concurrency,
       commit: { p50: percentile(probe, 50), p99: percentile(probe, 99), perSec: (500 / probeMs) * 1000 },
@@ -339,6 +362,14 @@ export async function endToEndSuite(
     await pool.end();
   }
 }
+
+/** The open loop's stall probe: one durable single-row commit every this many ms, on its own connection. */
+export const STALL_PROBE_EVERY_MS = 10;
+/**
+ * A round in which a probe commit took longer is disturbed: the machine stalled, whoever was measured
+ * (a durable commit takes 0.2-10 ms at p99 on the bench hosts; some hosts' disks stop for 0.3-1.3 s).
+ */
+export const STALL_PROBE_DISTURBED_MS = 100;
 
 export interface OpenLoopResult {
   ratePerSec: number;
@@ -361,21 +392,32 @@ export async function openLoopSuite(
   rounds: number,
   storeOptions: StoreOptions = {},
 ): Promise<OpenLoopResult[]> {
+  // The stall probe's own connection and table, made before openPool settles the freed files.
+  const probeClient = new pg.Client({ connectionString: database.url });
+  await probeClient.connect();
+  await probeClient.query('CREATE TABLE IF NOT EXISTS bench_stall_probe (id bigserial PRIMARY KEY)');
   const pool = await openPool(database);
+  const probe = {
+    op: () => probeClient.query('INSERT INTO bench_stall_probe DEFAULT VALUES'),
+    everyMs: STALL_PROBE_EVERY_MS,
+    disturbedMs: STALL_PROBE_DISTURBED_MS,
+  };
   const fixture = createFixture();
   const jwks = await fixture.signer.jwks();
   const opsAt = (rate: number) => Math.max(500, Math.round(rate * secondsPerRound));
-  const tokens = await mintTokens(fixture, Math.max(...rates.map(opsAt)));
   const make = (replayStore: ReplayStoreOption) =>
     createVerifier({ keys: { jwks }, audience: AUDIENCE, issuers: [ISSUER], replayStore });
   const store = pgReplayStore({ db: pool });
   const withPg = make(pgReplayStore({ db: pool, ...storeOptions }));
   const joseKey = await importSPKI(fixture.publicKeyPem, 'RS256');
   const joseStore = pgReplayStore({ db: pool, ...storeOptions });
-  let cursor = 0;
   try {
     const results: OpenLoopResult[] = [];
     for (const ratePerSec of rates) {
+      // Fresh jtis for every round (warm-up included), minted per rate so none expires before its round:
+      // emptying the table between rounds instead would free its files inside the measurement.
+      const tokens = await mintTokens(fixture, opsAt(ratePerSec) * (rounds + 1));
+      let cursor = 0;
       const [storeAlone, verifyAlone, both, joseAlone, joseWithStore] = (await measureOpenLoop(
         pairingCandidates({
           tokens,
@@ -385,13 +427,8 @@ export async function openLoopSuite(
           joseKey,
           joseStore,
           nextToken: () => tokens[cursor++]!,
-          // One round's tokens serve every round: the table is emptied before each verify + store round.
-          setupBoth: async () => {
-            await pool.query('TRUNCATE session.s2s_jwt_replay');
-            cursor = 0;
-          },
         }),
-        { ratePerSec, opsPerRound: opsAt(ratePerSec), rounds },
+        { ratePerSec, opsPerRound: opsAt(ratePerSec), rounds, probe },
       )) as [
         OpenLoopMeasurement,
         OpenLoopMeasurement,
@@ -407,8 +444,10 @@ export async function openLoopSuite(
         reference: { joseAlone, joseWithStore },
       });
     }
+    await probeClient.query('DROP TABLE bench_stall_probe');
     return results;
   } finally {
+    await probeClient.end();
     await pool.end();
   }
 }
