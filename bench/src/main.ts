@@ -488,7 +488,7 @@ function stallNote(r: OpenLoopResult): string {
   const slowest = Math.max(...all.map((m) => m.probe?.slowestMs ?? 0));
   const stalled = all.reduce((sum, m) => sum + (m.probe?.disturbedRounds ?? 0), 0);
   return (
-    `Stall probe: a durable single-row commit on its own connection every ${fmt(STALL_PROBE_EVERY_MS)} ms beside every round; its slowest took ${fmt(slowest, 1)} ms, and ${fmt(stalled)} round${stalled === 1 ? '' : 's'} ` +
+    `Stall probe: a durable single-row commit on its own connection, from its own thread, every ${fmt(STALL_PROBE_EVERY_MS)} ms beside every round; its slowest took ${fmt(slowest, 1)} ms, and ${fmt(stalled)} round${stalled === 1 ? '' : 's'} ` +
     `had one over ${fmt(STALL_PROBE_DISTURBED_MS)} ms (the machine stalled, whoever was measured: such a round's calls set the p99 of whichever candidate it fell to). ` +
     'The p99s and ratios above count every round; "other rounds" leaves the stalled ones out, for every candidate alike.'
   );

@@ -25,16 +25,20 @@ export class Unavailable extends Error {
   override readonly name = 'Unavailable';
 }
 
+/** More 503s than this share of a round's calls end the run (see runRound). */
+const MAX_UNAVAILABLE_SHARE = 0.5;
+
 export interface OpenLoopOptions {
   ratePerSec: number;
   opsPerRound: number;
   rounds: number;
   /**
-   * Runs beside every measured round, one call at a time, `everyMs` apart (a durable commit on a
-   * connection of its own, say). A round in which one took longer than `disturbedMs` is marked disturbed:
+   * Watches the machine beside every measured round (a durable commit on a connection of its own, off
+   * this event loop: `startStallProbe`): `window()` opens a window, and its function closes it with the
+   * slowest probe in it, ms. A round whose slowest took longer than `disturbedMs` is marked disturbed:
    * the machine stalled (a disk that stops for hundreds of ms on some hosts), whoever was measured then.
    */
-  probe?: { op: () => Promise<unknown>; everyMs: number; disturbedMs: number };
+  probe?: { window(): () => Promise<number>; disturbedMs: number };
 }
 
 export interface OpenLoopMeasurement {
@@ -60,23 +64,8 @@ export interface OpenLoopMeasurement {
     disturbedRounds: number;
     rounds: number;
     slowestMs: number;
-    undisturbed?: { p50Ms: number; p99Ms: number; calls: number };
+    undisturbed?: { p99Ms: number; calls: number };
   };
-}
-
-/** Beside a round: the probe's calls one at a time until `stop`, resolving to the slowest, ms. */
-async function probeRound(
-  probe: NonNullable<OpenLoopOptions['probe']>,
-  stopped: () => boolean,
-): Promise<number> {
-  let slowest = 0;
-  while (!stopped()) {
-    const t0 = performance.now();
-    await probe.op();
-    slowest = Math.max(slowest, performance.now() - t0);
-    if (!stopped()) await sleep(probe.everyMs);
-  }
-  return slowest;
 }
 
 /**
@@ -143,41 +132,48 @@ async function runRound(
   let unavailable = 0;
   let failure: { error: unknown } | undefined;
   const answers: Promise<void>[] = [];
-  let done = false;
-  const probing = probe === undefined ? undefined : probeRound(probe, () => done);
+  const closeProbe = probe?.window();
   const start = performance.now();
-  await dispatchArrivals(
-    start,
-    (i) => (i < count ? arrivals[i] : undefined),
-    (i, scheduled) => {
-      const called = performance.now();
-      lag[i] = called - start - scheduled;
-      inFlight++;
-      most = Math.max(most, inFlight);
-      const answered = () => {
-        const at = performance.now();
-        service[i] = at - called;
-        sojourn[i] = at - start - scheduled;
-        inFlight--;
-      };
-      answers.push(
-        candidate.op().then(answered, (error: unknown) => {
-          if (error instanceof Unavailable) {
-            unavailable++;
-            answered();
-            return;
-          }
-          failure ??= { error };
+  let probeSlowestMs: number | undefined;
+  let elapsed = 0;
+  try {
+    await dispatchArrivals(
+      start,
+      (i) => (i < count ? arrivals[i] : undefined),
+      (i, scheduled) => {
+        const called = performance.now();
+        lag[i] = called - start - scheduled;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        const answered = () => {
+          const at = performance.now();
+          service[i] = at - called;
+          sojourn[i] = at - start - scheduled;
           inFlight--;
-        }),
-      );
-    },
-  );
-  await Promise.all(answers);
-  const elapsed = performance.now() - start;
-  done = true;
-  const probeSlowestMs = await probing;
+        };
+        answers.push(
+          candidate.op().then(answered, (error: unknown) => {
+            if (error instanceof Unavailable) {
+              unavailable++;
+              answered();
+              return;
+            }
+            failure ??= { error };
+            inFlight--;
+          }),
+        );
+      },
+    );
+    await Promise.all(answers);
+    elapsed = performance.now() - start;
+  } finally {
+    probeSlowestMs = await closeProbe?.();
+  }
   if (failure !== undefined) throw failure.error;
+  // A store that refuses most calls is failing (a missing table, say), not stalling: that is a broken run.
+  if (unavailable > count * MAX_UNAVAILABLE_SHARE) {
+    throw new Error(`${candidate.name}: ${unavailable} of ${count} calls of one round answered 503`);
+  }
   return {
     achievedPerSec: (count / elapsed) * 1000,
     service,
@@ -242,5 +238,5 @@ function probeSummary(
   };
   if (calm.length === 0) return summary;
   const service = latencySummary(calm.flatMap((r) => r.service));
-  return { ...summary, undisturbed: { p50Ms: service.p50, p99Ms: service.p99, calls: service.ops } };
+  return { ...summary, undisturbed: { p99Ms: service.p99, calls: service.ops } };
 }

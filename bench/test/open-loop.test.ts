@@ -69,17 +69,72 @@ describe('measureOpenLoop', () => {
         ...OPTIONS,
         rounds: 4,
         probe: {
-          op: async () => (stalled() ? sleep(STALL_MS) : undefined),
-          everyMs: 1,
+          // The probe reports what it saw in the round it watched: a stall in rounds 2 and 4.
+          window: () => {
+            const slowestMs = stalled() ? STALL_MS : 1;
+            return async () => slowestMs;
+          },
           disturbedMs: STALL_MS / 2,
         },
       },
     );
     expect(m!.probe).toMatchObject({ disturbedRounds: 2, rounds: 4 });
+    expect(m!.probe!.slowestMs).toBe(STALL_MS);
     // Margins of half a stall either way: the calm rounds' calls return at once, the stalled ones sleep.
-    expect(m!.probe!.slowestMs).toBeGreaterThan(STALL_MS / 2);
     expect(m!.p99Ms).toBeGreaterThan(STALL_MS / 2);
     expect(m!.probe!.undisturbed!.calls).toBe(OPTIONS.opsPerRound * 2);
     expect(m!.probe!.undisturbed!.p99Ms).toBeLessThan(STALL_MS / 2);
+  });
+
+  it('ends the run when most of a round answers 503 (a failing store, not a stall)', async () => {
+    const run = measureOpenLoop(
+      [
+        {
+          name: 'table missing',
+          op: async () => {
+            throw new Unavailable('replay store unavailable');
+          },
+        },
+      ],
+      OPTIONS,
+    );
+    await expect(run).rejects.toThrow(/table missing: \d+ of \d+ calls of one round answered 503/);
+  });
+
+  it('closes the probe window of a round that fails', async () => {
+    let opened = 0;
+    let closed = 0;
+    let round = 0;
+    const run = measureOpenLoop(
+      [
+        {
+          name: 'throws at once',
+          setup: () => {
+            round++;
+          },
+          // Round 1 is the warm-up, which the probe does not watch.
+          op: () => {
+            if (round > 1) throw new Error('not a promise');
+            return Promise.resolve();
+          },
+        },
+      ],
+      {
+        ...OPTIONS,
+        probe: {
+          window: () => {
+            opened++;
+            return async () => {
+              closed++;
+              return 0;
+            };
+          },
+          disturbedMs: 100,
+        },
+      },
+    );
+    await expect(run).rejects.toThrow('not a promise');
+    expect(opened).toBe(1);
+    expect(closed).toBe(1);
   });
 });
