@@ -499,7 +499,7 @@ function unavailableNote(all: readonly OpenLoopMeasurement[]): string {
   const refused = all.filter((m) => m.unavailable > 0);
   if (refused.length === 0) return '';
   return (
-    ` Answered 503 (the replay store failed, or did not answer within its bound of ${fmt(DEFAULT_REPLAY_TIMEOUT_MS)} ms):` +
+    ` Answered 503 (the replay store did not answer within its bound of ${fmt(DEFAULT_REPLAY_TIMEOUT_MS)} ms, or, behind the verifier, replay_store_unavailable):` +
     ` ${refused.map((m) => `${fmt(m.unavailable)} of ${fmt(m.calls)} calls to ${m.name}`).join(', ')};` +
     ' each counts in the percentiles at its time to the 503, so these p99s read that stall.'
   );

@@ -17,7 +17,7 @@ export interface OpenLoopCandidate {
 }
 
 /**
- * A call answered as a service would answer 503 (the replay store failed or outlived its bound). Under
+ * A call answered as a service would answer 503 (the replay store did not answer within its bound). Under
  * fixed arrivals a stall of the disk longer than the bound is an outcome to count, not a broken run: the
  * call is measured to its answer like any other and counted apart.
  */

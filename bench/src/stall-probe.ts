@@ -17,6 +17,8 @@ type FromWorker = { ready: true } | { slowestMs: number } | { failed: string } |
 
 /** Bound on one probe commit: past it the probe fails the run instead of waiting on a dead server. */
 const PROBE_QUERY_TIMEOUT_MS = 30_000;
+/** Bound on `stop`: the commit under way, then the DROP of the probe's table, each within the above. */
+const PROBE_STOP_TIMEOUT_MS = 2 * PROBE_QUERY_TIMEOUT_MS + 1_000;
 
 export async function startStallProbe(url: string, everyMs: number): Promise<StallProbe> {
   const worker = new Worker(new URL('./stall-probe-worker.mjs', import.meta.url), {
@@ -30,7 +32,11 @@ export async function startStallProbe(url: string, everyMs: number): Promise<Sta
     for (const resolve of waiting.splice(0)) resolve(Number.NaN);
   };
   worker.on('error', fail);
-  worker.on('exit', () => fail(new Error('stall probe: its thread exited')));
+  let exited = false;
+  worker.on('exit', () => {
+    exited = true;
+    fail(new Error('stall probe: its thread exited'));
+  });
   worker.on('message', (message: FromWorker) => {
     if ('failed' in message) fail(new Error(`stall probe: ${message.failed}`));
     if ('slowestMs' in message) waiting.shift()?.(message.slowestMs);
@@ -60,14 +66,20 @@ export async function startStallProbe(url: string, everyMs: number): Promise<Sta
     },
     async stop() {
       const failedBefore = failure;
-      const stopped = new Promise<void>((resolve) => {
-        worker.on('message', (message: FromWorker) => {
-          if ('stopped' in message || 'failed' in message) resolve();
+      // A probe that failed, or whose thread ended, has nothing left to answer: it is terminated.
+      if (!exited && failedBefore === undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const stopped = new Promise<void>((resolve) => {
+          worker.on('message', (message: FromWorker) => {
+            if ('stopped' in message || 'failed' in message) resolve();
+          });
+          worker.once('exit', () => resolve());
+          timer = setTimeout(resolve, PROBE_STOP_TIMEOUT_MS);
         });
-        worker.once('exit', () => resolve());
-      });
-      worker.postMessage('stop');
-      await stopped;
+        worker.postMessage('stop');
+        await stopped;
+        clearTimeout(timer);
+      }
       await worker.terminate();
       if (failedBefore !== undefined) throw failedBefore;
     },
